@@ -1,0 +1,63 @@
+// Lint, including the layer rules of STYLE.md: core, shared, webview and cli never import vscode;
+// the webview never imports the core or the host; the core never imports host, cli or simulator.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const noVscode = { name: 'vscode', message: 'Only src/host may import vscode (layer rule).' };
+const layer = (patterns, paths = [noVscode]) => ({
+  'no-restricted-imports': ['error', { paths, patterns }],
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', '.test-runs/**', 'media/**', 'test-artifacts/**', '*.js', '*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: layer([
+      { group: ['**/host/**', '**/cli/**', '**/webview/**', '**/simulator/**'], message: 'src/core is pure: it may not import host, cli, webview or simulator.' },
+    ]),
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    rules: layer([
+      { group: ['**/host/**', '**/cli/**', '**/webview/**', '**/core/**', '**/simulator/**'], message: 'src/shared holds only the protocol.' },
+    ]),
+  },
+  {
+    files: ['src/webview/**/*.ts'],
+    rules: layer([
+      { group: ['**/host/**', '**/cli/**', '**/core/**', '**/simulator/**', 'node:*'], message: 'src/webview runs in the browser and imports only src/shared.' },
+    ]),
+  },
+  {
+    files: ['src/cli/**/*.ts', 'src/simulator/**/*.ts'],
+    rules: layer([
+      { group: ['**/host/**', '**/webview/**'], message: 'The CLI and the simulator run in plain Node.' },
+    ]),
+  },
+  {
+    files: ['src/cli/**/*.ts', 'src/simulator/main.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+);

@@ -1,0 +1,126 @@
+// The one typed error set of MAOF. Every failure the user can see is a MaofError with a stable
+// code; `userMessage` names the problem and the fix and never holds an endpoint, a stack or a key.
+
+export const ERROR_CODES = [
+  'AUTH',
+  'RATE_LIMITED',
+  'OVERLOADED',
+  'TIMEOUT',
+  'NETWORK',
+  'CONTEXT_TOO_LARGE',
+  'BAD_REQUEST',
+  'CIRCUIT_OPEN',
+  'BUDGET_EXCEEDED',
+  'INVALID_OUTPUT',
+  'CANCELLED',
+  'CONFIG',
+  'UPSTREAM',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes worth sending again to the same agent after a wait. */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'TIMEOUT', 'NETWORK', 'UPSTREAM']);
+
+/** Codes after which another agent may still succeed. */
+const FALLBACK_WORTHY: ReadonlySet<ErrorCode> = new Set([
+  'AUTH',
+  'RATE_LIMITED',
+  'OVERLOADED',
+  'TIMEOUT',
+  'NETWORK',
+  'UPSTREAM',
+  'CIRCUIT_OPEN',
+  'CONTEXT_TOO_LARGE',
+  'INVALID_OUTPUT',
+  'CONFIG',
+]);
+
+/** Codes that say something about the agent's health and so count against its breaker. */
+const BREAKER_FAILURE: ReadonlySet<ErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'TIMEOUT', 'NETWORK', 'UPSTREAM']);
+
+export interface MaofErrorOptions {
+  /** Technical detail for the log channel (keys are redacted by the logger). */
+  detail?: string;
+  status?: number;
+  agentId?: string;
+  provider?: string;
+  /** Server-requested wait before the next attempt, already parsed from headers. */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class MaofError extends Error {
+  override readonly name = 'MaofError';
+  readonly code: ErrorCode;
+  readonly detail?: string;
+  readonly status?: number;
+  readonly agentId?: string;
+  readonly provider?: string;
+  readonly retryAfterMs?: number;
+
+  constructor(code: ErrorCode, userMessage: string, options: MaofErrorOptions = {}) {
+    super(userMessage, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.detail = options.detail;
+    this.status = options.status;
+    this.agentId = options.agentId;
+    this.provider = options.provider;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE.has(this.code);
+  }
+
+  get fallbackWorthy(): boolean {
+    return FALLBACK_WORTHY.has(this.code);
+  }
+
+  get countsAgainstBreaker(): boolean {
+    return BREAKER_FAILURE.has(this.code);
+  }
+
+  /** The same error, attributed to an agent (messages are kept). */
+  withAgent(agentId: string, provider?: string): MaofError {
+    if (this.agentId === agentId) return this;
+    return new MaofError(this.code, this.message, {
+      detail: this.detail,
+      status: this.status,
+      agentId,
+      provider: provider ?? this.provider,
+      retryAfterMs: this.retryAfterMs,
+      cause: this.cause,
+    });
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isMaofError(value: unknown): value is MaofError {
+  return value instanceof MaofError;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+export function cancelledError(): MaofError {
+  return new MaofError('CANCELLED', 'Request cancelled.');
+}
+
+/** Wraps anything thrown into a MaofError without leaking its message to the user. */
+export function toMaofError(err: unknown): MaofError {
+  if (err instanceof MaofError) return err;
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'APIUserAbortError')) return cancelledError();
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new MaofError('UPSTREAM', 'Something unexpected went wrong in MAOF — see the MAOF log for details.', { detail, cause: err });
+}
+
+export function providerLabel(provider: string | undefined): string {
+  if (provider === 'anthropic') return 'Anthropic';
+  if (provider === 'openai') return 'OpenAI';
+  return provider ?? 'The provider';
+}

@@ -1,0 +1,72 @@
+// One typed event stream: the dashboard, status bar, chat, CLI and log all read it.
+import type { ErrorCode } from './errors';
+import type { Usage } from './types';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+export type AttemptOutcome = 'ok' | 'cached' | 'skipped' | ErrorCode;
+
+interface Base {
+  /** Clock time (ms since epoch) when the event happened. */
+  at: number;
+}
+
+export type MaofEvent =
+  | (Base & { type: 'request.started'; requestId: string; task: string; agents: string[]; pattern: 'single' | 'fanout' | 'chain' })
+  | (Base & { type: 'attempt'; requestId: string; agentId: string; attempt: number })
+  | (Base & { type: 'retry.scheduled'; requestId: string; agentId: string; attempt: number; waitMs: number; code: ErrorCode })
+  | (Base & { type: 'fallback'; requestId: string; from: string; to: string; reason: ErrorCode })
+  | (Base & { type: 'agent.skipped'; requestId: string; agentId: string; reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' })
+  | (Base & { type: 'breaker.changed'; agentId: string; from: BreakerState; to: BreakerState; reason?: ErrorCode })
+  | (Base & { type: 'cache.hit'; requestId: string; agentId: string; savedUsd: number })
+  | (Base & { type: 'queued'; requestId: string; agentId: string; waitMs: number; reason: 'rpm' | 'tpm' })
+  | (Base & { type: 'context.pruned'; requestId: string; agentId: string; keptTokens: number; budgetTokens: number; dropped: string[]; truncated: string[]; redactions: number })
+  | (Base & { type: 'usage'; requestId: string; agentId: string; usage: Usage; costUsd: number })
+  | (Base & { type: 'budget.alert'; period: 'month' | 'day'; fraction: number; spentUsd: number; limitUsd: number })
+  | (Base & { type: 'request.finished'; requestId: string; ok: boolean; agentId?: string; errorCode?: ErrorCode; durationMs: number; costUsd: number; attempts: number; cached: boolean });
+
+export type MaofEventType = MaofEvent['type'];
+export type EventOf<T extends MaofEventType> = Extract<MaofEvent, { type: T }>;
+
+export type Listener = (event: MaofEvent) => void;
+
+export interface Unsubscribe {
+  (): void;
+}
+
+/** A synchronous, typed event bus. A throwing listener never breaks a request. */
+export class EventBus {
+  private readonly listeners = new Set<Listener>();
+  private readonly onListenerError: (err: unknown) => void;
+
+  constructor(onListenerError: (err: unknown) => void = () => undefined) {
+    this.onListenerError = onListenerError;
+  }
+
+  on(listener: Listener): Unsubscribe {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  onType<T extends MaofEventType>(type: T, listener: (event: EventOf<T>) => void): Unsubscribe {
+    return this.on((event) => {
+      if (event.type === type) listener(event as EventOf<T>);
+    });
+  }
+
+  emit(event: MaofEvent): void {
+    if (this.listeners.size === 0) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+}

@@ -1,0 +1,51 @@
+// The ports through which the core reaches the world. The extension implements them with VS Code
+// APIs, the CLI with Node, the tests with fakes; the core never knows which.
+
+export interface Logger {
+  trace(message: string, ...args: unknown[]): void;
+  debug(message: string, ...args: unknown[]): void;
+  info(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string | Error, ...args: unknown[]): void;
+}
+
+/** Where API keys come from: SecretStorage in VS Code, environment variables in the CLI. */
+export interface SecretSource {
+  get(name: string): Promise<string | undefined>;
+}
+
+/** Small JSON state that must survive restarts (ledger, breakers). Writes must be atomic. */
+export interface StateStore {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`; rejects with a CANCELLED MaofError if `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const silentLogger: Logger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/** In-memory store for tests and for the CLI's --no-state mode. */
+export class MemoryStateStore implements StateStore {
+  private readonly data = new Map<string, string>();
+
+  get<T>(key: string): T | undefined {
+    const raw = this.data.get(key);
+    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+  }
+
+  update(key: string, value: unknown): Promise<void> {
+    if (value === undefined) this.data.delete(key);
+    else this.data.set(key, JSON.stringify(value));
+    return Promise.resolve();
+  }
+}
