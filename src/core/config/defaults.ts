@@ -41,14 +41,17 @@ export const BUILTIN_AGENTS: AgentInput[] = [
 export const BUILTIN_TASKS: Record<string, Partial<TaskConfig>> = {
   code: {
     description: 'Generate or change code',
+    temperature: 0,
     keywords: ['code', 'function', 'implement', 'refactor', 'fix', 'bug', 'class', 'method', 'test', 'compile', 'typescript', 'python', 'regex', 'sql', 'script'],
   },
   writing: {
     description: 'Docs, comments, commit messages and prose',
+    temperature: 0.7,
     keywords: ['write', 'docs', 'documentation', 'comment', 'docstring', 'readme', 'commit message', 'email', 'rewrite', 'summarize', 'summarise', 'blog', 'changelog', 'proofread'],
   },
   analysis: {
     description: 'Explain, review and find problems in code',
+    temperature: 0,
     keywords: ['analyse', 'analyze', 'explain', 'review', 'why', 'what does', 'security', 'performance', 'complexity', 'audit', 'find issues', 'vulnerab'],
   },
 };

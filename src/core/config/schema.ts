@@ -32,6 +32,8 @@ export const agentSchema = z.object({
   rateLimit: z.object({ rpm: posInt.optional(), tpm: posInt.optional() }).default({}),
   timeoutMs: posInt.default(120_000),
   headers: z.record(z.string(), z.string()).optional(),
+  /** False for local servers that take no key (Ollama, LM Studio); default: true, except for loopback base URLs. */
+  requiresKey: z.boolean().optional(),
   /** Free text shown in pickers: what this agent is good at. */
   description: z.string().optional(),
 });
@@ -92,6 +94,8 @@ export const taskSchema = z.object({
   /** Words that make `auto` classify a request as this task. */
   keywords: z.array(z.string()).default([]),
   systemPrompt: z.string().optional(),
+  /** Used when neither the request nor the agent sets one; 0 makes answers cacheable. */
+  temperature: z.number().min(0).max(2).optional(),
 });
 
 export type PricingConfig = Pricing;
@@ -154,7 +158,7 @@ function salvageObject<S extends z.ZodObject>(schema: S, input: unknown, base: s
     return defaults as z.output<S>;
   }
   const whole = schema.safeParse(input);
-  if (whole.success) return whole.data as z.output<S>;
+  if (whole.success) return whole.data;
   const kept: Record<string, unknown> = {};
   const shape = schema.shape as Record<string, z.ZodType>;
   for (const [key, value] of Object.entries(input)) {
@@ -288,6 +292,18 @@ export function parseConfig(raw: unknown): ParsedConfig {
 
 export function defaultConfig(): MaofConfig {
   return parseConfig({}).config;
+}
+
+/** Whether an agent needs an API key: local OpenAI-compatible servers usually take none. */
+export function agentRequiresKey(agent: AgentConfig): boolean {
+  if (agent.requiresKey !== undefined) return agent.requiresKey;
+  if (!agent.baseUrl || agent.provider !== 'openai') return true;
+  try {
+    const host = new URL(agent.baseUrl).hostname;
+    return !(host === 'localhost' || host === '[::1]' || host.startsWith('127.'));
+  } catch {
+    return true;
+  }
 }
 
 /** Prices for an agent: its own override, else the built-in table, else zero (local models). */

@@ -1,0 +1,258 @@
+// Writes the extension's manifest contributions (settings schema, commands, menus, keybindings,
+// views) into package.json from the core's config defaults, so the settings UI and the zod schema
+// cannot drift apart. Touches only `contributes`, `activationEvents`, `capabilities`, `categories`;
+// package.json is re-read right before writing because other keys are edited by others.
+//   npx tsx scripts/manifestContributes.ts
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
+import { breakerSchema, budgetSchema, cacheSchema, contextSchema, retrySchema } from '../src/core/config/schema';
+
+const root = path.resolve(__dirname, '..');
+
+const int = (description: string, def: number | undefined, minimum: number, maximum?: number): Record<string, unknown> => ({
+  type: 'integer',
+  minimum,
+  ...(maximum !== undefined ? { maximum } : {}),
+  ...(def !== undefined ? { default: def } : {}),
+  description,
+});
+const usd = (description: string): Record<string, unknown> => ({ type: 'number', minimum: 0, description });
+
+const retry = retrySchema.parse({});
+const breaker = breakerSchema.parse({});
+const budget = budgetSchema.parse({});
+const cache = cacheSchema.parse({});
+const context = contextSchema.parse({});
+
+const agentItem = {
+  type: 'object',
+  required: ['id', 'provider', 'model', 'contextWindow'],
+  additionalProperties: false,
+  defaultSnippets: [
+    {
+      label: 'OpenAI-compatible local model (Ollama)',
+      body: { id: '${1:llama}', provider: 'openai', model: '${2:llama3.1}', baseUrl: '${3:http://127.0.0.1:11434/v1}', contextWindow: 128000, pricing: { inputPerMTok: 0, outputPerMTok: 0 } },
+    },
+    { label: 'Anthropic model', body: { id: '${1:claude-opus}', provider: 'anthropic', model: '${2:claude-opus-4-1}', contextWindow: 200000 } },
+  ],
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$', patternErrorMessage: 'Letters, digits, ".", "_", ":" or "-" (at most 64).', description: 'Unique agent id, used in maof.routes. An id equal to a built-in agent (claude-sonnet, claude-haiku, gpt-4.1, gpt-4.1-mini) overrides it.', examples: ['gpt-4.1', 'local-llama'] },
+    provider: { type: 'string', enum: ['openai', 'anthropic'], enumDescriptions: ['OpenAI, or any OpenAI-compatible endpoint through baseUrl (Ollama, LM Studio, vLLM, OpenRouter, DeepSeek, LiteLLM, Portkey)', 'Anthropic Messages API'], description: 'Wire format and SDK used for this agent.' },
+    model: { type: 'string', minLength: 1, description: 'Model id sent to the provider.', examples: ['gpt-4.1', 'gpt-4.1-mini', 'claude-sonnet-4-5', 'claude-haiku-4-5'] },
+    baseUrl: { type: 'string', format: 'uri', pattern: '^https?://', description: 'Endpoint of an OpenAI-compatible server or gateway (http or https). Leave out for the provider\'s own API.', examples: ['http://127.0.0.1:11434/v1', 'https://openrouter.ai/api/v1'] },
+    apiKeySecret: { type: 'string', minLength: 1, description: 'Name of this agent\'s own key in secret storage (set it with "MAOF: Set API Key"). Default: the agent\'s own key if set, else its provider\'s key.' },
+    apiKeyEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Environment variable the maof CLI reads this agent\'s key from (the editor uses secret storage only).' },
+    temperature: { type: 'number', minimum: 0, maximum: 2, description: 'Sampling temperature. 0 makes answers deterministic and cacheable.' },
+    maxOutputTokens: int('Most tokens the agent may answer with; also what a request reserves against the budget.', 4096, 1),
+    contextWindow: int('Tokens the model reads at most (prompt + context + answer). Context is pruned to fit.', undefined, 1),
+    pricing: {
+      type: 'object',
+      description: 'US dollars per million tokens; overrides the built-in price table.',
+      required: ['inputPerMTok', 'outputPerMTok'],
+      additionalProperties: false,
+      properties: {
+        inputPerMTok: usd('Input tokens, $ per million.'),
+        outputPerMTok: usd('Output tokens, $ per million.'),
+        cacheReadPerMTok: usd('Cached input read, $ per million (default: the input price).'),
+        cacheWritePerMTok: usd('Cache write, $ per million (default: the input price).'),
+      },
+    },
+    rateLimit: {
+      type: 'object',
+      default: {},
+      description: 'Requests and tokens per minute for this agent\'s key; requests queue instead of failing.',
+      additionalProperties: false,
+      properties: { rpm: int('Requests per minute.', undefined, 1), tpm: int('Tokens per minute.', undefined, 1) },
+    },
+    timeoutMs: int('Milliseconds before one attempt times out.', 120000, 1),
+    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra HTTP headers (e.g. for a gateway). Do not put keys here: use secret storage.' },
+    description: { type: 'string', description: 'Shown in agent pickers: what this agent is good at.' },
+  },
+};
+
+const configuration = {
+  title: 'MAOF',
+  properties: {
+    'maof.agents': {
+      type: 'array',
+      default: [],
+      markdownDescription: 'Agents in addition to the built-in ones (`claude-sonnet`, `claude-haiku`, `gpt-4.1`, `gpt-4.1-mini`); an entry with a built-in id replaces it. API keys are never set here — run **MAOF: Set API Key**.',
+      items: agentItem,
+    },
+    'maof.routes': {
+      type: 'object',
+      default: BUILTIN_ROUTES,
+      markdownDescription: 'For each task kind, the ordered agent ids to try: the first is primary, the rest are fallbacks. Unknown ids are dropped with a warning.',
+      additionalProperties: { type: 'array', items: { type: 'string' }, minItems: 1, uniqueItems: true },
+    },
+    'maof.tasks': {
+      type: 'object',
+      default: BUILTIN_TASKS,
+      markdownDescription: 'Task kinds (`code`, `writing`, `analysis` are built in). Add your own with keywords for the `auto` classifier and a system prompt, and give each a route in `#maof.routes#`.',
+      propertyNames: { pattern: '^[a-z][a-z0-9-]{0,31}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          description: { type: 'string', default: '', description: 'What this task is for.' },
+          keywords: { type: 'array', items: { type: 'string' }, default: [], description: 'Words that make `auto` pick this task.' },
+          systemPrompt: { type: 'string', description: 'System instructions for this task.' },
+        },
+      },
+    },
+    'maof.retry': {
+      type: 'object',
+      default: retry,
+      description: 'How MAOF retries an agent after rate limits, overloads, timeouts and server errors before falling back to the next agent.',
+      additionalProperties: false,
+      properties: {
+        maxAttempts: int('Attempts per agent, the first included.', retry.maxAttempts, 1, 20),
+        baseDelayMs: int('First backoff delay in milliseconds; doubles each retry.', retry.baseDelayMs, 0),
+        maxDelayMs: int('Longest backoff delay in milliseconds.', retry.maxDelayMs, 0),
+        maxTotalMs: int('Overall time a request may take, retries and fallbacks included.', retry.maxTotalMs, 1),
+        maxRetryAfterMs: int('Longest server-requested wait (retry-after) honoured; a longer one goes to the next agent at once.', retry.maxRetryAfterMs, 0),
+        jitter: { type: 'number', minimum: 0, maximum: 1, default: retry.jitter, description: 'Fraction of each delay that is randomised (0 = none, 1 = full jitter).' },
+      },
+    },
+    'maof.breaker': {
+      type: 'object',
+      default: breaker,
+      description: 'Circuit breaker per agent: after repeated failures the agent is paused and skipped, then probed again.',
+      additionalProperties: false,
+      properties: {
+        failureThreshold: int('Consecutive failures that open the breaker.', breaker.failureThreshold, 1),
+        failureRateThreshold: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Optional: also open when this fraction of the last windowSize calls failed.' },
+        windowSize: int('Calls considered for failureRateThreshold.', breaker.windowSize, 2),
+        resetTimeoutMs: int('Milliseconds an open breaker waits before letting one probe through.', breaker.resetTimeoutMs, 1),
+      },
+    },
+    'maof.budget': {
+      type: 'object',
+      default: { alertAt: budget.alertAt },
+      description: 'Spending limits in US dollars. A request reserves its worst-case cost first and is refused if it could exceed a limit.',
+      additionalProperties: false,
+      properties: {
+        monthlyUsd: usd('Monthly limit (calendar month, UTC).'),
+        dailyUsd: usd('Daily limit (UTC day).'),
+        perRequestUsd: usd('Most one request may cost.'),
+        alertAt: {
+          default: budget.alertAt,
+          description: 'Fractions of a limit at which MAOF warns (e.g. [0.8] warns at 80 %).',
+          anyOf: [
+            { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+            { type: 'array', items: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, maxItems: 10 },
+          ],
+        },
+      },
+    },
+    'maof.cache': {
+      type: 'object',
+      default: cache,
+      description: 'Exact-match response cache: identical deterministic requests are answered locally at no cost.',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', default: cache.enabled, description: 'Use the response cache.' },
+        ttlMs: int('Milliseconds an answer stays cached.', cache.ttlMs, 1),
+        maxEntries: int('Answers kept at most.', cache.maxEntries, 1, 100000),
+        cacheNonDeterministic: { type: 'boolean', default: cache.cacheNonDeterministic, description: 'Also cache requests with temperature > 0 (their answers would otherwise vary).' },
+      },
+    },
+    'maof.context': {
+      type: 'object',
+      default: context,
+      description: 'What the agent sees from the editor: selection, active file, visible editors and open tabs, within a token budget. Secret files are never sent.',
+      additionalProperties: false,
+      properties: {
+        reservedOutputTokens: int("Tokens kept free in each agent's window for the answer (default: the agent's maxOutputTokens).", undefined, 1),
+        maxContextTokens: int('Most context tokens sent, whatever the window (cost control).', context.maxContextTokens, 1),
+        includeOpenTabs: { type: 'boolean', default: context.includeOpenTabs, description: 'Send documents open in tabs (already loaded ones only).' },
+        includeVisibleEditors: { type: 'boolean', default: context.includeVisibleEditors, description: 'Send the other visible editors.' },
+        historyTurns: int('Chat turns remembered per session.', context.historyTurns, 0, 200),
+        maxFileBytes: int('Files larger than this are never sent.', context.maxFileBytes, 1),
+        redactSecrets: { type: 'boolean', default: context.redactSecrets, description: 'Replace key-like strings with a placeholder before anything is sent.' },
+        excludeFiles: { type: 'array', items: { type: 'string' }, default: context.excludeFiles, description: 'Extra glob-like patterns of files never sent (.env* and key files are always excluded).' },
+      },
+    },
+    'maof.classifierAgent': {
+      type: 'string',
+      default: '',
+      description: 'Agent that classifies "auto" requests when the local heuristics are unsure (empty: heuristics only).',
+    },
+  },
+};
+
+type Command = { command: string; title: string; category: 'MAOF'; icon?: string; enablement?: string };
+const cmd = (id: string, title: string, extra: Partial<Command> = {}): Command => ({ command: `maof.${id}`, title, category: 'MAOF', ...extra });
+
+const commands: Command[] = [
+  cmd('generateCode', 'Generate Code', { icon: '$(sparkle)' }),
+  cmd('write', 'Write…'),
+  cmd('writeDocComment', 'Write Doc Comment'),
+  cmd('writeCommitMessage', 'Write Commit Message', { icon: '$(sparkle)' }),
+  cmd('analyseSelection', 'Analyse Selection'),
+  cmd('analyseFile', 'Analyse File'),
+  cmd('askAgent', 'Ask Agent…'),
+  cmd('compareAgents', 'Compare Agents…'),
+  cmd('runChain', 'Run Chain…'),
+  cmd('openChat', 'Open Chat'),
+  cmd('showDashboard', 'Show Dashboard'),
+  cmd('setApiKey', 'Set API Key'),
+  cmd('clearApiKey', 'Clear API Key'),
+  cmd('resetBreakers', 'Reset Circuit Breakers'),
+  cmd('diagnose', 'Diagnose'),
+  cmd('exportUsage', 'Export Usage'),
+  cmd('acceptInline', 'Accept Generated Change', { icon: '$(check)' }),
+  cmd('rejectInline', 'Reject Generated Change', { icon: '$(close)' }),
+];
+
+const contributes = {
+  configuration,
+  commands,
+  menus: {
+    commandPalette: [
+      { command: 'maof.acceptInline', when: 'maof.inlinePending' },
+      { command: 'maof.rejectInline', when: 'maof.inlinePending' },
+      { command: 'maof.generateCode', when: 'editorIsOpen' },
+      { command: 'maof.writeDocComment', when: 'editorIsOpen' },
+      { command: 'maof.analyseSelection', when: 'editorIsOpen' },
+      { command: 'maof.analyseFile', when: 'editorIsOpen' },
+    ],
+    'editor/context': [
+      { command: 'maof.generateCode', group: 'maof@1', when: 'editorTextFocus && !editorReadonly' },
+      { command: 'maof.writeDocComment', group: 'maof@2', when: 'editorTextFocus && !editorReadonly' },
+      { command: 'maof.analyseSelection', group: 'maof@3', when: 'editorHasSelection' },
+      { command: 'maof.acceptInline', group: 'maof@0', when: 'maof.inlinePending' },
+      { command: 'maof.rejectInline', group: 'maof@0', when: 'maof.inlinePending' },
+    ],
+    'scm/title': [{ command: 'maof.writeCommitMessage', group: 'navigation', when: 'scmProvider == git' }],
+  },
+  keybindings: [
+    { command: 'maof.generateCode', key: 'ctrl+alt+g', mac: 'cmd+alt+g', when: 'editorTextFocus && !editorReadonly' },
+    { command: 'maof.acceptInline', key: 'alt+enter', when: 'maof.inlinePending && editorTextFocus' },
+    { command: 'maof.rejectInline', key: 'escape', when: 'maof.inlinePending && editorTextFocus && !suggestWidgetVisible && !inlineSuggestionVisible && !findWidgetVisible && !parameterHintsVisible' },
+  ],
+  viewsContainers: {
+    activitybar: [{ id: 'maof', title: 'MAOF', icon: 'media/maof.svg' }],
+  },
+  views: {
+    maof: [{ type: 'webview', id: 'maof.chatView', name: 'Chat', icon: 'media/maof.svg', contextualTitle: 'MAOF' }],
+  },
+};
+
+const capabilities = {
+  untrustedWorkspaces: {
+    supported: 'limited',
+    description: 'In an untrusted workspace MAOF sends only the selected text unless you agree to send open files, and ignores workspace values of settings that choose endpoints, agents and limits.',
+    restrictedConfigurations: ['maof.agents', 'maof.routes', 'maof.tasks', 'maof.classifierAgent', 'maof.context', 'maof.budget', 'maof.cache'],
+  },
+};
+
+const file = path.join(root, 'package.json');
+const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+pkg.categories = ['AI', 'Programming Languages', 'Other'];
+pkg.activationEvents = ['onStartupFinished'];
+pkg.capabilities = capabilities;
+pkg.contributes = contributes;
+fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n');
+console.log(`package.json: ${commands.length} commands, ${Object.keys(configuration.properties).length} settings written.`);

@@ -1,0 +1,147 @@
+// Runs test/e2e/**/*.e2e.ts against the packaged extension in a real workbench, offline: builds
+// and packages a VSIX, installs it into a fresh code-server, and drives the UI with Chromium.
+// The tests run in this process under mocha, sharing one Playwright page (see test/e2e/driver.ts).
+// Prints `e2e: N passed, N failed`; exit code 1 on any failure.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Mocha from 'mocha';
+import type { Page } from 'playwright-core';
+import { artifactsDir, screenshot, setSession, waitForWorkbench } from '../test/e2e/driver';
+import {
+  createRunDir,
+  ensureEditor,
+  formatSeconds,
+  installVsix,
+  launchBrowser,
+  repoRoot,
+  shutdownAndExit,
+  startCodeServer,
+  testRunsDir,
+  workbenchUrl,
+  type CodeServer,
+} from './editor';
+import { buildExtension, prepareWorkspace } from './test-integration';
+
+const TOTAL_TIMEOUT_MS = 10 * 60_000;
+const vsixPath = path.join(testRunsDir, 'maof.vsix');
+
+// Allowlist: only what the extension needs at run time goes into the VSIX. vsce lets a `!` line
+// win over every exclusion, so source maps stay out by re-including only .js and .css from dist/.
+const defaultVscodeignore = `**
+!dist/**/*.js
+!dist/**/*.css
+!media/**
+!package.json
+!README.md
+!CHANGELOG.md
+!LICENSE
+`;
+
+function packageVsix(): void {
+  const ignore = path.join(repoRoot, '.vscodeignore');
+  if (!fs.existsSync(ignore)) {
+    fs.writeFileSync(ignore, defaultVscodeignore);
+    console.log('[e2e] created .vscodeignore (allowlist)');
+  }
+  fs.mkdirSync(testRunsDir, { recursive: true });
+  fs.rmSync(vsixPath, { force: true });
+  const vsce = path.join(repoRoot, 'node_modules', '.bin', 'vsce');
+  // stdin closed: vsce asks y/N questions (missing repository or LICENSE) and must not hang CI.
+  const r = spawnSync(vsce, [
+    'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsixPath,
+  ], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180_000 });
+  if (r.status !== 0 || !fs.existsSync(vsixPath)) throw new Error(`vsce package failed (exit ${String(r.status ?? r.signal)})`);
+}
+
+function e2eFiles(): string[] {
+  const dir = path.join(repoRoot, 'test', 'e2e');
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.e2e.ts'))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+function runMocha(page: Page): Promise<{ passed: number; failed: number; pending: number }> {
+  const mocha = new Mocha({
+    ui: 'bdd',
+    timeout: 60_000,
+    reporter: 'spec',
+    rootHooks: {
+      async afterEach(this: Mocha.Context) {
+        const t = this.currentTest;
+        if (t?.state === 'failed') {
+          const file = await screenshot(page, `failed-${t.fullTitle()}`).catch(() => undefined);
+          if (file) console.log(`      screenshot: ${path.relative(repoRoot, file)}`);
+        }
+      },
+    },
+  });
+  for (const f of e2eFiles()) mocha.addFile(f);
+  return new Promise((resolve, reject) => {
+    try {
+      const runner = mocha.run(() => {
+        resolve({ passed: runner.stats?.passes ?? 0, failed: runner.stats?.failures ?? 0, pending: runner.stats?.pending ?? 0 });
+      });
+    } catch (err) {
+      reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+}
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  ensureEditor();
+  const tSetup = Date.now();
+  buildExtension(['--production']);
+  packageVsix();
+  const tPackage = Date.now();
+  console.log(`[e2e] setup ${formatSeconds(tSetup - t0)}, build + package ${formatSeconds(tPackage - tSetup)}`);
+
+  const run = createRunDir('e2e');
+  installVsix(vsixPath, run.extensionsDir);
+  const workspace = prepareWorkspace(run.root);
+  let server: CodeServer | undefined;
+  try {
+    server = await startCodeServer({ name: 'e2e', runDir: run, workspace });
+    console.log(`[e2e] code-server on ${server.baseUrl} (run folder ${path.relative(repoRoot, run.root)})`);
+    const browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const consoleLog = path.join(run.root, 'browser-console.log');
+    page.on('console', (m) => fs.appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => fs.appendFileSync(consoleLog, `[pageerror] ${e.stack ?? e.message}\n`));
+    page.setDefaultTimeout(20_000);
+    await page.goto(workbenchUrl({ port: server.port, folder: workspace }), { timeout: 60_000 });
+    await waitForWorkbench(page);
+    const tWorkbench = Date.now();
+    console.log(`[e2e] workbench ready in ${formatSeconds(tWorkbench - tPackage)}`);
+
+    fs.mkdirSync(artifactsDir, { recursive: true });
+    setSession({ page, baseUrl: server.baseUrl, workspace, runDir: run.root });
+    const stats = await runMocha(page);
+    setSession(undefined);
+    await browser.close();
+    console.log(`[e2e] tests ${formatSeconds(Date.now() - tWorkbench)}; screenshots in ${path.relative(repoRoot, artifactsDir)}/`);
+    console.log(`e2e: ${stats.passed} passed, ${stats.failed} failed`);
+    return stats.failed > 0 ? 1 : 0;
+  } finally {
+    await server?.stop();
+    console.log(`[e2e] total ${formatSeconds(Date.now() - t0)}`);
+  }
+}
+
+if (require.main === module) {
+  setTimeout(() => {
+    console.error(`[e2e] gave up after ${formatSeconds(TOTAL_TIMEOUT_MS)}`);
+    console.log('e2e: 0 passed, 1 failed');
+    void shutdownAndExit(1);
+  }, TOTAL_TIMEOUT_MS).unref();
+  main().then(
+    (code) => shutdownAndExit(code),
+    async (err: unknown) => {
+      console.error(`[e2e] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      console.log('e2e: 0 passed, 1 failed');
+      await shutdownAndExit(1);
+    },
+  );
+}

@@ -1,0 +1,214 @@
+// `maof` — the headless CLI over the same core the extension runs:
+//   maof ask [--task T | --agent A] [--config F] [--json] PROMPT
+//   maof batch FILE.jsonl [--concurrency N] [--config F] [--json]
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { MaofError, toMaofError } from '../core/errors';
+import { Orchestrator, type RunResult } from '../core/orchestrator';
+import { FileStateStore } from '../core/persistence/fileStateStore';
+import { MemoryStateStore, type StateStore } from '../core/ports';
+import { createRedactingLogger, scrub, type LogLevel } from '../core/logging/redactingLogger';
+import { formatUsd } from '../core/cost/costCalculator';
+import { formatIssues } from '../core/config/schema';
+import { EnvSecretSource } from './envSecretSource';
+import { loadConfigFile, userConfigDir } from './configFile';
+import { readBatchFile, runBatch } from './batch';
+
+const USAGE = `Usage:
+  maof ask [--task T | --agent A] [--config F] [--json] PROMPT
+  maof batch FILE.jsonl [--concurrency N] [--config F] [--json]
+
+Options:
+  --task T         code, writing, analysis, a task of your config, or auto (default)
+  --agent A        send to this agent only (no fallback)
+  --config F       config file (same schema as the VS Code settings "maof.*");
+                   default: ${join(userConfigDir(), 'config.json')}
+  --json           one JSON object per request on stdout
+  --concurrency N  parallel requests for batch (default 4)
+  --no-stream      print the answer at the end instead of streaming it
+  --verbose        log retries, fallbacks and breakers to stderr
+Keys come from the environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, or an agent's apiKeyEnv.`;
+
+export interface JsonResult {
+  ok: boolean;
+  task: string;
+  agent?: string;
+  text?: string;
+  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number }>;
+  usage?: { inputTokens: number; outputTokens: number };
+  costUsd?: number;
+  cached?: boolean;
+  error?: { code: string; message: string };
+}
+
+export function toJson(result: RunResult): JsonResult {
+  const attempts = result.attempts.map((a) => ({ agent: a.agent, outcome: a.outcome, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}) }));
+  if (!result.ok) return { ok: false, task: result.task, error: { code: result.error.code, message: result.error.message }, attempts };
+  return {
+    ok: true,
+    task: result.task,
+    agent: result.agentId,
+    text: result.text,
+    attempts,
+    usage: { inputTokens: result.usage.inputTokens + result.usage.cacheReadTokens + result.usage.cacheWriteTokens, outputTokens: result.usage.outputTokens },
+    costUsd: Math.round(result.costUsd * 1e8) / 1e8,
+    cached: result.cached,
+  };
+}
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  isTty: boolean;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        task: { type: 'string' },
+        agent: { type: 'string' },
+        config: { type: 'string', short: 'c' },
+        json: { type: 'boolean', default: false },
+        concurrency: { type: 'string' },
+        'no-stream': { type: 'boolean', default: false },
+        verbose: { type: 'boolean', short: 'v', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    io.err(`maof: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    (values.help ? io.out : io.err)(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (command !== 'ask' && command !== 'batch') {
+    io.err(`maof: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.task && values.agent) {
+    io.err('maof: use --task or --agent, not both\n');
+    return 2;
+  }
+
+  let loaded;
+  try {
+    loaded = loadConfigFile(values.config, io.env);
+  } catch (err) {
+    io.err(`maof: ${toMaofError(err).message}\n`);
+    return 2;
+  }
+  const secrets = new EnvSecretSource(loaded.config.agents, io.env);
+  const known = secrets.knownValues();
+  const level: LogLevel = values.verbose ? 'debug' : ((io.env.MAOF_LOG_LEVEL as LogLevel | undefined) ?? 'warn');
+  const logger = createRedactingLogger((lvl, line) => io.err(`[${lvl}] ${line}\n`), { level, knownSecrets: () => known });
+  if (loaded.issues.length > 0) logger.warn(`Config ${loaded.source}: ${formatIssues(loaded.issues)}`);
+
+  const stateDir = io.env.MAOF_STATE_DIR ?? userConfigDir(io.env);
+  const store: StateStore & { flush?: () => Promise<void> } = io.env.MAOF_NO_STATE === '1' ? new MemoryStateStore() : new FileStateStore(join(stateDir, 'state.json'), logger);
+  const orchestrator = new Orchestrator({ config: loaded.config, secrets, store, logger });
+  if (values.verbose) {
+    orchestrator.events.on((e) => {
+      if (e.type === 'retry.scheduled') logger.info(`retry ${e.agentId} after ${e.code}, waiting ${e.waitMs} ms`);
+      else if (e.type === 'fallback') logger.info(`fallback ${e.from} → ${e.to} (${e.reason})`);
+      else if (e.type === 'breaker.changed') logger.info(`breaker ${e.agentId}: ${e.from} → ${e.to}`);
+      else if (e.type === 'budget.alert') logger.warn(`budget alert: ${Math.round(e.fraction * 100)} % of the ${e.period}ly limit (${formatUsd(e.spentUsd)} of ${formatUsd(e.limitUsd)})`);
+    });
+  }
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  const safe = (s: string): string => scrub(s, known);
+
+  try {
+    if (command === 'ask') {
+      const prompt = rest.join(' ');
+      if (!prompt.trim()) {
+        io.err('maof: ask needs a prompt, e.g. maof ask "explain this regex: ^a+$"\n');
+        return 2;
+      }
+      const stream = !values.json && !values['no-stream'];
+      let streamed = false;
+      const result = await orchestrator.run({
+        prompt,
+        task: values.task ?? 'auto',
+        agentId: values.agent,
+        stream,
+        signal: controller.signal,
+        onDelta: stream
+          ? (t) => {
+              streamed = true;
+              io.out(safe(t));
+            }
+          : undefined,
+        onRestart: stream ? (agent) => io.err(`\n[maof] retrying with ${agent}…\n`) : undefined,
+      });
+      if (values.json) io.out(`${safe(JSON.stringify(toJson(result)))}\n`);
+      else if (result.ok) {
+        if (!streamed) io.out(safe(result.text));
+        io.out('\n');
+        io.err(`[maof] ${result.agentId} · ${result.task} · ${formatUsd(result.costUsd)}${result.cached ? ' · cached' : ''}${result.attempts.length > 1 ? ` · ${result.attempts.length} attempts` : ''}\n`);
+      } else io.err(`maof: ${safe(result.error.message)} [${result.error.code}]\n`);
+      return result.ok ? 0 : 1;
+    }
+
+    const file = rest[0];
+    if (!file) {
+      io.err('maof: batch needs a JSONL file, e.g. maof batch prompts.jsonl\n');
+      return 2;
+    }
+    const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+      io.err('maof: --concurrency must be a whole number from 1 to 256\n');
+      return 2;
+    }
+    const items = readBatchFile(file);
+    let failed = 0;
+    await runBatch(orchestrator, items, {
+      concurrency,
+      signal: controller.signal,
+      onResult: (index, result) => {
+        if (!result.ok) failed++;
+        if (values.json) io.out(`${safe(JSON.stringify(toJson(result)))}\n`);
+        else if (result.ok) io.out(`[${index + 1}] ${result.agentId}: ${safe(result.text)}\n`);
+        else io.out(`[${index + 1}] error ${result.error.code}: ${safe(result.error.message)}\n`);
+      },
+    });
+    if (!values.json) io.err(`[maof] ${items.length} requests, ${failed} failed\n`);
+    return failed > 0 ? 1 : 0;
+  } catch (err) {
+    const e = err instanceof MaofError ? err : toMaofError(err);
+    io.err(`maof: ${safe(e.message)}\n`);
+    if (e.detail) logger.debug(e.detail);
+    return e.code === 'CONFIG' || e.code === 'BAD_REQUEST' ? 2 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await orchestrator.flush();
+    await store.flush?.();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    env: process.env,
+    isTty: process.stdout.isTTY === true,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`maof: ${toMaofError(err).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,587 @@
+// What MAOF has spent against the user's budget: requests reserve their worst-case cost before they
+// are sent and settle to the real cost after, alerts fire at the configured fractions, and the
+// ledger survives restarts through the StateStore. Money is summed in integer nano-dollars.
+import { z } from 'zod';
+import type { BudgetPolicy } from '../config/schema';
+import { MaofError } from '../errors';
+import { silentLogger, type Clock, type Logger, type StateStore } from '../ports';
+import { ZERO_USAGE, type Usage } from '../types';
+import { formatUsd, nanoToUsd, usdToNano } from './costCalculator';
+
+export const LEDGER_STATE_KEY = 'maof.ledger.v1';
+
+/** Entries kept for "last requests"; older ones live on only in the totals. */
+export const LEDGER_MAX_ENTRIES = 500;
+/** Per-day totals kept for the spend-by-day chart and usage export. */
+export const LEDGER_KEEP_DAYS = 400;
+
+const DAY_MS = 86_400_000;
+/** Finished reservation ids remembered so a late second settle/release stays a no-op. */
+const REMEMBER_FINISHED = 2_000;
+/** Below this share of the limit left, a refusal reads "budget reached" rather than "this request is too big". */
+const REACHED_SHARE = 0.05;
+
+export interface LedgerEntry {
+  requestId: string;
+  at: number;
+  agentId: string;
+  model: string;
+  task: string;
+  usage: Usage;
+  costUsd: number;
+  cached: boolean;
+}
+
+export interface Reservation {
+  readonly id: string;
+  readonly amountUsd: number;
+}
+
+export type BudgetPeriod = 'month' | 'day';
+
+export interface BudgetAlert {
+  period: BudgetPeriod;
+  fraction: number;
+  spentUsd: number;
+  limitUsd: number;
+}
+
+/**
+ * Spend as the status bar and dashboard show it. `byAgent`, `byTask`, `requests`, `cacheHits` and
+ * `savedUsd` cover the current UTC month; `byDay` covers the last ~400 days, oldest first.
+ * `requests` counts settled (billed) requests; cache hits are counted apart.
+ */
+export interface SpendSummary {
+  monthUsd: number;
+  dayUsd: number;
+  reservedUsd: number;
+  monthlyLimitUsd?: number;
+  dailyLimitUsd?: number;
+  perRequestLimitUsd?: number;
+  byAgent: Record<string, number>;
+  byTask: Record<string, number>;
+  byDay: Record<string, number>;
+  requests: number;
+  cacheHits: number;
+  savedUsd: number;
+  /** Current UTC month ("2025-06") and day ("2025-06-15"). */
+  month: string;
+  day: string;
+  /** Highest alert fraction fired in the current month / day for the current limit (1 = limit reached). */
+  monthAlert?: number;
+  dayAlert?: number;
+}
+
+export interface CostLedgerOptions {
+  store: StateStore;
+  clock: Clock;
+  policy: BudgetPolicy;
+  onAlert?: (alert: BudgetAlert) => void;
+  logger?: Logger;
+}
+
+export interface CacheHitRecord {
+  requestId: string;
+  agentId: string;
+  task: string;
+  savedUsd: number;
+  model?: string;
+  usage?: Usage;
+}
+
+/** Money left before the tightest of the monthly and daily limits, or undefined when neither is set. */
+export function budgetHeadroom(summary: SpendSummary): number | undefined {
+  const committed = (spent: number): number => spent + summary.reservedUsd;
+  const left: number[] = [];
+  if (summary.monthlyLimitUsd !== undefined) left.push(summary.monthlyLimitUsd - committed(summary.monthUsd));
+  if (summary.dailyLimitUsd !== undefined) left.push(summary.dailyLimitUsd - committed(summary.dayUsd));
+  if (left.length === 0) return undefined;
+  return Math.max(0, nanoToUsd(usdToNano(Math.min(...left))));
+}
+
+// ---- persisted shape ----------------------------------------------------------------------------
+
+interface FiredAlerts {
+  /** Month ("2025-06") or day ("2025-06-15") the alerts belong to. */
+  period: string;
+  /** The limit they fired against: a changed limit starts the alerts afresh. */
+  limitNano: number;
+  fractions: number[];
+}
+
+interface PersistedLedger {
+  v: 1;
+  month: string;
+  byDay: Record<string, number>;
+  byAgent: Record<string, number>;
+  byTask: Record<string, number>;
+  requests: number;
+  cacheHits: number;
+  savedNano: number;
+  alerts: { month?: FiredAlerts; day?: FiredAlerts };
+  entries: LedgerEntry[];
+}
+
+const MONTH_RE = /^\d{4}-\d{2}$/;
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+const ANY_KEY_RE = /^.+$/s;
+
+const nanoSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const tokenCount = z.number().nonnegative().finite();
+const usageSchema = z.object({ inputTokens: tokenCount, outputTokens: tokenCount, cacheReadTokens: tokenCount, cacheWriteTokens: tokenCount });
+const entrySchema = z.object({
+  requestId: z.string(),
+  at: z.number().finite(),
+  agentId: z.string(),
+  model: z.string(),
+  task: z.string(),
+  usage: usageSchema,
+  costUsd: z.number().nonnegative().finite(),
+  cached: z.boolean(),
+});
+const firedSchema = z.object({ period: z.string(), limitNano: nanoSchema, fractions: z.array(z.number().gt(0).max(1)).max(32) });
+
+interface LoadedLedger {
+  month?: string;
+  byDay: Map<string, number>;
+  byAgent: Map<string, number>;
+  byTask: Map<string, number>;
+  requests: number;
+  cacheHits: number;
+  savedNano: number;
+  alerts: { month?: FiredAlerts; day?: FiredAlerts };
+  entries: LedgerEntry[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function salvageTotals(value: unknown, keyRe: RegExp, name: string, problems: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!isRecord(value)) {
+    problems.push(`${name} is not an object`);
+    return out;
+  }
+  let dropped = 0;
+  for (const [k, v] of Object.entries(value)) {
+    if (keyRe.test(k) && nanoSchema.safeParse(v).success) out.set(k, v as number);
+    else dropped++;
+  }
+  if (dropped > 0) problems.push(`${name}: dropped ${dropped} invalid item(s)`);
+  return out;
+}
+
+function salvageCount(value: unknown, name: string, problems: string[]): number {
+  const parsed = nanoSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  problems.push(`${name} is invalid`);
+  return 0;
+}
+
+/** Keeps every part of a stored ledger that is still valid; describes what it dropped in `problems`. */
+function salvageLedger(raw: unknown, problems: string[]): LoadedLedger {
+  const empty: LoadedLedger = { byDay: new Map(), byAgent: new Map(), byTask: new Map(), requests: 0, cacheHits: 0, savedNano: 0, alerts: {}, entries: [] };
+  if (!isRecord(raw)) {
+    problems.push('stored ledger is not an object');
+    return empty;
+  }
+  if (raw.v !== 1) problems.push('version is not 1');
+  const out = empty;
+  out.byDay = salvageTotals(raw.byDay, DAY_RE, 'byDay', problems);
+  if (typeof raw.month === 'string' && MONTH_RE.test(raw.month)) {
+    // Month-scoped statistics mean nothing without the month they belong to.
+    out.month = raw.month;
+    out.byAgent = salvageTotals(raw.byAgent, ANY_KEY_RE, 'byAgent', problems);
+    out.byTask = salvageTotals(raw.byTask, ANY_KEY_RE, 'byTask', problems);
+    out.requests = salvageCount(raw.requests, 'requests', problems);
+    out.cacheHits = salvageCount(raw.cacheHits, 'cacheHits', problems);
+    out.savedNano = salvageCount(raw.savedNano, 'savedNano', problems);
+  } else {
+    problems.push('month is missing or invalid; per-agent and per-task totals dropped');
+  }
+  if (isRecord(raw.alerts)) {
+    for (const period of ['month', 'day'] as const) {
+      const value = raw.alerts[period];
+      if (value === undefined) continue;
+      const parsed = firedSchema.safeParse(value);
+      if (parsed.success) out.alerts[period] = parsed.data;
+      else problems.push(`alerts.${period} is invalid`);
+    }
+  } else if (raw.alerts !== undefined) {
+    problems.push('alerts is not an object');
+  }
+  if (Array.isArray(raw.entries)) {
+    let dropped = 0;
+    for (const item of raw.entries as unknown[]) {
+      const parsed = entrySchema.safeParse(item);
+      if (parsed.success) out.entries.push(parsed.data);
+      else dropped++;
+    }
+    if (dropped > 0) problems.push(`entries: dropped ${dropped} invalid item(s)`);
+    out.entries = out.entries.slice(-LEDGER_MAX_ENTRIES);
+  } else {
+    problems.push('entries is not a list');
+  }
+  return out;
+}
+
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function add(map: Map<string, number>, key: string, nano: number): void {
+  map.set(key, (map.get(key) ?? 0) + nano);
+}
+
+function toUsdRecord(map: Map<string, number>, sortKeys = false): Record<string, number> {
+  const keys = [...map.keys()];
+  if (sortKeys) keys.sort();
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = nanoToUsd(map.get(k) ?? 0);
+  return out;
+}
+
+function budgetExceeded(message: string, detail: string, agentId: string | undefined): MaofError {
+  return new MaofError('BUDGET_EXCEEDED', message, { detail, agentId });
+}
+
+// ---- the ledger ---------------------------------------------------------------------------------
+
+export class CostLedger {
+  private readonly store: StateStore;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly onAlert?: (alert: BudgetAlert) => void;
+  private policy: BudgetPolicy;
+
+  private today = '';
+  private month = '';
+  private monthNano = 0;
+  private byDay = new Map<string, number>();
+  private byAgent = new Map<string, number>();
+  private byTask = new Map<string, number>();
+  private requests = 0;
+  private cacheHits = 0;
+  private savedNano = 0;
+  private fired: { month?: FiredAlerts; day?: FiredAlerts } = {};
+  private entries: LedgerEntry[] = [];
+
+  private seq = 0;
+  private reservedNano = 0;
+  private readonly open = new Map<string, number>();
+  private readonly finished = new Map<string, 'settled' | 'released'>();
+
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(opts: CostLedgerOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock;
+    this.policy = opts.policy;
+    this.onAlert = opts.onAlert;
+    this.logger = opts.logger ?? silentLogger;
+    this.load();
+    this.roll();
+  }
+
+  setPolicy(policy: BudgetPolicy): void {
+    this.policy = policy;
+    this.roll();
+    // A lowered limit may already be crossed: say so now rather than at the next request.
+    if (this.checkAlerts()) this.schedulePersist();
+  }
+
+  /**
+   * Reserves the worst-case cost before a request is sent. Synchronous, so requests started together
+   * can never overshoot a limit together. Throws BUDGET_EXCEEDED naming the limit and the fix.
+   * A request whose worst case is $0 (a local model) is never refused.
+   */
+  reserve(amountUsd: number, meta: { agentId?: string } = {}): Reservation {
+    if (!Number.isFinite(amountUsd) || amountUsd < 0) {
+      throw new MaofError('BAD_REQUEST', 'MAOF could not estimate what this request may cost — see the MAOF log for details.', {
+        detail: `invalid worst-case cost: ${amountUsd}`,
+        agentId: meta.agentId,
+      });
+    }
+    this.roll();
+    const amount = usdToNano(amountUsd);
+    if (amount > 0) this.checkLimits(amount, meta.agentId);
+    const id = `rsv-${++this.seq}`;
+    this.open.set(id, amount);
+    this.reservedNano += amount;
+    return Object.freeze({ id, amountUsd });
+  }
+
+  /**
+   * Replaces a reservation with the real cost and records the entry. A second settle of the same
+   * reservation does nothing; a settle after a release still records the cost (it was spent).
+   */
+  settle(reservation: Reservation, entry: Omit<LedgerEntry, 'at'>): void {
+    if (this.finished.get(reservation.id) === 'settled') return;
+    this.roll();
+    this.closeReservation(reservation.id, 'settled');
+    let costUsd = entry.costUsd;
+    if (!Number.isFinite(costUsd) || costUsd < 0) {
+      this.logger.warn(`Cost ledger: ignoring invalid cost ${costUsd} for request ${entry.requestId}`);
+      costUsd = 0;
+    }
+    const nano = usdToNano(costUsd);
+    add(this.byDay, this.today, nano);
+    this.monthNano += nano;
+    add(this.byAgent, entry.agentId, nano);
+    add(this.byTask, entry.task, nano);
+    this.requests++;
+    this.pushEntry({
+      requestId: entry.requestId,
+      at: this.clock.now(),
+      agentId: entry.agentId,
+      model: entry.model,
+      task: entry.task,
+      usage: { ...entry.usage },
+      costUsd,
+      cached: entry.cached,
+    });
+    this.checkAlerts();
+    this.schedulePersist();
+  }
+
+  /** Gives a reservation back (the request failed before any usage, or was cancelled). Idempotent. */
+  release(reservation: Reservation): void {
+    if (!this.open.has(reservation.id)) return;
+    this.closeReservation(reservation.id, 'released');
+  }
+
+  recordCacheHit(hit: CacheHitRecord): void {
+    this.roll();
+    const saved = Number.isFinite(hit.savedUsd) && hit.savedUsd > 0 ? hit.savedUsd : 0;
+    this.cacheHits++;
+    this.savedNano += usdToNano(saved);
+    this.pushEntry({
+      requestId: hit.requestId,
+      at: this.clock.now(),
+      agentId: hit.agentId,
+      model: hit.model ?? '',
+      task: hit.task,
+      usage: { ...(hit.usage ?? ZERO_USAGE) },
+      costUsd: 0,
+      cached: true,
+    });
+    this.schedulePersist();
+  }
+
+  summary(): SpendSummary {
+    this.roll();
+    const p = this.policy;
+    return {
+      monthUsd: nanoToUsd(this.monthNano),
+      dayUsd: nanoToUsd(this.byDay.get(this.today) ?? 0),
+      reservedUsd: nanoToUsd(this.reservedNano),
+      monthlyLimitUsd: p.monthlyUsd,
+      dailyLimitUsd: p.dailyUsd,
+      perRequestLimitUsd: p.perRequestUsd,
+      byAgent: toUsdRecord(this.byAgent),
+      byTask: toUsdRecord(this.byTask),
+      byDay: toUsdRecord(this.byDay, true),
+      requests: this.requests,
+      cacheHits: this.cacheHits,
+      savedUsd: nanoToUsd(this.savedNano),
+      month: this.month,
+      day: this.today,
+      monthAlert: this.highestFired('month', this.month, p.monthlyUsd),
+      dayAlert: this.highestFired('day', this.today, p.dailyUsd),
+    };
+  }
+
+  /** The last `limit` entries, newest first. */
+  recent(limit: number): LedgerEntry[] {
+    if (!(limit > 0)) return [];
+    return this.entries
+      .slice(-Math.floor(limit))
+      .reverse()
+      .map((e) => ({ ...e, usage: { ...e.usage } }));
+  }
+
+  /** Resolves once the latest state has been handed to the store. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  // ---- internals --------------------------------------------------------------------------------
+
+  private checkLimits(amount: number, agentId: string | undefined): void {
+    const p = this.policy;
+    const cost = formatUsd(nanoToUsd(amount));
+    if (p.perRequestUsd !== undefined && amount > usdToNano(p.perRequestUsd)) {
+      throw budgetExceeded(
+        `This request could cost up to ${cost}, above the per-request limit of ${formatUsd(p.perRequestUsd)} — select less context or raise maof.budget.perRequestUsd.`,
+        `per-request limit: worst case ${amount} nUSD > limit ${usdToNano(p.perRequestUsd)} nUSD`,
+        agentId,
+      );
+    }
+    // Monthly first: when the month is exhausted, raising the daily limit would not help.
+    const periods = [
+      { period: 'month' as const, limitUsd: p.monthlyUsd, spent: this.monthNano },
+      { period: 'day' as const, limitUsd: p.dailyUsd, spent: this.byDay.get(this.today) ?? 0 },
+    ];
+    for (const { period, limitUsd, spent } of periods) {
+      if (limitUsd === undefined) continue;
+      const limit = usdToNano(limitUsd);
+      const committed = spent + this.reservedNano;
+      if (committed + amount <= limit) continue;
+      const left = Math.max(0, limit - committed);
+      const detail = `${period} limit: spent ${spent} + reserved ${this.reservedNano} + worst case ${amount} nUSD > limit ${limit} nUSD`;
+      const held = this.reservedNano > 0 ? `, ${formatUsd(nanoToUsd(this.reservedNano))} held by requests in flight` : '';
+      if (left <= limit * REACHED_SHARE) {
+        const message =
+          period === 'month'
+            ? `Monthly budget of ${formatUsd(limitUsd)} reached (${formatUsd(nanoToUsd(spent))} spent${held}) — raise maof.budget.monthlyUsd or wait until next month.`
+            : `Daily budget of ${formatUsd(limitUsd)} reached (${formatUsd(nanoToUsd(spent))} spent${held}) — raise maof.budget.dailyUsd or wait until tomorrow (UTC).`;
+        throw budgetExceeded(message, detail, agentId);
+      }
+      const which = period === 'month' ? `this month's ${formatUsd(limitUsd)} budget` : `today's ${formatUsd(limitUsd)} budget`;
+      const setting = period === 'month' ? 'maof.budget.monthlyUsd' : 'maof.budget.dailyUsd';
+      throw budgetExceeded(
+        `This request could cost up to ${cost}, more than the ${formatUsd(nanoToUsd(left))} left of ${which} — select less context or raise ${setting}.`,
+        detail,
+        agentId,
+      );
+    }
+  }
+
+  private closeReservation(id: string, how: 'settled' | 'released'): void {
+    const amount = this.open.get(id);
+    if (amount !== undefined) {
+      this.open.delete(id);
+      this.reservedNano -= amount;
+    }
+    this.finished.delete(id);
+    this.finished.set(id, how);
+    if (this.finished.size > REMEMBER_FINISHED) {
+      const oldest = this.finished.keys().next();
+      if (!oldest.done) this.finished.delete(oldest.value);
+    }
+  }
+
+  private pushEntry(entry: LedgerEntry): void {
+    this.entries.push(entry);
+    if (this.entries.length > LEDGER_MAX_ENTRIES) this.entries.splice(0, this.entries.length - LEDGER_MAX_ENTRIES);
+  }
+
+  /** Moves to the UTC day/month of clock.now(): a new month starts its statistics at zero. */
+  private roll(): void {
+    const day = utcDay(this.clock.now());
+    if (day === this.today) return;
+    this.today = day;
+    const month = day.slice(0, 7);
+    if (month !== this.month) {
+      this.month = month;
+      this.byAgent = new Map();
+      this.byTask = new Map();
+      this.requests = 0;
+      this.cacheHits = 0;
+      this.savedNano = 0;
+    }
+    const cutoff = utcDay(this.clock.now() - LEDGER_KEEP_DAYS * DAY_MS);
+    let monthNano = 0;
+    for (const [d, nano] of this.byDay) {
+      if (d < cutoff) this.byDay.delete(d);
+      else if (d.startsWith(month)) monthNano += nano;
+    }
+    this.monthNano = monthNano;
+  }
+
+  /** Fires each configured alert once per period and limit; returns whether anything fired. */
+  private checkAlerts(): boolean {
+    const month = this.checkPeriod('month', this.month, this.monthNano, this.policy.monthlyUsd);
+    const day = this.checkPeriod('day', this.today, this.byDay.get(this.today) ?? 0, this.policy.dailyUsd);
+    return month || day;
+  }
+
+  private checkPeriod(period: BudgetPeriod, key: string, spent: number, limitUsd: number | undefined): boolean {
+    if (limitUsd === undefined || limitUsd <= 0) return false;
+    const limit = usdToNano(limitUsd);
+    const prior = this.fired[period];
+    const fired = prior && prior.period === key && prior.limitNano === limit ? prior.fractions : [];
+    const thresholds = [...new Set([...this.policy.alertAt, 1])];
+    const crossed = thresholds.filter((f) => spent >= f * limit && !fired.includes(f));
+    if (crossed.length === 0) return false;
+    this.fired[period] = { period: key, limitNano: limit, fractions: [...fired, ...crossed].sort((a, b) => a - b) };
+    // Crossing several thresholds at once is one event for the user: report the highest.
+    const alert: BudgetAlert = { period, fraction: Math.max(...crossed), spentUsd: nanoToUsd(spent), limitUsd };
+    this.logger.info(`Budget alert: ${period} spend ${formatUsd(alert.spentUsd)} reached ${Math.round(alert.fraction * 100)} % of ${formatUsd(limitUsd)}`);
+    try {
+      this.onAlert?.(alert);
+    } catch (err) {
+      this.logger.warn('Cost ledger: budget alert listener failed', err);
+    }
+    return true;
+  }
+
+  private highestFired(period: BudgetPeriod, key: string, limitUsd: number | undefined): number | undefined {
+    const fired = this.fired[period];
+    if (limitUsd === undefined || !fired || fired.period !== key || fired.limitNano !== usdToNano(limitUsd) || fired.fractions.length === 0) return undefined;
+    return Math.max(...fired.fractions);
+  }
+
+  private load(): void {
+    let raw: unknown;
+    try {
+      raw = this.store.get<unknown>(LEDGER_STATE_KEY);
+    } catch (err) {
+      this.logger.warn('Cost ledger: stored state could not be read; starting from zero.', err);
+      return;
+    }
+    if (raw === undefined) return;
+    const problems: string[] = [];
+    const loaded = salvageLedger(raw, problems);
+    if (problems.length > 0) this.logger.warn(`Cost ledger: stored state was partly invalid, kept what was valid (${problems.join('; ')}).`);
+    this.byDay = loaded.byDay;
+    this.month = loaded.month ?? '';
+    this.byAgent = loaded.byAgent;
+    this.byTask = loaded.byTask;
+    this.requests = loaded.requests;
+    this.cacheHits = loaded.cacheHits;
+    this.savedNano = loaded.savedNano;
+    this.fired = loaded.alerts;
+    this.entries = loaded.entries;
+  }
+
+  private snapshot(): PersistedLedger {
+    return {
+      v: 1,
+      month: this.month,
+      byDay: Object.fromEntries(this.byDay),
+      byAgent: Object.fromEntries(this.byAgent),
+      byTask: Object.fromEntries(this.byTask),
+      requests: this.requests,
+      cacheHits: this.cacheHits,
+      savedNano: this.savedNano,
+      alerts: { ...this.fired },
+      entries: this.entries.slice(),
+    };
+  }
+
+  /** At most one write in flight and one pending; the pending one always takes the latest state. */
+  private schedulePersist(): void {
+    this.dirty = true;
+    this.writing ??= this.writeLoop();
+  }
+
+  private async writeLoop(): Promise<void> {
+    try {
+      // Yield once: settles made in the same tick become one write, and `writing` is set before this ends.
+      await Promise.resolve();
+      while (this.dirty) {
+        this.dirty = false;
+        try {
+          await this.store.update(LEDGER_STATE_KEY, this.snapshot());
+        } catch (err) {
+          this.logger.warn('Cost ledger: saving spend failed; will retry on the next request.', err);
+        }
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+}

@@ -1,0 +1,679 @@
+// The orchestration pipeline: one request → task → route → for each agent (key, breaker, context
+// window, budget, cache, rate limit, retries) → answer or the next agent. Fan-out and chains are
+// built from the same single-request path. Everything the user sees is also emitted as an event.
+import { createHash, randomUUID } from 'node:crypto';
+import { systemClock } from './clock';
+import { MaofError, cancelledError, providerLabel, toMaofError, type ErrorCode } from './errors';
+import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
+import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
+import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from './types';
+import { agentRequiresKey, pricingFor, type AgentConfig, type MaofConfig } from './config/schema';
+import { costOf, worstCaseCost } from './cost/costCalculator';
+import { CostLedger, type Reservation } from './cost/costLedger';
+import { ResponseCache, type CachedResponse } from './cache/responseCache';
+import { ContextPruner, renderContext, type ContextItem, type PruneReport } from './context/contextPruner';
+import { redactSecrets } from './context/secretRedactor';
+import { tokenizerFor, type Tokenizer } from './context/tokenizer';
+import { SessionStore } from './memory/sessionMemory';
+import { getProvider, type Provider, type ProviderResponse } from './providers/provider';
+import { BreakerRegistry } from './resilience/circuitBreaker';
+import { RateLimiter } from './resilience/rateLimiter';
+import { withRetry } from './resilience/retry';
+import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
+import { planRoute } from './router/router';
+import { parseStructured, repairPrompt, structuredSpecFor, type AnalysisResult } from './structuredOutput';
+
+export const BREAKER_STATE_KEY = 'maof.breakers.v1';
+
+export interface OrchestratorDeps {
+  config: MaofConfig;
+  secrets: SecretSource;
+  store: StateStore;
+  clock?: Clock;
+  logger?: Logger;
+  events?: EventBus;
+  /** Injectable for tests; defaults to the SDK-backed providers. */
+  providerFor?: (kind: AgentConfig['provider']) => Provider;
+  random?: () => number;
+}
+
+export interface RunRequest {
+  prompt: string;
+  /** A task name, or 'auto' (default) to classify the prompt. */
+  task?: string;
+  /** Pin one agent: retries, but no fallback to others. */
+  agentId?: string;
+  /** Extra system instructions for this request. */
+  system?: string;
+  context?: ContextItem[];
+  sessionId?: string;
+  stream?: boolean;
+  onDelta?: (text: string) => void;
+  /** A new attempt started after deltas were delivered: the consumer must discard them. */
+  onRestart?: (agentId: string) => void;
+  signal?: AbortSignal;
+  temperature?: number;
+  maxOutputTokens?: number;
+  /** Ask for the task's structured output (default: whenever the task has a schema). */
+  structured?: boolean;
+  requestId?: string;
+}
+
+export interface AttemptRecord {
+  agent: string;
+  outcome: AttemptOutcome;
+  status?: number;
+  waitMs?: number;
+}
+
+interface RunBase {
+  requestId: string;
+  task: string;
+  attempts: AttemptRecord[];
+  durationMs: number;
+  costUsd: number;
+  usage: Usage;
+  classification?: Classification;
+  /** What the context pruning kept, dropped and truncated for the agent that answered last. */
+  pruned?: PruneReport;
+}
+
+export interface RunSuccess extends RunBase {
+  ok: true;
+  agentId: string;
+  model: string;
+  text: string;
+  structured?: AnalysisResult;
+  cached: boolean;
+}
+
+export interface RunFailure extends RunBase {
+  ok: false;
+  error: MaofError;
+}
+
+export type RunResult = RunSuccess | RunFailure;
+
+export interface FanOutResult {
+  results: Array<{ agentId: string; result: RunResult }>;
+  merged?: RunResult;
+}
+
+export interface ChainStep {
+  /** Shown in progress reports. */
+  name?: string;
+  task?: string;
+  agentId?: string;
+  /** May contain {{input}} (the chain's input) and {{previous}} (the previous step's output). */
+  prompt: string;
+}
+
+export interface ChainResult {
+  ok: boolean;
+  steps: Array<{ name: string; result: RunResult }>;
+  text?: string;
+  costUsd: number;
+}
+
+const DEFAULT_SYSTEM: Record<string, string> = {
+  code: 'You are an expert software engineer. Answer with correct, idiomatic code; when asked for code only, reply with the code alone.',
+  writing: 'You are a precise technical writer. Write clearly and concisely in the requested form.',
+  analysis: 'You are a senior reviewer. Analyse the code or question carefully and report concrete findings.',
+};
+
+interface RunState {
+  requestId: string;
+  started: number;
+  task: string;
+  attempts: AttemptRecord[];
+  usage: Usage;
+  costUsd: number;
+  pruned?: PruneReport;
+  deltasDelivered: boolean;
+  signal: AbortSignal;
+}
+
+interface CallOutcome {
+  response: ProviderResponse;
+  costUsd: number;
+}
+
+function messageTokens(tokenizer: Tokenizer, messages: ChatMessage[]): number {
+  let n = 0;
+  for (const m of messages) n += tokenizer.count(m.content) + 4;
+  return n + 2;
+}
+
+function neverAborted(): AbortSignal {
+  return new AbortController().signal;
+}
+
+export class Orchestrator {
+  readonly events: EventBus;
+  readonly breakers: BreakerRegistry;
+  readonly ledger: CostLedger;
+  readonly cache: ResponseCache;
+  readonly sessions: SessionStore;
+  private config: MaofConfig;
+  private readonly secrets: SecretSource;
+  private readonly store: StateStore;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly limiter: RateLimiter;
+  private readonly providerFor: (kind: AgentConfig['provider']) => Provider;
+  private readonly random: () => number;
+  private readonly pruners = new Map<string, ContextPruner>();
+  private readonly keyIds = new Map<string, string>();
+  private breakerSave: Promise<void> = Promise.resolve();
+  private breakerSavePending = false;
+
+  constructor(deps: OrchestratorDeps) {
+    this.config = deps.config;
+    this.secrets = deps.secrets;
+    this.store = deps.store;
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? silentLogger;
+    this.events = deps.events ?? new EventBus((err) => this.logger.error('An event listener failed', err));
+    this.providerFor = deps.providerFor ?? getProvider;
+    this.random = deps.random ?? Math.random;
+    this.limiter = new RateLimiter(this.clock);
+    this.cache = new ResponseCache(this.config.cache, this.clock);
+    this.sessions = new SessionStore({ maxTurns: Math.max(2, this.config.context.historyTurns * 2) });
+    this.ledger = new CostLedger({
+      store: this.store,
+      clock: this.clock,
+      policy: this.config.budget,
+      logger: this.logger,
+      onAlert: (a) => this.emit({ type: 'budget.alert', at: this.clock.now(), ...a }),
+    });
+    this.breakers = new BreakerRegistry(this.config.breaker, this.clock, (agentId, from, to, reason) => {
+      this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
+      this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
+      this.saveBreakers();
+    });
+    const saved = this.store.get<Record<string, unknown>>(BREAKER_STATE_KEY);
+    if (saved) this.breakers.restore(saved);
+  }
+
+  get currentConfig(): MaofConfig {
+    return this.config;
+  }
+
+  /** Applies changed settings live: policies, agents and routes. */
+  updateConfig(config: MaofConfig): void {
+    this.config = config;
+    this.breakers.setPolicy(config.breaker);
+    this.ledger.setPolicy(config.budget);
+    this.cache.setPolicy(config.cache);
+  }
+
+  /** Waits until ledger and breaker state are on disk. */
+  async flush(): Promise<void> {
+    await Promise.all([this.ledger.flush(), this.breakerSave]);
+  }
+
+  // ---- single request -------------------------------------------------------------------------
+
+  async run(req: RunRequest): Promise<RunResult> {
+    const state: RunState = {
+      requestId: req.requestId ?? randomUUID(),
+      started: this.clock.now(),
+      task: req.task && req.task !== 'auto' ? req.task : 'auto',
+      attempts: [],
+      usage: ZERO_USAGE,
+      costUsd: 0,
+      deltasDelivered: false,
+      signal: req.signal ?? neverAborted(),
+    };
+    let classification: Classification | undefined;
+    try {
+      const problem = validatePrompt(req.prompt);
+      if (problem) throw problem;
+      if (state.task === 'auto' && !req.agentId) {
+        classification = await this.classify(req.prompt, state.signal);
+        state.task = classification.task;
+      } else if (state.task === 'auto') {
+        state.task = classifyTask(req.prompt, this.config.tasks).task;
+      }
+      const plan = planRoute(this.config, state.task, req.agentId);
+      this.emit({ type: 'request.started', at: state.started, requestId: state.requestId, task: state.task, agents: plan.agents.map((a) => a.id), pattern: 'single' });
+      const result = await this.runRoute(req, state, plan.agents);
+      if (req.sessionId) {
+        const memory = this.sessions.get(req.sessionId);
+        const at = this.clock.now();
+        memory.add({ role: 'user', content: req.prompt, task: state.task, at });
+        memory.add({ role: 'assistant', content: result.text, agentId: result.agentId, task: state.task, at });
+      }
+      const success: RunSuccess = { ...result, classification };
+      this.finish(state, true, success.agentId, undefined, success.cached);
+      return success;
+    } catch (err) {
+      const error = state.signal.aborted ? cancelledError() : toMaofError(err);
+      if (error.code === 'UPSTREAM' && error.detail) this.logger.error(`Request ${state.requestId} failed: ${error.detail}`);
+      else this.logger.warn(`Request ${state.requestId} failed: ${error.code} ${error.message}${error.detail ? ` (${error.detail})` : ''}`);
+      this.finish(state, false, error.agentId, error.code, false);
+      return {
+        ok: false,
+        requestId: state.requestId,
+        task: state.task,
+        error,
+        attempts: state.attempts,
+        durationMs: this.clock.now() - state.started,
+        costUsd: state.costUsd,
+        usage: state.usage,
+        classification,
+        pruned: state.pruned,
+      };
+    }
+  }
+
+  private finish(state: RunState, ok: boolean, agentId: string | undefined, errorCode: ErrorCode | undefined, cached: boolean): void {
+    this.emit({
+      type: 'request.finished',
+      at: this.clock.now(),
+      requestId: state.requestId,
+      ok,
+      agentId,
+      errorCode,
+      durationMs: this.clock.now() - state.started,
+      costUsd: state.costUsd,
+      attempts: state.attempts.filter((a) => a.outcome !== 'skipped' && a.outcome !== 'cached').length,
+      cached,
+    });
+  }
+
+  private async classify(prompt: string, signal: AbortSignal): Promise<Classification> {
+    const local = classifyTask(prompt, this.config.tasks);
+    const classifierId = this.config.classifierAgent;
+    if (local.confidence >= 0.5 || !classifierId) return local;
+    const agent = this.config.agents.find((a) => a.id === classifierId);
+    if (!agent) return local;
+    try {
+      const apiKey = await this.keyFor(agent);
+      if (!apiKey) return local;
+      const response = await this.providerFor(agent.provider).complete({
+        agent,
+        apiKey,
+        messages: [{ role: 'user', content: classifierPrompt(prompt, this.config.tasks) }],
+        maxOutputTokens: 8,
+        temperature: 0,
+        stream: false,
+        signal,
+      });
+      const cost = costOf(response.usage, pricingFor(agent));
+      const reservation = this.ledger.reserve(cost, { agentId: agent.id });
+      this.ledger.settle(reservation, { requestId: `classify-${randomUUID()}`, agentId: agent.id, model: agent.model, task: 'classify', usage: response.usage, costUsd: cost, cached: false });
+      const task = parseClassifierAnswer(response.text, this.config.tasks);
+      return task ? { task, confidence: 0.8, reason: `classified by ${agent.id}`, source: 'agent' } : local;
+    } catch (err) {
+      this.logger.debug(`Classifier agent unavailable, using heuristics: ${toMaofError(err).code}`);
+      return local;
+    }
+  }
+
+  /** Tries each agent of the route in order; returns the first success or throws the last error. */
+  private async runRoute(req: RunRequest, state: RunState, agents: AgentConfig[]): Promise<Omit<RunSuccess, 'classification'>> {
+    let lastError: MaofError | undefined;
+    const missingKeys = new Set<string>();
+    for (let i = 0; i < agents.length; i++) {
+      const agent = agents[i];
+      if (state.signal.aborted) throw cancelledError();
+      try {
+        const result = await this.tryAgent(req, state, agent);
+        if (missingKeys.size > 0) this.logger.info(`Request ${state.requestId}: no key for ${[...missingKeys].join(', ')}; answered by "${agent.id}".`);
+        return result;
+      } catch (err) {
+        const error = toMaofError(err).withAgent(agent.id, agent.provider);
+        if (error.code === 'CANCELLED' || state.signal.aborted) throw cancelledError();
+        if (error.code === 'AUTH' && error.status === undefined) missingKeys.add(providerLabel(agent.provider));
+        lastError = preferInformative(lastError, error);
+        const next = agents[i + 1];
+        if (!next || !error.fallbackWorthy) throw next ? error : lastError;
+        this.emit({ type: 'fallback', at: this.clock.now(), requestId: state.requestId, from: agent.id, to: next.id, reason: error.code });
+        this.logger.info(`Request ${state.requestId}: "${agent.id}" failed with ${error.code}; falling back to "${next.id}".`);
+      }
+    }
+    throw lastError ?? new MaofError('CONFIG', `The route for task "${state.task}" has no agents — add one to maof.routes.`);
+  }
+
+  private async tryAgent(req: RunRequest, state: RunState, agent: AgentConfig): Promise<Omit<RunSuccess, 'classification'>> {
+    const apiKey = (await this.keyFor(agent)) ?? (agentRequiresKey(agent) ? undefined : '');
+    if (apiKey === undefined) {
+      this.skip(state, agent, 'CONFIG');
+      state.attempts.push({ agent: agent.id, outcome: 'AUTH' });
+      throw new MaofError('AUTH', `No ${providerLabel(agent.provider)} API key is set for agent "${agent.id}" — run "MAOF: Set API Key".`, { agentId: agent.id, provider: agent.provider });
+    }
+    const breaker = this.breakers.get(agent.id);
+    if (breaker.state === 'open') {
+      this.skip(state, agent, 'CIRCUIT_OPEN');
+      state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
+      throw circuitOpenError(agent.id);
+    }
+
+    const maxOutputTokens = Math.min(req.maxOutputTokens ?? agent.maxOutputTokens, agent.maxOutputTokens);
+    const tokenizer = tokenizerFor(agent.provider, agent.model);
+    const spec = req.structured === false ? undefined : structuredSpecFor(state.task);
+    const taskConfig = this.config.tasks[state.task];
+    const systemParts = [taskConfig?.systemPrompt ?? DEFAULT_SYSTEM[state.task] ?? DEFAULT_SYSTEM.code, req.system, spec?.instructions].filter(Boolean);
+    const system = systemParts.join('\n\n');
+    const prompt = this.config.context.redactSecrets ? redactSecrets(req.prompt).text : req.prompt;
+    const history = req.sessionId ? this.sessions.get(req.sessionId).toMessages().slice(-this.config.context.historyTurns * 2) : [];
+
+    // Window check and pruning for this agent's own window (fallbacks re-prune for theirs).
+    const reserved = this.config.context.reservedOutputTokens ?? maxOutputTokens;
+    const fixed = messageTokens(tokenizer, [{ role: 'system', content: system }, ...history, { role: 'user', content: prompt }]);
+    const available = agent.contextWindow - reserved - fixed;
+    if (available < 0) {
+      this.skip(state, agent, 'CONTEXT_TOO_LARGE');
+      state.attempts.push({ agent: agent.id, outcome: 'CONTEXT_TOO_LARGE' });
+      throw new MaofError('CONTEXT_TOO_LARGE', `The request is larger than agent "${agent.id}"'s context window (${agent.contextWindow.toLocaleString('en-US')} tokens) — shorten the prompt or pick an agent with a larger window.`, { agentId: agent.id });
+    }
+    let contextText = '';
+    let contextHashes: string[] | undefined;
+    if (req.context && req.context.length > 0) {
+      const report = this.prunerFor(tokenizer).prune(req.context, {
+        budgetTokens: Math.min(available, this.config.context.maxContextTokens),
+        tokenizer,
+        redact: this.config.context.redactSecrets,
+        maxFileBytes: this.config.context.maxFileBytes,
+        excludeFiles: this.config.context.excludeFiles,
+      });
+      state.pruned = report;
+      this.emit({
+        type: 'context.pruned',
+        at: this.clock.now(),
+        requestId: state.requestId,
+        agentId: agent.id,
+        keptTokens: report.usedTokens,
+        budgetTokens: report.budgetTokens,
+        dropped: report.dropped.map((d) => d.label),
+        truncated: report.truncated.map((t) => t.label),
+        redactions: report.redactions,
+      });
+      contextText = renderContext(report.kept);
+      if (report.kept.length > 0) contextHashes = report.kept.map((k) => hashText(k.text));
+    }
+    const userContent = contextText ? `${contextText}\n\n${prompt}` : prompt;
+    const messages: ChatMessage[] = [{ role: 'system', content: system }, ...history, { role: 'user', content: userContent }];
+    const temperature = req.temperature ?? agent.temperature ?? taskConfig?.temperature;
+
+    const cacheKey = this.cache.keyFor({
+      agentId: agent.id,
+      provider: agent.provider,
+      model: agent.model,
+      baseUrl: agent.baseUrl,
+      temperature,
+      maxOutputTokens,
+      json: spec !== undefined,
+      messages,
+      contextHashes,
+    });
+
+    const compute = async (): Promise<CachedResponse> => {
+      const inputTokens = fixed + (state.pruned?.usedTokens ?? 0);
+      let outcome = await this.callAgent(req, state, agent, apiKey, messages, inputTokens, maxOutputTokens, temperature, spec !== undefined);
+      let costUsd = outcome.costUsd;
+      if (spec) {
+        let parsed = parseStructured(outcome.response.text, spec);
+        if (!parsed.ok) {
+          this.logger.info(`Request ${state.requestId}: "${agent.id}" returned invalid structured output (${parsed.problem}); asking once for a repair.`);
+          const repairMessages: ChatMessage[] = [...messages, { role: 'assistant', content: outcome.response.text }, { role: 'user', content: repairPrompt(parsed.problem, spec) }];
+          outcome = await this.callAgent(req, state, agent, apiKey, repairMessages, inputTokens + tokenizer.count(outcome.response.text) + 64, maxOutputTokens, temperature, true);
+          costUsd += outcome.costUsd;
+          parsed = parseStructured(outcome.response.text, spec);
+          if (!parsed.ok) {
+            state.attempts.push({ agent: agent.id, outcome: 'INVALID_OUTPUT' });
+            throw new MaofError('INVALID_OUTPUT', `Agent "${agent.id}" did not return a usable structured answer — MAOF tried another agent or gave up; try again or pick another agent.`, { agentId: agent.id, detail: parsed.problem });
+          }
+        }
+      }
+      return { text: outcome.response.text, usage: outcome.response.usage, agentId: agent.id, model: outcome.response.model || agent.model, costUsd, finishReason: outcome.response.finishReason };
+    };
+
+    let value: CachedResponse;
+    let cached = false;
+    if (cacheKey) {
+      const got = await this.cache.getOrCompute(cacheKey, compute);
+      value = got.value;
+      cached = got.hit || got.shared;
+      if (cached) {
+        state.attempts.push({ agent: agent.id, outcome: 'cached' });
+        this.emit({ type: 'cache.hit', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, savedUsd: value.costUsd });
+        this.ledger.recordCacheHit({ requestId: state.requestId, agentId: agent.id, task: state.task, savedUsd: value.costUsd });
+        if (req.onDelta && value.text) req.onDelta(value.text);
+      }
+    } else {
+      value = await compute();
+    }
+
+    let structured: AnalysisResult | undefined;
+    if (spec) {
+      const parsed = parseStructured(value.text, spec);
+      if (parsed.ok) structured = parsed.value;
+    }
+    return {
+      ok: true,
+      requestId: state.requestId,
+      task: state.task,
+      agentId: agent.id,
+      model: value.model,
+      text: value.text,
+      structured,
+      cached,
+      attempts: state.attempts,
+      durationMs: this.clock.now() - state.started,
+      costUsd: state.costUsd,
+      usage: state.usage,
+      pruned: state.pruned,
+    };
+  }
+
+  /** One agent, with budget reservation, breaker, rate limit and retries. */
+  private async callAgent(
+    req: RunRequest,
+    state: RunState,
+    agent: AgentConfig,
+    apiKey: string,
+    messages: ChatMessage[],
+    inputTokens: number,
+    maxOutputTokens: number,
+    temperature: number | undefined,
+    json: boolean,
+  ): Promise<CallOutcome> {
+    const pricing = pricingFor(agent);
+    const reservation: Reservation = this.ledger.reserve(worstCaseCost(inputTokens, maxOutputTokens, pricing), { agentId: agent.id });
+    let settled = false;
+    try {
+      const breaker = this.breakers.get(agent.id);
+      const provider = this.providerFor(agent.provider);
+      const keyId = this.keyIdFor(agent, apiKey);
+      const stream = req.stream === true && !json;
+      const onDelta = stream && req.onDelta
+        ? (text: string): void => {
+            state.deltasDelivered = true;
+            req.onDelta!(text);
+          }
+        : undefined;
+      const response = await withRetry(
+        async (attempt) => {
+          const permit = breaker.tryAcquire();
+          if (!permit.allowed) {
+            state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
+            throw circuitOpenError(agent.id);
+          }
+          let judged = false;
+          try {
+            const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
+              this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
+            );
+            this.emit({ type: 'attempt', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt });
+            if (state.deltasDelivered) {
+              state.deltasDelivered = false;
+              req.onRestart?.(agent.id);
+            }
+            try {
+              const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json });
+              limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
+              breaker.recordSuccess();
+              judged = true;
+              state.attempts.push({ agent: agent.id, outcome: 'ok' });
+              return res;
+            } catch (err) {
+              limit.settle(inputTokens);
+              throw err;
+            }
+          } catch (err) {
+            const error = state.signal.aborted ? cancelledError() : toMaofError(err).withAgent(agent.id, agent.provider);
+            if (!judged) {
+              if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
+              else breaker.recordNeutral();
+            }
+            state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status });
+            throw error;
+          }
+        },
+        {
+          policy: this.config.retry,
+          clock: this.clock,
+          signal: state.signal,
+          // maxTotalMs bounds retries; a fallback agent still gets its first attempt after a slow primary.
+          deadline: Math.max(state.started + this.config.retry.maxTotalMs, this.clock.now() + 1),
+          random: this.random,
+          onRetry: ({ attempt, error, waitMs }) => {
+            const last = state.attempts[state.attempts.length - 1];
+            if (last) last.waitMs = waitMs;
+            this.emit({ type: 'retry.scheduled', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt, waitMs, code: error.code });
+          },
+        },
+      );
+      const costUsd = costOf(response.usage, pricing);
+      this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage: response.usage, costUsd, cached: false });
+      settled = true;
+      state.usage = addUsage(state.usage, response.usage);
+      state.costUsd += costUsd;
+      this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd });
+      return { response, costUsd };
+    } finally {
+      if (!settled) this.ledger.release(reservation);
+    }
+  }
+
+  // ---- patterns -------------------------------------------------------------------------------
+
+  /** Sends the same request to several agents at once; every result (or error) comes back. */
+  async fanOut(req: Omit<RunRequest, 'agentId'>, agentIds: string[], mergeWith?: string): Promise<FanOutResult> {
+    const settled = await Promise.all(
+      agentIds.map(async (agentId) => ({ agentId, result: await this.run({ ...req, agentId, requestId: undefined, onDelta: undefined, onRestart: undefined, sessionId: undefined }) })),
+    );
+    let merged: RunResult | undefined;
+    const good = settled.filter((s): s is { agentId: string; result: RunSuccess } => s.result.ok);
+    if (mergeWith && good.length > 1) {
+      const answers = good.map((g, i) => `### Answer ${i + 1} (${g.agentId})\n${g.result.text}`).join('\n\n');
+      merged = await this.run({
+        ...req,
+        agentId: mergeWith,
+        structured: false,
+        context: undefined,
+        prompt: `Several assistants answered the same request. Merge them into one best answer, keeping what is correct and dropping what is wrong.\n\nRequest:\n${req.prompt}\n\n${answers}`,
+      });
+    }
+    return { results: settled, merged };
+  }
+
+  /** Runs steps in order; each step sees the chain's input and the previous step's output. */
+  async chain(steps: ChainStep[], input: string, shared: Pick<RunRequest, 'context' | 'signal' | 'sessionId'> & { onStep?: (index: number, result: RunResult) => void } = {}): Promise<ChainResult> {
+    const out: ChainResult = { ok: true, steps: [], costUsd: 0 };
+    let previous = input;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
+      const usesPlaceholders = step.prompt.includes('{{previous}}') || step.prompt.includes('{{input}}');
+      const body = step.prompt.replaceAll('{{input}}', input).replaceAll('{{previous}}', previous);
+      const prompt = usesPlaceholders || i === 0 ? (i === 0 && !usesPlaceholders ? `${body}\n\n${input}` : body) : `${body}\n\nPrevious step's output:\n${previous}`;
+      const result = await this.run({ prompt, task: step.task ?? 'auto', agentId: step.agentId, context: shared.context, signal: shared.signal, sessionId: shared.sessionId });
+      out.steps.push({ name: step.name ?? `step ${i + 1}`, result });
+      out.costUsd += result.costUsd;
+      shared.onStep?.(i, result);
+      if (!result.ok) {
+        out.ok = false;
+        return out;
+      }
+      previous = result.text;
+    }
+    out.text = previous;
+    return out;
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** API key for an agent: its own secret first, then its provider's. */
+  async keyFor(agent: AgentConfig): Promise<string | undefined> {
+    const own = await this.secrets.get(agent.apiKeySecret ? `secret:${agent.apiKeySecret}` : `agent:${agent.id}`);
+    const key = own?.trim() ? own : await this.secrets.get(`provider:${agent.provider}`);
+    const trimmed = key?.trim();
+    return trimmed ? trimmed : undefined;
+  }
+
+  private keyIdFor(agent: AgentConfig, apiKey: string): string {
+    const raw = `${agent.provider}|${agent.baseUrl ?? ''}|${apiKey}`;
+    let id = this.keyIds.get(raw);
+    if (!id) {
+      id = createHash('sha256').update(raw).digest('hex').slice(0, 16);
+      if (this.keyIds.size > 256) this.keyIds.clear();
+      this.keyIds.set(raw, id);
+    }
+    return id;
+  }
+
+  private prunerFor(tokenizer: Tokenizer): ContextPruner {
+    let pruner = this.pruners.get(tokenizer.name);
+    if (!pruner) {
+      pruner = new ContextPruner();
+      this.pruners.set(tokenizer.name, pruner);
+    }
+    return pruner;
+  }
+
+  private skip(state: RunState, agent: AgentConfig, reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG'): void {
+    this.emit({ type: 'agent.skipped', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason });
+  }
+
+  private emit(event: MaofEvent): void {
+    this.events.emit(event);
+  }
+
+  private saveBreakers(): void {
+    if (this.breakerSavePending) return;
+    this.breakerSavePending = true;
+    this.breakerSave = this.breakerSave
+      .then(async () => {
+        this.breakerSavePending = false;
+        await this.store.update(BREAKER_STATE_KEY, this.breakers.snapshots());
+      })
+      .catch((err: unknown) => this.logger.warn('Could not save circuit breaker state', err));
+  }
+}
+
+function circuitOpenError(agentId: string): MaofError {
+  return new MaofError('CIRCUIT_OPEN', `Agent "${agentId}" is paused after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".`, { agentId });
+}
+
+function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** A missing key says less than a real upstream failure; keep the more useful error to show. */
+function preferInformative(previous: MaofError | undefined, next: MaofError): MaofError {
+  if (!previous) return next;
+  const weak = (e: MaofError): boolean => e.code === 'CIRCUIT_OPEN' || (e.code === 'AUTH' && e.status === undefined);
+  if (weak(next) && !weak(previous)) return previous;
+  return next;
+}
+
+const MAX_PROMPT_CHARS = 2_000_000;
+
+function validatePrompt(prompt: unknown): MaofError | undefined {
+  if (typeof prompt !== 'string' || prompt.trim() === '') return new MaofError('BAD_REQUEST', 'The prompt is empty — type what you want the agent to do.');
+  if (prompt.includes('\u0000')) return new MaofError('BAD_REQUEST', 'The prompt contains binary data (NUL bytes) — paste text only.');
+  if (prompt.length > MAX_PROMPT_CHARS) return new MaofError('CONTEXT_TOO_LARGE', 'The prompt is over 2 million characters — shorten it or attach the text as context instead.');
+  return undefined;
+}

@@ -1,0 +1,164 @@
+// What both SDK adapters share: a small client cache, the stall watchdog that bounds streams by the
+// agent's timeoutMs, and the guarded call that links cancellation and turns every failure into a MaofError.
+import { createHash } from 'node:crypto';
+import { cancelledError, type MaofError } from '../errors';
+import type { Clock } from '../ports';
+import type { ChatMessage, Usage } from '../types';
+import { mapProviderError, stallTimeoutError, type ProviderErrorContext, type ProviderKind } from './errorMapping';
+import type { ProviderRequest } from './provider';
+
+export interface ClientKeyParts {
+  provider: ProviderKind;
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+}
+
+/**
+ * SDK clients keyed by a hash of what configures them, so keep-alive connections are reused
+ * across requests. The key holds a hash, never the API key itself.
+ */
+export class ClientCache<C> {
+  private readonly clients = new Map<string, C>();
+
+  constructor(private readonly maxEntries = 16) {}
+
+  get(parts: ClientKeyParts, create: () => C): C {
+    const headers = parts.headers ? Object.entries(parts.headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
+    const key = createHash('sha256')
+      .update(JSON.stringify([parts.provider, parts.baseUrl, parts.apiKey, parts.timeoutMs, headers]))
+      .digest('base64url');
+    const hit = this.clients.get(key);
+    if (hit !== undefined) {
+      this.clients.delete(key);
+      this.clients.set(key, hit);
+      return hit;
+    }
+    const client = create();
+    this.clients.set(key, client);
+    if (this.clients.size > this.maxEntries) {
+      const oldest = this.clients.keys().next().value;
+      if (oldest !== undefined) this.clients.delete(oldest);
+    }
+    return client;
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+}
+
+/**
+ * Aborts a call that has been silent for `idleMs`. The SDKs' own timeout stops at the response
+ * headers; a stream that stalls after them would otherwise hang forever. Activity only records a
+ * timestamp, so a chunk costs no timer work; the Clock port keeps it testable without sleeping.
+ */
+export class StallWatchdog {
+  private last: number;
+  private readonly stopper = new AbortController();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly idleMs: number,
+    private readonly onStall: () => void,
+  ) {
+    this.last = clock.now();
+    void this.run();
+  }
+
+  touch(): void {
+    this.last = this.clock.now();
+  }
+
+  dispose(): void {
+    this.stopper.abort();
+  }
+
+  private async run(): Promise<void> {
+    let wait = this.idleMs;
+    try {
+      for (;;) {
+        await this.clock.sleep(wait, this.stopper.signal);
+        const idle = this.clock.now() - this.last;
+        if (idle >= this.idleMs) {
+          this.onStall();
+          return;
+        }
+        wait = this.idleMs - idle;
+      }
+    } catch {
+      // disposed: the call finished first
+    }
+  }
+}
+
+export interface GuardedCall {
+  /** Abort signal for the SDK: fires on the caller's cancel or on a stall. */
+  signal: AbortSignal;
+  /** Call on every streamed event so the watchdog knows the stream is alive. */
+  touch: () => void;
+  ctx: ProviderErrorContext;
+}
+
+/**
+ * Runs one provider call: `setup` (loading the SDK, building the client) runs first, outside the
+ * timeout; then `body` runs with the caller's signal linked and the stall watchdog armed. Anything
+ * thrown becomes a MaofError. The SDKs end an aborted stream silently, so an aborted signal after
+ * `body` returns is turned into CANCELLED or TIMEOUT here too.
+ */
+export async function runGuarded<S, T>(
+  provider: ProviderKind,
+  req: ProviderRequest,
+  clock: Clock,
+  setup: (ctx: ProviderErrorContext) => Promise<S>,
+  body: (call: GuardedCall, prepared: S) => Promise<T>,
+): Promise<T> {
+  const ctx: ProviderErrorContext = { provider, agentId: req.agent.id, now: clock.now(), signal: req.signal };
+  const cancelled = (): MaofError => cancelledError().withAgent(req.agent.id, provider);
+  if (req.signal.aborted) throw cancelled();
+  let prepared: S;
+  try {
+    prepared = await setup(ctx);
+  } catch (err) {
+    throw mapProviderError(err, ctx);
+  }
+  if (req.signal.aborted) throw cancelled();
+
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  req.signal.addEventListener('abort', onAbort, { once: true });
+  let stalled = false;
+  const watchdog = new StallWatchdog(clock, req.agent.timeoutMs, () => {
+    stalled = true;
+    controller.abort();
+  });
+  const outcome = (err: unknown): MaofError => {
+    if (req.signal.aborted) return cancelled();
+    if (stalled) return stallTimeoutError(ctx);
+    ctx.now = clock.now();
+    return mapProviderError(err, ctx);
+  };
+  try {
+    const result = await body({ signal: controller.signal, touch: () => watchdog.touch(), ctx }, prepared);
+    if (controller.signal.aborted) throw outcome(undefined);
+    return result;
+  } catch (err) {
+    throw outcome(err);
+  } finally {
+    watchdog.dispose();
+    req.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The same cheap estimate the simulator bills, used only when a provider reports no usage. */
+export function estimateUsage(messages: readonly ChatMessage[], text: string): Usage {
+  let input = 0;
+  for (const m of messages) input += Math.ceil(m.content.length / 4) + 4;
+  return { inputTokens: input, outputTokens: Math.ceil(text.length / 4), cacheReadTokens: 0, cacheWriteTokens: 0 };
+}
+
+/** A token count from a provider payload: a finite non-negative number, else 0. */
+export function tokens(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}

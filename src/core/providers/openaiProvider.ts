@@ -1,0 +1,117 @@
+// Adapter for OpenAI chat completions — and every OpenAI-compatible endpoint reached through an
+// agent's baseUrl — over the official SDK with its retries off, so MAOF's retry policy is the only one.
+import type { OpenAI as OpenAIClient } from 'openai';
+import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { systemClock } from '../clock';
+import type { Clock } from '../ports';
+import type { Usage } from '../types';
+import { ClientCache, estimateUsage, runGuarded, tokens } from './adapterSupport';
+import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
+import type { Provider, ProviderRequest, ProviderResponse } from './provider';
+
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+/** Sent to keyless local servers (Ollama, LM Studio): the SDK refuses to send no key at all. */
+const NO_KEY_PLACEHOLDER = 'no-key';
+
+let sdk: Promise<typeof OpenAIClient> | undefined;
+
+/** Loads the SDK on first use so that activating the extension does not pay for it. */
+function loadSdk(): Promise<typeof OpenAIClient> {
+  sdk ??= import('openai').then(
+    (m) => m.OpenAI,
+    (err: unknown) => {
+      sdk = undefined;
+      throw err;
+    },
+  );
+  return sdk;
+}
+
+interface OpenAIUsageLike {
+  prompt_tokens?: unknown;
+  completion_tokens?: unknown;
+  prompt_tokens_details?: { cached_tokens?: unknown } | null;
+}
+
+export function mapOpenAIUsage(u: OpenAIUsageLike): Usage {
+  const prompt = tokens(u.prompt_tokens);
+  const cached = Math.min(prompt, tokens(u.prompt_tokens_details?.cached_tokens));
+  return { inputTokens: prompt - cached, outputTokens: tokens(u.completion_tokens), cacheReadTokens: cached, cacheWriteTokens: 0 };
+}
+
+function mapFinish(reason: string | null | undefined): ProviderResponse['finishReason'] {
+  if (reason === 'stop') return 'stop';
+  if (reason === 'length') return 'length';
+  return 'other';
+}
+
+export class OpenAIProvider implements Provider {
+  readonly kind = 'openai' as const;
+  private readonly clients = new ClientCache<OpenAIClient>();
+
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  private async client(req: ProviderRequest, ctx: ProviderErrorContext): Promise<OpenAIClient> {
+    const { agent } = req;
+    if (!req.apiKey && !agent.baseUrl) throw missingKeyError(ctx);
+    const OpenAI = await loadSdk();
+    const baseUrl = agent.baseUrl ?? DEFAULT_BASE_URL;
+    const apiKey = req.apiKey || NO_KEY_PLACEHOLDER;
+    return this.clients.get({ provider: 'openai', baseUrl, apiKey, timeoutMs: agent.timeoutMs, headers: agent.headers }, () =>
+      new OpenAI({ apiKey, baseURL: baseUrl, timeout: agent.timeoutMs, maxRetries: 0, defaultHeaders: agent.headers, logLevel: 'off' }),
+    );
+  }
+
+  complete(req: ProviderRequest): Promise<ProviderResponse> {
+    const { agent } = req;
+    return runGuarded('openai', req, this.clock, (ctx) => this.client(req, ctx), async ({ signal, touch, ctx }, client) => {
+      const params: ChatCompletionCreateParamsBase = {
+        model: agent.model,
+        messages: req.messages.map((m): ChatCompletionMessageParam => ({ role: m.role, content: m.content })),
+      };
+      // OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens); the
+      // compatible servers behind a baseUrl widely understand only max_tokens.
+      if (agent.baseUrl) params.max_tokens = req.maxOutputTokens;
+      else params.max_completion_tokens = req.maxOutputTokens;
+      const temperature = req.temperature ?? agent.temperature;
+      if (temperature !== undefined) params.temperature = temperature;
+      if (req.json) params.response_format = { type: 'json_object' };
+
+      if (!req.stream) {
+        const res = await client.chat.completions.create({ ...params, stream: false }, { signal });
+        const choice = res.choices[0];
+        const text = choice?.message?.content ?? '';
+        return {
+          text,
+          usage: res.usage ? mapOpenAIUsage(res.usage) : estimateUsage(req.messages, text),
+          finishReason: mapFinish(choice?.finish_reason),
+          model: res.model || agent.model,
+        };
+      }
+
+      const stream = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }, { signal });
+      touch();
+      const parts: string[] = [];
+      let usage: Usage | undefined;
+      let finish: string | null | undefined;
+      let model = '';
+      for await (const chunk of stream) {
+        touch();
+        if (!model && chunk.model) model = chunk.model;
+        if (chunk.usage) usage = mapOpenAIUsage(chunk.usage);
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        const delta = choice.delta?.content;
+        if (delta) {
+          parts.push(delta);
+          req.onDelta?.(delta);
+        }
+        if (choice.finish_reason) finish = choice.finish_reason;
+      }
+      const text = parts.join('');
+      if (signal.aborted) return { text, usage: estimateUsage(req.messages, text), finishReason: 'other', model: model || agent.model };
+      if (!finish) throw incompleteStreamError(ctx);
+      return { text, usage: usage ?? estimateUsage(req.messages, text), finishReason: mapFinish(finish), model: model || agent.model };
+    });
+  }
+}

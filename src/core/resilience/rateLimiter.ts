@@ -1,0 +1,227 @@
+// Client-side rate limits per API key (requests and tokens per minute): a request over the limit
+// waits its turn in a FIFO queue instead of failing, so the provider rarely has to send a 429.
+import { cancelledError } from '../errors';
+import type { Clock } from '../ports';
+
+export interface RateLimits {
+  rpm?: number;
+  tpm?: number;
+}
+
+export interface Permit {
+  waitedMs: number;
+  /** Which limit made the request wait (absent when it did not wait). */
+  reason?: 'rpm' | 'tpm';
+  /** call with the real token count when known so the tpm budget is corrected */
+  settle(actualTokens: number): void;
+}
+
+export type QueuedListener = (waitMs: number, reason: 'rpm' | 'tpm') => void;
+
+const MINUTE_MS = 60_000;
+/** Float slack so that a bucket refilled to 0.9999999 of a token still counts as one. */
+const EPSILON = 1e-6;
+
+const noop = (): void => undefined;
+const FREE_PERMIT: Permit = Object.freeze({ waitedMs: 0, settle: noop });
+const FREE: Promise<Permit> = Promise.resolve(FREE_PERMIT);
+
+interface Waiter {
+  /** Resolves when this waiter becomes the head of its queue. */
+  turn: Promise<void>;
+  wakeTurn: () => void;
+}
+
+/** A token bucket per limit, refilled continuously: capacity = the per-minute limit. */
+interface Bucket {
+  rpmCap: number;
+  tpmCap: number;
+  rpmTokens: number;
+  tpmTokens: number;
+  lastRefill: number;
+  queue: Waiter[];
+  /** Sum of the token estimates waiting in the queue, for the wait announced to onQueued. */
+  queuedTokens: number;
+  /** Aborting it wakes the sleeping head early (tokens returned, limits changed). */
+  wake: AbortController | undefined;
+}
+
+function validLimit(n: number | undefined): number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+export class RateLimiter {
+  private readonly clock: Clock;
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+
+  /**
+   * Waits until `keyId` may send one more request of about `estimatedTokens` tokens. `keyId` is an
+   * opaque id of the API key (a hash, never the key). Agents sharing a key share its buckets; the
+   * limits passed last win. Rejects with CANCELLED if `signal` aborts while queued.
+   */
+  acquire(keyId: string, limits: RateLimits, estimatedTokens: number, signal?: AbortSignal, onQueued?: QueuedListener): Promise<Permit> {
+    // Hot path (no limits configured): no bucket, no allocation.
+    if (limits.rpm === undefined && limits.tpm === undefined) return signal?.aborted ? Promise.reject(cancelledError()) : FREE;
+    if (signal?.aborted) return Promise.reject(cancelledError());
+    const rpm = validLimit(limits.rpm);
+    const tpm = validLimit(limits.tpm);
+    if (rpm === 0 && tpm === 0) return FREE;
+
+    const tokens = Number.isFinite(estimatedTokens) && estimatedTokens > 0 ? estimatedTokens : 0;
+    const bucket = this.bucketFor(keyId, rpm, tpm);
+    this.refill(bucket);
+    if (bucket.queue.length === 0 && this.canTake(bucket, tokens)) {
+      this.take(bucket, tokens);
+      return Promise.resolve(this.permit(bucket, tokens, 0, undefined));
+    }
+    return this.enqueue(bucket, tokens, signal, onQueued);
+  }
+
+  /** Requests waiting in the queue of one key, or of all keys. */
+  pending(keyId?: string): number {
+    if (keyId !== undefined) return this.buckets.get(keyId)?.queue.length ?? 0;
+    let total = 0;
+    for (const b of this.buckets.values()) total += b.queue.length;
+    return total;
+  }
+
+  private async enqueue(bucket: Bucket, tokens: number, signal: AbortSignal | undefined, onQueued: QueuedListener | undefined): Promise<Permit> {
+    const start = this.clock.now();
+    let wakeTurn = noop;
+    const turn = new Promise<void>((resolve) => {
+      wakeTurn = resolve;
+    });
+    const waiter: Waiter = { turn, wakeTurn };
+    const eta = this.waitFor(bucket, bucket.queue.length + 1, bucket.queuedTokens + tokens, tokens);
+    bucket.queue.push(waiter);
+    bucket.queuedTokens += tokens;
+    if (bucket.queue.length === 1) waiter.wakeTurn();
+    try {
+      onQueued?.(eta.ms, eta.reason);
+    } catch {
+      // A failing listener must not lose the request its place in the queue.
+    }
+
+    try {
+      for (;;) {
+        if (bucket.queue[0] !== waiter) {
+          await this.untilTurn(waiter, signal);
+          continue;
+        }
+        this.refill(bucket);
+        if (this.canTake(bucket, tokens)) break;
+        const { ms } = this.waitFor(bucket, 1, tokens, tokens);
+        const wake = new AbortController();
+        bucket.wake = wake;
+        try {
+          await this.clock.sleep(Math.max(1, ms), signal ? AbortSignal.any([signal, wake.signal]) : wake.signal);
+        } catch (err) {
+          if (signal?.aborted || !wake.signal.aborted) throw err;
+          // Woken early on purpose: look at the bucket again.
+        } finally {
+          if (bucket.wake === wake) bucket.wake = undefined;
+        }
+      }
+    } catch {
+      this.leave(bucket, waiter, tokens);
+      throw cancelledError();
+    }
+    this.take(bucket, tokens);
+    this.leave(bucket, waiter, tokens);
+    return this.permit(bucket, tokens, this.clock.now() - start, eta.reason);
+  }
+
+  private untilTurn(waiter: Waiter, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return waiter.turn;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(cancelledError());
+      signal.addEventListener('abort', onAbort, { once: true });
+      void waiter.turn.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  /** Removes a waiter (served or cancelled) and hands the turn to the next one. */
+  private leave(bucket: Bucket, waiter: Waiter, tokens: number): void {
+    const index = bucket.queue.indexOf(waiter);
+    if (index < 0) return;
+    bucket.queue.splice(index, 1);
+    bucket.queuedTokens = Math.max(0, bucket.queuedTokens - tokens);
+    if (index === 0) bucket.queue[0]?.wakeTurn();
+  }
+
+  private bucketFor(keyId: string, rpm: number, tpm: number): Bucket {
+    let b = this.buckets.get(keyId);
+    if (!b) {
+      b = { rpmCap: rpm, tpmCap: tpm, rpmTokens: rpm, tpmTokens: tpm, lastRefill: this.clock.now(), queue: [], queuedTokens: 0, wake: undefined };
+      this.buckets.set(keyId, b);
+      return b;
+    }
+    if (b.rpmCap !== rpm || b.tpmCap !== tpm) {
+      this.refill(b);
+      // A limit switched on starts full; a changed one keeps what is left, up to the new size.
+      b.rpmTokens = b.rpmCap === 0 ? rpm : Math.min(b.rpmTokens, rpm);
+      b.tpmTokens = b.tpmCap === 0 ? tpm : Math.min(b.tpmTokens, tpm);
+      b.rpmCap = rpm;
+      b.tpmCap = tpm;
+      b.wake?.abort();
+    }
+    return b;
+  }
+
+  private refill(b: Bucket): void {
+    const now = this.clock.now();
+    const elapsed = now - b.lastRefill;
+    if (elapsed <= 0) return;
+    b.lastRefill = now;
+    if (b.rpmCap > 0) b.rpmTokens = Math.min(b.rpmCap, b.rpmTokens + (elapsed * b.rpmCap) / MINUTE_MS);
+    if (b.tpmCap > 0) b.tpmTokens = Math.min(b.tpmCap, b.tpmTokens + (elapsed * b.tpmCap) / MINUTE_MS);
+  }
+
+  /** A request larger than the whole tpm budget goes when the bucket is full, so it never deadlocks. */
+  private canTake(b: Bucket, tokens: number): boolean {
+    if (b.rpmCap > 0 && b.rpmTokens < 1 - EPSILON) return false;
+    if (b.tpmCap > 0 && b.tpmTokens < Math.min(tokens, b.tpmCap) - EPSILON) return false;
+    return true;
+  }
+
+  private take(b: Bucket, tokens: number): void {
+    if (b.rpmCap > 0) b.rpmTokens -= 1;
+    if (b.tpmCap > 0) b.tpmTokens -= tokens;
+  }
+
+  /**
+   * Time until `requests` requests totalling `tokens` tokens fit, from the bucket as it is now;
+   * `ownTokens` is the last request's size (an oversized one only needs a full bucket).
+   */
+  private waitFor(b: Bucket, requests: number, tokens: number, ownTokens: number): { ms: number; reason: 'rpm' | 'tpm' } {
+    let rpmMs = 0;
+    let tpmMs = 0;
+    if (b.rpmCap > 0) rpmMs = Math.max(0, Math.ceil(((requests - b.rpmTokens - EPSILON) * MINUTE_MS) / b.rpmCap));
+    if (b.tpmCap > 0) {
+      const needed = tokens - ownTokens + Math.min(ownTokens, b.tpmCap);
+      tpmMs = Math.max(0, Math.ceil(((needed - b.tpmTokens - EPSILON) * MINUTE_MS) / b.tpmCap));
+    }
+    return tpmMs > rpmMs ? { ms: tpmMs, reason: 'tpm' } : { ms: rpmMs, reason: 'rpm' };
+  }
+
+  private permit(b: Bucket, tokens: number, waitedMs: number, reason: 'rpm' | 'tpm' | undefined): Permit {
+    // Only a request that was charged against a tpm budget has anything to correct.
+    let settled = b.tpmCap === 0;
+    const settle = (actualTokens: number): void => {
+      if (settled || b.tpmCap === 0 || !Number.isFinite(actualTokens) || actualTokens < 0) return;
+      settled = true;
+      this.refill(b);
+      b.tpmTokens = Math.min(b.tpmCap, b.tpmTokens + tokens - actualTokens);
+      // Tokens came back: the head of the queue may not need to wait as long as it planned.
+      if (actualTokens < tokens) b.wake?.abort();
+    };
+    return reason === undefined ? { waitedMs, settle } : { waitedMs, reason, settle };
+  }
+}

@@ -1,0 +1,190 @@
+// The chat's plain logic: per-message meta from a run result, live status lines from the core's
+// events, and the bounded history that is saved in workspaceState and validated when read back.
+// No vscode import: tested in Node.
+import { z } from 'zod';
+import type { AgentConfig } from '../core/config/schema';
+import { providerLabel, type MaofError } from '../core/errors';
+import type { MaofEvent } from '../core/events';
+import type { AttemptRecord, RunSuccess } from '../core/orchestrator';
+import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta } from '../shared/protocol';
+import { codeLabel } from './dashboardModel';
+
+/** Messages kept per conversation (older ones are dropped when saving). */
+export const HISTORY_MAX_MESSAGES = 100;
+/** Characters kept per saved message. */
+export const HISTORY_MAX_CHARS = 20_000;
+
+/** Whether an attempt record stands for a call that reached (or tried to reach) the agent. */
+function isCall(a: AttemptRecord): boolean {
+  if (a.outcome === 'skipped' || a.outcome === 'cached' || a.outcome === 'CIRCUIT_OPEN' || a.outcome === 'INVALID_OUTPUT') return false;
+  if ((a.outcome === 'AUTH' || a.outcome === 'CONTEXT_TOO_LARGE' || a.outcome === 'CONFIG') && a.status === undefined) return false;
+  return true;
+}
+
+export function attemptCounts(attempts: readonly AttemptRecord[]): { attempts: number; retries: number; fallbacks: number } {
+  const perAgent = new Map<string, number>();
+  const agents: string[] = [];
+  let calls = 0;
+  for (const a of attempts) {
+    if (!agents.includes(a.agent)) agents.push(a.agent);
+    if (!isCall(a)) continue;
+    calls++;
+    perAgent.set(a.agent, (perAgent.get(a.agent) ?? 0) + 1);
+  }
+  let retries = 0;
+  for (const n of perAgent.values()) retries += Math.max(0, n - 1);
+  return { attempts: calls, retries, fallbacks: Math.max(0, agents.length - 1) };
+}
+
+export function resultMeta(result: RunSuccess): ChatMeta {
+  const counts = attemptCounts(result.attempts);
+  const meta: ChatMeta = {
+    agentId: result.agentId,
+    model: result.model,
+    costUsd: result.costUsd,
+    ...counts,
+    cached: result.cached,
+    durationMs: result.durationMs,
+    task: result.task,
+  };
+  const dropped = result.pruned?.dropped.map((d) => d.label) ?? [];
+  const truncated = result.pruned?.truncated.map((t) => t.label) ?? [];
+  if (dropped.length > 0 || truncated.length > 0) meta.pruned = { dropped, truncated };
+  return meta;
+}
+
+export function errorInfo(error: MaofError, sanitize: (text: string) => string = (t) => t): ChatErrorInfo {
+  return { code: error.code, message: sanitize(error.message) };
+}
+
+function waitSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+export interface StatusLine {
+  text: string;
+  /** The line contains "in N s" counting down from this wait. */
+  waitMs?: number;
+}
+
+/**
+ * The status line under a pending answer for one of its request's events, e.g.
+ * "Rate-limited by OpenAI — retrying in 3 s (attempt 2/3)"; undefined when nothing is worth saying.
+ */
+export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], maxAttempts: number): StatusLine | undefined {
+  const provider = (agentId: string): string => providerLabel(agents.find((a) => a.id === agentId)?.provider);
+  switch (event.type) {
+    case 'attempt':
+      return event.attempt > 1
+        ? { text: `Retrying ${event.agentId} (attempt ${event.attempt}/${maxAttempts})…` }
+        : { text: `Asking ${event.agentId}…` };
+    case 'retry.scheduled': {
+      const s = waitSeconds(event.waitMs);
+      const next = `retrying in ${s} s (attempt ${event.attempt + 1}/${maxAttempts})`;
+      const p = provider(event.agentId);
+      const what: Record<string, string> = {
+        RATE_LIMITED: `Rate-limited by ${p}`,
+        OVERLOADED: `${p} is overloaded`,
+        TIMEOUT: `${event.agentId} timed out`,
+        NETWORK: `Could not reach ${p}`,
+        UPSTREAM: `${p} server error`,
+      };
+      return { text: `${what[event.code] ?? `${event.agentId} failed (${codeLabel(event.code)})`} — ${next}`, waitMs: event.waitMs };
+    }
+    case 'fallback':
+      return { text: `${event.from} failed (${codeLabel(event.reason)}) — falling back to ${event.to}` };
+    case 'queued':
+      return { text: `Queued by ${event.agentId}'s rate limit (${event.reason === 'rpm' ? 'requests' : 'tokens'} per minute) — sending in ${waitSeconds(event.waitMs)} s`, waitMs: event.waitMs };
+    case 'agent.skipped': {
+      const why: Record<typeof event.reason, string> = {
+        CIRCUIT_OPEN: `${event.agentId} is paused (circuit breaker open) — skipping it`,
+        CONFIG: `No API key for ${event.agentId} — skipping it`,
+        CONTEXT_TOO_LARGE: `Too large for ${event.agentId}'s context window — skipping it`,
+      };
+      return { text: why[event.reason] };
+    }
+    case 'cache.hit':
+      return { text: 'Answered from the cache' };
+    default:
+      return undefined;
+  }
+}
+
+// ---- saved history ------------------------------------------------------------------------------
+
+export interface SavedChat {
+  v: 1;
+  sessionId: string;
+  selectedAgent: string;
+  includeContext: boolean;
+  messages: ChatHistoryMessage[];
+}
+
+const metaSchema = z.object({
+  agentId: z.string(),
+  model: z.string(),
+  costUsd: z.number().finite(),
+  attempts: z.number().int().nonnegative(),
+  retries: z.number().int().nonnegative(),
+  fallbacks: z.number().int().nonnegative(),
+  cached: z.boolean(),
+  durationMs: z.number().finite(),
+  task: z.string().optional(),
+  pruned: z.object({ dropped: z.array(z.string()), truncated: z.array(z.string()) }).optional(),
+});
+
+const messageSchema = z.object({
+  id: z.string().min(1).max(200),
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  at: z.number().finite(),
+  requestedAgent: z.string().optional(),
+  meta: metaSchema.optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  pending: z.boolean().optional(),
+  truncated: z.boolean().optional(),
+});
+
+const savedSchema = z.object({
+  v: z.literal(1),
+  sessionId: z.string().min(1).max(200),
+  selectedAgent: z.string().min(1).max(200).default('auto'),
+  includeContext: z.boolean().default(true),
+  messages: z.array(z.unknown()),
+});
+
+function capText(text: string, max: number): { text: string; truncated: boolean } {
+  if (text.length <= max) return { text, truncated: false };
+  return { text: `${text.slice(0, max)}\n\n…`, truncated: true };
+}
+
+/** The last `maxMessages` messages with their text capped, ready to save. */
+export function boundHistory(messages: readonly ChatHistoryMessage[], maxMessages = HISTORY_MAX_MESSAGES, maxChars = HISTORY_MAX_CHARS): ChatHistoryMessage[] {
+  return messages.slice(-maxMessages).map((m) => {
+    const capped = capText(m.content, maxChars);
+    const out: ChatHistoryMessage = { ...m, content: capped.text };
+    if (capped.truncated) out.truncated = true;
+    return out;
+  });
+}
+
+/**
+ * Reads saved history back. A message that was still streaming when the window went away is
+ * marked interrupted; invalid messages are left out rather than losing the whole conversation.
+ */
+export function restoreChat(raw: unknown, newSessionId: () => string): SavedChat {
+  const parsed = savedSchema.safeParse(raw);
+  if (!parsed.success) return { v: 1, sessionId: newSessionId(), selectedAgent: 'auto', includeContext: true, messages: [] };
+  const messages: ChatHistoryMessage[] = [];
+  for (const m of parsed.data.messages) {
+    const one = messageSchema.safeParse(m);
+    if (!one.success) continue;
+    const msg: ChatHistoryMessage = { ...one.data };
+    if (msg.pending) {
+      delete msg.pending;
+      if (!msg.error && !msg.meta) msg.error = { code: 'CANCELLED', message: 'Interrupted — the window was closed or reloaded before the answer finished.' };
+    }
+    messages.push(msg);
+  }
+  return { ...parsed.data, v: 1, messages: boundHistory(messages) };
+}

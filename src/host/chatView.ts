@@ -1,0 +1,456 @@
+// The side-panel chat (webview view `maof.chatView`): streams answers from the orchestrator into the
+// webview, narrates retries and fallbacks live, applies code to the editor, and keeps each
+// workspace's conversation in workspaceState so it survives a reload.
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { ContextItem } from '../core/context/contextPruner';
+import type { MaofEvent } from '../core/events';
+import type { Orchestrator } from '../core/orchestrator';
+import {
+  parseWebviewMessage,
+  type ChatAgentInfo,
+  type ChatHistoryMessage,
+  type ChatState,
+  type HostMessage,
+  type WebviewMessage,
+  type WebviewMessageOf,
+} from '../shared/protocol';
+import { boundHistory, errorInfo, HISTORY_MAX_MESSAGES, restoreChat, resultMeta, statusLine, type SavedChat } from './chatModel';
+import { DeltaCoalescer } from './deltaCoalescer';
+import { sanitizeForUser } from './errors';
+import type { MaofServices } from './services';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+export const CHAT_VIEW_ID = 'maof.chatView';
+export const CHAT_STATE_KEY = 'maof.chat.v1';
+const SAVE_DELAY_MS = 500;
+
+/** What the extension API exposes of the chat, for integration tests and the benchmark. */
+export interface ChatViewHandle {
+  /** Every message the host posts to the chat webview, as it is posted. */
+  readonly onDidPostMessage: vscode.Event<HostMessage>;
+  /** Handles `raw` exactly as if the webview had posted it; resolves when it was handled. */
+  receive(raw: unknown): Promise<void>;
+  history(): ChatHistoryMessage[];
+  readonly sessionId: string;
+  /** The webview is resolved and its script said it is ready. */
+  readonly ready: boolean;
+  /** Resolves once the webview's script has said it is ready. */
+  whenReady(): Promise<void>;
+}
+
+interface Running {
+  controller: AbortController;
+  requestId: string;
+}
+
+let current: ChatViewProvider | undefined;
+
+/** The chat of this window, once registered. */
+export function chatViewHandle(): ChatViewHandle | undefined {
+  return current;
+}
+
+class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable, ChatViewHandle {
+  private view: vscode.WebviewView | undefined;
+  private viewSubscriptions: vscode.Disposable[] = [];
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private orchestratorUnsubscribe: (() => void) | undefined;
+  private readonly posted = new vscode.EventEmitter<HostMessage>();
+  readonly onDidPostMessage = this.posted.event;
+  private state: SavedChat;
+  private readonly running = new Map<string, Running>();
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private isReady = false;
+  private readyWaiters: Array<() => void> = [];
+  /** Sessions whose orchestrator memory was seeded from restored history. */
+  private readonly seeded = new Set<string>();
+  private stateSeq = 0;
+
+  constructor(private readonly services: MaofServices) {
+    const ctx = services.extensionContext;
+    this.state = restoreChat(ctx.workspaceState.get<unknown>(CHAT_STATE_KEY), () => randomUUID());
+    this.subscriptions.push(
+      services.onDidChangeConfig(() => void this.postState(false)),
+      services.keys.onDidChange(() => void this.postState(false)),
+    );
+  }
+
+  get sessionId(): string {
+    return this.state.sessionId;
+  }
+
+  get ready(): boolean {
+    return this.isReady && this.view !== undefined;
+  }
+
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  history(): ChatHistoryMessage[] {
+    return this.state.messages.map((m) => ({ ...m }));
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.disposeView();
+    this.view = view;
+    const extensionUri = this.services.extensionContext.extensionUri;
+    view.webview.options = webviewOptions(extensionUri);
+    view.webview.html = webviewHtml(view.webview, extensionUri, 'chat', 'MAOF Chat');
+    this.viewSubscriptions.push(
+      view.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
+      view.onDidDispose(() => {
+        if (this.view === view) this.disposeView();
+      }),
+      // Without retained context the page reloads when shown again and says chat/ready anew.
+      view.onDidChangeVisibility(() => {
+        if (!view.visible) this.isReady = false;
+      }),
+    );
+    this.listenToOrchestrator();
+  }
+
+  async receive(raw: unknown): Promise<void> {
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.services.logger.warn(`Chat: dropped a malformed message from the webview — ${parsed.error}`);
+      if (parsed.type === 'chat/send') {
+        this.appendError('BAD_REQUEST', `That message could not be sent: ${parsed.error.replace(/^chat\/send: /, '')}.`);
+      }
+      return;
+    }
+    try {
+      await this.handle(parsed.message);
+    } catch (err) {
+      this.services.logger.error(`Chat: handling ${parsed.message.type} failed`, err);
+      if (parsed.message.type === 'chat/send') this.appendError('UPSTREAM', 'Something went wrong sending that message — see the MAOF log.');
+      else this.post({ type: 'chat/notice', kind: 'error', text: 'That did not work — see the MAOF log for details.' });
+    }
+  }
+
+  dispose(): void {
+    for (const r of this.running.values()) r.controller.abort();
+    this.running.clear();
+    this.saveNow();
+    this.disposeView();
+    this.orchestratorUnsubscribe?.();
+    this.orchestratorUnsubscribe = undefined;
+    for (const d of this.subscriptions) d.dispose();
+    this.posted.dispose();
+    if (current === this) current = undefined;
+  }
+
+  // ---- messages from the webview ---------------------------------------------------------------
+
+  private async handle(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'chat/ready':
+        this.isReady = true;
+        await this.postState(true);
+        for (const resolve of this.readyWaiters.splice(0)) resolve();
+        return;
+      case 'chat/send':
+        await this.send(message);
+        return;
+      case 'chat/stop':
+        this.running.get(message.messageId)?.controller.abort();
+        return;
+      case 'chat/copy':
+        await vscode.env.clipboard.writeText(message.code);
+        this.post({ type: 'chat/notice', kind: 'info', text: 'Copied to the clipboard.' });
+        return;
+      case 'chat/insert':
+      case 'chat/apply':
+        await this.editCode(message.type === 'chat/apply', message.code, message.language);
+        return;
+      case 'chat/clear':
+        for (const r of this.running.values()) r.controller.abort();
+        this.forgetMemory(this.state.sessionId);
+        this.state = { ...this.state, sessionId: randomUUID(), messages: [] };
+        this.scheduleSave();
+        await this.postState(true);
+        return;
+      case 'chat/setAgent': {
+        const known = message.agentId === 'auto' || this.services.config().agents.some((a) => a.id === message.agentId);
+        this.state = {
+          ...this.state,
+          selectedAgent: known ? message.agentId : 'auto',
+          includeContext: message.includeContext ?? this.state.includeContext,
+        };
+        this.scheduleSave();
+        return;
+      }
+      case 'chat/action':
+        await this.runAction(message.action);
+        return;
+      default:
+        this.services.logger.debug(`Chat: ignored ${message.type}, which is for another view.`);
+    }
+  }
+
+  private async runAction(action: WebviewMessageOf<'chat/action'>['action']): Promise<void> {
+    switch (action) {
+      case 'setApiKey':
+        await vscode.commands.executeCommand('maof.setApiKey');
+        return;
+      case 'resetBreakers':
+        await vscode.commands.executeCommand('maof.resetBreakers');
+        return;
+      case 'openSettings':
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'maof');
+        return;
+      case 'showDashboard':
+        await vscode.commands.executeCommand('maof.showDashboard');
+        return;
+    }
+  }
+
+  private async send(message: WebviewMessageOf<'chat/send'>): Promise<void> {
+    const config = this.services.config();
+    const agentId = message.agentId;
+    if (agentId !== 'auto' && !config.agents.some((a) => a.id === agentId)) {
+      this.appendError('CONFIG', `Agent "${agentId}" is not configured any more — pick another agent above.`);
+      await this.postState(false);
+      return;
+    }
+    if (message.sessionId !== this.state.sessionId) {
+      this.services.logger.debug('Chat: the webview sent an old session id; using the current conversation.');
+    }
+    const sessionId = this.state.sessionId;
+    const now = Date.now();
+    const user: ChatHistoryMessage = { id: randomUUID(), role: 'user', content: message.prompt, at: now, requestedAgent: agentId };
+    const answer: ChatHistoryMessage = { id: randomUUID(), role: 'assistant', content: '', at: now, requestedAgent: agentId, pending: true };
+    this.state = { ...this.state, selectedAgent: agentId, includeContext: message.includeContext };
+    this.state.messages.push(user, answer);
+    this.post({ type: 'chat/append', messages: [{ ...user }, { ...answer }] });
+    this.scheduleSave();
+
+    const orchestrator = this.services.orchestrator;
+    const controller = new AbortController();
+    const requestId = randomUUID();
+    this.running.set(answer.id, { controller, requestId });
+    const maxAttempts = config.retry.maxAttempts;
+    const unsubscribe = orchestrator.events.on((event: MaofEvent) => {
+      if (!('requestId' in event) || event.requestId !== requestId) return;
+      const line = statusLine(event, this.services.config().agents, maxAttempts);
+      if (line) this.post({ type: 'chat/status', messageId: answer.id, ...line });
+    });
+    const coalescer = new DeltaCoalescer((text) => {
+      answer.content += text;
+      this.post({ type: 'chat/stream', messageId: answer.id, done: false, content: text });
+    });
+    try {
+      let context: ContextItem[] | undefined;
+      if (message.includeContext) {
+        try {
+          context = await this.services.collectContext();
+        } catch (err) {
+          this.services.logger.warn('Chat: could not collect the editor context; sending without it.', err);
+          this.post({ type: 'chat/status', messageId: answer.id, text: 'Could not read the editor — sending without context' });
+        }
+      }
+      this.seedMemory(orchestrator, sessionId, user.id);
+      const result = await orchestrator.run({
+        prompt: message.prompt,
+        task: 'auto',
+        agentId: agentId === 'auto' ? undefined : agentId,
+        context,
+        sessionId,
+        stream: true,
+        // Chat answers are prose for people: no JSON findings even for analysis.
+        structured: false,
+        onDelta: (text) => coalescer.push(text),
+        onRestart: (restartAgent) => {
+          coalescer.reset();
+          answer.content = '';
+          this.post({ type: 'chat/restart', messageId: answer.id, agentId: restartAgent });
+        },
+        signal: controller.signal,
+        requestId,
+      });
+      coalescer.close();
+      delete answer.pending;
+      if (result.ok) {
+        answer.content = result.text;
+        answer.meta = resultMeta(result);
+        this.post({ type: 'chat/stream', messageId: answer.id, done: true, meta: answer.meta, text: result.text });
+      } else {
+        const error = result.error.code === 'CANCELLED' ? { code: 'CANCELLED', message: 'Stopped.' } : errorInfo(result.error, (t) => sanitizeForUser(t, []));
+        answer.error = error;
+        this.post({ type: 'chat/stream', messageId: answer.id, done: true, error });
+      }
+    } catch (err) {
+      coalescer.close();
+      delete answer.pending;
+      this.services.logger.error('Chat: the request failed unexpectedly', err);
+      answer.error = { code: 'UPSTREAM', message: 'Something unexpected went wrong — see the MAOF log for details.' };
+      this.post({ type: 'chat/stream', messageId: answer.id, done: true, error: answer.error });
+    } finally {
+      unsubscribe();
+      this.running.delete(answer.id);
+      this.scheduleSave();
+    }
+  }
+
+  /**
+   * The orchestrator's conversation memory lives in memory only: after a reload, the restored turns
+   * are handed back to it once, so the agent still knows what was said.
+   */
+  private seedMemory(orchestrator: Orchestrator, sessionId: string, beforeId: string): void {
+    if (this.seeded.has(sessionId)) return;
+    this.seeded.add(sessionId);
+    try {
+      const memory = orchestrator.sessions.get(sessionId);
+      if (memory.toMessages().length > 0) return;
+      for (const m of this.state.messages) {
+        if (m.id === beforeId) break;
+        if (m.error || m.pending || m.content === '') continue;
+        memory.add({ role: m.role, content: m.content, at: m.at, task: m.meta?.task ?? 'auto', agentId: m.meta?.agentId });
+      }
+    } catch (err) {
+      this.services.logger.debug('Chat: could not restore the conversation memory', err);
+    }
+  }
+
+  private forgetMemory(sessionId: string): void {
+    try {
+      this.services.orchestrator.sessions.delete(sessionId);
+    } catch (err) {
+      this.services.logger.debug('Chat: could not drop the conversation memory', err);
+    }
+  }
+
+  private async editCode(replaceSelection: boolean, code: string, language: string | undefined): Promise<void> {
+    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+    if (!editor) {
+      const doc = await vscode.workspace.openTextDocument({ content: code, language: language && /^[\w+#.-]+$/.test(language) ? language : undefined });
+      await vscode.window.showTextDocument(doc, { preview: false });
+      this.post({ type: 'chat/notice', kind: 'info', text: 'No editor was open — the code is in a new tab.' });
+      return;
+    }
+    const selection = editor.selection;
+    // One edit call is one undo step.
+    const ok = await editor.edit((b) => {
+      if (replaceSelection && !selection.isEmpty) b.replace(selection, code);
+      else b.insert(selection.active, code);
+    });
+    if (!ok) {
+      this.post({ type: 'chat/notice', kind: 'error', text: 'The editor did not accept the change (is the file read-only?).' });
+      return;
+    }
+    editor.revealRange(new vscode.Range(selection.start, selection.start), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    const name = editor.document.isUntitled ? 'the editor' : vscode.workspace.asRelativePath(editor.document.uri, false);
+    const verb = replaceSelection && !selection.isEmpty ? 'Replaced the selection in' : 'Inserted into';
+    this.post({ type: 'chat/notice', kind: 'info', text: `${verb} ${name} — undo with Ctrl+Z / Cmd+Z.` });
+  }
+
+  // ---- to the webview ---------------------------------------------------------------------------
+
+  private post(message: HostMessage): void {
+    this.posted.fire(message);
+    const view = this.view;
+    if (!view) return;
+    view.webview.postMessage(message).then(undefined, (err: unknown) => this.services.logger.debug('Chat: postMessage failed', err));
+  }
+
+  private appendError(code: string, text: string): void {
+    const msg: ChatHistoryMessage = { id: randomUUID(), role: 'assistant', content: '', at: Date.now(), error: { code, message: text } };
+    this.state.messages.push(msg);
+    this.post({ type: 'chat/append', messages: [{ ...msg }] });
+    this.scheduleSave();
+  }
+
+  private async agents(): Promise<ChatAgentInfo[]> {
+    const config = this.services.config();
+    let breakerOf: (id: string) => ChatAgentInfo['breaker'] = () => 'closed';
+    try {
+      const breakers = this.services.orchestrator.breakers;
+      breakerOf = (id) => breakers.get(id).state;
+    } catch (err) {
+      this.services.logger.debug('Chat: breaker states unavailable', err);
+    }
+    return Promise.all(
+      config.agents.map(async (a) => {
+        const info: ChatAgentInfo = {
+          id: a.id,
+          label: a.id === a.model ? a.id : `${a.id} (${a.model})`,
+          provider: a.provider,
+          model: a.model,
+          breaker: breakerOf(a.id),
+          hasKey: await this.services.keys.hasKeyFor(a.id).catch(() => false),
+        };
+        if (a.description) info.description = a.description;
+        return info;
+      }),
+    );
+  }
+
+  /** Posts agents and settings, and with `withHistory` the whole conversation. */
+  private async postState(withHistory: boolean): Promise<void> {
+    if (!this.view) return;
+    const seq = ++this.stateSeq;
+    const agents = await this.agents();
+    // A newer state was composed while the keys were read: it wins.
+    if (seq !== this.stateSeq && !withHistory) return;
+    const state: ChatState = {
+      sessionId: this.state.sessionId,
+      agents,
+      selectedAgent: this.state.selectedAgent,
+      includeContext: this.state.includeContext,
+    };
+    if (withHistory) state.history = this.history();
+    this.post({ type: 'chat/state', ...state });
+  }
+
+  private listenToOrchestrator(): void {
+    if (this.orchestratorUnsubscribe) return;
+    try {
+      this.orchestratorUnsubscribe = this.services.orchestrator.events.onType('breaker.changed', () => void this.postState(false));
+    } catch (err) {
+      this.services.logger.warn('Chat: the orchestrator is unavailable', err);
+    }
+  }
+
+  // ---- persistence ------------------------------------------------------------------------------
+
+  private scheduleSave(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.saveNow();
+    }, SAVE_DELAY_MS);
+  }
+
+  private saveNow(): void {
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+    }
+    // Bounded in memory too, keeping the objects that streaming answers still write to.
+    const live = this.state.messages;
+    if (live.length > HISTORY_MAX_MESSAGES) live.splice(0, live.length - HISTORY_MAX_MESSAGES);
+    const saved: SavedChat = { ...this.state, messages: boundHistory(live) };
+    this.services.extensionContext.workspaceState.update(CHAT_STATE_KEY, saved).then(undefined, (err: unknown) =>
+      this.services.logger.warn('Chat: could not save the conversation', err),
+    );
+  }
+
+  private disposeView(): void {
+    for (const d of this.viewSubscriptions) d.dispose();
+    this.viewSubscriptions = [];
+    this.view = undefined;
+    this.isReady = false;
+  }
+}
+
+export function registerChatView(services: MaofServices): vscode.Disposable {
+  const provider = new ChatViewProvider(services);
+  current = provider;
+  return vscode.Disposable.from(
+    vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, provider, { webviewOptions: { retainContextWhenHidden: false } }),
+    vscode.commands.registerCommand('maof.openChat', () => vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`)),
+    provider,
+  );
+}

@@ -1,0 +1,243 @@
+// What the dashboard shows, kept from the core's event stream and built into one plain snapshot:
+// recent requests with what was pruned, live retries with their waits, latency per agent, and
+// spend / breakers / cache read from the core when a snapshot is taken. No vscode import: tested in Node.
+import type { SpendSummary } from '../core/cost/costLedger';
+import type { MaofEvent } from '../core/events';
+import type { BreakerSnapshot } from '../core/resilience/circuitBreaker';
+import type {
+  DashboardBreaker,
+  DashboardLiveEvent,
+  DashboardRequest,
+  DashboardRetry,
+  DashboardSnapshot,
+  SpendBar,
+} from '../shared/protocol';
+import { LatencyTracker } from './latencyTracker';
+
+export const RECENT_REQUESTS = 50;
+export const CHART_DAYS = 30;
+/** Requests started but never finished are forgotten past this many (a listener must not leak). */
+const MAX_IN_FLIGHT = 500;
+const MAX_LIVE_EVENTS = 100;
+const DAY_MS = 86_400_000;
+
+export interface BreakerInput {
+  agentId: string;
+  provider: string;
+  model: string;
+  /** The live state (an open breaker past its timeout reads half-open). */
+  state: BreakerSnapshot['state'];
+  snapshot: BreakerSnapshot;
+}
+
+export interface SnapshotInput {
+  now: number;
+  summary: SpendSummary;
+  breakers: BreakerInput[];
+  breakerResetTimeoutMs: number;
+  cacheEntries: number;
+}
+
+interface InFlight {
+  task: string;
+  dropped: string[];
+  truncated: string[];
+}
+
+interface LiveRetry extends Omit<DashboardRetry, 'remainingMs'> {
+  scheduledAt: number;
+}
+
+const CODE_LABEL: Record<string, string> = {
+  RATE_LIMITED: 'rate-limited',
+  OVERLOADED: 'overloaded',
+  TIMEOUT: 'timed out',
+  NETWORK: 'network error',
+  UPSTREAM: 'server error',
+  AUTH: 'key rejected',
+  CIRCUIT_OPEN: 'breaker open',
+  CONTEXT_TOO_LARGE: 'context too large',
+  INVALID_OUTPUT: 'invalid output',
+  CONFIG: 'no key',
+};
+
+export function codeLabel(code: string): string {
+  return CODE_LABEL[code] ?? code.toLowerCase().replace(/_/g, ' ');
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+function bars(record: Record<string, number>): SpendBar[] {
+  return Object.entries(record)
+    .filter(([, usd]) => usd > 0)
+    .map(([label, usd]) => ({ label, usd }))
+    .sort((a, b) => b.usd - a.usd || a.label.localeCompare(b.label));
+}
+
+/** The `days` UTC days ending with `lastDay` ("2025-06-15"), oldest first, zero days included. */
+export function dailyBars(byDay: Record<string, number>, lastDay: string, days = CHART_DAYS): SpendBar[] {
+  const end = Date.parse(`${lastDay}T00:00:00Z`);
+  if (Number.isNaN(end)) return [];
+  const out: SpendBar[] = [];
+  for (let i = days - 1; i >= 0; i--) {
+    const label = new Date(end - i * DAY_MS).toISOString().slice(0, 10);
+    out.push({ label, usd: byDay[label] ?? 0 });
+  }
+  return out;
+}
+
+export class DashboardModel {
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly retries = new Map<string, LiveRetry>();
+  private recent: DashboardRequest[] = [];
+  private live: DashboardLiveEvent[] = [];
+  readonly latency = new LatencyTracker();
+
+  constructor(private readonly maxAttempts: () => number) {}
+
+  /** Feeds one core event; returns true when what the dashboard shows changed. */
+  onEvent(event: MaofEvent): boolean {
+    switch (event.type) {
+      case 'request.started':
+        this.inFlight.set(event.requestId, { task: event.task, dropped: [], truncated: [] });
+        if (this.inFlight.size > MAX_IN_FLIGHT) {
+          const oldest = this.inFlight.keys().next().value;
+          if (oldest !== undefined) this.inFlight.delete(oldest);
+        }
+        return true;
+      case 'context.pruned': {
+        const r = this.inFlight.get(event.requestId);
+        if (r) {
+          // A fallback agent re-prunes for its own window: the last report is what was sent.
+          r.dropped = [...event.dropped];
+          r.truncated = [...event.truncated];
+        }
+        return false;
+      }
+      case 'attempt':
+        return this.retries.delete(event.requestId);
+      case 'retry.scheduled':
+        this.retries.set(event.requestId, {
+          requestId: event.requestId,
+          agentId: event.agentId,
+          nextAttempt: event.attempt + 1,
+          maxAttempts: this.maxAttempts(),
+          code: event.code,
+          waitMs: event.waitMs,
+          scheduledAt: event.at,
+        });
+        this.addLive(event.at, 'retry', `${event.agentId} ${codeLabel(event.code)} — retry ${event.attempt + 1}/${this.maxAttempts()} in ${seconds(event.waitMs)}`);
+        return true;
+      case 'fallback':
+        this.retries.delete(event.requestId);
+        this.addLive(event.at, 'fallback', `${event.from} ${codeLabel(event.reason)} — falling back to ${event.to}`);
+        return true;
+      case 'agent.skipped':
+        this.addLive(event.at, 'skipped', `${event.agentId} skipped (${codeLabel(event.reason)})`);
+        return true;
+      case 'queued':
+        this.addLive(event.at, 'queued', `${event.agentId} queued ${seconds(event.waitMs)} by its rate limit (${event.reason})`);
+        return true;
+      case 'breaker.changed':
+        this.addLive(event.at, 'breaker', `${event.agentId} breaker ${event.from} → ${event.to}${event.reason ? ` (${codeLabel(event.reason)})` : ''}`);
+        return true;
+      case 'budget.alert':
+        this.addLive(event.at, 'budget', `${event.period === 'month' ? 'Monthly' : 'Daily'} budget ${Math.round(event.fraction * 100)} % used`);
+        return true;
+      case 'cache.hit':
+        this.addLive(event.at, 'cache', `${event.agentId} answered from cache`);
+        return true;
+      case 'usage':
+        return true;
+      case 'request.finished': {
+        const started = this.inFlight.get(event.requestId);
+        this.inFlight.delete(event.requestId);
+        this.retries.delete(event.requestId);
+        if (event.ok && !event.cached && event.agentId) this.latency.record(event.agentId, event.durationMs);
+        this.recent.unshift({
+          requestId: event.requestId,
+          at: event.at,
+          task: started?.task ?? '—',
+          agentId: event.agentId,
+          ok: event.ok,
+          errorCode: event.errorCode,
+          costUsd: event.costUsd,
+          durationMs: event.durationMs,
+          attempts: event.attempts,
+          cached: event.cached,
+          dropped: started?.dropped ?? [],
+          truncated: started?.truncated ?? [],
+        });
+        if (this.recent.length > RECENT_REQUESTS) this.recent.length = RECENT_REQUESTS;
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Live events since the last call, oldest first. */
+  takeLiveEvents(): DashboardLiveEvent[] {
+    const out = this.live;
+    this.live = [];
+    return out;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  snapshot(input: SnapshotInput): DashboardSnapshot {
+    const { now, summary } = input;
+    const retries: DashboardRetry[] = [...this.retries.values()].map(({ scheduledAt, ...r }) => ({
+      ...r,
+      remainingMs: Math.max(0, scheduledAt + r.waitMs - now),
+    }));
+    const breakers: DashboardBreaker[] = input.breakers.map((b) => {
+      const row: DashboardBreaker = {
+        agentId: b.agentId,
+        provider: b.provider,
+        model: b.model,
+        state: b.state,
+        consecutiveFailures: b.snapshot.consecutiveFailures,
+        opens: b.snapshot.opens,
+      };
+      if (b.snapshot.lastFailureCode) row.lastFailureCode = b.snapshot.lastFailureCode;
+      if (b.state === 'open' && b.snapshot.openedAt !== undefined) {
+        row.retryInMs = Math.max(0, b.snapshot.openedAt + input.breakerResetTimeoutMs - now);
+      }
+      return row;
+    });
+    return {
+      at: now,
+      spend: {
+        monthUsd: summary.monthUsd,
+        dayUsd: summary.dayUsd,
+        reservedUsd: summary.reservedUsd,
+        monthlyLimitUsd: summary.monthlyLimitUsd,
+        dailyLimitUsd: summary.dailyLimitUsd,
+        month: summary.month,
+        day: summary.day,
+        monthAlert: summary.monthAlert,
+        dayAlert: summary.dayAlert,
+        requests: summary.requests,
+      },
+      byAgent: bars(summary.byAgent),
+      byTask: bars(summary.byTask),
+      byDay: dailyBars(summary.byDay, summary.day),
+      breakers,
+      latency: this.latency.stats(),
+      cache: { hits: summary.cacheHits, savedUsd: summary.savedUsd, entries: input.cacheEntries },
+      retries,
+      recent: this.recent.map((r) => ({ ...r, dropped: [...r.dropped], truncated: [...r.truncated] })),
+      inFlight: this.inFlight.size,
+    };
+  }
+
+  private addLive(at: number, kind: DashboardLiveEvent['kind'], text: string): void {
+    this.live.push({ at, kind, text });
+    if (this.live.length > MAX_LIVE_EVENTS) this.live.splice(0, this.live.length - MAX_LIVE_EVENTS);
+  }
+}

@@ -1,0 +1,206 @@
+// API keys live in VS Code's SecretStorage only. This maps the core's key names (`provider:openai`,
+// `agent:<id>`, `secret:<name>`) to storage names, caches what was read (kept in sync across
+// windows by `secrets.onDidChange`) and runs the Set / Clear API Key interactions.
+import * as vscode from 'vscode';
+import type { AgentConfig, MaofConfig } from '../core/config/schema';
+import type { Logger, SecretSource } from '../core/ports';
+import type { HostKeys, KeyTarget } from './services';
+
+export type ProviderId = 'openai' | 'anthropic';
+
+/** Every storage name MAOF uses starts with this; nothing else of ours goes to SecretStorage. */
+export const SECRET_PREFIX = 'maof.apiKey.';
+export const MAX_KEY_LENGTH = 512;
+
+const PROVIDER_LABEL: Record<ProviderId, string> = { openai: 'OpenAI', anthropic: 'Anthropic' };
+const PROVIDERS: ProviderId[] = ['openai', 'anthropic'];
+
+/** The SecretStorage name for a core key name, or undefined for a name MAOF never stores. */
+export function storageNameFor(coreName: string): string | undefined {
+  const colon = coreName.indexOf(':');
+  if (colon <= 0) return undefined;
+  const kind = coreName.slice(0, colon);
+  const rest = coreName.slice(colon + 1);
+  if (!rest) return undefined;
+  if (kind === 'provider') return rest === 'openai' || rest === 'anthropic' ? `${SECRET_PREFIX}${rest}` : undefined;
+  if (kind === 'agent') return `${SECRET_PREFIX}agent.${rest}`;
+  if (kind === 'secret') return `${SECRET_PREFIX}custom.${rest}`;
+  return undefined;
+}
+
+/** Why a typed key cannot be right, or undefined when it looks usable (empty is handled apart). */
+export function keyProblem(raw: string): string | undefined {
+  const key = raw.trim();
+  if (key === '') return undefined;
+  if (/\s/.test(key)) return 'An API key has no spaces or line breaks inside — paste the key alone.';
+  if (key.length > MAX_KEY_LENGTH) return `That is longer than any API key (${MAX_KEY_LENGTH} characters at most).`;
+  return undefined;
+}
+
+interface TargetPick extends vscode.QuickPickItem {
+  target: KeyTarget;
+}
+
+export class SecretKeys implements HostKeys, SecretSource, vscode.Disposable {
+  private readonly cache = new Map<string, string | undefined>();
+  /** Every key value seen this session, so the logger can scrub them. Never persisted. */
+  private readonly known = new Set<string>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly subscription: vscode.Disposable;
+  readonly onDidChange: vscode.Event<void> = this.changed.event;
+
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    private readonly config: () => MaofConfig,
+    private readonly logger: Logger,
+  ) {
+    this.subscription = secrets.onDidChange((e) => {
+      if (!e.key.startsWith(SECRET_PREFIX)) return;
+      this.cache.delete(e.key);
+      this.changed.fire();
+    });
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+
+  /** SecretSource for the core. */
+  async get(coreName: string): Promise<string | undefined> {
+    const name = storageNameFor(coreName);
+    return name ? this.read(name) : undefined;
+  }
+
+  /** Key values read or stored this session (for log scrubbing only). */
+  knownValues(): readonly string[] {
+    return [...this.known];
+  }
+
+  /** The storage name a target's key is kept under (an agent with `apiKeySecret` uses that name). */
+  storageName(target: KeyTarget): string {
+    if (target.kind === 'provider') return `${SECRET_PREFIX}${target.provider}`;
+    const agent = this.agent(target.agentId);
+    return agent?.apiKeySecret ? `${SECRET_PREFIX}custom.${agent.apiKeySecret}` : `${SECRET_PREFIX}agent.${target.agentId}`;
+  }
+
+  async hasKeyFor(agentId: string): Promise<boolean> {
+    const agent = this.agent(agentId);
+    if (!agent) return false;
+    const own = await this.read(this.storageName({ kind: 'agent', agentId }));
+    if (own?.trim()) return true;
+    const shared = await this.read(`${SECRET_PREFIX}${agent.provider}`);
+    return Boolean(shared?.trim());
+  }
+
+  async promptAndStore(target?: KeyTarget): Promise<boolean> {
+    const chosen = target ?? (await this.pickTarget('Set API Key — which key?', false));
+    if (!chosen) return false;
+    const label = this.targetLabel(chosen);
+    const placeHolder = this.providerOf(chosen) === 'anthropic' ? 'sk-ant-…' : 'sk-…';
+    const value = await vscode.window.showInputBox({
+      title: `MAOF: ${label} API key`,
+      prompt: "Stored in VS Code's secret storage — never in settings, logs or messages.",
+      placeHolder,
+      password: true,
+      ignoreFocusOut: true,
+      validateInput: (v) => keyProblem(v),
+    });
+    if (value === undefined) return false;
+    const key = value.trim();
+    if (key === '') {
+      void vscode.window.showInformationMessage('MAOF: no key entered — nothing was changed.');
+      return false;
+    }
+    const problem = keyProblem(key);
+    if (problem) {
+      void vscode.window.showWarningMessage(`MAOF: ${problem} Nothing was changed.`);
+      return false;
+    }
+    const name = this.storageName(chosen);
+    this.known.add(key);
+    await this.secrets.store(name, key);
+    this.cache.set(name, key);
+    this.logger.info(`API key for ${label} saved in secret storage.`);
+    void vscode.window.showInformationMessage(`MAOF: ${label} API key saved in VS Code's secret storage.`);
+    this.changed.fire();
+    return true;
+  }
+
+  async clear(target?: KeyTarget): Promise<boolean> {
+    const chosen = target ?? (await this.pickTarget('Clear API Key — which key?', true));
+    if (!chosen) return false;
+    const label = this.targetLabel(chosen);
+    const name = this.storageName(chosen);
+    if (!(await this.read(name))) {
+      void vscode.window.showInformationMessage(`MAOF: no ${label} API key is stored.`);
+      return false;
+    }
+    await this.secrets.delete(name);
+    this.cache.set(name, undefined);
+    this.logger.info(`API key for ${label} removed from secret storage.`);
+    void vscode.window.showInformationMessage(`MAOF: ${label} API key removed.`);
+    this.changed.fire();
+    return true;
+  }
+
+  private async read(name: string): Promise<string | undefined> {
+    if (this.cache.has(name)) return this.cache.get(name);
+    let value: string | undefined;
+    try {
+      value = await this.secrets.get(name);
+    } catch (err) {
+      // A broken keychain must not break requests: the core reports a missing key instead.
+      this.logger.warn(`Could not read ${name} from secret storage`, err);
+      return undefined;
+    }
+    if (value) this.known.add(value);
+    this.cache.set(name, value);
+    return value;
+  }
+
+  private agent(agentId: string): AgentConfig | undefined {
+    return this.config().agents.find((a) => a.id === agentId);
+  }
+
+  private providerOf(target: KeyTarget): ProviderId | undefined {
+    return target.kind === 'provider' ? target.provider : this.agent(target.agentId)?.provider;
+  }
+
+  private targetLabel(target: KeyTarget): string {
+    return target.kind === 'provider' ? PROVIDER_LABEL[target.provider] : `agent "${target.agentId}"`;
+  }
+
+  private async pickTarget(title: string, onlyStored: boolean): Promise<KeyTarget | undefined> {
+    const items: TargetPick[] = [];
+    for (const provider of PROVIDERS) {
+      const stored = Boolean(await this.read(`${SECRET_PREFIX}${provider}`));
+      if (onlyStored && !stored) continue;
+      items.push({
+        label: `${PROVIDER_LABEL[provider]} (all ${PROVIDER_LABEL[provider]} agents)`,
+        description: stored ? '$(check) key set' : 'no key set',
+        target: { kind: 'provider', provider },
+      });
+    }
+    const agents = this.config().agents;
+    const agentItems: TargetPick[] = [];
+    for (const agent of agents) {
+      const target: KeyTarget = { kind: 'agent', agentId: agent.id };
+      const stored = Boolean(await this.read(this.storageName(target)));
+      if (onlyStored && !stored) continue;
+      agentItems.push({
+        label: `$(hubot) ${agent.id}`,
+        description: `${agent.provider} · ${agent.model}${stored ? ' · $(check) own key set' : ''}`,
+        detail: agent.apiKeySecret ? `Its own key "${agent.apiKeySecret}"` : `Its own key, used instead of the ${PROVIDER_LABEL[agent.provider]} key`,
+        target,
+      });
+    }
+    if (agentItems.length > 0) items.push({ label: 'Agents', kind: vscode.QuickPickItemKind.Separator, target: { kind: 'agent', agentId: '' } }, ...agentItems);
+    if (items.length === 0) {
+      void vscode.window.showInformationMessage('MAOF: no API keys are stored.');
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(items, { title: `MAOF: ${title}`, placeHolder: 'Provider keys serve every agent of that provider', matchOnDescription: true, ignoreFocusOut: true });
+    return picked?.target;
+  }
+}

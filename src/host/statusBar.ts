@@ -1,0 +1,69 @@
+// The status bar item: the month's spend against the budget, a warning background while a circuit
+// breaker is open or a budget alert fired this period, and a click that opens the dashboard.
+import * as vscode from 'vscode';
+import { statusBarView } from './statusBarModel';
+import type { MaofServices } from './services';
+import { UpdateThrottle } from './updateThrottle';
+
+const UPDATE_INTERVAL_MS = 250;
+/** Breakers cool down and days change without an event. */
+const REFRESH_MS = 30_000;
+
+export function registerStatusBar(services: MaofServices): vscode.Disposable {
+  const item = vscode.window.createStatusBarItem('maof.status', vscode.StatusBarAlignment.Right, 100);
+  item.name = 'MAOF Spend';
+  item.command = { title: 'Show Dashboard', command: 'maof.showDashboard' };
+  item.text = '$(pulse) MAOF';
+  item.tooltip = 'MAOF — click to open the dashboard';
+  item.show();
+
+  const update = (): void => {
+    try {
+      const orchestrator = services.orchestrator;
+      const breakers = services.config().agents.map((a) => ({ agentId: a.id, state: orchestrator.breakers.get(a.id).state }));
+      const view = statusBarView(orchestrator.ledger.summary(), breakers);
+      item.text = view.text;
+      item.tooltip = view.tooltip;
+      item.accessibilityInformation = { label: view.ariaLabel, role: 'button' };
+      item.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      item.color = view.warning ? new vscode.ThemeColor('statusBarItem.warningForeground') : undefined;
+    } catch (err) {
+      services.logger.warn('Status bar: could not read spend', err);
+      item.text = '$(pulse) MAOF';
+      item.tooltip = 'MAOF — spend is unavailable (see the MAOF log). Click to open the dashboard.';
+    }
+  };
+  const throttle = new UpdateThrottle(update, UPDATE_INTERVAL_MS);
+
+  let unsubscribe: (() => void) | undefined;
+  // Just after activation, so activation itself stays cheap; reading the ledger creates the orchestrator.
+  const start = setTimeout(() => {
+    update();
+    try {
+      unsubscribe = services.orchestrator.events.on((event) => {
+        switch (event.type) {
+          case 'usage':
+          case 'cache.hit':
+          case 'breaker.changed':
+          case 'budget.alert':
+          case 'request.finished':
+            throttle.request();
+        }
+      });
+    } catch (err) {
+      services.logger.warn('Status bar: the orchestrator is unavailable', err);
+    }
+  }, 0);
+  const refresh = setInterval(() => throttle.request(), REFRESH_MS);
+
+  return vscode.Disposable.from(
+    item,
+    services.onDidChangeConfig(() => throttle.request()),
+    new vscode.Disposable(() => {
+      clearTimeout(start);
+      clearInterval(refresh);
+      throttle.dispose();
+      unsubscribe?.();
+    }),
+  );
+}

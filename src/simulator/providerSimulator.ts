@@ -1,0 +1,485 @@
+// A loopback HTTP server that speaks the OpenAI chat-completions and Anthropic messages wire
+// formats with a scriptable fault plan and a chaos knob, for tests, benchmarks and demos.
+// It binds 127.0.0.1 only and keeps per-request work small: a benchmark drives it at ~1,500 req/s.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { FaultPlan, parseChaos, parseFaultSteps, type ChaosOptions, type Fault, type FaultKind, type FaultStep, type SimProvider } from './faultPlan';
+import { buildReply, estimateMessageTokens, type PromptMessage, type SimulatedReply } from './simulatedReply';
+import {
+  authError,
+  badRequest,
+  faultResponse,
+  jsonBody,
+  malformedEvent,
+  modelsBody,
+  notFound,
+  requestIdHeader,
+  SSE_HEADERS,
+  sseScript,
+  type WireResponse,
+} from './wireFormats';
+
+export type { ChaosOptions, Fault, FaultKind, FaultMatch, FaultStep, SimProvider } from './faultPlan';
+
+export interface SimulatorAddress {
+  port: number;
+  /** Base URL for the OpenAI SDK (ends in /v1). */
+  openaiBaseUrl: string;
+  /** Base URL for the Anthropic SDK. */
+  anthropicBaseUrl: string;
+}
+
+export interface TallyCounts {
+  requests: number;
+  succeeded: number;
+  faulted: number;
+  /** The client closed the connection before the simulator finished answering. */
+  aborted: number;
+  /** Uncached input tokens, as reported in successful responses' usage. */
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export interface SimulatorTally extends TallyCounts {
+  byModel: Record<string, TallyCounts>;
+}
+
+export type RequestOutcome = 'succeeded' | 'faulted' | 'aborted';
+
+export interface RequestLogEntry {
+  provider: SimProvider;
+  model: string;
+  stream: boolean;
+  /** HTTP status sent, 0 when no status line was sent. */
+  status: number;
+  fault?: FaultKind;
+  aborted: boolean;
+  outcome: RequestOutcome;
+}
+
+interface ParsedCall {
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  maxTokens: number;
+  messages: PromptMessage[];
+  jsonRequested: boolean;
+}
+
+interface Exchange {
+  provider: SimProvider;
+  model: string;
+  stream: boolean;
+  res: ServerResponse;
+  done: boolean;
+  status: number;
+  fault?: FaultKind;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+const LOG_CAPACITY = 1000;
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+function zeroCounts(): TallyCounts {
+  return { requests: 0, succeeded: 0, faulted: 0, aborted: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Text of an OpenAI or Anthropic content value: a string or a list of text parts. */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  let out = '';
+  for (const part of content) if (isRecord(part) && typeof part.text === 'string') out += part.text;
+  return out;
+}
+
+function keyOf(provider: SimProvider, req: IncomingMessage): string {
+  if (provider === 'anthropic') {
+    const k = req.headers['x-api-key'];
+    if (typeof k === 'string' && k) return k.trim();
+  }
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim();
+  return '';
+}
+
+export class ProviderSimulator {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly faults = new FaultPlan();
+  private latencyMs = 0;
+  private counts = zeroCounts();
+  private byModel = new Map<string, TallyCounts>();
+  private log: RequestLogEntry[] = [];
+  private logNext = 0;
+  private seq = 0;
+
+  async start(port = 0): Promise<SimulatorAddress> {
+    if (this.server) throw new Error('simulator already started');
+    const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => this.onRequest(req, res));
+    server.keepAliveTimeout = 60_000;
+    server.headersTimeout = 65_000;
+    server.requestTimeout = 0;
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    return this.address();
+  }
+
+  address(): SimulatorAddress {
+    const addr = this.server?.address() as AddressInfo | null | undefined;
+    if (!addr) throw new Error('simulator not started');
+    return { port: addr.port, openaiBaseUrl: `http://127.0.0.1:${addr.port}/v1`, anthropicBaseUrl: `http://127.0.0.1:${addr.port}` };
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+
+  /** Replaces the fault plan: each request takes the first step that matches it. */
+  plan(steps: FaultStep[]): void {
+    this.faults.plan(steps);
+  }
+
+  /** Plan steps not yet consumed (counting `times`). */
+  pendingFaults(): number {
+    return this.faults.pending();
+  }
+
+  setChaos(opts: ChaosOptions): void {
+    this.faults.setChaos(opts);
+  }
+
+  /** Base latency before every completion's headers. */
+  setLatency(ms: number): void {
+    this.latencyMs = Math.max(0, ms);
+  }
+
+  /** Clears the plan, chaos, latency, tallies and log. */
+  reset(): void {
+    this.faults.reset();
+    this.latencyMs = 0;
+    this.counts = zeroCounts();
+    this.byModel = new Map();
+    this.log = [];
+    this.logNext = 0;
+  }
+
+  tally(): SimulatorTally {
+    const byModel: Record<string, TallyCounts> = {};
+    for (const [model, c] of this.byModel) byModel[model] = { ...c };
+    return { ...this.counts, byModel };
+  }
+
+  /** The last `limit` completion requests, oldest first. */
+  requestLog(limit = 100): RequestLogEntry[] {
+    const ordered = this.log.length < LOG_CAPACITY ? this.log : [...this.log.slice(this.logNext), ...this.log.slice(0, this.logNext)];
+    return ordered.slice(Math.max(0, ordered.length - limit)).map((e) => ({ ...e }));
+  }
+
+  // ---- request handling ----
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q >= 0 ? url.slice(0, q) : url;
+    if (req.method === 'POST' && path === '/v1/chat/completions') return this.readBody(req, res, (body) => this.completion('openai', req, res, body));
+    if (req.method === 'POST' && path === '/v1/messages') return this.readBody(req, res, (body) => this.completion('anthropic', req, res, body));
+    if (path.startsWith('/__sim/')) return this.control(req, res, path, q >= 0 ? url.slice(q + 1) : '');
+    const provider: SimProvider = req.headers['anthropic-version'] !== undefined || req.headers['x-api-key'] !== undefined ? 'anthropic' : 'openai';
+    const rid = this.requestId(provider);
+    if (req.method === 'GET' && path === '/v1/models') {
+      const key = keyOf(provider, req);
+      if (!key || key.startsWith('sk-bad')) return this.send(res, authError(provider, key, rid), provider, rid);
+      return this.send(res, { status: 200, headers: { 'content-type': 'application/json' }, body: modelsBody(provider) }, provider, rid);
+    }
+    req.resume();
+    this.send(res, notFound(provider, path, rid), provider, rid);
+  }
+
+  private readBody(req: IncomingMessage, res: ServerResponse, then: (body: Buffer) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end('{"error":{"message":"Request too large","type":"invalid_request_error","param":null,"code":null}}');
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size <= MAX_BODY_BYTES) then(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks));
+    });
+  }
+
+  private requestId(provider: SimProvider): string {
+    return `${provider === 'openai' ? 'req_' : 'req_sim'}${(++this.seq).toString(36).padStart(8, '0')}`;
+  }
+
+  private send(res: ServerResponse, r: WireResponse, provider: SimProvider, rid: string): void {
+    r.headers[requestIdHeader(provider)] = rid;
+    res.writeHead(r.status, r.headers);
+    res.end(r.body);
+  }
+
+  private parseCall(provider: SimProvider, raw: unknown): ParsedCall | string {
+    if (!isRecord(raw)) return 'The request body is not a JSON object.';
+    if (typeof raw.model !== 'string' || !raw.model) return provider === 'openai' ? 'you must provide a model parameter' : 'model: Field required';
+    if (!Array.isArray(raw.messages) || raw.messages.length === 0) {
+      return provider === 'openai' ? "[] is too short - 'messages'" : 'messages: at least one message is required';
+    }
+    const messages: PromptMessage[] = [];
+    if (provider === 'anthropic' && raw.system !== undefined) messages.push({ role: 'system', text: contentText(raw.system) });
+    for (const m of raw.messages) {
+      if (!isRecord(m) || typeof m.role !== 'string') return 'each message needs a role';
+      messages.push({ role: m.role === 'developer' ? 'system' : m.role, text: contentText(m.content) });
+    }
+    let maxTokens: number;
+    if (provider === 'anthropic') {
+      if (typeof raw.max_tokens !== 'number') return 'max_tokens: Field required';
+      maxTokens = raw.max_tokens;
+    } else {
+      const m = raw.max_completion_tokens ?? raw.max_tokens;
+      maxTokens = typeof m === 'number' ? m : Number.MAX_SAFE_INTEGER;
+    }
+    const fmt = raw.response_format;
+    const jsonRequested = isRecord(fmt) && (fmt.type === 'json_object' || fmt.type === 'json_schema');
+    const includeUsage = isRecord(raw.stream_options) && raw.stream_options.include_usage === true;
+    return { model: raw.model, stream: raw.stream === true, includeUsage, maxTokens, messages, jsonRequested };
+  }
+
+  private completion(provider: SimProvider, req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(body.toString('utf8'));
+    } catch {
+      raw = undefined;
+    }
+    const call = this.parseCall(provider, raw);
+    const model = typeof call === 'string' ? (isRecord(raw) && typeof raw.model === 'string' ? raw.model : '(unknown)') : call.model;
+    const stream = typeof call === 'string' ? isRecord(raw) && raw.stream === true : call.stream;
+    const ex: Exchange = { provider, model, stream, res, done: false, status: 0 };
+    this.count(model, 'requests');
+    res.on('close', () => {
+      if (ex.timer) clearTimeout(ex.timer);
+      if (!ex.done) this.finish(ex, 'aborted');
+    });
+    const rid = this.requestId(provider);
+
+    const key = keyOf(provider, req);
+    if (!key || key.startsWith('sk-bad')) return this.fail(ex, authError(provider, key, rid), rid);
+    if (typeof call === 'string') return this.fail(ex, badRequest(provider, call, rid), rid);
+
+    const fault = this.faults.next(provider, model, stream);
+    if (fault) ex.fault = fault.kind;
+    const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0) + (fault?.kind === 'slow_stream' && !stream ? fault.chunkDelayMs : 0);
+    if (fault?.kind === 'hang') return; // answered only by the client giving up (or stop())
+    if (wait > 0) ex.timer = setTimeout(() => this.answer(ex, call, fault, rid), wait);
+    else this.answer(ex, call, fault, rid);
+  }
+
+  private answer(ex: Exchange, call: ParsedCall, fault: Fault | undefined, rid: string): void {
+    ex.timer = undefined;
+    if (ex.done || ex.res.destroyed) return;
+    const { provider } = ex;
+    if (fault) {
+      if (fault.kind === 'reset_before') {
+        this.finish(ex, 'faulted');
+        ex.res.socket?.destroy();
+        return;
+      }
+      let promptTokens = 0;
+      if (fault.kind === 'context_length') for (const m of call.messages) promptTokens += estimateMessageTokens(m.text);
+      const err = faultResponse(provider, fault, call.model, promptTokens, rid, Date.now());
+      if (err) return this.fail(ex, err, rid);
+    }
+    const reply = buildReply({ model: call.model, messages: call.messages, maxTokens: call.maxTokens, jsonRequested: call.jsonRequested, forceProse: fault?.kind === 'invalid_output', cacheWrites: provider === 'anthropic' });
+    const shape = { id: provider === 'openai' ? `chatcmpl-sim${rid}` : `msg_sim${rid}`, model: call.model, reply, created: Math.floor(Date.now() / 1000) };
+    const res = ex.res;
+    ex.status = 200;
+
+    if (!call.stream) {
+      const text = jsonBody(provider, shape);
+      if (fault?.kind === 'truncated_json' || fault?.kind === 'malformed_sse') {
+        const cut = fault.kind === 'truncated_json' ? text.slice(0, Math.floor(text.length / 2)) : `{"id": ${text.slice(0, 40)}`;
+        res.writeHead(200, { 'content-type': 'application/json', [requestIdHeader(provider)]: rid });
+        this.finish(ex, 'faulted');
+        res.end(cut);
+        return;
+      }
+      if (fault?.kind === 'reset_mid_stream') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), [requestIdHeader(provider)]: rid });
+        this.finish(ex, 'faulted');
+        res.write(text.slice(0, Math.floor(text.length / 2)), () => res.socket?.destroy());
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', [requestIdHeader(provider)]: rid });
+      this.finish(ex, 'succeeded', reply);
+      res.end(text);
+      return;
+    }
+
+    const script = sseScript(provider, shape, call.includeUsage);
+    res.writeHead(200, { ...SSE_HEADERS, [requestIdHeader(provider)]: rid });
+    switch (fault?.kind) {
+      case 'reset_mid_stream': {
+        const n = Math.max(0, fault.afterChunks ?? 1);
+        this.finish(ex, 'faulted');
+        res.write(script.head.join('') + script.deltas.slice(0, n).join(''), () => res.socket?.destroy());
+        return;
+      }
+      case 'malformed_sse':
+        this.finish(ex, 'faulted');
+        res.end(script.head.join('') + script.deltas.slice(0, 1).join('') + malformedEvent(provider));
+        return;
+      case 'truncated_json': {
+        const all = script.head.join('') + script.deltas.join('') + script.tail.join('');
+        this.finish(ex, 'faulted');
+        res.end(all.slice(0, Math.floor(all.length / 2)));
+        return;
+      }
+      case 'slow_stream':
+        this.drip(ex, [...script.head, ...script.deltas, ...script.tail], fault.chunkDelayMs, reply);
+        return;
+      default:
+        this.finish(ex, 'succeeded', reply);
+        res.end(script.head.join('') + script.deltas.join('') + script.tail.join(''));
+    }
+  }
+
+  /** Sends events one by one with a pause between them (slow_stream). */
+  private drip(ex: Exchange, events: string[], delayMs: number, reply: SimulatedReply): void {
+    let i = 0;
+    const step = (): void => {
+      ex.timer = undefined;
+      if (ex.done || ex.res.destroyed) return;
+      const ev = events[i++];
+      if (ev === undefined || i >= events.length) {
+        this.finish(ex, 'succeeded', reply);
+        ex.res.end(ev);
+        return;
+      }
+      ex.res.write(ev);
+      ex.timer = setTimeout(step, delayMs);
+    };
+    step();
+  }
+
+  private fail(ex: Exchange, r: WireResponse, rid: string): void {
+    ex.status = r.status;
+    this.finish(ex, 'faulted');
+    this.send(ex.res, r, ex.provider, rid);
+  }
+
+  private count(model: string, field: 'requests'): void {
+    this.counts[field]++;
+    let m = this.byModel.get(model);
+    if (!m) this.byModel.set(model, (m = zeroCounts()));
+    m[field]++;
+  }
+
+  /** Records the request's one outcome; later calls for the same exchange are ignored. */
+  private finish(ex: Exchange, outcome: RequestOutcome, reply?: SimulatedReply): void {
+    if (ex.done) return;
+    ex.done = true;
+    let m = this.byModel.get(ex.model);
+    if (!m) this.byModel.set(ex.model, (m = zeroCounts()));
+    for (const c of [this.counts, m]) {
+      c[outcome]++;
+      if (outcome === 'succeeded' && reply) {
+        c.inputTokens += reply.inputTokens;
+        c.outputTokens += reply.outputTokens;
+        c.cacheReadTokens += reply.cacheReadTokens;
+        c.cacheWriteTokens += reply.cacheWriteTokens;
+      }
+    }
+    const entry: RequestLogEntry = { provider: ex.provider, model: ex.model, stream: ex.stream, status: ex.status, aborted: outcome === 'aborted', outcome };
+    if (ex.fault) entry.fault = ex.fault;
+    if (this.log.length < LOG_CAPACITY) this.log.push(entry);
+    else {
+      this.log[this.logNext] = entry;
+      this.logNext = (this.logNext + 1) % LOG_CAPACITY;
+    }
+  }
+
+  // ---- control API (loopback only) ----
+
+  private control(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
+    const reply = (status: number, value: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) {
+      req.resume();
+      return reply(403, { error: 'the control API answers loopback clients only' });
+    }
+    if (req.method === 'GET') {
+      req.resume();
+      if (path === '/__sim/tally') return reply(200, this.tally());
+      if (path === '/__sim/log') {
+        const limit = Number(new URLSearchParams(query).get('limit') ?? '100');
+        return reply(200, this.requestLog(Number.isFinite(limit) && limit > 0 ? limit : 100));
+      }
+      return reply(404, { error: `unknown control endpoint ${path}` });
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return reply(405, { error: 'use GET or POST' });
+    }
+    this.readBody(req, res, (body) => {
+      let value: unknown = undefined;
+      try {
+        value = body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined;
+      } catch {
+        return reply(400, { error: 'body is not valid JSON' });
+      }
+      try {
+        switch (path) {
+          case '/__sim/plan':
+            this.plan(parseFaultSteps(value));
+            return reply(200, { ok: true, pending: this.pendingFaults() });
+          case '/__sim/chaos':
+            this.setChaos(parseChaos(value));
+            return reply(200, { ok: true });
+          case '/__sim/latency': {
+            const ms = isRecord(value) ? value.ms : undefined;
+            if (typeof ms !== 'number' || !(ms >= 0)) return reply(400, { error: 'latency.ms must be a non-negative number' });
+            this.setLatency(ms);
+            return reply(200, { ok: true });
+          }
+          case '/__sim/reset':
+            this.reset();
+            return reply(200, { ok: true });
+          default:
+            return reply(404, { error: `unknown control endpoint ${path}` });
+        }
+      } catch (err) {
+        return reply(400, { error: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  }
+}

@@ -1,0 +1,126 @@
+// The simulator's deterministic "model": the same request always gets the same reply and the same
+// token counts, so tests and soak runs can check MAOF's accounting to the token.
+
+export interface PromptMessage {
+  role: string;
+  text: string;
+}
+
+export interface SimulatedReply {
+  text: string;
+  /** True when the reply was cut at max_tokens. */
+  truncated: boolean;
+  /** Uncached input tokens. */
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
+export interface ReplyOptions {
+  model: string;
+  messages: PromptMessage[];
+  maxTokens: number;
+  /** The request itself asked for JSON (OpenAI response_format). */
+  jsonRequested: boolean;
+  /** Fault `invalid_output`: answer in prose even when JSON was asked for. */
+  forceProse: boolean;
+  /** Anthropic bills prompt-cache writes apart; OpenAI has no such count. */
+  cacheWrites: boolean;
+}
+
+const FILLER = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
+const MAX_EXTRA_WORDS = 200_000;
+const MARKER = /\[\[(words|cached|cache_write):(\d{1,9})\]\]/g;
+const JSON_WORDS = /respond with json/i;
+
+/** The estimate the simulator bills: a quarter token per character plus 4 per message. */
+export function estimateMessageTokens(text: string): number {
+  return Math.ceil(text.length / 4) + 4;
+}
+
+export function estimateTextTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function extraWords(n: number): string {
+  if (n <= 0) return '';
+  const count = Math.min(n, MAX_EXTRA_WORDS);
+  const parts = new Array<string>(count);
+  for (let i = 0; i < count; i++) parts[i] = FILLER[i % FILLER.length] ?? 'word';
+  return ' ' + parts.join(' ');
+}
+
+function echoOf(text: string): string {
+  const words = text.replace(MARKER, ' ').split(/\s+/).filter(Boolean).slice(0, 12).join(' ');
+  return words.length > 80 ? words.slice(0, 80) : words;
+}
+
+export function buildReply(opts: ReplyOptions): SimulatedReply {
+  let promptTokens = 0;
+  let words = 0;
+  let cached = 0;
+  let cacheWrite = 0;
+  let lastUser = '';
+  let wantsJson = opts.jsonRequested;
+  for (const m of opts.messages) {
+    promptTokens += estimateMessageTokens(m.text);
+    if (m.role === 'user') lastUser = m.text;
+    if (m.text.includes('[[')) {
+      for (const match of m.text.matchAll(MARKER)) {
+        const n = Number(match[2]);
+        if (match[1] === 'words') words = n;
+        else if (match[1] === 'cached') cached = n;
+        else cacheWrite = n;
+      }
+    }
+    if (!wantsJson && (m.role === 'system' || m.role === 'user')) {
+      wantsJson = (m.text.includes('"summary"') && m.text.includes('"findings"')) || JSON_WORDS.test(m.text);
+    }
+  }
+  cached = Math.min(cached, promptTokens);
+  cacheWrite = opts.cacheWrites ? Math.min(cacheWrite, promptTokens - cached) : 0;
+
+  const echo = echoOf(lastUser);
+  let text: string;
+  if (wantsJson && !opts.forceProse) {
+    text = JSON.stringify({
+      summary: `Simulated ${opts.model} analysis: ${echo}`,
+      findings: [{ title: 'Simulated finding', severity: 'low', detail: `Deterministic detail${extraWords(words)}` }],
+      confidence: 0.8,
+    });
+  } else {
+    text = `Simulated ${opts.model} reply: ${echo}${extraWords(words)}`;
+  }
+
+  let truncated = false;
+  const limit = Math.max(0, Math.floor(opts.maxTokens));
+  if (estimateTextTokens(text) > limit) {
+    text = text.slice(0, limit * 4);
+    truncated = true;
+  }
+  return {
+    text,
+    truncated,
+    inputTokens: promptTokens - cached - cacheWrite,
+    outputTokens: estimateTextTokens(text),
+    cacheReadTokens: cached,
+    cacheWriteTokens: cacheWrite,
+  };
+}
+
+/** Splits a reply into stream deltas of a few words each; they concatenate back to `text`. */
+export function splitDeltas(text: string, wordsPerDelta = 4): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let spaces = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) === 32 && ++spaces === wordsPerDelta) {
+      out.push(text.slice(start, i + 1));
+      start = i + 1;
+      spaces = 0;
+    }
+  }
+  if (start < text.length) out.push(text.slice(start));
+  return out;
+}

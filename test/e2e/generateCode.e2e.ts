@@ -1,0 +1,129 @@
+// What a user does on day one: Set API Key through the palette and the password box, then
+// Generate Code in a file, see the inline proposal with Accept / Reject, accept it, and save.
+// The provider is the loopback simulator started here; the settings that point MAOF at it are
+// written to the user settings.json the running workbench watches.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { e2eIt, readNotifications, runCommand, screenshot, session } from './driver';
+
+const quickInput = '.quick-input-widget';
+const KEY = 'sk-e2e-openai-9fK2mQ7xL4pV8sN1';
+
+function writeUserSettings(sim: SimulatorAddress): void {
+  const file = path.join(session().runDir, 'user-data', 'User', 'settings.json');
+  const current = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        ...current,
+        'maof.agents': [
+          { id: 'sim-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: sim.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (OpenAI wire format)' },
+          { id: 'sim-claude', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: sim.anthropicBaseUrl, contextWindow: 200000, maxOutputTokens: 1024, description: 'Loopback simulator (Anthropic wire format)' },
+        ],
+        'maof.routes': { code: ['sim-gpt', 'sim-claude'], writing: ['sim-claude', 'sim-gpt'], analysis: ['sim-claude', 'sim-gpt'] },
+        'maof.retry': { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+async function quickInputTitle(page: Page): Promise<string> {
+  const widget = page.locator(quickInput);
+  await widget.waitFor({ state: 'visible' });
+  return (await widget.locator('.quick-input-title').innerText().catch(() => '')).trim();
+}
+
+/** Opens a workspace file with Quick Open, like a user typing its name. */
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator(`${quickInput} input.input`);
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).waitFor({ state: 'visible' });
+  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+}
+
+describe('Generate Code in the real workbench', function () {
+  this.timeout(120_000);
+  const sim = new ProviderSimulator();
+  let address: SimulatorAddress;
+
+  before(async () => {
+    address = await sim.start();
+    writeUserSettings(address);
+  });
+  after(async () => {
+    await sim.stop();
+  });
+
+  e2eIt('Set API Key: pick OpenAI and type the key into a password box', async (page) => {
+    // The agent list in the picker comes from the settings written above: retry until applied.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      await runCommand(page, 'MAOF: Set API Key');
+      assert.match(await quickInputTitle(page), /Set API Key/);
+      const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
+      if (labels.some((l) => l.includes('sim-gpt'))) break;
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw new Error(`the simulator agents never appeared in the picker: ${labels.join(' | ')}`);
+      await page.waitForTimeout(500);
+    }
+    await screenshot(page, '01-set-api-key-picker');
+    await page.locator(`${quickInput} input.input`).fill('OpenAI (all');
+    await page.waitForTimeout(200);
+    await page.keyboard.press('Enter');
+
+    const password = page.locator(`${quickInput} input[type="password"]`);
+    await password.waitFor({ state: 'visible' });
+    assert.match(await quickInputTitle(page), /OpenAI API key/);
+    await password.pressSequentially(KEY, { delay: 5 });
+    await screenshot(page, '02-set-api-key-password');
+    await page.keyboard.press('Enter');
+    await page.locator(quickInput).waitFor({ state: 'hidden' });
+
+    const notes = await readNotifications(page);
+    assert.ok(notes.some((n) => /OpenAI API key saved/.test(n)), `notifications: ${notes.join(' | ')}`);
+    assert.ok(!notes.some((n) => n.includes(KEY)), 'the key is never shown');
+  });
+
+  e2eIt('Generate Code: prompt, inline preview with Accept / Reject, Alt+Enter accepts, the file has the code', async (page) => {
+    await openFile(page, 'math.ts');
+    await page.keyboard.press('Control+End');
+    await runCommand(page, 'MAOF: Generate Code');
+    const prompt = page.locator(`${quickInput} input.input`);
+    await prompt.waitFor({ state: 'visible' });
+    assert.match(await quickInputTitle(page), /Generate Code/);
+    await prompt.fill('add a function sum(values) that adds the numbers');
+    await screenshot(page, '03-generate-code-prompt');
+    await page.keyboard.press('Enter');
+
+    const accept = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Accept (Alt+Enter)' });
+    await accept.waitFor({ state: 'visible', timeout: 30_000 });
+    const lens = (await page.locator('.contentWidgets .codelens-decoration').first().innerText()).replace(/\s+/g, ' ');
+    assert.match(lens, /✓ Accept \(Alt\+Enter\) \| ✗ Reject \(Esc\) \| MAOF · sim-gpt/);
+    const editorText = (await page.locator('.editor-instance .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+    assert.match(editorText, /Simulated gpt-4\.1-mini reply/);
+    await screenshot(page, '04-inline-preview');
+
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Alt+Enter');
+    await accept.waitFor({ state: 'hidden', timeout: 10_000 });
+    await page.keyboard.press('Control+S');
+    const file = path.join(session().workspace, 'src', 'math.ts');
+    const deadline = Date.now() + 10_000;
+    while (!fs.readFileSync(file, 'utf8').includes('Simulated gpt-4.1-mini reply') && Date.now() < deadline) await page.waitForTimeout(200);
+    const saved = fs.readFileSync(file, 'utf8');
+    assert.match(saved, /export class Counter[\s\S]*\n}\nSimulated gpt-4\.1-mini reply/, 'the generated code follows the original file');
+    await screenshot(page, '05-accepted');
+    assert.ok(sim.tally().succeeded >= 1);
+  });
+});

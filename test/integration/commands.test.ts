@@ -1,0 +1,143 @@
+// The document-producing commands against the simulator: Analyse, Ask, Compare, Run Chain,
+// Diagnose, Export Usage and Reset Circuit Breakers — each checked by what the user reads.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { captureMessages, clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, workspaceFile } from './helpers';
+
+async function openFixture(relative: string, select?: [number, number]): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(workspaceFile(relative));
+  const editor = await vscode.window.showTextDocument(doc, { preview: false });
+  if (select) editor.selection = new vscode.Selection(select[0], 0, select[1], 0);
+  return editor;
+}
+
+describe('agent and admin commands', function () {
+  this.timeout(60_000);
+  const sim = new ProviderSimulator();
+  let address: SimulatorAddress;
+
+  before(async () => {
+    address = await sim.start();
+    const api = await maofApi();
+    await useSimulatorSettings(api, address);
+    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
+  });
+  afterEach(async () => {
+    sim.reset();
+    await closeAllEditors();
+  });
+  after(async () => {
+    const api = await maofApi();
+    await clearKeys(api);
+    await resetSettings();
+    await sim.stop();
+  });
+
+  it('Analyse Selection renders structured findings with agent, cost and attempts', async () => {
+    await openFixture('src/math.ts', [3, 8]);
+    const report = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.analyseSelection');
+    assert.ok(report, 'a report opened');
+    const text = report.getText();
+    assert.equal(report.languageId, 'markdown');
+    assert.match(text, /^# Analysis — src\/math\.ts \(lines 4–8\)/);
+    assert.match(text, /\*\*Summary\.\*\* Simulated claude-haiku-4-5 analysis/);
+    assert.match(text, /\*\*LOW\*\* Simulated finding/);
+    assert.match(text, /_Agent: sim-claude \(claude-haiku-4-5\) · cost \$\S+ · 1 attempt · /);
+  });
+
+  it('Analyse File refuses a secret file', async () => {
+    const warnings = captureMessages('showWarningMessage');
+    try {
+      await openFixture('.env');
+      const report = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.analyseFile');
+      assert.equal(report, undefined);
+      assert.equal(sim.tally().requests, 0, 'nothing was sent');
+      assert.match(warnings.messages[0]?.message ?? '', /secrets/);
+    } finally {
+      warnings.restore();
+    }
+  });
+
+  it('Ask Agent pins the picked agent', async () => {
+    await openFixture('src/math.ts');
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.askAgent', { agentId: 'sim-gpt', prompt: 'What is a closure?' });
+    assert.ok(doc);
+    assert.match(doc.getText(), /^# sim-gpt\n\n> What is a closure\?/);
+    assert.match(doc.getText(), /Simulated gpt-4\.1-mini/);
+  });
+
+  it('Compare Agents shows every agent side by side, failures included', async () => {
+    sim.plan([{ match: { provider: 'anthropic' }, fault: { kind: 'status', status: 400 }, times: 5 }]);
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.compareAgents', { agentIds: ['sim-gpt', 'sim-claude'], prompt: 'Explain CRDTs in one sentence.' });
+    assert.ok(doc);
+    const text = doc.getText();
+    assert.match(text, /\| sim-gpt \| ✓ \| \$/);
+    assert.match(text, /\| sim-claude \| ✗ BAD_REQUEST \| /);
+    assert.match(text, /## sim-gpt \(gpt-4\.1-mini\)\n\n(\*\*Summary\.\*\* )?Simulated gpt-4\.1-mini/);
+    assert.match(text, /## sim-claude\n\n> ✗ /);
+  });
+
+  it('Run Chain runs every step and reports each', async () => {
+    await openFixture('src/math.ts');
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.runChain', { chain: 'implement-review', prompt: 'a debounce function' });
+    assert.ok(doc);
+    const text = doc.getText();
+    assert.match(text, /^# Implement → Review/);
+    assert.match(text, /## 1\. Implement\n/);
+    assert.match(text, /## 2\. Review\n\n\*\*Summary\.\*\*/);
+    assert.match(text, /completed/);
+  });
+
+  it('Diagnose reports keys as yes/no, breakers and a live check — never a key or an endpoint', async () => {
+    const api = await maofApi();
+    await api.orchestrator.run({ prompt: 'warm up', task: 'writing' });
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.diagnose', { connectivity: true });
+    assert.ok(doc);
+    const text = doc.getText();
+    assert.match(text, /\| sim-gpt \| OpenAI \| gpt-4\.1-mini \| custom \| yes \| closed \|/);
+    assert.match(text, /\| claude-sonnet \| Anthropic \| claude-sonnet-4-5 \| default \| yes \|/);
+    assert.match(text, /## Connectivity\n\n(.|\n)*✓ sim-gpt answered/);
+    for (const leak of [TEST_KEYS.openai, TEST_KEYS.anthropic, '127.0.0.1', address.openaiBaseUrl]) assert.ok(!text.includes(leak), `leaks ${leak}`);
+  });
+
+  it('Export Usage writes the ledger as CSV and JSON', async () => {
+    const api = await maofApi();
+    const result = await api.orchestrator.run({ prompt: 'count me', task: 'code' });
+    assert.equal(result.ok, true);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maof-export-'));
+    try {
+      const csv = vscode.Uri.file(path.join(dir, 'usage.csv'));
+      await vscode.commands.executeCommand('maof.exportUsage', { uri: csv });
+      const lines = fs.readFileSync(csv.fsPath, 'utf8').trim().split('\n');
+      assert.equal(lines[0], 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached');
+      assert.ok(lines.some((l) => l.includes(result.requestId) && l.includes(',sim-gpt,gpt-4.1-mini,code,')), 'the request is a row');
+
+      const json = vscode.Uri.file(path.join(dir, 'usage.json'));
+      await vscode.commands.executeCommand('maof.exportUsage', { uri: json });
+      const parsed = JSON.parse(fs.readFileSync(json.fsPath, 'utf8')) as { summary: { monthUsd: number }; entries: Array<{ requestId: string }> };
+      assert.ok(parsed.entries.some((e) => e.requestId === result.requestId));
+      assert.ok(parsed.summary.monthUsd > 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('Reset Circuit Breakers lists the open ones, asks, and closes them', async () => {
+    const api = await maofApi();
+    const breaker = api.orchestrator.breakers.get('sim-claude');
+    for (let i = 0; i < 10 && breaker.state !== 'open'; i++) breaker.recordFailure('OVERLOADED');
+    assert.equal(breaker.state, 'open');
+    const asked = captureMessages('showWarningMessage', () => 'Reset');
+    try {
+      assert.equal(await vscode.commands.executeCommand('maof.resetBreakers'), 1);
+      assert.match(asked.messages[0]?.message ?? '', /sim-claude \(open\)/);
+      assert.equal(breaker.state, 'closed');
+    } finally {
+      asked.restore();
+    }
+  });
+});

@@ -1,0 +1,61 @@
+// Settings: an invalid value is named in ONE warning (with "Open Settings"), only that field falls
+// back to its default, the same problem is not reported again, and the live orchestrator follows.
+import * as assert from 'node:assert/strict';
+import { captureMessages, maofApi, resetSettings, setSettings, waitFor } from './helpers';
+
+describe('settings', () => {
+  afterEach(async () => {
+    await resetSettings();
+  });
+
+  it('names an invalid setting once and falls back field by field', async () => {
+    const api = await maofApi();
+    const warnings = captureMessages('showWarningMessage');
+    try {
+      await setSettings({ retry: { maxAttempts: 0, baseDelayMs: 123, maxDelayMs: 4_000 } });
+      await waitFor('the retry settings to be applied', () => api.services.config().retry.baseDelayMs === 123);
+      await waitFor('the warning', () => warnings.messages.length > 0);
+
+      const config = api.services.config();
+      assert.equal(config.retry.maxAttempts, 3, 'the invalid field uses its default');
+      assert.equal(config.retry.maxDelayMs, 4_000, 'the valid fields next to it are kept');
+      assert.equal(api.orchestrator.currentConfig.retry.baseDelayMs, 123, 'the orchestrator got the new config');
+
+      const [warning] = warnings.messages;
+      assert.match(warning.message, /maof\.retry\.maxAttempts/);
+      assert.match(warning.message, /using the default/);
+      assert.deepEqual(warning.items, ['Open Settings']);
+      assert.ok(api.services.configIssues().some((i) => i.path === 'retry.maxAttempts'));
+
+      // An unrelated change re-reads the settings but must not repeat the same warning.
+      await setSettings({ cache: { enabled: false } });
+      await waitFor('the cache setting', () => api.services.config().cache.enabled === false);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(warnings.messages.length, 1, `warned again: ${warnings.messages.map((m) => m.message).join(' | ')}`);
+
+      // A new, different problem is reported, naming only the new setting.
+      await setSettings({ budget: { monthlyUsd: -5 } });
+      await waitFor('the second warning', () => warnings.messages.length === 2);
+      assert.match(warnings.messages[1].message, /maof\.budget\.monthlyUsd/);
+      assert.doesNotMatch(warnings.messages[1].message, /maxAttempts/);
+      assert.equal(api.services.config().budget.monthlyUsd, undefined);
+    } finally {
+      warnings.restore();
+    }
+  });
+
+  it('drops an unknown agent from a route and keeps the rest of the route', async () => {
+    const api = await maofApi();
+    const warnings = captureMessages('showWarningMessage');
+    try {
+      await setSettings({ routes: { code: ['no-such-agent', 'gpt-4.1'] } });
+      await waitFor('the new route', () => api.services.config().routes.code?.[0] === 'gpt-4.1');
+      assert.deepEqual(api.orchestrator.currentConfig.routes.code, ['gpt-4.1']);
+      await waitFor('the warning', () => warnings.messages.length > 0);
+      assert.match(warnings.messages[0].message, /maof\.routes\.code/);
+      assert.match(warnings.messages[0].message, /no-such-agent/);
+    } finally {
+      warnings.restore();
+    }
+  });
+});
