@@ -62,12 +62,17 @@ function killAllNow(): void {
   }
 }
 
-/** Runs every registered cleanup (bounded), then exits the process. */
-export async function shutdownAndExit(code: number): Promise<never> {
-  const all = Promise.allSettled([...asyncCleanups].map((c) => c()));
-  await Promise.race([all, new Promise((r) => setTimeout(r, STOP_GRACE_MS + 2_000).unref())]);
-  killAllNow();
-  process.exit(code);
+let exiting: Promise<never> | undefined;
+
+/** Runs every registered cleanup (bounded), then exits; the first caller's exit code wins. */
+export function shutdownAndExit(code: number): Promise<never> {
+  exiting ??= (async () => {
+    const all = Promise.allSettled([...asyncCleanups].map((c) => c()));
+    await Promise.race([all, new Promise((r) => setTimeout(r, STOP_GRACE_MS + 2_000).unref())]);
+    killAllNow();
+    process.exit(code);
+  })();
+  return exiting;
 }
 
 function installExitHandlers(): void {
@@ -76,7 +81,12 @@ function installExitHandlers(): void {
   process.on('exit', killAllNow);
   const signals: [NodeJS.Signals, number][] = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]];
   for (const [signal, code] of signals) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (exiting) {
+        // A second Ctrl-C: no more waiting, but never leave the servers behind.
+        killAllNow();
+        process.exit(code);
+      }
       process.stderr.write(`\n[editor] ${signal}: stopping code-server and Chromium\n`);
       void shutdownAndExit(code);
     });

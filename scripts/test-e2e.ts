@@ -26,11 +26,13 @@ import { buildExtension, prepareWorkspace } from './test-integration';
 const TOTAL_TIMEOUT_MS = 10 * 60_000;
 const vsixPath = path.join(testRunsDir, 'maof.vsix');
 
-// Allowlist: only what the extension needs at run time goes into the VSIX. vsce lets a `!` line
-// win over every exclusion, so source maps stay out by re-including only .js and .css from dist/.
+// Allowlist: only what the extension needs at run time goes into the VSIX (no source maps, no
+// simulator). vsce lets a `!` line win over every exclusion, so bundles are named one by one.
 const defaultVscodeignore = `**
-!dist/**/*.js
-!dist/**/*.css
+!dist/extension.js
+!dist/cli.js
+!dist/webview/**/*.js
+!dist/webview/**/*.css
 !media/**
 !package.json
 !README.md
@@ -59,7 +61,8 @@ function e2eFiles(): string[] {
   return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.e2e.ts'))
     .map((e) => path.join(e.parentPath, e.name))
-    .sort();
+    // The smoke test first: it checks the workbench before other tests change it.
+    .sort((a, b) => Number(!a.endsWith('smoke.e2e.ts')) - Number(!b.endsWith('smoke.e2e.ts')) || a.localeCompare(b));
 }
 
 function runMocha(page: Page): Promise<{ passed: number; failed: number; pending: number }> {
@@ -111,8 +114,14 @@ async function main(): Promise<number> {
     page.on('console', (m) => fs.appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
     page.on('pageerror', (e) => fs.appendFileSync(consoleLog, `[pageerror] ${e.stack ?? e.message}\n`));
     page.setDefaultTimeout(20_000);
-    await page.goto(workbenchUrl({ port: server.port, folder: workspace }), { timeout: 60_000 });
-    await waitForWorkbench(page);
+    try {
+      await page.goto(workbenchUrl({ port: server.port, folder: workspace }), { timeout: 60_000 });
+      await waitForWorkbench(page);
+    } catch (err) {
+      const shot = path.join(run.root, 'workbench-not-ready.png');
+      await page.screenshot({ path: shot }).catch(() => undefined);
+      throw new Error(`the workbench did not load (see ${path.relative(repoRoot, shot)}, ${path.relative(repoRoot, server.logFile)}): ${String(err)}`);
+    }
     const tWorkbench = Date.now();
     console.log(`[e2e] workbench ready in ${formatSeconds(tWorkbench - tPackage)}`);
 

@@ -36,6 +36,7 @@ async function main(): Promise<number> {
     exitCode = await runTests({
       // MAOF_VSCODE_VERSION picks the VS Code build (default: stable); `engines.vscode` is the floor.
       version: process.env.MAOF_VSCODE_VERSION ?? 'stable',
+      cachePath: path.join(repoRoot, '.cache', 'vscode-test'), // gitignored with the rest of .cache/
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: integrationEntry,
       extensionTestsEnv: { MAOF_TEST_RESULTS_DIR: resultsDir },
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
     });
   } catch (err) {
     console.error(`[electron] ${err instanceof Error ? err.message : String(err)}`);
+    console.error('[electron] @vscode/test-electron needs internet to download VS Code; offline, run `npm run test:integration`.');
     exitCode = 1;
   }
   const results = readResults(path.join(resultsDir, 'results.json'));

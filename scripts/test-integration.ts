@@ -127,11 +127,14 @@ async function main(): Promise<number> {
     page.on('console', (m) => fs.appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
     page.on('pageerror', (e) => fs.appendFileSync(consoleLog, `[pageerror] ${e.stack ?? e.message}\n`));
 
-    const finished = new Promise<number>((resolve) => {
-      void page.exposeFunction('codeAutomationExit', (code: unknown) => {
-        resolve(typeof code === 'number' ? code : 1);
-      });
+    // The workbench calls codeAutomationExit(code) when the suite ends: 0 passed, 1 failed or did
+    // not load. A crashed page would never call it.
+    let settle: (outcome: number | 'crash') => void = () => undefined;
+    const finished = new Promise<number | 'crash'>((resolve) => {
+      settle = resolve;
     });
+    await page.exposeFunction('codeAutomationExit', (code: unknown) => settle(typeof code === 'number' ? code : 1));
+    page.on('crash', () => settle('crash'));
     const url = workbenchUrl({
       port: server.port,
       folder: workspace,
@@ -144,6 +147,8 @@ async function main(): Promise<number> {
     if (outcome === 'timeout') {
       problem = `the suite did not finish within ${formatSeconds(SUITE_TIMEOUT_MS)}`;
       await page.screenshot({ path: path.join(run.root, 'timeout.png') }).catch(() => undefined);
+    } else if (outcome === 'crash') {
+      problem = 'the workbench page crashed';
     } else {
       exitCode = outcome;
     }

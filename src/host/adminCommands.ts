@@ -3,10 +3,11 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { formatUsd } from '../core/cost/costCalculator';
-import { LEDGER_MAX_ENTRIES, type LedgerEntry } from '../core/cost/costLedger';
+import { LEDGER_MAX_ENTRIES } from '../core/cost/costLedger';
 import type { AgentConfig } from '../core/config/schema';
 import { providerLabel } from '../core/errors';
-import { describeIssue } from './configService';
+import { describeIssue } from './configMessages';
+import { usageCsv } from './usageCsv';
 import { seconds, openMarkdown } from './markdownReport';
 import { withRequestProgress } from './requestProgress';
 import type { KeyTarget, MaofServices } from './services';
@@ -132,19 +133,6 @@ async function diagnose(services: MaofServices, args: unknown): Promise<vscode.T
 }
 
 // ---- export -------------------------------------------------------------------------------------
-
-function csvField(value: string | number | boolean): string {
-  const s = String(value);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function usageCsv(entries: LedgerEntry[]): string {
-  const header = ['time', 'requestId', 'agent', 'model', 'task', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'costUsd', 'cached'];
-  const rows = entries.map((e) =>
-    [new Date(e.at).toISOString(), e.requestId, e.agentId, e.model, e.task, e.usage.inputTokens, e.usage.outputTokens, e.usage.cacheReadTokens, e.usage.cacheWriteTokens, e.costUsd, e.cached].map(csvField).join(','),
-  );
-  return [header.join(','), ...rows].join('\n') + '\n';
-}
 
 async function exportUsage(services: MaofServices, args: unknown): Promise<vscode.Uri | undefined> {
   const summary = services.orchestrator.ledger.summary();

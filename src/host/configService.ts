@@ -3,6 +3,7 @@
 // warning with an "Open Settings" action, then the defaults are used for those fields only.
 import * as vscode from 'vscode';
 import { parseConfig, type ConfigIssue, type MaofConfig } from '../core/config/schema';
+import { describeIssue, warningText } from './configMessages';
 import type { Logger } from '../core/ports';
 
 const REPORT_QUIET_MS = 400;
@@ -18,18 +19,6 @@ export function readRawSettings(): Record<string, unknown> {
     if (value !== undefined) raw[key] = value;
   }
   return raw;
-}
-
-/** "maof.retry.maxAttempts — Too small: …; using the default" */
-export function describeIssue(issue: ConfigIssue): string {
-  return `maof.${issue.path} — ${issue.message}`;
-}
-
-export function warningText(issues: readonly ConfigIssue[]): string {
-  if (issues.length === 1) return `MAOF: invalid setting ${describeIssue(issues[0])}.`;
-  const shown = issues.slice(0, 4).map(describeIssue).join('; ');
-  const more = issues.length > 4 ? `; and ${issues.length - 4} more (see the MAOF log)` : '';
-  return `MAOF: ${issues.length} invalid settings — ${shown}${more}.`;
 }
 
 export class ConfigService implements vscode.Disposable {

@@ -7,10 +7,10 @@ import { FileStateStore } from '../core/persistence/fileStateStore';
 import { Orchestrator } from '../core/orchestrator';
 import { registerAdminCommands } from './adminCommands';
 import { registerAgentCommands } from './agentCommands';
-import { registerChatView } from './chatView';
+import { chatViewHandle, registerChatView, type ChatViewHandle } from './chatView';
 import { ConfigService } from './configService';
 import { ContextCollector } from './contextCollector';
-import { registerDashboard } from './dashboardPanel';
+import { dashboardHandle, registerDashboard, type DashboardHandle } from './dashboardPanel';
 import { createErrorPresenter } from './errors';
 import { registerInlineCommands } from './inlineGeneration';
 import { InlinePreview, type PendingProposal } from './inlinePreview';
@@ -30,6 +30,10 @@ export interface MaofExtensionApi {
   recentLogLines(): string[];
   /** Where ledger and breaker state are kept. */
   readonly stateFile: string;
+  /** The side-panel chat (test hooks: posted messages, simulated webview messages). */
+  readonly chatView: ChatViewHandle | undefined;
+  /** The dashboard panel (test hooks: snapshot, posted messages, simulated webview messages). */
+  readonly dashboard: DashboardHandle | undefined;
 }
 
 let flushState: (() => Promise<void>) | undefined;
@@ -116,6 +120,12 @@ export function activate(context: vscode.ExtensionContext): MaofExtensionApi {
     },
     recentLogLines: () => log.recentLines(),
     stateFile,
+    get chatView() {
+      return chatViewHandle();
+    },
+    get dashboard() {
+      return dashboardHandle();
+    },
   };
 }
 

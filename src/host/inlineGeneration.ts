@@ -6,7 +6,8 @@ import * as vscode from 'vscode';
 import type { ContextItem } from '../core/context/contextPruner';
 import type { RunResult } from '../core/orchestrator';
 import type { ErrorCode } from '../core/errors';
-import { type InlinePreview, shiftRange } from './inlinePreview';
+import type { InlinePreview } from './inlinePreview';
+import { fitToRange, shiftRange, stripCodeFence } from './inlineText';
 import { withRequestProgress } from './requestProgress';
 import type { MaofServices } from './services';
 
@@ -31,36 +32,6 @@ export interface InlineJob {
   verb: string;
   /** Turns the model's answer into the text to insert. */
   shape: (answer: string) => string;
-}
-
-/** The code inside a markdown fence wrapped around (or alone within) the answer. */
-export function stripCodeFence(answer: string): string {
-  const trimmed = answer.trim();
-  const whole = /^(`{3,}|~{3,})[^\n]*\n([\s\S]*?)\n?\1$/.exec(trimmed);
-  if (whole) return whole[2] ?? '';
-  const blocks = [...trimmed.matchAll(/(^|\n)(`{3,}|~{3,})[^\n]*\n([\s\S]*?)\n?\2(?=\n|$)/g)];
-  if (blocks.length === 1) return blocks[0][3] ?? '';
-  return answer.replace(/^(?:[ \t]*\r?\n)+/, '').replace(/\s+$/, '');
-}
-
-/**
- * Makes the answer fit where it goes: continues the indentation of the cursor line for
- * multi-line code written at an indented cursor, and keeps a replaced block's final line break.
- */
-export function fitToRange(text: string, original: string, linePrefix: string): string {
-  let out = text;
-  if (original === '' && /^[ \t]+$/.test(linePrefix)) {
-    const lines = out.split('\n');
-    const rest = lines.slice(1).filter((l) => l.trim() !== '');
-    const minIndent = rest.length ? Math.min(...rest.map((l) => /^[ \t]*/.exec(l)![0].length)) : 0;
-    if (rest.length > 0 && minIndent < linePrefix.length) {
-      out = [lines[0].trimStart(), ...lines.slice(1).map((l) => (l.trim() === '' ? l : linePrefix + l))].join('\n');
-    } else {
-      out = [lines[0].trimStart(), ...lines.slice(1)].join('\n');
-    }
-  }
-  if (/\r?\n$/.test(original) && !/\n$/.test(out)) out += '\n';
-  return out;
 }
 
 function languageName(doc: vscode.TextDocument): string {

@@ -4,6 +4,7 @@
 // tracked through every other edit of the document so both stay correct.
 import * as vscode from 'vscode';
 import type { Logger } from '../core/ports';
+import { shiftRange } from './inlineText';
 
 export const PENDING_CONTEXT_KEY = 'maof.inlinePending';
 
@@ -37,21 +38,6 @@ export interface PendingProposal {
 }
 
 export type ProposeResult = { ok: true } | { ok: false; reason: string };
-
-/** Adjusts a tracked [start, end) through one content change; `touched` when they overlap. */
-export function shiftRange(
-  range: { start: number; end: number },
-  change: { rangeOffset: number; rangeLength: number; text: string },
-): { start: number; end: number; touched: boolean } {
-  const changeEnd = change.rangeOffset + change.rangeLength;
-  const delta = change.text.length - change.rangeLength;
-  // Typing right before or right after the proposal is not an edit of it.
-  if (changeEnd <= range.start) return { start: range.start + delta, end: range.end + delta, touched: false };
-  if (change.rangeOffset >= range.end) return { ...range, touched: false };
-  const start = Math.min(range.start, change.rangeOffset);
-  const end = changeEnd >= range.end ? change.rangeOffset + change.text.length : range.end + delta;
-  return { start, end, touched: true };
-}
 
 export class InlinePreview implements vscode.Disposable, vscode.CodeLensProvider {
   private session: Session | undefined;

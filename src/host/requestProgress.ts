@@ -2,8 +2,8 @@
 // "Generating with claude-sonnet… (retry 2 after 429, waiting 3 s)". Cancel aborts the request.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { ErrorCode } from '../core/errors';
-import type { EventBus, MaofEvent } from '../core/events';
+import type { EventBus } from '../core/events';
+import { narrate } from './progressText';
 
 export interface ProgressRun {
   requestId: string;
@@ -11,43 +11,6 @@ export interface ProgressRun {
   report(message: string): void;
   /** The agent currently answering, as far as the events tell. */
   currentAgent(): string | undefined;
-}
-
-const REASON: Partial<Record<ErrorCode, string>> = {
-  RATE_LIMITED: '429',
-  OVERLOADED: 'overload',
-  TIMEOUT: 'timeout',
-  NETWORK: 'network error',
-  UPSTREAM: 'server error',
-  AUTH: 'key rejected',
-  CIRCUIT_OPEN: 'paused',
-  CONTEXT_TOO_LARGE: 'context too large',
-  INVALID_OUTPUT: 'invalid output',
-};
-
-export function reasonLabel(code: ErrorCode): string {
-  return REASON[code] ?? code.toLowerCase().replace(/_/g, ' ');
-}
-
-/** The progress line for an event of the tracked request, or undefined when nothing changes. */
-export function narrate(verb: string, event: MaofEvent, current: { agent?: string }): string | undefined {
-  switch (event.type) {
-    case 'request.started':
-      current.agent = event.agents[0];
-      return current.agent ? `${verb} with ${current.agent}…` : undefined;
-    case 'attempt':
-      current.agent = event.agentId;
-      return event.attempt > 1 ? `${verb} with ${event.agentId}… (attempt ${event.attempt})` : `${verb} with ${event.agentId}…`;
-    case 'retry.scheduled':
-      return `${verb} with ${event.agentId}… (retry ${event.attempt + 1} after ${reasonLabel(event.code)}, waiting ${Math.max(1, Math.ceil(event.waitMs / 1000))} s)`;
-    case 'fallback':
-      current.agent = event.to;
-      return `${verb} with ${event.to}… (${event.from} failed: ${reasonLabel(event.reason)})`;
-    case 'queued':
-      return `${verb} with ${event.agentId}… (waiting ${Math.max(1, Math.ceil(event.waitMs / 1000))} s for the rate limit)`;
-    default:
-      return undefined;
-  }
 }
 
 export interface ProgressOptions {

@@ -4,38 +4,13 @@
 import * as vscode from 'vscode';
 import type { AgentConfig, MaofConfig } from '../core/config/schema';
 import type { Logger, SecretSource } from '../core/ports';
+import { keyProblem, SECRET_PREFIX, storageNameFor } from './keyNames';
 import type { HostKeys, KeyTarget } from './services';
 
 export type ProviderId = 'openai' | 'anthropic';
 
-/** Every storage name MAOF uses starts with this; nothing else of ours goes to SecretStorage. */
-export const SECRET_PREFIX = 'maof.apiKey.';
-export const MAX_KEY_LENGTH = 512;
-
 const PROVIDER_LABEL: Record<ProviderId, string> = { openai: 'OpenAI', anthropic: 'Anthropic' };
 const PROVIDERS: ProviderId[] = ['openai', 'anthropic'];
-
-/** The SecretStorage name for a core key name, or undefined for a name MAOF never stores. */
-export function storageNameFor(coreName: string): string | undefined {
-  const colon = coreName.indexOf(':');
-  if (colon <= 0) return undefined;
-  const kind = coreName.slice(0, colon);
-  const rest = coreName.slice(colon + 1);
-  if (!rest) return undefined;
-  if (kind === 'provider') return rest === 'openai' || rest === 'anthropic' ? `${SECRET_PREFIX}${rest}` : undefined;
-  if (kind === 'agent') return `${SECRET_PREFIX}agent.${rest}`;
-  if (kind === 'secret') return `${SECRET_PREFIX}custom.${rest}`;
-  return undefined;
-}
-
-/** Why a typed key cannot be right, or undefined when it looks usable (empty is handled apart). */
-export function keyProblem(raw: string): string | undefined {
-  const key = raw.trim();
-  if (key === '') return undefined;
-  if (/\s/.test(key)) return 'An API key has no spaces or line breaks inside — paste the key alone.';
-  if (key.length > MAX_KEY_LENGTH) return `That is longer than any API key (${MAX_KEY_LENGTH} characters at most).`;
-  return undefined;
-}
 
 interface TargetPick extends vscode.QuickPickItem {
   target: KeyTarget;
@@ -190,12 +165,13 @@ export class SecretKeys implements HostKeys, SecretSource, vscode.Disposable {
       if (onlyStored && !stored) continue;
       agentItems.push({
         label: `$(hubot) ${agent.id}`,
-        description: `${agent.provider} · ${agent.model}${stored ? ' · $(check) own key set' : ''}`,
-        detail: agent.apiKeySecret ? `Its own key "${agent.apiKeySecret}"` : `Its own key, used instead of the ${PROVIDER_LABEL[agent.provider]} key`,
+        description: `${agent.provider} · ${agent.model}${agent.apiKeySecret ? ` · key "${agent.apiKeySecret}"` : ''}${stored ? ' · $(check) own key set' : ''}`,
         target,
       });
     }
-    if (agentItems.length > 0) items.push({ label: 'Agents', kind: vscode.QuickPickItemKind.Separator, target: { kind: 'agent', agentId: '' } }, ...agentItems);
+    if (agentItems.length > 0) {
+      items.push({ label: 'One agent only (used instead of its provider key)', kind: vscode.QuickPickItemKind.Separator, target: { kind: 'agent', agentId: '' } }, ...agentItems);
+    }
     if (items.length === 0) {
       void vscode.window.showInformationMessage('MAOF: no API keys are stored.');
       return undefined;

@@ -2,7 +2,8 @@
 // inline proposals to accept or reject) and a commit message from the Git diff into the SCM box.
 import * as vscode from 'vscode';
 import { type InlinePreview } from './inlinePreview';
-import { blockedByPending, promptArgument, runInline, stripCodeFence, type InlineOutcome } from './inlineGeneration';
+import { blockedByPending, promptArgument, runInline, type InlineOutcome } from './inlineGeneration';
+import { indentComment, joinContinuation, stripWholeFence } from './inlineText';
 import { withRequestProgress } from './requestProgress';
 import type { MaofServices } from './services';
 
@@ -61,15 +62,6 @@ export function blockAt(doc: vscode.TextDocument, line: number): vscode.Range {
   let end = line;
   while (end + 1 < doc.lineCount && end - line < MAX_BLOCK_LINES && !doc.lineAt(end + 1).isEmptyOrWhitespace) end++;
   return new vscode.Range(line, 0, end, doc.lineAt(end).text.length);
-}
-
-/** Indents every line of a comment to the symbol's indentation and ends it with a line break. */
-export function indentComment(comment: string, indent: string): string {
-  const lines = stripCodeFence(comment).replace(/\r\n/g, '\n').split('\n');
-  while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
-  const nonEmpty = lines.filter((l) => l.trim() !== '');
-  const common = nonEmpty.length ? Math.min(...nonEmpty.map((l) => /^[ \t]*/.exec(l)![0].length)) : 0;
-  return lines.map((l) => (l.trim() === '' ? '' : indent + l.slice(common))).join('\n') + '\n';
 }
 
 async function writeDocComment(services: MaofServices, preview: InlinePreview): Promise<InlineOutcome> {
@@ -189,18 +181,6 @@ async function write(services: MaofServices, preview: InlinePreview, args: unkno
     verb: 'Writing',
     shape: (a) => (mode === 'continue' ? joinContinuation(text, stripWholeFence(a)) : stripWholeFence(a)),
   });
-}
-
-function stripWholeFence(answer: string): string {
-  const trimmed = answer.trim();
-  const whole = /^(`{3,}|~{3,})[^\n]*\n([\s\S]*?)\n?\1$/.exec(trimmed);
-  return whole ? (whole[2] ?? '') : trimmed;
-}
-
-/** A continuation starts on a new paragraph after a paragraph, else after a space. */
-function joinContinuation(before: string, next: string): string {
-  if (/\n\s*$/.test(before)) return next;
-  return /[.!?:]\s*$/.test(before) && next.includes('\n') ? `\n\n${next}` : ` ${next}`;
 }
 
 // ---- commit message -----------------------------------------------------------------------------

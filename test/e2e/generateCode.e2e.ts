@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
-import { e2eIt, readNotifications, runCommand, screenshot, session } from './driver';
+import { e2eIt, openCommandPalette, readNotifications, screenshot, session } from './driver';
 
 const quickInput = '.quick-input-widget';
 const KEY = 'sk-e2e-openai-9fK2mQ7xL4pV8sN1';
@@ -30,6 +30,25 @@ function writeUserSettings(sim: SimulatorAddress): void {
       null,
       2,
     ),
+  );
+}
+
+/**
+ * Runs a palette command that itself opens a quick input (picker or input box), and waits for
+ * that input by its title: the palette's own quick input never turns hidden in between.
+ */
+async function runCommandWithInput(page: Page, command: string, inputTitle: RegExp): Promise<void> {
+  const labels = await openCommandPalette(page, command, { until: (l) => l.includes(command) });
+  const index = labels.indexOf(command);
+  assert.ok(index >= 0, `"${command}" is not in the palette: ${JSON.stringify(labels)}`);
+  await page.locator('.quick-input-list .monaco-list-row').nth(index).click();
+  await page.waitForFunction(
+    ({ widget, source, flags }) => {
+      const title = document.querySelector(`${widget} .quick-input-title`)?.textContent ?? '';
+      return new RegExp(source, flags).test(title);
+    },
+    { widget: quickInput, source: inputTitle.source, flags: inputTitle.flags },
+    { timeout: 15_000 },
   );
 }
 
@@ -68,8 +87,8 @@ describe('Generate Code in the real workbench', function () {
     // The agent list in the picker comes from the settings written above: retry until applied.
     const deadline = Date.now() + 20_000;
     for (;;) {
-      await runCommand(page, 'MAOF: Set API Key');
-      assert.match(await quickInputTitle(page), /Set API Key/);
+      await runCommandWithInput(page, 'MAOF: Set API Key', /Set API Key/);
+      await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
       const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
       if (labels.some((l) => l.includes('sim-gpt'))) break;
       await page.keyboard.press('Escape');
@@ -97,10 +116,9 @@ describe('Generate Code in the real workbench', function () {
   e2eIt('Generate Code: prompt, inline preview with Accept / Reject, Alt+Enter accepts, the file has the code', async (page) => {
     await openFile(page, 'math.ts');
     await page.keyboard.press('Control+End');
-    await runCommand(page, 'MAOF: Generate Code');
+    await runCommandWithInput(page, 'MAOF: Generate Code', /Generate Code/);
     const prompt = page.locator(`${quickInput} input.input`);
     await prompt.waitFor({ state: 'visible' });
-    assert.match(await quickInputTitle(page), /Generate Code/);
     await prompt.fill('add a function sum(values) that adds the numbers');
     await screenshot(page, '03-generate-code-prompt');
     await page.keyboard.press('Enter');

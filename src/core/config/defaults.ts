@@ -7,10 +7,10 @@ export const BUILTIN_AGENTS: AgentInput[] = [
   {
     id: 'claude-sonnet',
     provider: 'anthropic',
-    model: 'claude-sonnet-4-5',
-    contextWindow: 200_000,
+    model: 'claude-sonnet-5-5',
+    contextWindow: 1_000_000,
     maxOutputTokens: 8192,
-    description: 'Anthropic Claude Sonnet 4.5 — strongest at code and analysis',
+    description: 'Anthropic Claude Sonnet 5.5 — strongest at code and analysis',
   },
   {
     id: 'claude-haiku',

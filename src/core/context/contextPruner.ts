@@ -79,6 +79,7 @@ const BINARY_SAMPLE_CHARS = 8192;
 const EXACT_REPORT_CHARS = 32_000;
 /** Chars per budget token read around the cut of an over-large text before growing the region. */
 const REGION_CHARS_PER_TOKEN = 8;
+const MEMO_MAX_CHARS = 64_000_000;
 /** Boundary merges between a block's text and its fences can shift a count by a token or two. */
 const FRAME_MARGIN_TOKENS = 4;
 
@@ -104,7 +105,9 @@ interface Memo {
 
 /** Holds a memo of token counts so repeated prunes are incremental. */
 export class ContextPruner {
-  private readonly memo = new LRUCache<string, Memo>({ max: 4000 });
+  // Bounded by characters held, not just entries: a memo keeps its text (and maybe a redacted
+  // copy) alive after the editor has closed the document.
+  private readonly memo = new LRUCache<string, Memo>({ max: 4000, maxSize: MEMO_MAX_CHARS, sizeCalculation: (m) => 2 * m.source.length + 1 });
   private readonly frames = new LRUCache<string, number>({ max: 4000 });
 
   prune(items: ContextItem[], opts: PruneOptions): PruneReport {

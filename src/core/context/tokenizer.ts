@@ -66,15 +66,83 @@ function loadEncoding(name: EncodingName): GptEncoding {
 }
 
 interface Piece {
-  /** Char offset of the piece in the tokenised string. */
+  /** Char offsets of the piece in the tokenised string. */
   start: number;
+  end: number;
   tokens: number;
+  /** Only spaces or tabs: a cut may not end after it (see truncateCounted). */
+  blank: boolean;
+}
+
+const BLANK = /^[^\S\r\n]+$/;
+
+// gpt-tokenizer merges each pre-tokenisation piece in quadratic time, so one 16 K-character run of
+// letters (a DNA sequence, a long CJK paragraph, a line of "=") takes seconds and a 1 MB one
+// would hang the extension host. Runs that long are counted in chunks instead: a few tokens off,
+// in files where that cannot matter. The look-behinds make each run match once, from its start.
+const GIANT_RUN = /(?<![\p{L}\p{M}])[\p{L}\p{M}]{512,}|(?<![^\s\p{L}\p{N}])[^\s\p{L}\p{N}]{512,}|(?<!\s)\s{512,}/gu;
+const RUN_CHUNK = 128;
+
+const GIANT = 512;
+const SPACE = 0;
+const WORD = 1;
+const DIGIT = 2;
+const OTHER = 3;
+const ASCII_CLASS = Array.from({ length: 128 }, (_, c) => {
+  if (c === 32 || (c >= 9 && c <= 13)) return SPACE;
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return WORD;
+  return c >= 48 && c <= 57 ? DIGIT : OTHER;
+});
+
+/**
+ * A cheap screen for GIANT_RUN (whose Unicode classes cost a third of a count): runs of one coarse
+ * class, where every non-ASCII character counts as a letter. Any giant run of letters, spaces or
+ * a repeated symbol is one; the rare false alarm only costs the exact check.
+ */
+function mayHoldGiantRun(text: string): boolean {
+  if (text.length < GIANT) return false;
+  let run = 0;
+  let prev = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const cls = c < 128 ? ASCII_CLASS[c] : c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ? SPACE : WORD;
+    if (cls === prev) {
+      if (++run >= GIANT) return true;
+    } else {
+      prev = cls;
+      run = 1;
+    }
+  }
+  return false;
+}
+
+/** [start, end) spans tokenised independently: the whole text unless it holds giant runs. */
+function segments(text: string): Array<[number, number]> {
+  if (!mayHoldGiantRun(text)) return [[0, text.length]];
+  GIANT_RUN.lastIndex = 0;
+  let m = GIANT_RUN.exec(text);
+  if (!m) return [[0, text.length]];
+  const out: Array<[number, number]> = [];
+  let at = 0;
+  for (; m; m = GIANT_RUN.exec(text)) {
+    const runEnd = m.index + m[0].length;
+    if (m.index > at) out.push([at, m.index]);
+    for (let c = m.index; c < runEnd; ) {
+      let next = Math.min(runEnd, c + RUN_CHUNK);
+      if (next < runEnd && isHighSurrogate(text.charCodeAt(next - 1))) next += 1;
+      out.push([c, next]);
+      c = next;
+    }
+    at = runEnd;
+  }
+  if (at < text.length) out.push([at, text.length]);
+  return out;
 }
 
 /**
- * BPE tokenizer over one encoding, optionally scaled. Works piece by piece (the encoding's
- * pre-tokenisation split) so that a cut at a piece boundary re-tokenises to exactly the counted
- * tokens: the split pattern has no look-behind and its only look-ahead is satisfied at an end of text.
+ * BPE tokenizer over one encoding, optionally scaled. Cuts fall between pre-tokenisation pieces,
+ * so that the cut text re-tokenises to exactly the counted tokens: the split pattern has no
+ * look-behind, and its only look-ahead is handled by never ending a cut after bare spaces.
  */
 class BpeTokenizer implements Tokenizer {
   readonly exact: boolean;
@@ -101,14 +169,42 @@ class BpeTokenizer implements Tokenizer {
     return this.scaled ? Math.floor((rawTokens * FACTOR_NUM + FACTOR_DEN - 1) / FACTOR_DEN) : rawTokens;
   }
 
+  private rawCountUpTo(text: string, limit: number): number | false {
+    let total = 0;
+    for (const [a, b] of segments(text)) {
+      const n = this.enc.isWithinTokenLimit(a === 0 && b === text.length ? text : text.slice(a, b), limit - total, AS_TEXT);
+      if (n === false) return false;
+      total += n;
+    }
+    return total;
+  }
+
+  private rawCount(text: string): number {
+    let total = 0;
+    for (const [a, b] of segments(text)) total += this.enc.countTokens(a === 0 && b === text.length ? text : text.slice(a, b), AS_TEXT);
+    return total;
+  }
+
+  /** The text's pre-tokenisation pieces with their token counts, lazily. */
+  private *pieces(text: string): Generator<Piece> {
+    const enc = this.enc;
+    for (const [a, b] of segments(text)) {
+      let offset = a;
+      for (const chunk of enc.encodeGenerator(a === 0 && b === text.length ? text : text.slice(a, b), AS_TEXT)) {
+        const piece = enc.decode(chunk);
+        yield { start: offset, end: offset + piece.length, tokens: chunk.length, blank: BLANK.test(piece) };
+        offset += piece.length;
+      }
+    }
+  }
+
   count(text: string): number {
-    if (text.length === 0) return 0;
-    return this.scale(this.enc.countTokens(text, AS_TEXT));
+    return text.length === 0 ? 0 : this.scale(this.rawCount(text));
   }
 
   countUpTo(text: string, limit: number): number | false {
     if (text.length === 0) return 0;
-    const raw = this.enc.isWithinTokenLimit(text, this.raw(limit), AS_TEXT);
+    const raw = this.rawCountUpTo(text, this.raw(limit));
     return raw === false ? false : this.scale(raw);
   }
 
@@ -119,44 +215,45 @@ class BpeTokenizer implements Tokenizer {
   truncateCounted(text: string, maxTokens: number): { text: string; tokens: number } {
     const budget = this.raw(maxTokens);
     if (budget <= 0 || text.length === 0) return { text: '', tokens: 0 };
-    const enc = this.enc;
-    let chars = 0;
     let used = 0;
-    for (const chunk of enc.encodeGenerator(text, AS_TEXT)) {
-      const pieceLength = enc.decode(chunk).length;
-      if (used + chunk.length <= budget) {
-        used += chunk.length;
-        chars += pieceLength;
-        continue;
+    // The last cut point that re-tokenises exactly: not after bare spaces or tabs, which merge
+    // into one run once the text after them is gone (`\s+(?!\S)` leaves one to the next word).
+    let safeChars = 0;
+    let safeUsed = 0;
+    for (const piece of this.pieces(text)) {
+      if (used + piece.tokens > budget) return this.fillTail(text, safeChars, safeUsed, piece.end, budget);
+      used += piece.tokens;
+      if (!piece.blank) {
+        safeChars = piece.end;
+        safeUsed = used;
       }
-      const part = this.largestPrefix(text.slice(chars, chars + pieceLength), budget - used);
-      chars += part.chars;
-      used += part.tokens;
-      break;
     }
-    return { text: chars >= text.length ? text : text.slice(0, chars), tokens: this.scale(used) };
+    return { text, tokens: this.scale(used) };
   }
 
-  /** Longest prefix of one pre-tokenisation piece that fits `room` raw tokens (binary search). */
-  private largestPrefix(piece: string, room: number): { chars: number; tokens: number } {
-    if (room <= 0) return { chars: 0, tokens: 0 };
-    const enc = this.enc;
-    let lo = 0;
+  /**
+   * Fills what is left after the last safe cut with as much of the following text as fits,
+   * counting that tail on its own: with no look-behind in the split pattern, the text before
+   * `from` tokenises the same, so the prefix count is exactly `used + count(tail)`.
+   */
+  private fillTail(text: string, from: number, used: number, limit: number, budget: number): { text: string; tokens: number } {
+    let lo = from;
     let loTokens = 0;
-    let hi = piece.length;
-    while (lo < hi) {
+    let hi = limit;
+    const room = budget - used;
+    while (lo < hi && room > 0) {
       let mid = Math.ceil((lo + hi) / 2);
-      if (mid < hi && isHighSurrogate(piece.charCodeAt(mid - 1))) mid += 1;
-      const n = enc.countTokens(piece.slice(0, mid), AS_TEXT);
-      if (n <= room) {
+      if (mid < hi && isHighSurrogate(text.charCodeAt(mid - 1))) mid += 1;
+      const n = this.rawCountUpTo(text.slice(from, mid), room);
+      if (n !== false) {
         lo = mid;
         loTokens = n;
       } else {
         hi = mid - 1;
-        if (hi > lo && isHighSurrogate(piece.charCodeAt(hi - 1))) hi -= 1;
+        if (hi > lo && isHighSurrogate(text.charCodeAt(hi - 1))) hi -= 1;
       }
     }
-    return { chars: lo, tokens: loTokens };
+    return { text: text.slice(0, lo), tokens: this.scale(used + loTokens) };
   }
 
   window(text: string, centre: number, maxTokens: number): TokenWindow {
@@ -175,13 +272,7 @@ class BpeTokenizer implements Tokenizer {
 
   /** Undefined when the window reached a region edge that is not the text's edge (grow the region). */
   private windowIn(region: string, centre: number, budget: number, moreBefore: boolean, moreAfter: boolean): TokenWindow | undefined {
-    const enc = this.enc;
-    const pieces: Piece[] = [];
-    let offset = 0;
-    for (const chunk of enc.encodeGenerator(region, AS_TEXT)) {
-      pieces.push({ start: offset, tokens: chunk.length });
-      offset += enc.decode(chunk).length;
-    }
+    const pieces = [...this.pieces(region)];
     const n = pieces.length;
     const startOf = (i: number): number => (i < n ? pieces[i].start : region.length);
     // The piece holding the centre; a centre at the very end belongs after the last piece.
@@ -205,9 +296,7 @@ class BpeTokenizer implements Tokenizer {
       }
     }
     let tokens = before + after;
-    if ((a === 0 && moreBefore) || (b === n && moreAfter)) {
-      if (tokens < budget) return undefined;
-    }
+    if (((a === 0 && moreBefore) || (b === n && moreAfter)) && tokens < budget) return undefined;
     // Whole lines read better: drop a partial first and last line, unless that loses the centre.
     const startsLine = (i: number): boolean => i === 0 || region.charCodeAt(startOf(i) - 1) === 10;
     if (a < k && !startsLine(a)) {
@@ -228,6 +317,7 @@ class BpeTokenizer implements Tokenizer {
         tokens -= dropped;
       }
     }
+    while (b > a && b < n && pieces[b - 1].blank) tokens -= pieces[--b].tokens;
     return { start: startOf(a), end: startOf(b), tokens };
   }
 }

@@ -8,8 +8,11 @@ export interface Pricing {
   cacheWritePerMTok?: number;
 }
 
-/** Date the built-in table was last checked against the providers' price pages. */
-export const PRICE_TABLE_AS_OF = '2025-11-01';
+/**
+ * Date the built-in table was last checked. OpenAI and older Anthropic prices were checked in
+ * 2025-11; the Claude Sonnet 4.6 / 5 / 5.5 rows on 2026-11-24 (Anthropic's model pages).
+ */
+export const PRICE_TABLE_AS_OF = '2026-11-24';
 
 const TABLE: Record<string, Pricing> = {
   // OpenAI — cached input is billed at the cache-read price; there is no cache-write surcharge.
@@ -24,6 +27,9 @@ const TABLE: Record<string, Pricing> = {
   o3: { inputPerMTok: 2, outputPerMTok: 8, cacheReadPerMTok: 0.5 },
   'o4-mini': { inputPerMTok: 1.1, outputPerMTok: 4.4, cacheReadPerMTok: 0.275 },
   // Anthropic — cache reads at 0.1x, 5-minute cache writes at 1.25x the input price.
+  'claude-sonnet-5-5': { inputPerMTok: 2, outputPerMTok: 10, cacheReadPerMTok: 0.2, cacheWritePerMTok: 2.5 },
+  'claude-sonnet-5': { inputPerMTok: 2, outputPerMTok: 10, cacheReadPerMTok: 0.2, cacheWritePerMTok: 2.5 },
+  'claude-sonnet-4-6': { inputPerMTok: 3, outputPerMTok: 15, cacheReadPerMTok: 0.3, cacheWritePerMTok: 3.75 },
   'claude-sonnet-4-5': { inputPerMTok: 3, outputPerMTok: 15, cacheReadPerMTok: 0.3, cacheWritePerMTok: 3.75 },
   'claude-haiku-4-5': { inputPerMTok: 1, outputPerMTok: 5, cacheReadPerMTok: 0.1, cacheWritePerMTok: 1.25 },
   'claude-opus-4-5': { inputPerMTok: 5, outputPerMTok: 25, cacheReadPerMTok: 0.5, cacheWritePerMTok: 6.25 },

@@ -217,6 +217,8 @@ function render(): void {
     statCard('Requests', String(s.spend.requests), 'billed this month'),
   );
   const y = window.scrollY;
+  // Snapshots replace the page: keep keyboard focus on the same control.
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.getAttribute('aria-label') : null;
   root.replaceChildren(
     header,
     cards,
@@ -227,6 +229,7 @@ function render(): void {
     recentPanel(s),
   );
   window.scrollTo(0, y);
+  if (focused) root.querySelector<HTMLElement>(`[aria-label="${CSS.escape(focused)}"]`)?.focus();
 }
 
 function tick(): void {

@@ -117,15 +117,15 @@ describe('secretRedactor', () => {
   it('stays linear on megabytes of hostile text', () => {
     // No timing asserted: a backtracking blow-up would hang this test, not slow it.
     const hostile = [
-      'a'.repeat(2_000_000),
-      `password=${'a'.repeat(5000)} `.repeat(400),
-      `${'eyJ'}${'a'.repeat(5000)}.`.repeat(400),
-      `://${'a'.repeat(300)}:`.repeat(7000),
-      `Bearer ${'a1'.repeat(3000)}(`.repeat(300),
-      `-----BEGIN PRIVATE KEY-----${'x'.repeat(100)}`.repeat(15000),
-      `sk-${'aB3'.repeat(1000)} `.repeat(600),
-      `Authorization: ${'b'.repeat(5000)}(`.repeat(400),
-      `${'token'}${' '.repeat(7)}=${' '.repeat(7)}${'"'}${'x'.repeat(4000)}`.repeat(500),
+      'a'.repeat(1_100_000),
+      `password=${'a'.repeat(5000)} `.repeat(220),
+      `${'eyJ'}${'a'.repeat(5000)}.`.repeat(220),
+      `://${'a'.repeat(300)}:`.repeat(3600),
+      `Bearer ${'a1'.repeat(3000)}(`.repeat(200),
+      `-----BEGIN PRIVATE KEY-----${'x'.repeat(100)}`.repeat(8000),
+      `sk-${'aB3'.repeat(1000)} `.repeat(400),
+      `Authorization: ${'b'.repeat(5000)}(`.repeat(220),
+      `${'token'}${' '.repeat(7)}=${' '.repeat(7)}${'"'}${'x'.repeat(4000)}`.repeat(280),
     ];
     for (const text of hostile) {
       assert.ok(text.length > 1_000_000);

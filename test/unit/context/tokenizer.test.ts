@@ -53,11 +53,11 @@ describe('tokenizer', () => {
     assert.ok(o200k.truncate('<|endoftext|><|im_start|>', 3).length > 0);
   });
 
-  it('truncates to a prefix that never exceeds maxTokens and wastes almost none of it', () => {
+  it('truncates to a prefix that never exceeds maxTokens, wastes almost none of it, and counts it exactly', () => {
     const rnd = mulberry32(42);
     for (const tk of [o200k, cl100k, tokenizerFor('anthropic', 'claude-opus-4-1')]) {
       for (let i = 0; i < 25; i++) {
-        const text = randomText(rnd, 1 + Math.floor(rnd() * 3000));
+        const text = randomText(rnd, 1 + Math.floor(rnd() * 1500));
         const total = tk.count(text);
         const max = Math.floor(rnd() * (total + 5));
         const cut = tk.truncate(text, max);
@@ -70,7 +70,23 @@ describe('tokenizer', () => {
         const counted = tk.truncateCounted!(text, max);
         assert.equal(counted.text, cut);
         assert.equal(counted.tokens, n);
+        // A window reports the exact count of the text it spans.
+        const w = tk.window!(text, Math.floor(rnd() * text.length), max);
+        assert.ok(w.tokens <= max);
+        assert.equal(tk.count(text.slice(w.start, w.end)), w.tokens);
       }
+    }
+  });
+
+  it('stays linear on giant runs of one character class instead of hanging', () => {
+    // gpt-tokenizer merges a run like this in quadratic time: each would take seconds, 1 MB hours.
+    for (const run of ['ACGT'.repeat(5_000), '中文字符'.repeat(5_000), '='.repeat(20_000), ' '.repeat(20_000)]) {
+      const n = o200k.count(`start ${run} end`);
+      assert.ok(n > 0);
+      const cut = o200k.truncateCounted!(run, 500);
+      assert.ok(cut.tokens <= 500 && (cut.tokens > 400 || cut.text === run));
+      const w = o200k.window!(run, run.length / 2, 500);
+      assert.ok(w.tokens <= 500 && w.end > w.start);
     }
   });
 

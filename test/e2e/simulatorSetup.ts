@@ -1,0 +1,77 @@
+// Shared setup of the chat and dashboard e2e tests: point MAOF at a loopback simulator through the
+// user settings.json the running workbench watches, and store a key the way a user does (palette,
+// picker, password box).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { openCommandPalette, session, webviewFrame } from './driver';
+
+const quickInput = '.quick-input-widget';
+
+export function writeSimulatorSettings(sim: SimulatorAddress, extra: Record<string, unknown> = {}): void {
+  const file = path.join(session().runDir, 'user-data', 'User', 'settings.json');
+  const current = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const settings: Record<string, unknown> = {
+    ...current,
+    'maof.agents': [
+      { id: 'sim-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: sim.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (OpenAI wire format)' },
+      { id: 'sim-claude', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: sim.anthropicBaseUrl, contextWindow: 200000, maxOutputTokens: 1024, description: 'Loopback simulator (Anthropic wire format)' },
+    ],
+    'maof.routes': { code: ['sim-gpt', 'sim-claude'], writing: ['sim-claude', 'sim-gpt'], analysis: ['sim-claude', 'sim-gpt'] },
+    'maof.retry': { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 5000 },
+    ...extra,
+  };
+  for (const [k, v] of Object.entries(settings)) if (v === undefined) delete settings[k];
+  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
+/** Runs a palette command that opens its own quick input, waiting for that input by its title. */
+export async function runCommandWithInput(page: Page, command: string, inputTitle: RegExp): Promise<void> {
+  const labels = await openCommandPalette(page, command, { until: (l) => l.includes(command) });
+  const index = labels.indexOf(command);
+  assert.ok(index >= 0, `"${command}" is not in the palette: ${JSON.stringify(labels)}`);
+  await page.locator('.quick-input-list .monaco-list-row').nth(index).click();
+  await page.waitForFunction(
+    ({ widget, source }) => new RegExp(source).test(document.querySelector(`${widget} .quick-input-title`)?.textContent ?? ''),
+    { widget: quickInput, source: inputTitle.source },
+    { timeout: 15_000 },
+  );
+}
+
+/** MAOF: Set API Key → "OpenAI (all OpenAI agents)" → password box, once the sim agents are configured. */
+export async function setOpenAiKeyThroughPalette(page: Page, key: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    await runCommandWithInput(page, 'MAOF: Set API Key', /Set API Key/);
+    await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
+    const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
+    if (labels.some((l) => l.includes('sim-gpt'))) break;
+    await page.keyboard.press('Escape');
+    if (Date.now() > deadline) throw new Error(`the simulator agents never appeared in the picker: ${labels.join(' | ')}`);
+    await page.waitForTimeout(500);
+  }
+  await page.locator(`${quickInput} input.input`).fill('OpenAI (all');
+  await page.waitForTimeout(200);
+  await page.keyboard.press('Enter');
+  const password = page.locator(`${quickInput} input[type="password"]`);
+  await password.waitFor({ state: 'visible' });
+  await password.pressSequentially(key, { delay: 2 });
+  await page.keyboard.press('Enter');
+  await page.locator(quickInput).waitFor({ state: 'hidden' });
+}
+
+/** The webview whose page has `selector` (the chat view and the dashboard may both be open). */
+export async function findWebview(page: Page, selector: string, timeoutMs = 30_000): Promise<FrameLocator> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const count = await page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < count; i++) {
+      const frame = webviewFrame(page, i);
+      if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no webview shows ${selector} (${count} webviews)`);
+    await page.waitForTimeout(250);
+  }
+}

@@ -1,0 +1,86 @@
+// The Write commands against the simulator: a doc comment above the symbol at the cursor and
+// prose on the selection go through the same inline Accept / Reject flow; Write Commit Message
+// says clearly when Git is not available.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { InlineOutcome } from '../../src/host/inlineGeneration';
+import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { captureMessages, clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
+
+describe('Write commands', function () {
+  this.timeout(60_000);
+  const sim = new ProviderSimulator();
+  let address: SimulatorAddress;
+
+  before(async () => {
+    address = await sim.start();
+    const api = await maofApi();
+    await useSimulatorSettings(api, address);
+    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
+  });
+  afterEach(async () => {
+    sim.reset();
+    const api = await maofApi();
+    if (api.pendingInline) await vscode.commands.executeCommand('maof.rejectInline');
+    await closeAllEditors();
+  });
+  after(async () => {
+    const api = await maofApi();
+    await clearKeys(api);
+    await resetSettings();
+    await sim.stop();
+  });
+
+  it('Write Doc Comment inserts a comment above the method at the cursor, indented like it', async () => {
+    const api = await maofApi();
+    const doc = await vscode.workspace.openTextDocument(workspaceFile('src/math.ts'));
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    const before = doc.getText();
+    const line = before.split('\n').findIndex((l) => l.includes('increment(by = 1)'));
+    editor.selection = new vscode.Selection(line + 1, 4, line + 1, 4);
+    // The TypeScript server must have started for the symbol provider to answer.
+    await waitFor('TypeScript symbols', async () => ((await vscode.commands.executeCommand<unknown[]>('vscode.executeDocumentSymbolProvider', doc.uri)) ?? []).length > 0, 30_000);
+
+    const outcome = await vscode.commands.executeCommand<InlineOutcome>('maof.writeDocComment');
+    assert.deepEqual(outcome, { status: 'proposed', agentId: 'sim-claude' });
+    const pending = api.pendingInline!;
+    assert.equal(pending.original, '');
+    const lines = doc.getText().split('\n');
+    assert.match(lines[line]!, /^ {2}Simulated claude-haiku-4-5 reply: Write a documentation comment for the method `increment`/);
+    assert.equal(lines[line + 1], '  increment(by = 1): number {', 'the method follows its new comment');
+    await vscode.commands.executeCommand('maof.rejectInline');
+    assert.equal(doc.getText(), before);
+  });
+
+  it('Write… proofreads the selected prose in place', async () => {
+    const api = await maofApi();
+    const doc = await vscode.workspace.openTextDocument(workspaceFile('notes.md'));
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    const before = doc.getText();
+    editor.selection = new vscode.Selection(0, 0, 1, 0);
+    const outcome = await vscode.commands.executeCommand<InlineOutcome>('maof.write', { mode: 'proofread' });
+    assert.equal(outcome.status, 'proposed');
+    const pending = api.pendingInline!;
+    assert.equal(pending.original, `${before.split('\n')[0]}\n`);
+    assert.ok(pending.proposed.endsWith('\n'), 'a replaced whole line keeps its line break');
+    assert.equal(doc.getText(), pending.proposed + before.split('\n').slice(1).join('\n'));
+    await vscode.commands.executeCommand('maof.acceptInline');
+    await vscode.commands.executeCommand('undo');
+    await waitFor('one undo step', () => doc.getText() === before);
+  });
+
+  it('Write Commit Message explains that Git is not available instead of failing silently', async () => {
+    const info = captureMessages('showWarningMessage');
+    const info2 = captureMessages('showInformationMessage');
+    try {
+      const ok = await vscode.commands.executeCommand<boolean>('maof.writeCommitMessage');
+      assert.equal(ok, false);
+      const all = [...info.messages, ...info2.messages].map((m) => m.message);
+      assert.ok(all.some((m) => /Git/.test(m)), `messages: ${all.join(' | ')}`);
+      assert.equal(sim.tally().requests, 0);
+    } finally {
+      info2.restore();
+      info.restore();
+    }
+  });
+});

@@ -1,0 +1,154 @@
+import * as assert from 'node:assert/strict';
+import type { SpendSummary } from '../../../src/core/cost/costLedger';
+import { dailyBars, DashboardModel, RECENT_REQUESTS, type SnapshotInput } from '../../../src/host/dashboardModel';
+
+const T0 = Date.UTC(2025, 5, 15, 12);
+
+function summary(over: Partial<SpendSummary> = {}): SpendSummary {
+  return {
+    monthUsd: 3.5,
+    dayUsd: 0.5,
+    reservedUsd: 0.01,
+    monthlyLimitUsd: 20,
+    byAgent: { 'claude-sonnet': 2.5, 'gpt-4.1': 1, idle: 0 },
+    byTask: { code: 3, writing: 0.5 },
+    byDay: { '2025-06-15': 0.5, '2025-06-01': 3, '2025-05-01': 9 },
+    requests: 12,
+    cacheHits: 4,
+    savedUsd: 0.2,
+    month: '2025-06',
+    day: '2025-06-15',
+    ...over,
+  };
+}
+
+function input(over: Partial<SnapshotInput> = {}): SnapshotInput {
+  return { now: T0, summary: summary(), breakers: [], breakerResetTimeoutMs: 60_000, cacheEntries: 7, ...over };
+}
+
+function run(model: DashboardModel, requestId: string, opts: { agent?: string; ok?: boolean; durationMs?: number; cached?: boolean; at?: number } = {}): void {
+  const at = opts.at ?? T0;
+  model.onEvent({ type: 'request.started', at, requestId, task: 'code', agents: ['a'], pattern: 'single' });
+  model.onEvent({
+    type: 'request.finished',
+    at: at + (opts.durationMs ?? 100),
+    requestId,
+    ok: opts.ok ?? true,
+    agentId: opts.agent ?? 'a',
+    errorCode: opts.ok === false ? 'RATE_LIMITED' : undefined,
+    durationMs: opts.durationMs ?? 100,
+    costUsd: 0.01,
+    attempts: 1,
+    cached: opts.cached ?? false,
+  });
+}
+
+describe('DashboardModel', () => {
+  it('builds spend vs budget, bars sorted by spend without zero rows, and 30 days ending today', () => {
+    const s = new DashboardModel(() => 3).snapshot(input());
+    assert.equal(s.spend.monthUsd, 3.5);
+    assert.equal(s.spend.monthlyLimitUsd, 20);
+    assert.equal(s.spend.requests, 12);
+    assert.deepEqual(s.byAgent, [{ label: 'claude-sonnet', usd: 2.5 }, { label: 'gpt-4.1', usd: 1 }]);
+    assert.deepEqual(s.byTask.map((b) => b.label), ['code', 'writing']);
+    assert.equal(s.byDay.length, 30);
+    assert.equal(s.byDay[0].label, '2025-05-17');
+    assert.deepEqual(s.byDay[29], { label: '2025-06-15', usd: 0.5 });
+    assert.equal(s.byDay.find((d) => d.label === '2025-06-01')?.usd, 3);
+    assert.ok(!s.byDay.some((d) => d.label === '2025-05-01'), 'older days are outside the chart');
+    assert.deepEqual(s.cache, { hits: 4, savedUsd: 0.2, entries: 7 });
+  });
+
+  it('dailyBars crosses month ends and tolerates a bad day', () => {
+    const bars = dailyBars({ '2025-02-28': 1, '2025-03-01': 2 }, '2025-03-01', 3);
+    assert.deepEqual(bars, [{ label: '2025-02-27', usd: 0 }, { label: '2025-02-28', usd: 1 }, { label: '2025-03-01', usd: 2 }]);
+    assert.deepEqual(dailyBars({}, 'not-a-day'), []);
+  });
+
+  it('lists finished requests newest first with task, outcome and what was pruned', () => {
+    const model = new DashboardModel(() => 3);
+    model.onEvent({ type: 'request.started', at: T0, requestId: 'r1', task: 'analysis', agents: ['a', 'b'], pattern: 'single' });
+    model.onEvent({ type: 'context.pruned', at: T0, requestId: 'r1', agentId: 'a', keptTokens: 10, budgetTokens: 20, dropped: ['big.ts'], truncated: ['app.ts'], redactions: 0 });
+    // The fallback agent re-prunes for its window: its report is what was sent.
+    model.onEvent({ type: 'context.pruned', at: T0, requestId: 'r1', agentId: 'b', keptTokens: 5, budgetTokens: 8, dropped: ['big.ts', 'util.ts'], truncated: [], redactions: 0 });
+    model.onEvent({ type: 'request.finished', at: T0 + 900, requestId: 'r1', ok: true, agentId: 'b', durationMs: 900, costUsd: 0.02, attempts: 3, cached: false });
+    run(model, 'r2', { ok: false, at: T0 + 1000 });
+    const s = model.snapshot(input({ now: T0 + 2000 }));
+    assert.deepEqual(s.recent.map((r) => r.requestId), ['r2', 'r1']);
+    const r1 = s.recent[1];
+    assert.equal(r1.task, 'analysis');
+    assert.equal(r1.agentId, 'b');
+    assert.equal(r1.attempts, 3);
+    assert.deepEqual(r1.dropped, ['big.ts', 'util.ts']);
+    assert.deepEqual(r1.truncated, []);
+    assert.equal(s.recent[0].ok, false);
+    assert.equal(s.recent[0].errorCode, 'RATE_LIMITED');
+    assert.equal(s.inFlight, 0);
+  });
+
+  it('keeps only the last requests', () => {
+    const model = new DashboardModel(() => 3);
+    for (let i = 0; i < RECENT_REQUESTS + 10; i++) run(model, `r${i}`);
+    const s = model.snapshot(input());
+    assert.equal(s.recent.length, RECENT_REQUESTS);
+    assert.equal(s.recent[0].requestId, `r${RECENT_REQUESTS + 9}`);
+  });
+
+  it('records latency only for answered, uncached requests', () => {
+    const model = new DashboardModel(() => 3);
+    run(model, 'r1', { agent: 'a', durationMs: 100 });
+    run(model, 'r2', { agent: 'a', durationMs: 300 });
+    run(model, 'r3', { agent: 'a', durationMs: 5, cached: true });
+    run(model, 'r4', { agent: 'a', durationMs: 60_000, ok: false });
+    assert.deepEqual(model.snapshot(input()).latency, [{ agentId: 'a', p50Ms: 100, p95Ms: 300, samples: 2 }]);
+  });
+
+  it('shows a live retry with the wait left, until the next attempt starts', () => {
+    const model = new DashboardModel(() => 4);
+    model.onEvent({ type: 'request.started', at: T0, requestId: 'r1', task: 'code', agents: ['a'], pattern: 'single' });
+    assert.equal(model.onEvent({ type: 'retry.scheduled', at: T0, requestId: 'r1', agentId: 'a', attempt: 1, waitMs: 3000, code: 'RATE_LIMITED' }), true);
+    const during = model.snapshot(input({ now: T0 + 1000 }));
+    assert.deepEqual(during.retries, [{ requestId: 'r1', agentId: 'a', nextAttempt: 2, maxAttempts: 4, code: 'RATE_LIMITED', waitMs: 3000, remainingMs: 2000 }]);
+    assert.equal(during.inFlight, 1);
+    assert.equal(model.snapshot(input({ now: T0 + 9000 })).retries[0].remainingMs, 0);
+    model.onEvent({ type: 'attempt', at: T0 + 3000, requestId: 'r1', agentId: 'a', attempt: 2 });
+    assert.deepEqual(model.snapshot(input()).retries, []);
+  });
+
+  it('turns retries, fallbacks, breaker changes and budget alerts into live events, drained once', () => {
+    const model = new DashboardModel(() => 3);
+    model.onEvent({ type: 'retry.scheduled', at: T0, requestId: 'r1', agentId: 'gpt-4.1', attempt: 1, waitMs: 2500, code: 'RATE_LIMITED' });
+    model.onEvent({ type: 'fallback', at: T0, requestId: 'r1', from: 'gpt-4.1', to: 'claude-sonnet', reason: 'OVERLOADED' });
+    model.onEvent({ type: 'breaker.changed', at: T0, agentId: 'gpt-4.1', from: 'closed', to: 'open', reason: 'RATE_LIMITED' });
+    model.onEvent({ type: 'budget.alert', at: T0, period: 'month', fraction: 0.8, spentUsd: 16, limitUsd: 20 });
+    const texts = model.takeLiveEvents().map((e) => `${e.kind}: ${e.text}`);
+    assert.deepEqual(texts, [
+      'retry: gpt-4.1 rate-limited — retry 2/3 in 2.5 s',
+      'fallback: gpt-4.1 overloaded — falling back to claude-sonnet',
+      'breaker: gpt-4.1 breaker closed → open (rate-limited)',
+      'budget: Monthly budget 80 % used',
+    ]);
+    assert.deepEqual(model.takeLiveEvents(), []);
+  });
+
+  it('shows each agent breaker with when an open one probes again', () => {
+    const model = new DashboardModel(() => 3);
+    const s = model.snapshot(
+      input({
+        now: T0 + 20_000,
+        breakers: [
+          { agentId: 'a', provider: 'openai', model: 'm', state: 'open', snapshot: { state: 'open', consecutiveFailures: 5, openedAt: T0, lastFailureCode: 'OVERLOADED', recent: [], opens: 1 } },
+          { agentId: 'b', provider: 'anthropic', model: 'n', state: 'closed', snapshot: { state: 'closed', consecutiveFailures: 0, recent: [], opens: 0 } },
+        ],
+      }),
+    );
+    assert.deepEqual(s.breakers[0], { agentId: 'a', provider: 'openai', model: 'm', state: 'open', consecutiveFailures: 5, opens: 1, lastFailureCode: 'OVERLOADED', retryInMs: 40_000 });
+    assert.deepEqual(s.breakers[1], { agentId: 'b', provider: 'anthropic', model: 'n', state: 'closed', consecutiveFailures: 0, opens: 0 });
+  });
+
+  it('forgets requests that never finish instead of growing without end', () => {
+    const model = new DashboardModel(() => 3);
+    for (let i = 0; i < 2_000; i++) model.onEvent({ type: 'request.started', at: T0, requestId: `r${i}`, task: 'code', agents: [], pattern: 'single' });
+    assert.ok(model.inFlightCount <= 500);
+  });
+});

@@ -1,0 +1,80 @@
+// The manifest's settings schema must say what the zod schema does: same defaults, so the
+// Settings UI never shows a default MAOF would not use.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUILTIN_ROUTES } from '../../../src/core/config/defaults';
+import { breakerSchema, budgetSchema, cacheSchema, contextSchema, parseConfig, retrySchema } from '../../../src/core/config/schema';
+
+interface Property {
+  default?: unknown;
+  description?: string;
+  markdownDescription?: string;
+  properties?: Record<string, Property>;
+}
+interface Manifest {
+  activationEvents: string[];
+  contributes: {
+    configuration: { properties: Record<string, Property> };
+    commands: Array<{ command: string; title: string; category: string }>;
+    menus: { commandPalette: Array<{ command: string; when: string }> };
+    keybindings: Array<{ command: string; key: string; mac?: string }>;
+    views: Record<string, Array<{ id: string; type?: string }>>;
+  };
+  capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
+}
+
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as Manifest;
+const props = manifest.contributes.configuration.properties;
+
+describe('package.json contributions', () => {
+  it('gives every setting a description and a default equal to the zod default', () => {
+    const zodDefaults: Record<string, unknown> = {
+      'maof.retry': retrySchema.parse({}),
+      'maof.breaker': breakerSchema.parse({}),
+      'maof.cache': cacheSchema.parse({}),
+      'maof.context': JSON.parse(JSON.stringify(contextSchema.parse({}))),
+      'maof.budget': JSON.parse(JSON.stringify(budgetSchema.parse({}))),
+      'maof.routes': BUILTIN_ROUTES,
+    };
+    for (const [key, value] of Object.entries(zodDefaults)) assert.deepEqual(props[key]?.default, value, key);
+    for (const [key, p] of Object.entries(props)) {
+      assert.ok(p.description ?? p.markdownDescription, `${key} has a description`);
+      assert.ok('default' in p, `${key} has a default`);
+      for (const [sub, sp] of Object.entries(p.properties ?? {})) {
+        assert.ok(sp.description, `${key}.${sub} has a description`);
+        const whole = p.default as Record<string, unknown> | undefined;
+        if (whole && sub in whole) assert.deepEqual(sp.default, whole[sub], `${key}.${sub} default`);
+      }
+    }
+  });
+
+  it('the manifest defaults parse to the built-in config without any warning', () => {
+    const raw: Record<string, unknown> = {};
+    for (const [key, p] of Object.entries(props)) raw[key.slice('maof.'.length)] = p.default;
+    const { config, issues } = parseConfig(raw);
+    assert.deepEqual(issues, []);
+    assert.deepEqual(config, parseConfig({}).config);
+  });
+
+  it('puts every command in the MAOF category and keeps the inline ones out of the palette until pending', () => {
+    const ids = manifest.contributes.commands.map((c) => c.command);
+    for (const c of manifest.contributes.commands) assert.equal(c.category, 'MAOF', c.command);
+    for (const id of ['generateCode', 'write', 'writeDocComment', 'writeCommitMessage', 'analyseSelection', 'analyseFile', 'askAgent', 'compareAgents', 'runChain', 'openChat', 'showDashboard', 'setApiKey', 'clearApiKey', 'resetBreakers', 'diagnose', 'exportUsage']) {
+      assert.ok(ids.includes(`maof.${id}`), id);
+    }
+    const palette = manifest.contributes.menus.commandPalette;
+    assert.equal(palette.find((m) => m.command === 'maof.acceptInline')?.when, 'maof.inlinePending');
+    assert.equal(palette.find((m) => m.command === 'maof.rejectInline')?.when, 'maof.inlinePending');
+    const gen = manifest.contributes.keybindings.find((k) => k.command === 'maof.generateCode');
+    assert.equal(gen?.key, 'ctrl+alt+g');
+    assert.equal(gen?.mac, 'cmd+alt+g');
+  });
+
+  it('contributes the chat view and limits what an untrusted workspace may configure', () => {
+    assert.deepEqual(manifest.contributes.views.maof?.map((v) => [v.id, v.type]), [['maof.chatView', 'webview']]);
+    const trust = manifest.capabilities.untrustedWorkspaces;
+    assert.equal(trust.supported, 'limited');
+    assert.ok(trust.restrictedConfigurations.includes('maof.agents'), 'a workspace cannot redirect keys to another endpoint');
+  });
+});
