@@ -144,4 +144,25 @@ describe('Generate Code in the real workbench', function () {
     await screenshot(page, '05-accepted');
     assert.ok(sim.tally().succeeded >= 1);
   });
+
+  e2eIt('Generate Code on a selection, then Escape rejects: the file is exactly as before', async (page) => {
+    const file = path.join(session().workspace, 'src', 'math.ts');
+    const before = fs.readFileSync(file, 'utf8');
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Shift+ArrowDown');
+    await runCommandWithInput(page, 'MAOF: Generate Code', /Generate Code/);
+    await page.locator(`${quickInput} input.input`).fill('turn this comment into a JSDoc block');
+    await page.keyboard.press('Enter');
+    const reject = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Reject (Esc)' });
+    await reject.waitFor({ state: 'visible', timeout: 30_000 });
+    await screenshot(page, '06-replace-selection-preview');
+    await page.keyboard.press('Escape');
+    await reject.waitFor({ state: 'hidden', timeout: 10_000 });
+    await page.keyboard.press('Control+S');
+    await page.waitForTimeout(500);
+    assert.equal(fs.readFileSync(file, 'utf8'), before);
+    await screenshot(page, '07-rejected');
+  });
 });

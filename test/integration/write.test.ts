@@ -46,7 +46,7 @@ describe('Write commands', function () {
     const pending = api.pendingInline!;
     assert.equal(pending.original, '');
     const lines = doc.getText().split('\n');
-    assert.match(lines[line]!, /^ {2}Simulated claude-haiku-4-5 reply: Write a documentation comment for the method `increment`/);
+    assert.match(lines[line], /^ {2}Simulated claude-haiku-4-5 reply: Write a documentation comment for the method `increment`/);
     assert.equal(lines[line + 1], '  increment(by = 1): number {', 'the method follows its new comment');
     await vscode.commands.executeCommand('maof.rejectInline');
     assert.equal(doc.getText(), before);

@@ -185,14 +185,15 @@ class BpeTokenizer implements Tokenizer {
     return total;
   }
 
-  /** The text's pre-tokenisation pieces with their token counts, lazily. */
-  private *pieces(text: string): Generator<Piece> {
+  /** The text's pre-tokenisation pieces with their token counts, lazily; offsets start at `base`. */
+  private *pieces(text: string, base = 0): Generator<Piece> {
     const enc = this.enc;
     for (const [a, b] of segments(text)) {
-      let offset = a;
+      let offset = base + a;
       for (const chunk of enc.encodeGenerator(a === 0 && b === text.length ? text : text.slice(a, b), AS_TEXT)) {
         const piece = enc.decode(chunk);
-        yield { start: offset, end: offset + piece.length, tokens: chunk.length, blank: BLANK.test(piece) };
+        const last = piece.charCodeAt(piece.length - 1);
+        yield { start: offset, end: offset + piece.length, tokens: chunk.length, blank: (last <= 32 || last >= 0x80) && BLANK.test(piece) };
         offset += piece.length;
       }
     }
@@ -260,71 +261,119 @@ class BpeTokenizer implements Tokenizer {
     const budget = this.raw(maxTokens);
     if (budget <= 0 || text.length === 0) return { start: 0, end: 0, tokens: 0 };
     const c = Math.min(Math.max(0, Math.floor(centre)), text.length);
-    // Tokenise only a region around the centre; grow it if the text there is unusually sparse.
-    for (let span = Math.max(2048, budget * 3); ; span *= 2) {
-      const regionStart = lineStart(text, Math.max(0, c - span));
-      const regionEnd = Math.min(text.length, c + span);
-      const region = text.slice(regionStart, regionEnd);
-      const w = this.windowIn(region, c - regionStart, budget, regionStart > 0, regionEnd < text.length);
-      if (w) return { start: regionStart + w.start, end: regionStart + w.end, tokens: this.scale(w.tokens) };
+    // Text before the centre's line and text from it on are tokenised apart, and only as far as
+    // the window reaches: the one before it as a region that grows when the text is sparse, the
+    // one after lazily. A line start is a piece boundary (see stableLineStart), so the two agree.
+    const split = stableLineStart(text, c);
+    let beforeSpan = Math.max(2048, budget * 3);
+    let afterSpan = Math.max(2048, budget * 3);
+    for (;;) {
+      // Without a nearby line start (a minified file), one region around the centre: its start is
+      // arbitrary, but a window starting on one of its pieces tokenises the same on its own.
+      const from = split ?? Math.max(0, c - beforeSpan);
+      const beforeStart = split === undefined ? from : lineStart(text, Math.max(0, split - beforeSpan));
+      const afterEnd = Math.min(text.length, c + afterSpan);
+      const before = beforeStart < from ? [...this.pieces(text.slice(beforeStart, from), beforeStart)] : [];
+      const w = this.expand(text, before, this.pieces(text.slice(from, afterEnd), from), c, budget, beforeStart > 0, afterEnd < text.length);
+      if (w === 'grow-before') beforeSpan *= 2;
+      else if (w === 'grow-after') afterSpan *= 2;
+      else return { start: w.start, end: w.end, tokens: this.scale(w.tokens) };
     }
   }
 
-  /** Undefined when the window reached a region edge that is not the text's edge (grow the region). */
-  private windowIn(region: string, centre: number, budget: number, moreBefore: boolean, moreAfter: boolean): TokenWindow | undefined {
-    const pieces = [...this.pieces(region)];
-    const n = pieces.length;
-    const startOf = (i: number): number => (i < n ? pieces[i].start : region.length);
+  /** Grows a window outward from the centre's piece, alternating sides, within the budget. */
+  private expand(
+    text: string,
+    before: Piece[],
+    afterSource: Iterator<Piece>,
+    c: number,
+    budget: number,
+    moreBefore: boolean,
+    moreAfter: boolean,
+  ): TokenWindow | 'grow-before' | 'grow-after' {
+    const after: Piece[] = [];
+    let exhausted = false;
+    const nb = before.length;
+    // Whether piece i exists, pulling lazily from the after side.
+    const has = (i: number): boolean => {
+      while (i - nb >= after.length && !exhausted) {
+        const next = afterSource.next();
+        if (next.done) exhausted = true;
+        else after.push(next.value);
+      }
+      return i - nb < after.length;
+    };
+    const at = (i: number): Piece => (i < nb ? before[i] : after[i - nb]);
+    const startOf = (i: number): number => (has(i) ? at(i).start : i > 0 ? at(i - 1).end : c);
     // The piece holding the centre; a centre at the very end belongs after the last piece.
-    let k = 0;
-    while (k < n && startOf(k + 1) <= centre) k += 1;
+    let k = nb;
+    while (has(k) && at(k).end <= c) k += 1;
     let a = k;
     let b = k;
-    let before = 0;
-    let after = 0;
+    let tokensBefore = 0;
+    let tokensAfter = 0;
     let beforeOpen = true;
     let afterOpen = true;
     while (beforeOpen || afterOpen) {
-      const takeAfter = afterOpen && (!beforeOpen || after <= before);
-      if (takeAfter) {
-        if (b < n && before + after + pieces[b].tokens <= budget) after += pieces[b++].tokens;
+      if (afterOpen && (!beforeOpen || tokensAfter <= tokensBefore)) {
+        if (has(b) && tokensBefore + tokensAfter + at(b).tokens <= budget) tokensAfter += at(b++).tokens;
         else afterOpen = false;
-      } else if (a > 0 && before + after + pieces[a - 1].tokens <= budget) {
-        before += pieces[--a].tokens;
+      } else if (a > 0 && tokensBefore + tokensAfter + at(a - 1).tokens <= budget) {
+        tokensBefore += at(--a).tokens;
       } else {
         beforeOpen = false;
       }
     }
-    let tokens = before + after;
-    if (((a === 0 && moreBefore) || (b === n && moreAfter)) && tokens < budget) return undefined;
+    let tokens = tokensBefore + tokensAfter;
+    if (tokens < budget) {
+      if (a === 0 && moreBefore) return 'grow-before';
+      if (!has(b) && moreAfter) return 'grow-after';
+    }
     // Whole lines read better: drop a partial first and last line, unless that loses the centre.
-    const startsLine = (i: number): boolean => i === 0 || region.charCodeAt(startOf(i) - 1) === 10;
+    const startsLine = (i: number): boolean => startOf(i) === 0 || text.charCodeAt(startOf(i) - 1) === 10;
     if (a < k && !startsLine(a)) {
       let m = a;
       let dropped = 0;
-      while (m < k && !startsLine(m)) dropped += pieces[m++].tokens;
+      while (m < k && !startsLine(m)) dropped += at(m++).tokens;
       if (startsLine(m)) {
         a = m;
         tokens -= dropped;
       }
     }
-    if (b > k + 1 && b < n && !startsLine(b)) {
+    if (b > k + 1 && has(b) && !startsLine(b)) {
       let m = b;
       let dropped = 0;
-      while (m > k + 1 && !startsLine(m)) dropped += pieces[--m].tokens;
+      while (m > k + 1 && !startsLine(m)) dropped += at(--m).tokens;
       if (startsLine(m)) {
         b = m;
         tokens -= dropped;
       }
     }
-    while (b > a && b < n && pieces[b - 1].blank) tokens -= pieces[--b].tokens;
-    return { start: startOf(a), end: startOf(b), tokens };
+    // Never end after bare spaces that more text follows (see truncateCounted).
+    while (b > a && has(b) && at(b - 1).blank) tokens -= at(--b).tokens;
+    return { start: startOf(a), end: b > a ? at(b - 1).end : startOf(a), tokens };
   }
 }
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
+
+/**
+ * The start of the centre's line, or of an earlier one, where the text before ends a piece: after a
+ * newline and not before another newline, nor before "/" (o200k_base's `[^\s\p{L}\p{N}]+[\r\n/]*`
+ * carries "}\n//" over the line break). Undefined when no such line starts nearby.
+ */
+function stableLineStart(text: string, centre: number): number | undefined {
+  for (let at = lineStart(text, centre); centre - at <= STABLE_SEARCH_CHARS; at = lineStart(text, at - 1)) {
+    if (at === 0) return 0;
+    const c = text.charCodeAt(at);
+    if (c !== 10 && c !== 13 && c !== 47) return at;
+  }
+  return undefined;
+}
+
+const STABLE_SEARCH_CHARS = 8192;
 
 function lineStart(text: string, offset: number): number {
   if (offset <= 0) return 0;

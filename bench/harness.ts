@@ -1,0 +1,125 @@
+// What every benchmark process shares: the loopback provider simulator in a process of its own (a
+// real provider is remote too, and on 2 cores the client and the server then get one core each),
+// the orchestrator config that points at it, and the RESULT line a child hands back to bench/run.ts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseConfig, type MaofConfig } from '../src/core/config/schema';
+import type { SecretSource } from '../src/core/ports';
+
+export const repoRoot = resolve(__dirname, '..');
+export const BENCH_KEY = 'sk-bench-0123456789abcdef';
+
+export interface SimProcess {
+  openaiBaseUrl: string;
+  anthropicBaseUrl: string;
+  port: number;
+  setLatency(ms: number): Promise<void>;
+  reset(): Promise<void>;
+  tally(): Promise<{ requests: number; succeeded: number; faulted: number }>;
+  stop(): Promise<void>;
+}
+
+/** Starts `src/simulator/main.ts` (or a built dist/simulator.js when given) and waits for its address line. */
+export async function startSimulator(opts: { latencyMs?: number; script?: string } = {}): Promise<SimProcess> {
+  const args = opts.script ? [opts.script] : ['--import', 'tsx', join(repoRoot, 'src', 'simulator', 'main.ts')];
+  args.push('--port', '0');
+  if (opts.latencyMs) args.push('--latency', String(opts.latencyMs));
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((ok, fail) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (l) => {
+      rl.close();
+      ok(l);
+    });
+    child.once('exit', (code) => fail(new Error(`simulator exited early (${String(code)})`)));
+  });
+  const addr = JSON.parse(line) as { port: number; openaiBaseUrl: string; anthropicBaseUrl: string };
+  const control = async (path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`http://127.0.0.1:${addr.port}/__sim/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+    return res.json();
+  };
+  return {
+    ...addr,
+    setLatency: async (ms) => {
+      await control('latency', { ms });
+    },
+    reset: async () => {
+      await control('reset', {});
+    },
+    tally: async () => (await control('tally')) as { requests: number; succeeded: number; faulted: number },
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export class BenchSecrets implements SecretSource {
+  get(name: string): Promise<string | undefined> {
+    return Promise.resolve(name.startsWith('provider:') ? BENCH_KEY : undefined);
+  }
+}
+
+/**
+ * Agents on the simulator with every policy switched on: a rate limit high enough never to queue
+ * (so the limiter's bookkeeping runs but never waits), a budget that is checked but never reached.
+ */
+export function benchConfig(sim: Pick<SimProcess, 'openaiBaseUrl' | 'anthropicBaseUrl'>, overrides: Record<string, unknown> = {}): MaofConfig {
+  const agent = (id: string, provider: 'openai' | 'anthropic', model: string): Record<string, unknown> => ({
+    id,
+    provider,
+    model,
+    baseUrl: provider === 'openai' ? sim.openaiBaseUrl : sim.anthropicBaseUrl,
+    contextWindow: 128_000,
+    maxOutputTokens: 1024,
+    timeoutMs: 30_000,
+    requiresKey: true,
+    pricing: { inputPerMTok: 2, outputPerMTok: 8 },
+    rateLimit: { rpm: 1_000_000, tpm: 1_000_000_000 },
+  });
+  const { config, issues } = parseConfig({
+    agents: [
+      agent('sim-a', 'openai', 'gpt-4.1-mini'),
+      agent('sim-b', 'openai', 'gpt-4.1'),
+      agent('sim-c', 'openai', 'gpt-4.1-nano'),
+      agent('sim-d', 'openai', 'gpt-4o-mini'),
+      agent('sim-claude', 'anthropic', 'claude-haiku-4-5'),
+    ],
+    routes: { code: ['sim-a', 'sim-b'], writing: ['sim-a', 'sim-b'], analysis: ['sim-a', 'sim-b'] },
+    budget: { monthlyUsd: 1_000_000, dailyUsd: 100_000, perRequestUsd: 100 },
+    cache: { enabled: false },
+    ...overrides,
+  });
+  if (issues.length > 0) throw new Error(`bench config invalid: ${JSON.stringify(issues)}`);
+  return config;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `maof-bench-${prefix}-`));
+}
+
+/** A child benchmark prints exactly one such line; bench/run.ts parses it. */
+export function emitResult(value: unknown): void {
+  process.stdout.write(`RESULT ${JSON.stringify(value)}\n`);
+}
+
+/** Yields to the event loop so timers, sockets and GC get their turn between measured calls. */
+export function tick(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+/** Two context items the size of a typical open file and selection (redaction and pruning run on them). */
+export function sampleContext(): Array<{ id: string; kind: 'selection' | 'activeFile'; label: string; text: string; languageId: string; version: number; path: string; cursorOffset?: number }> {
+  const lines: string[] = [];
+  for (let i = 0; i < 120; i++) lines.push(`export function helper${i}(value: number): number {\n  return value * ${i} + ${i % 7}; // keeps the ${i}th case simple\n}\n`);
+  const file = lines.join('\n');
+  return [
+    { id: 'sel', kind: 'selection', label: 'src/helpers.ts (selection)', text: lines.slice(10, 14).join('\n'), languageId: 'typescript', version: 1, path: 'src/helpers.ts' },
+    { id: 'file:src/helpers.ts', kind: 'activeFile', label: 'src/helpers.ts', text: file, languageId: 'typescript', version: 1, path: 'src/helpers.ts', cursorOffset: 2000 },
+  ];
+}

@@ -1,0 +1,119 @@
+// P1: what the whole pipeline adds to one request, against the bare SDK call to the same simulator.
+// The two are interleaved (alternating which goes first) so that drift in machine load hits both.
+//   node --import tsx bench/pipelineOverhead.ts [--iterations N]
+import { join } from 'node:path';
+import { OpenAI } from 'openai';
+import type { ChatMessage } from '../src/core/types';
+import { Orchestrator } from '../src/core/orchestrator';
+import { FileStateStore } from '../src/core/persistence/fileStateStore';
+import { getProvider, type Provider } from '../src/core/providers/provider';
+import { BENCH_KEY, BenchSecrets, benchConfig, emitResult, sampleContext, startSimulator, tempDir } from './harness';
+import { roundSummary, summarize, median, round } from './stats';
+
+const PROMPT = 'Refactor helper12 so that it handles negative values, and keep the signature.';
+
+function argNumber(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+async function main(): Promise<void> {
+  const iterations = argNumber('--iterations', 3000);
+  const warmup = Math.min(500, Math.ceil(iterations / 5));
+  const sim = await startSimulator();
+  try {
+    const config = benchConfig(sim);
+    const context = sampleContext();
+    const dir = tempDir('p1');
+
+    // The exact request the pipeline sends, so the bare call asks the simulator for the same work.
+    let sent: { messages: ChatMessage[]; maxOutputTokens: number; temperature?: number } | undefined;
+    const real = getProvider('openai');
+    const capturing: Provider = {
+      kind: 'openai',
+      complete: (req) => {
+        sent ??= { messages: req.messages, maxOutputTokens: req.maxOutputTokens, temperature: req.temperature };
+        return real.complete(req);
+      },
+    };
+    const probe = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'probe.json')), providerFor: () => capturing });
+    const first = await probe.run({ prompt: PROMPT, task: 'code', context });
+    if (!first.ok || !sent) throw new Error(`pipeline probe failed: ${first.ok ? 'no request captured' : first.error.message}`);
+    const request = sent;
+
+    const store = new FileStateStore(join(dir, 'state.json'));
+    const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store });
+    let events = 0;
+    orchestrator.events.on(() => {
+      events++;
+    });
+    const client = new OpenAI({ apiKey: BENCH_KEY, baseURL: sim.openaiBaseUrl, maxRetries: 0, timeout: 30_000, logLevel: 'off' });
+    const messages = request.messages.map((m) => ({ role: m.role, content: m.content }));
+
+    const pipeline = async (): Promise<number> => {
+      const t0 = performance.now();
+      const r = await orchestrator.run({ prompt: PROMPT, task: 'code', context });
+      const t = performance.now() - t0;
+      if (!r.ok) throw new Error(`pipeline failed: ${r.error.code} ${r.error.message}`);
+      return t;
+    };
+    const bare = async (): Promise<number> => {
+      const t0 = performance.now();
+      const r = await client.chat.completions.create({ model: 'gpt-4.1-mini', messages, max_tokens: request.maxOutputTokens, ...(request.temperature !== undefined ? { temperature: request.temperature } : {}) });
+      const t = performance.now() - t0;
+      if (!r.choices[0]?.message.content) throw new Error('bare call returned no text');
+      return t;
+    };
+
+    for (let i = 0; i < warmup; i++) {
+      await pipeline();
+      await bare();
+    }
+    const a: number[] = [];
+    const b: number[] = [];
+    const diffs: number[] = [];
+    const cpuStart = process.cpuUsage();
+    for (let i = 0; i < iterations; i++) {
+      let ta: number;
+      let tb: number;
+      if (i % 2 === 0) {
+        ta = await pipeline();
+        tb = await bare();
+      } else {
+        tb = await bare();
+        ta = await pipeline();
+      }
+      a.push(ta);
+      b.push(tb);
+      diffs.push(ta - tb);
+    }
+    const cpu = process.cpuUsage(cpuStart);
+    await orchestrator.flush();
+    await store.flush();
+
+    const pipelineStats = summarize(a);
+    const bareStats = summarize(b);
+    const pairDiff = summarize(diffs);
+    emitResult({
+      iterations,
+      warmup,
+      contextItems: context.length,
+      messagesChars: messages.reduce((n, m) => n + m.content.length, 0),
+      eventsPerRequest: round(events / (iterations + warmup), 2),
+      pipeline: roundSummary(pipelineStats),
+      bare: roundSummary(bareStats),
+      addedP50: round(median(a) - median(b)),
+      addedP99: round(pipelineStats.p99 - bareStats.p99),
+      pairedDiff: roundSummary(pairDiff),
+      clientCpuMsPerPair: round((cpu.user + cpu.system) / 1000 / iterations),
+    });
+  } finally {
+    await sim.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+// The side-panel chat as a user meets it: MAOF: Open Chat from the palette, type in the webview,
+// watch the answer stream with its agent and cost, see a retry narrated, stop an answer with
+// Escape, and find the conversation again after reloading the window.
+import * as assert from 'node:assert/strict';
+import type { FrameLocator, Page } from 'playwright-core';
+import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { e2eIt, runCommand, screenshot, textOf, waitForWorkbench } from './driver';
+import { findWebview, setOpenAiKeyThroughPalette, writeSimulatorSettings } from './simulatorSetup';
+
+const KEY = 'sk-e2e-chat-openai-3hG7kP2wQ9zR5tV1';
+
+async function openChat(page: Page): Promise<FrameLocator> {
+  await runCommand(page, 'MAOF: Open Chat');
+  const chat = await findWebview(page, '.maof-chat #prompt');
+  // The agents come from the settings written by the test (and the key state from SecretStorage).
+  await chat.locator('#agent option[value="sim-gpt"]').waitFor({ state: 'attached', timeout: 20_000 });
+  return chat;
+}
+
+async function ask(chat: FrameLocator, prompt: string, agent = 'auto'): Promise<void> {
+  await chat.locator('#agent').selectOption(agent);
+  const box = chat.locator('#prompt');
+  await box.click();
+  await box.fill(prompt);
+  await box.press('Enter');
+}
+
+describe('chat view in the real workbench', function () {
+  this.timeout(120_000);
+  const sim = new ProviderSimulator();
+  let address: SimulatorAddress;
+
+  before(async () => {
+    address = await sim.start();
+    writeSimulatorSettings(address);
+  });
+  after(async () => {
+    await sim.stop();
+  });
+
+  e2eIt('opens from the palette and streams an answer with agent, model and cost', async (page) => {
+    await setOpenAiKeyThroughPalette(page, KEY);
+    const chat = await openChat(page);
+    assert.equal(await chat.locator('#agent option[value="sim-gpt"]').innerText(), 'sim-gpt (gpt-4.1-mini)');
+    await screenshot(page, 'chat-01-empty');
+
+    await ask(chat, 'Write a function that adds two numbers [[words:60]]');
+    const answer = chat.locator('.msg.assistant').last();
+    await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await chat.locator('#prompt').inputValue(), '', 'the composer is cleared');
+    assert.match(await textOf(chat.locator('.msg.user').last()), /Write a function that adds two numbers/);
+    assert.match(await textOf(answer.locator('.msg-body')), /^Simulated gpt-4\.1-mini reply: Write a function that adds two numbers/);
+    const meta = await textOf(answer.locator('.meta'));
+    assert.match(meta, /sim-gpt/);
+    assert.match(meta, /gpt-4\.1-mini/);
+    assert.match(meta, /\$0\.\d{2,4}/, `a cost in the meta line: ${meta}`);
+    assert.equal(await textOf(answer.locator('.who')), 'sim-gpt');
+    await screenshot(page, 'chat-02-answer');
+  });
+
+  e2eIt('narrates a rate-limit retry under the pending answer, then counts it', async (page) => {
+    const chat = await openChat(page);
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'rate_limit', retryAfterMs: 2500 } }]);
+    await ask(chat, 'Fix the off-by-one bug', 'sim-gpt');
+    const answer = chat.locator('.msg.assistant').last();
+    const status = answer.locator('.msg-status');
+    await status.waitFor({ state: 'visible', timeout: 15_000 });
+    await chat.locator('.msg-status', { hasText: 'Rate-limited by OpenAI' }).waitFor({ timeout: 10_000 });
+    assert.match(await textOf(status), /Rate-limited by OpenAI — retrying in \d s \(attempt 2\/2\)/);
+    assert.ok(await chat.locator('button', { hasText: 'Stop' }).isVisible(), 'Stop is offered while the answer is pending');
+    await screenshot(page, 'chat-03-retry-status');
+    await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 20_000 });
+    assert.match(await textOf(answer.locator('.meta')), /1 retry/);
+    assert.equal(await status.isVisible(), false, 'the status line goes when the answer is done');
+  });
+
+  e2eIt('Escape stops a streaming answer and keeps what arrived', async (page) => {
+    const chat = await openChat(page);
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'slow_stream', chunkDelayMs: 200 } }]);
+    await ask(chat, 'Write a long essay on sorting [[words:300]]', 'sim-gpt');
+    const answer = chat.locator('.msg.assistant').last();
+    await answer.locator('.msg-body', { hasText: 'Simulated' }).waitFor({ timeout: 15_000 });
+    await screenshot(page, 'chat-04-streaming');
+    await chat.locator('#prompt').press('Escape');
+    await answer.locator('.stopped').waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await textOf(answer.locator('.msg-body')), /^Simulated gpt-4\.1-mini reply/);
+    assert.equal(await chat.locator('button', { hasText: 'Stop' }).isVisible(), false);
+    await screenshot(page, 'chat-05-stopped');
+  });
+
+  e2eIt('the conversation is still there after reloading the window', async (page) => {
+    await page.reload();
+    await waitForWorkbench(page);
+    const chat = await openChat(page);
+    await chat.locator('.msg.user', { hasText: 'Write a function that adds two numbers' }).waitFor({ timeout: 20_000 });
+    const answers = chat.locator('.msg.assistant .chip.cost');
+    assert.ok((await answers.count()) >= 2, 'the answers and their costs are restored');
+    await screenshot(page, 'chat-06-after-reload');
+  });
+});

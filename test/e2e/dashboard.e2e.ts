@@ -1,0 +1,104 @@
+// The dashboard and status bar as a user meets them: spend in the status bar, MAOF: Show Dashboard
+// with spend, charts, breakers and the last requests; a failing agent trips its breaker, the status
+// bar turns to a warning, and Reset on the dashboard closes it again.
+import * as assert from 'node:assert/strict';
+import type { FrameLocator, Page } from 'playwright-core';
+import { ProviderSimulator } from '../../src/simulator/providerSimulator';
+import { e2eIt, runCommand, screenshot, textOf } from './driver';
+import { findWebview, setOpenAiKeyThroughPalette, writeSimulatorSettings } from './simulatorSetup';
+
+const KEY = 'sk-e2e-dash-openai-8mN3qR6tY1wZ4xC7';
+
+function statusItem(page: Page) {
+  return page.locator('.part.statusbar .statusbar-item', { hasText: 'MAOF' }).first();
+}
+
+async function chatAsk(page: Page, prompt: string, agent: string): Promise<void> {
+  await runCommand(page, 'MAOF: Open Chat');
+  const chat = await findWebview(page, '.maof-chat #prompt');
+  await chat.locator(`#agent option[value="${agent}"]`).waitFor({ state: 'attached', timeout: 20_000 });
+  await chat.locator('#agent').selectOption(agent);
+  const before = await chat.locator('.msg.assistant .msg-footer').count();
+  await chat.locator('#prompt').fill(prompt);
+  await chat.locator('#prompt').press('Enter');
+  // Done when the new answer has its footer content (meta or error).
+  await chat.locator('.msg.assistant').nth(before).locator('.msg-footer > *').first().waitFor({ timeout: 30_000 });
+}
+
+async function dashboard(page: Page): Promise<FrameLocator> {
+  await runCommand(page, 'MAOF: Show Dashboard');
+  const frame = await findWebview(page, '.maof-dashboard h1');
+  return frame;
+}
+
+describe('dashboard and status bar in the real workbench', function () {
+  this.timeout(120_000);
+  const sim = new ProviderSimulator();
+
+  before(async () => {
+    const address = await sim.start();
+    // A breaker that opens after two failures, so one failed request trips it.
+    writeSimulatorSettings(address, { 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } });
+  });
+  after(async () => {
+    await sim.stop();
+  });
+
+  e2eIt('shows the month spend against the budget in the status bar', async (page) => {
+    await setOpenAiKeyThroughPalette(page, KEY);
+    await chatAsk(page, 'Write a function that reverses a string [[words:40]]', 'sim-gpt');
+    const item = statusItem(page);
+    await page.waitForFunction(() => /MAOF \$\d+\.\d+ \/ \$20\.00/.test(document.querySelector('.part.statusbar')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    assert.match(await textOf(item), /MAOF \$\d+\.\d+ \/ \$20\.00/);
+    await screenshot(page, 'dashboard-01-status-bar');
+  });
+
+  e2eIt('opens with spend, charts, breakers and the last requests', async (page) => {
+    const dash = await dashboard(page);
+    await dash.locator('.card').first().waitFor();
+    assert.match(await textOf(dash.locator('.card').first()), /This month \$\d+\.\d+ of \$20\.00/i);
+    const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
+    assert.match(await textOf(byAgent), /sim-gpt \$0\.\d+/);
+    assert.ok((await dash.locator('svg.day-chart rect.day-bar').count()) === 30, 'a bar per day for 30 days');
+    const breakers = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) });
+    assert.match(await textOf(breakers.locator('tr', { hasText: 'sim-gpt' })), /sim-gpt closed/);
+    const recent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Last requests' }) });
+    assert.match(await textOf(recent.locator('tbody tr').first()), /sim-gpt (code|writing) ok \$0\.\d+/);
+    await screenshot(page, 'dashboard-02-overview');
+  });
+
+  e2eIt('a failing agent trips its breaker: warning status bar, Reset on the dashboard closes it', async (page) => {
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
+    await chatAsk(page, 'Implement a queue class', 'sim-gpt');
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.part.statusbar .statusbar-item')].some((e) => /MAOF/.test(e.textContent ?? '') && e.classList.contains('warning-kind')),
+      undefined,
+      { timeout: 15_000 },
+    );
+    await screenshot(page, 'dashboard-03-status-bar-warning');
+
+    const dash = await dashboard(page);
+    const row = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) }).locator('tr', { hasText: 'sim-gpt' });
+    await row.locator('.state.open').waitFor({ timeout: 10_000 });
+    assert.match(await textOf(row), /sim-gpt open probe in \d+ s 2 1 (UPSTREAM|OVERLOADED)/);
+    const activity = dash.locator('section', { has: dash.locator('h2', { hasText: 'Activity' }) });
+    assert.match(await textOf(activity), /sim-gpt breaker closed → open/);
+    await screenshot(page, 'dashboard-04-breaker-open');
+
+    await row.getByRole('button', { name: 'Reset the circuit breaker of sim-gpt' }).click();
+    await row.locator('.state.closed').waitFor({ timeout: 10_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.part.statusbar .statusbar-item')].some((e) => /MAOF/.test(e.textContent ?? '') && !e.classList.contains('warning-kind')),
+      undefined,
+      { timeout: 15_000 },
+    );
+    await screenshot(page, 'dashboard-05-breaker-reset');
+  });
+
+  e2eIt('clicking the status bar item opens the dashboard', async (page) => {
+    await runCommand(page, 'View: Close All Editors');
+    await statusItem(page).click();
+    await findWebview(page, '.maof-dashboard h1');
+    assert.equal(await page.locator('.tabs-container .tab', { hasText: 'MAOF Dashboard' }).count(), 1);
+  });
+});
