@@ -1,5 +1,5 @@
-// `npm test`: every stage in order — lint, type-check, unit, editor setup, integration (real
-// extension host), end-to-end (real UI) — then one summary and the closing line
+// `npm test`: every stage in order — lint, type-check, unit, reliability, editor setup,
+// integration (real extension host), end-to-end (real UI) — then one summary and the closing line
 // "N passed, N failed". Stops at the first stage that cannot run; exits non-zero on any failure.
 import { spawn } from 'node:child_process';
 
@@ -29,6 +29,12 @@ const stages: Stage[] = [
   { name: 'typecheck', cmd: npx, args: ['tsc', '--noEmit', '-p', '.'] },
   { name: 'build', cmd: 'node', args: ['esbuild.js'] },
   { name: 'unit', cmd: npx, args: ['mocha'], counts: mochaCounts },
+  {
+    name: 'reliability',
+    cmd: npx,
+    args: ['mocha', '--no-config', '--node-option', 'import=tsx', '--node-option', 'no-warnings=ExperimentalWarning', '--timeout', '120000', 'test/reliability/**/*.test.ts'],
+    counts: mochaCounts,
+  },
   { name: 'setup-editor', cmd: 'bash', args: ['scripts/setup-editor.sh'] },
   { name: 'integration', cmd: npx, args: ['tsx', 'scripts/test-integration.ts'], counts: lineCounts('integration') },
   { name: 'e2e', cmd: npx, args: ['tsx', 'scripts/test-e2e.ts'], counts: lineCounts('e2e') },

@@ -50,22 +50,26 @@ function packageVsix(): void {
   fs.rmSync(vsixPath, { force: true });
   const vsce = path.join(repoRoot, 'node_modules', '.bin', 'vsce');
   // stdin closed: vsce asks y/N questions (missing repository or LICENSE) and must not hang CI.
+  // A test package needs no absolute README links (vsce can only make them from a repository URL).
   const r = spawnSync(vsce, [
-    'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsixPath,
+    'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links',
+    '-o', vsixPath,
   ], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180_000 });
   if (r.status !== 0 || !fs.existsSync(vsixPath)) throw new Error(`vsce package failed (exit ${String(r.status ?? r.signal)})`);
 }
 
-function e2eFiles(): string[] {
+/** The e2e test files (*.e2e.ts under test/e2e), or those whose name contains one of `filters`. */
+function e2eFiles(filters: string[]): string[] {
   const dir = path.join(repoRoot, 'test', 'e2e');
   return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.e2e.ts'))
+    .filter((e) => filters.length === 0 || filters.some((f) => e.name.includes(f)))
     .map((e) => path.join(e.parentPath, e.name))
     // The smoke test first: it checks the workbench before other tests change it.
     .sort((a, b) => Number(!a.endsWith('smoke.e2e.ts')) - Number(!b.endsWith('smoke.e2e.ts')) || a.localeCompare(b));
 }
 
-function runMocha(page: Page): Promise<{ passed: number; failed: number; pending: number }> {
+function runMocha(page: Page, files: string[]): Promise<{ passed: number; failed: number; pending: number }> {
   const mocha = new Mocha({
     ui: 'bdd',
     timeout: 60_000,
@@ -80,7 +84,7 @@ function runMocha(page: Page): Promise<{ passed: number; failed: number; pending
       },
     },
   });
-  for (const f of e2eFiles()) mocha.addFile(f);
+  for (const f of files) mocha.addFile(f);
   return new Promise((resolve, reject) => {
     try {
       const runner = mocha.run(() => {
@@ -94,6 +98,9 @@ function runMocha(page: Page): Promise<{ passed: number; failed: number; pending
 
 async function main(): Promise<number> {
   const t0 = Date.now();
+  // `npm run test:e2e -- smoke chat` runs only the files whose names contain those words.
+  const files = e2eFiles(process.argv.slice(2));
+  if (files.length === 0) throw new Error(`no e2e test file matches ${process.argv.slice(2).join(' ')}`);
   ensureEditor();
   const tSetup = Date.now();
   buildExtension(['--production']);
@@ -127,7 +134,7 @@ async function main(): Promise<number> {
 
     fs.mkdirSync(artifactsDir, { recursive: true });
     setSession({ page, baseUrl: server.baseUrl, workspace, runDir: run.root });
-    const stats = await runMocha(page);
+    const stats = await runMocha(page, files);
     setSession(undefined);
     await browser.close();
     console.log(`[e2e] tests ${formatSeconds(Date.now() - tWorkbench)}; screenshots in ${path.relative(repoRoot, artifactsDir)}/`);

@@ -5,12 +5,17 @@ import { z } from 'zod';
 import { MaofError } from '../core/errors';
 import type { Orchestrator, RunResult } from '../core/orchestrator';
 
+// Messages read "Line 3: prompt is missing", not zod's "Invalid input: expected string, received undefined".
+const text = (field: string) => z.string({ error: (iss) => (iss.input === undefined ? `${field} is missing` : `${field} must be a string`) });
 const lineSchema = z
-  .object({
-    prompt: z.string(),
-    task: z.string().optional(),
-    agent: z.string().optional(),
-  })
+  .object(
+    {
+      prompt: text('prompt'),
+      task: text('task').optional(),
+      agent: text('agent').optional(),
+    },
+    { error: 'the line must be a JSON object' },
+  )
   .refine((v) => !(v.task && v.agent), { message: 'use "task" or "agent", not both' });
 
 export type BatchItem = { ok: true; prompt: string; task?: string; agent?: string } | { ok: false; error: MaofError };
@@ -32,7 +37,7 @@ export function parseBatch(text: string): BatchItem[] {
     const r = lineSchema.safeParse(json);
     if (!r.success) {
       const issue = r.error.issues[0];
-      items.push({ ok: false, error: new MaofError('BAD_REQUEST', `Line ${i + 1}: ${issue ? `${issue.path.join('.') || 'line'} ${issue.message}` : 'invalid'} — expected {"prompt": "...", "task"?: "...", "agent"?: "..."}.`) });
+      items.push({ ok: false, error: new MaofError('BAD_REQUEST', `Line ${i + 1}: ${issue?.message ?? 'invalid'} — expected {"prompt": "...", "task"?: "...", "agent"?: "..."}.`) });
       return;
     }
     items.push({ ok: true, ...r.data });

@@ -2,6 +2,8 @@
 // window, budget, cache, rate limit, retries) → answer or the next agent. Fan-out and chains are
 // built from the same single-request path. Everything the user sees is also emitted as an event.
 import { createHash, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
 import { MaofError, cancelledError, providerLabel, toMaofError, type ErrorCode } from './errors';
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
@@ -138,15 +140,15 @@ interface CallOutcome {
   costUsd: number;
 }
 
-function messageTokens(tokenizer: Tokenizer, messages: ChatMessage[]): number {
-  let n = 0;
-  for (const m of messages) n += tokenizer.count(m.content) + 4;
-  return n + 2;
-}
+/** Texts up to this size have their token counts remembered (system prompts, history turns). */
+const COUNT_MEMO_MAX_CHARS = 16_000;
 
-function neverAborted(): AbortSignal {
-  return new AbortController().signal;
-}
+/**
+ * The signal of requests that came without one. Shared, not one AbortController per request: each
+ * call links to it only while it runs and removes its listener after, so any number may be linked.
+ */
+const NEVER_ABORTED = new AbortController().signal;
+setMaxListeners(0, NEVER_ABORTED);
 
 export class Orchestrator {
   readonly events: EventBus;
@@ -164,6 +166,10 @@ export class Orchestrator {
   private readonly random: () => number;
   private readonly pruners = new Map<string, ContextPruner>();
   private readonly keyIds = new Map<string, string>();
+  /** Per tokenizer: counts of texts sent again and again (the system prompt every request). */
+  private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
+  private readonly textHashes = new LRUCache<string, string>({ max: 512, maxSize: 32_000_000, sizeCalculation: (_h, text) => text.length + 1 });
+  private readonly keyRequired = new WeakMap<AgentConfig, boolean>();
   private breakerSave: Promise<void> = Promise.resolve();
   private breakerSavePending = false;
 
@@ -223,7 +229,7 @@ export class Orchestrator {
       usage: ZERO_USAGE,
       costUsd: 0,
       deltasDelivered: false,
-      signal: req.signal ?? neverAborted(),
+      signal: req.signal ?? NEVER_ABORTED,
     };
     let classification: Classification | undefined;
     try {
@@ -337,7 +343,7 @@ export class Orchestrator {
   }
 
   private async tryAgent(req: RunRequest, state: RunState, agent: AgentConfig): Promise<Omit<RunSuccess, 'classification'>> {
-    const apiKey = (await this.keyFor(agent)) ?? (agentRequiresKey(agent) ? undefined : '');
+    const apiKey = (await this.keyFor(agent)) ?? (this.requiresKey(agent) ? undefined : '');
     if (apiKey === undefined) {
       this.skip(state, agent, 'CONFIG');
       state.attempts.push({ agent: agent.id, outcome: 'AUTH' });
@@ -361,7 +367,7 @@ export class Orchestrator {
 
     // Window check and pruning for this agent's own window (fallbacks re-prune for theirs).
     const reserved = this.config.context.reservedOutputTokens ?? maxOutputTokens;
-    const fixed = messageTokens(tokenizer, [{ role: 'system', content: system }, ...history, { role: 'user', content: prompt }]);
+    const fixed = this.messageTokens(tokenizer, [{ role: 'system', content: system }, ...history, { role: 'user', content: prompt }]);
     const available = agent.contextWindow - reserved - fixed;
     if (available < 0) {
       this.skip(state, agent, 'CONTEXT_TOO_LARGE');
@@ -391,7 +397,8 @@ export class Orchestrator {
         redactions: report.redactions,
       });
       contextText = renderContext(report.kept);
-      if (report.kept.length > 0) contextHashes = report.kept.map((k) => hashText(k.text));
+      // Only the cache key uses them; hashing a large context on every request is not free.
+      if (report.kept.length > 0 && this.config.cache.enabled) contextHashes = report.kept.map((k) => this.hashText(k.text));
     }
     const userContent = contextText ? `${contextText}\n\n${prompt}` : prompt;
     const messages: ChatMessage[] = [{ role: 'system', content: system }, ...history, { role: 'user', content: userContent }];
@@ -624,6 +631,44 @@ export class Orchestrator {
     return id;
   }
 
+  /** The pruner hands back the same string for an unchanged item, so the memo lookup is cheap. */
+  private hashText(text: string): string {
+    let hash = this.textHashes.get(text);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+      this.textHashes.set(text, hash);
+    }
+    return hash;
+  }
+
+  private messageTokens(tokenizer: Tokenizer, messages: ChatMessage[]): number {
+    let memo = this.tokenCounts.get(tokenizer.name);
+    if (!memo) {
+      memo = new LRUCache<string, number>({ max: 256, maxSize: 1_000_000, sizeCalculation: (_n, text) => text.length + 1 });
+      this.tokenCounts.set(tokenizer.name, memo);
+    }
+    let n = 2;
+    for (const m of messages) {
+      let count = m.content.length <= COUNT_MEMO_MAX_CHARS ? memo.get(m.content) : undefined;
+      if (count === undefined) {
+        count = tokenizer.count(m.content);
+        if (m.content.length <= COUNT_MEMO_MAX_CHARS) memo.set(m.content, count);
+      }
+      n += count + 4;
+    }
+    return n;
+  }
+
+  /** agentRequiresKey parses the base URL; an agent object never changes, so once per agent. */
+  private requiresKey(agent: AgentConfig): boolean {
+    let required = this.keyRequired.get(agent);
+    if (required === undefined) {
+      required = agentRequiresKey(agent);
+      this.keyRequired.set(agent, required);
+    }
+    return required;
+  }
+
   private prunerFor(tokenizer: Tokenizer): ContextPruner {
     let pruner = this.pruners.get(tokenizer.name);
     if (!pruner) {
@@ -657,9 +702,6 @@ function circuitOpenError(agentId: string): MaofError {
   return new MaofError('CIRCUIT_OPEN', `Agent "${agentId}" is paused after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".`, { agentId });
 }
 
-function hashText(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
-}
 
 /** A missing key says less than a real upstream failure; keep the more useful error to show. */
 function preferInformative(previous: MaofError | undefined, next: MaofError): MaofError {

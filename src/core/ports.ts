@@ -24,6 +24,12 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`; rejects with a CANCELLED MaofError if `signal` aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: calls `fn` after `ms` unless the returned cancel function runs first. For timers that
+   * almost never fire (one per provider call), it spares the abort signal, listener and rejected
+   * promise that cancelling a sleep costs; code falls back to `sleep` when a clock lacks it.
+   */
+  setTimer?(ms: number, fn: () => void): () => void;
 }
 
 export const silentLogger: Logger = {

@@ -129,7 +129,7 @@ async function diagnose(services: MaofServices, args: unknown): Promise<vscode.T
     lines.push('Not checked (run Diagnose again and choose "Check Connectivity").');
   }
   lines.push('');
-  return openMarkdown(lines.join('\n'));
+  return openMarkdown(lines.join('\n'), 'MAOF Diagnostics');
 }
 
 // ---- export -------------------------------------------------------------------------------------

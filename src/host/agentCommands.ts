@@ -77,7 +77,7 @@ async function analyse(services: MaofServices, scope: 'selection' | 'file'): Pro
     await services.showError(result.error);
     return undefined;
   }
-  return openMarkdown([`# Analysis — ${where}`, '', answerMarkdown(result), '', '---', footer(result), ''].join('\n'));
+  return openMarkdown([`# Analysis — ${where}`, '', answerMarkdown(result), '', '---', footer(result), ''].join('\n'), `Analysis of ${path.split('/').pop() ?? path}`);
 }
 
 // ---- ask ----------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ async function askAgent(services: MaofServices, args: unknown): Promise<vscode.T
     await services.showError(result.error);
     return undefined;
   }
-  return openMarkdown([`# ${agentId}`, '', quote(question), '', answerMarkdown(result), '', '---', footer(result), ''].join('\n'));
+  return openMarkdown([`# ${agentId}`, '', quote(question), '', answerMarkdown(result), '', '---', footer(result), ''].join('\n'), `Answer from ${agentId}`);
 }
 
 // ---- compare ------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ async function compareAgents(services: MaofServices, args: unknown): Promise<vsc
     return services.orchestrator.fanOut({ prompt: question, task: 'auto', context, signal: run.signal }, agentIds);
   });
   if (out.results.every((r) => !r.result.ok && r.result.error.code === 'CANCELLED')) return undefined;
-  return openMarkdown(comparisonMarkdown(question, out.results));
+  return openMarkdown(comparisonMarkdown(question, out.results), 'Agent comparison');
 }
 
 // ---- chains -------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ async function runChain(services: MaofServices, args: unknown): Promise<vscode.T
   });
   lines.push('');
   if (!out.ok && last && !last.ok) void services.showError(last.error);
-  return openMarkdown(lines.join('\n'));
+  return openMarkdown(lines.join('\n'), chain.label.replace(/→/g, 'then'));
 }
 
 export function registerAgentCommands(services: MaofServices): vscode.Disposable {

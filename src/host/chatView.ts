@@ -290,7 +290,8 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
     } finally {
       unsubscribe();
       this.running.delete(answer.id);
-      this.scheduleSave();
+      // At once, not debounced: a reload right after the answer must not find it half-saved.
+      this.saveNow();
     }
   }
 

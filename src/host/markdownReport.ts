@@ -40,8 +40,21 @@ export function quote(text: string): string {
     .join('\n');
 }
 
-export async function openMarkdown(content: string): Promise<vscode.TextDocument> {
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+let opened = 0;
+
+/**
+ * Opens `content` as an untitled markdown document named after what it holds ("Analysis —
+ * math.ts.md"); every one gets its own name, so a new report never lands in a closing one.
+ */
+export async function openMarkdown(content: string, title = 'MAOF'): Promise<vscode.TextDocument> {
+  opened++;
+  const base = title.replace(/[\\/:*?"<>|#\n\r]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80) || 'MAOF';
+  const uri = vscode.Uri.from({ scheme: 'untitled', path: `${base}${opened > 1 ? ` (${opened})` : ''}.md` });
+  let doc = await vscode.workspace.openTextDocument(uri);
+  const edit = new vscode.WorkspaceEdit();
+  edit.insert(uri, new vscode.Position(0, 0), content);
+  await vscode.workspace.applyEdit(edit);
+  if (doc.languageId !== 'markdown') doc = await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
   await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: false });
   return doc;
 }

@@ -4,8 +4,8 @@
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
-import { e2eIt, runCommand, screenshot, textOf } from './driver';
-import { findWebview, setOpenAiKeyThroughPalette, writeSimulatorSettings } from './simulatorSetup';
+import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
+import { applyUserSettings, findWebview, readUserSettings, setOpenAiKeyThroughPalette, simulatorSettings } from './simulatorSetup';
 
 const KEY = 'sk-e2e-dash-openai-8mN3qR6tY1wZ4xC7';
 
@@ -35,16 +35,26 @@ describe('dashboard and status bar in the real workbench', function () {
   this.timeout(120_000);
   const sim = new ProviderSimulator();
 
+  let original: Record<string, unknown> = {};
+
   before(async () => {
     const address = await sim.start();
+    original = readUserSettings();
     // A breaker that opens after two failures, so one failed request trips it.
-    writeSimulatorSettings(address, { 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } });
+    await applyUserSettings(session().page, simulatorSettings(address, original, { 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } }));
   });
   after(async () => {
+    await applyUserSettings(session().page, original).catch((err: unknown) => console.log(`      (could not restore the settings: ${String(err)})`));
     await sim.stop();
+  });
+  afterEach(async () => {
+    // Leave the workbench as the next suite expects it: no dashboard in front, focus on the workbench.
+    await runCommand(session().page, 'View: Close All Editors').catch(() => undefined);
   });
 
   e2eIt('shows the month spend against the budget in the status bar', async (page) => {
+    // The budget in the status bar also shows that the settings written above are live.
+    await page.waitForFunction(() => /MAOF \$\d+\.\d+ \/ \$20\.00/.test(document.querySelector('.part.statusbar')?.textContent ?? ''), undefined, { timeout: 20_000 });
     await setOpenAiKeyThroughPalette(page, KEY);
     await chatAsk(page, 'Write a function that reverses a string [[words:40]]', 'sim-gpt');
     const item = statusItem(page);

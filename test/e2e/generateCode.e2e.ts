@@ -1,13 +1,15 @@
 // What a user does on day one: Set API Key through the palette and the password box, then
 // Generate Code in a file, see the inline proposal with Accept / Reject, accept it, and save.
 // The provider is the loopback simulator started here; the settings that point MAOF at it are
-// written to the user settings.json the running workbench watches.
+// written to the user settings.json, then the browser page is reloaded (a running workbench does
+// not reliably notice a settings.json written behind its back). Other e2e files share this
+// workbench, so the agents here have their own ids (no breaker or route state carries over).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
-import { e2eIt, openCommandPalette, readNotifications, screenshot, session } from './driver';
+import { e2eIt, openCommandPalette, readNotifications, screenshot, session, waitForWorkbench } from './driver';
 
 const quickInput = '.quick-input-widget';
 const KEY = 'sk-e2e-openai-9fK2mQ7xL4pV8sN1';
@@ -21,10 +23,10 @@ function writeUserSettings(sim: SimulatorAddress): void {
       {
         ...current,
         'maof.agents': [
-          { id: 'sim-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: sim.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (OpenAI wire format)' },
-          { id: 'sim-claude', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: sim.anthropicBaseUrl, contextWindow: 200000, maxOutputTokens: 1024, description: 'Loopback simulator (Anthropic wire format)' },
+          { id: 'gen-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: sim.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (OpenAI wire format)' },
+          { id: 'gen-claude', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: sim.anthropicBaseUrl, contextWindow: 200000, maxOutputTokens: 1024, description: 'Loopback simulator (Anthropic wire format)' },
         ],
-        'maof.routes': { code: ['sim-gpt', 'sim-claude'], writing: ['sim-claude', 'sim-gpt'], analysis: ['sim-claude', 'sim-gpt'] },
+        'maof.routes': { code: ['gen-gpt', 'gen-claude'], writing: ['gen-claude', 'gen-gpt'], analysis: ['gen-claude', 'gen-gpt'] },
         'maof.retry': { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
       },
       null,
@@ -78,6 +80,9 @@ describe('Generate Code in the real workbench', function () {
   before(async () => {
     address = await sim.start();
     writeUserSettings(address);
+    const page = session().page;
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await waitForWorkbench(page);
   });
   after(async () => {
     await sim.stop();
@@ -90,7 +95,7 @@ describe('Generate Code in the real workbench', function () {
       await runCommandWithInput(page, 'MAOF: Set API Key', /Set API Key/);
       await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
       const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
-      if (labels.some((l) => l.includes('sim-gpt'))) break;
+      if (labels.some((l) => l.includes('gen-gpt'))) break;
       await page.keyboard.press('Escape');
       if (Date.now() > deadline) throw new Error(`the simulator agents never appeared in the picker: ${labels.join(' | ')}`);
       await page.waitForTimeout(500);
@@ -126,7 +131,7 @@ describe('Generate Code in the real workbench', function () {
     const accept = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Accept (Alt+Enter)' });
     await accept.waitFor({ state: 'visible', timeout: 30_000 });
     const lens = (await page.locator('.contentWidgets .codelens-decoration').first().innerText()).replace(/\s+/g, ' ');
-    assert.match(lens, /✓ Accept \(Alt\+Enter\) \| ✗ Reject \(Esc\) \| MAOF · sim-gpt/);
+    assert.match(lens, /✓ Accept \(Alt\+Enter\) \| ✗ Reject \(Esc\) \| MAOF · gen-gpt/);
     const editorText = (await page.locator('.editor-instance .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
     assert.match(editorText, /Simulated gpt-4\.1-mini reply/);
     await screenshot(page, '04-inline-preview');

@@ -1,20 +1,51 @@
-// Shared setup of the chat and dashboard e2e tests: point MAOF at a loopback simulator through the
-// user settings.json the running workbench watches, and store a key the way a user does (palette,
-// picker, password box).
+// Shared setup of the chat and dashboard e2e tests: point MAOF at a loopback simulator by editing
+// the user settings.json in the workbench, and store a key the way a user does (palette, picker,
+// password box).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
-import { openCommandPalette, session, webviewFrame } from './driver';
+import { openCommandPalette, runCommand, session, webviewFrame } from './driver';
 
 const quickInput = '.quick-input-widget';
 
-export function writeSimulatorSettings(sim: SimulatorAddress, extra: Record<string, unknown> = {}): void {
-  const file = path.join(session().runDir, 'user-data', 'User', 'settings.json');
-  const current = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-  const settings: Record<string, unknown> = {
-    ...current,
+function settingsFile(): string {
+  return path.join(session().runDir, 'user-data', 'User', 'settings.json');
+}
+
+export function readUserSettings(): Record<string, unknown> {
+  const file = settingsFile();
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+}
+
+/**
+ * Replaces the user settings by editing settings.json in the workbench (Preferences: Open User
+ * Settings (JSON), paste, save). Writing the file from outside is not reliably noticed by
+ * code-server once the workbench has loaded; a save through the editor always is.
+ */
+export async function applyUserSettings(page: Page, settings: Record<string, unknown>): Promise<void> {
+  const text = JSON.stringify(settings, null, 2) + '\n';
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(page.url()).origin });
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  await page.locator('.tabs-container .tab.active', { hasText: 'settings.json' }).waitFor({ state: 'visible' });
+  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Control+V');
+  await page.keyboard.press('Control+S');
+  const deadline = Date.now() + 10_000;
+  while (fs.readFileSync(settingsFile(), 'utf8') !== text) {
+    if (Date.now() > deadline) throw new Error('settings.json was not saved');
+    await page.waitForTimeout(100);
+  }
+  await runCommand(page, 'View: Close Editor');
+}
+
+/** Two simulator agents (one per provider), routed for every task, with fast retries; `extra` on top. */
+export function simulatorSettings(sim: SimulatorAddress, base: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ...base,
     'maof.agents': [
       { id: 'sim-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: sim.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (OpenAI wire format)' },
       { id: 'sim-claude', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: sim.anthropicBaseUrl, contextWindow: 200000, maxOutputTokens: 1024, description: 'Loopback simulator (Anthropic wire format)' },
@@ -23,8 +54,6 @@ export function writeSimulatorSettings(sim: SimulatorAddress, extra: Record<stri
     'maof.retry': { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 5000 },
     ...extra,
   };
-  for (const [k, v] of Object.entries(settings)) if (v === undefined) delete settings[k];
-  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
 }
 
 /** Runs a palette command that opens its own quick input, waiting for that input by its title. */

@@ -2,6 +2,9 @@
 // prose on the selection go through the same inline Accept / Reject flow; Write Commit Message
 // says clearly when Git is not available.
 import * as assert from 'node:assert/strict';
+import { execSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { InlineOutcome } from '../../src/host/inlineGeneration';
 import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
@@ -82,5 +85,71 @@ describe('Write commands', function () {
       info2.restore();
       info.restore();
     }
+  });
+});
+
+interface GitRepositoryLike {
+  rootUri: vscode.Uri;
+  inputBox: { value: string };
+}
+interface GitApiLike {
+  repositories: GitRepositoryLike[];
+  openRepository?(root: vscode.Uri): Promise<GitRepositoryLike | null>;
+}
+
+describe('Write Commit Message with Git', function () {
+  this.timeout(90_000);
+  const sim = new ProviderSimulator();
+  let root: string;
+
+  before(async function () {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) this.skip();
+    root = folder.uri.fsPath;
+    const api = await maofApi();
+    await useSimulatorSettings(api, await sim.start());
+    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
+    // A throwaway repository in the run's copy of the fixture workspace.
+    const git = (args: string): void => {
+      execSync(`git -c user.name=MAOF -c user.email=maof@example.invalid -c init.defaultBranch=main ${args}`, { cwd: root, stdio: 'ignore' });
+    };
+    if (!fs.existsSync(path.join(root, '.git'))) {
+      git('init -q');
+      git('add -A');
+      git('commit -q -m initial');
+    }
+    fs.appendFileSync(path.join(root, 'src', 'greeting.py'), '\n\ndef whisper(text):\n    return text.lower() + "..."\n');
+    git('add src/greeting.py');
+    await vscode.workspace.getConfiguration('git').update('enabled', true, vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await vscode.workspace.getConfiguration('git').update('enabled', undefined, vscode.ConfigurationTarget.Global);
+    const api = await maofApi();
+    await clearKeys(api);
+    await resetSettings();
+    await sim.stop();
+  });
+
+  it('describes the staged diff and puts the message into the Source Control input box', async function () {
+    const ext = vscode.extensions.getExtension<{ getAPI(v: 1): GitApiLike; enabled?: boolean }>('vscode.git');
+    if (!ext) this.skip();
+    const exports = ext.isActive ? ext.exports : await ext.activate();
+    let gitApi: GitApiLike | undefined;
+    await waitFor('the Git extension to be enabled', () => {
+      if (exports.enabled === false) return false;
+      gitApi = exports.getAPI(1);
+      return true;
+    }, 20_000);
+    const repoUri = vscode.Uri.file(root);
+    if (gitApi!.repositories.length === 0) await gitApi!.openRepository?.(repoUri);
+    await waitFor('the repository to be open', () => gitApi!.repositories.length > 0, 30_000);
+    const repo = gitApi!.repositories[0];
+    repo.inputBox.value = '';
+
+    const ok = await vscode.commands.executeCommand<boolean>('maof.writeCommitMessage');
+    assert.equal(ok, true);
+    // The writing route answers; the simulator echoes the start of the prompt it was given.
+    assert.match(repo.inputBox.value, /^Simulated claude-haiku-4-5 reply: Write a git commit message for these staged changes/);
+    assert.equal(sim.tally().requests, 1);
   });
 });

@@ -25,6 +25,8 @@ const hasUpper = (s: string): boolean => /[A-Z]/.test(s);
 const hasLower = (s: string): boolean => /[a-z]/.test(s);
 /** Random-looking: the mix of character classes a generated key has and a word does not. */
 const looksRandom = (s: string): boolean => hasDigit(s) && hasUpper(s) && hasLower(s);
+/** Lower-case hex keys have no upper case: DeepSeek ("sk-" + 32 hex), OpenRouter ("sk-or-v1-" + 64 hex). */
+const hasLongHexRun = (s: string): boolean => (s.match(/[0-9a-f]{32,}/g) ?? []).some((run) => hasDigit(run) && /[a-f]/.test(run));
 
 const PATTERN_RULES: readonly PatternRule[] = [
   // Anthropic before OpenAI: both start with "sk-"; overlapping spans are merged anyway.
@@ -32,7 +34,10 @@ const PATTERN_RULES: readonly PatternRule[] = [
   {
     triggers: ['sk-'],
     re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,400}/g,
-    accept: (v) => looksRandom(v.replace(/^sk-(?:proj-|svcacct-|admin-)?/, '')),
+    accept: (v) => {
+      const body = v.replace(/^sk-(?:proj-|svcacct-|admin-)?/, '');
+      return looksRandom(body) || hasLongHexRun(body);
+    },
   },
   { triggers: ['AKIA', 'ASIA'], re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Za-z])/g },
   {

@@ -265,7 +265,7 @@ class BpeTokenizer implements Tokenizer {
     // the window reaches: the one before it as a region that grows when the text is sparse, the
     // one after lazily. A line start is a piece boundary (see stableLineStart), so the two agree.
     const split = stableLineStart(text, c);
-    let beforeSpan = Math.max(2048, budget * 3);
+    let beforeSpan = Math.max(2048, budget * 2);
     let afterSpan = Math.max(2048, budget * 3);
     for (;;) {
       // Without a nearby line start (a minified file), one region around the centre: its start is
@@ -329,13 +329,15 @@ class BpeTokenizer implements Tokenizer {
       if (a === 0 && moreBefore) return 'grow-before';
       if (!has(b) && moreAfter) return 'grow-after';
     }
-    // Whole lines read better: drop a partial first and last line, unless that loses the centre.
+    // Whole lines read better: drop a partial first and last line, unless that loses the centre
+    // or much of the budget (long lines).
+    const affordable = Math.max(24, Math.floor(budget / 10));
     const startsLine = (i: number): boolean => startOf(i) === 0 || text.charCodeAt(startOf(i) - 1) === 10;
     if (a < k && !startsLine(a)) {
       let m = a;
       let dropped = 0;
       while (m < k && !startsLine(m)) dropped += at(m++).tokens;
-      if (startsLine(m)) {
+      if (startsLine(m) && dropped <= affordable) {
         a = m;
         tokens -= dropped;
       }
@@ -344,7 +346,7 @@ class BpeTokenizer implements Tokenizer {
       let m = b;
       let dropped = 0;
       while (m > k + 1 && !startsLine(m)) dropped += at(--m).tokens;
-      if (startsLine(m)) {
+      if (startsLine(m) && dropped <= affordable) {
         b = m;
         tokens -= dropped;
       }

@@ -20,6 +20,12 @@ const DAY_MS = 86_400_000;
 const REMEMBER_FINISHED = 2_000;
 /** Below this share of the limit left, a refusal reads "budget reached" rather than "this request is too big". */
 const REACHED_SHARE = 0.05;
+/**
+ * Least time between two saves. The first settle after a quiet spell is saved at once; a busy
+ * spell (a batch, a fan-out) is saved once per interval instead of once per request, because each
+ * save serialises the last 500 entries. flush() (deactivate, CLI exit) cuts the wait short.
+ */
+export const LEDGER_SAVE_INTERVAL_MS = 1_000;
 
 export interface LedgerEntry {
   requestId: string;
@@ -256,6 +262,8 @@ export class CostLedger {
   private policy: BudgetPolicy;
 
   private today = '';
+  /** Days since the epoch of `today`, so that roll() costs one division while the day lasts. */
+  private dayIndex = Number.NaN;
   private month = '';
   private monthNano = 0;
   private byDay = new Map<string, number>();
@@ -274,6 +282,10 @@ export class CostLedger {
 
   private writing: Promise<void> | undefined;
   private dirty = false;
+  private lastSaveAt = Number.NEGATIVE_INFINITY;
+  /** Set by flush(): save now, without waiting out the interval. */
+  private hurry = false;
+  private pause: AbortController | undefined;
 
   constructor(opts: CostLedgerOptions) {
     this.store = opts.store;
@@ -404,17 +416,22 @@ export class CostLedger {
 
   /** Resolves once the latest state has been handed to the store. */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.writing) {
+      this.hurry = true;
+      this.pause?.abort();
+      await this.writing;
+    }
   }
 
   // ---- internals --------------------------------------------------------------------------------
 
   private checkLimits(amount: number, agentId: string | undefined): void {
     const p = this.policy;
-    const cost = formatUsd(nanoToUsd(amount));
+    // Formatted only for the refusal message: reserve() runs on every request.
+    const cost = (): string => formatUsd(nanoToUsd(amount));
     if (p.perRequestUsd !== undefined && amount > usdToNano(p.perRequestUsd)) {
       throw budgetExceeded(
-        `This request could cost up to ${cost}, above the per-request limit of ${formatUsd(p.perRequestUsd)} — select less context or raise maof.budget.perRequestUsd.`,
+        `This request could cost up to ${cost()}, above the per-request limit of ${formatUsd(p.perRequestUsd)} — select less context or raise maof.budget.perRequestUsd.`,
         `per-request limit: worst case ${amount} nUSD > limit ${usdToNano(p.perRequestUsd)} nUSD`,
         agentId,
       );
@@ -442,7 +459,7 @@ export class CostLedger {
       const which = period === 'month' ? `this month's ${formatUsd(limitUsd)} budget` : `today's ${formatUsd(limitUsd)} budget`;
       const setting = period === 'month' ? 'maof.budget.monthlyUsd' : 'maof.budget.dailyUsd';
       throw budgetExceeded(
-        `This request could cost up to ${cost}, more than the ${formatUsd(nanoToUsd(left))} left of ${which} — select less context or raise ${setting}.`,
+        `This request could cost up to ${cost()}, more than the ${formatUsd(nanoToUsd(left))} left of ${which} — select less context or raise ${setting}.`,
         detail,
         agentId,
       );
@@ -470,7 +487,11 @@ export class CostLedger {
 
   /** Moves to the UTC day/month of clock.now(): a new month starts its statistics at zero. */
   private roll(): void {
-    const day = utcDay(this.clock.now());
+    const now = this.clock.now();
+    const dayIndex = Math.floor(now / DAY_MS);
+    if (dayIndex === this.dayIndex) return;
+    this.dayIndex = dayIndex;
+    const day = utcDay(now);
     if (day === this.today) return;
     this.today = day;
     const month = day.slice(0, 7);
@@ -501,6 +522,10 @@ export class CostLedger {
   private checkPeriod(period: BudgetPeriod, key: string, spent: number, limitUsd: number | undefined): boolean {
     if (limitUsd === undefined || limitUsd <= 0) return false;
     const limit = usdToNano(limitUsd);
+    // Runs on every settle: below the lowest threshold there is nothing to find.
+    let lowest = 1;
+    for (const f of this.policy.alertAt) if (f < lowest) lowest = f;
+    if (spent < lowest * limit) return false;
     const prior = this.fired[period];
     const fired = prior && prior.period === key && prior.limitNano === limit ? prior.fractions : [];
     const thresholds = [...new Set([...this.policy.alertAt, 1])];
@@ -573,7 +598,9 @@ export class CostLedger {
       // Yield once: settles made in the same tick become one write, and `writing` is set before this ends.
       await Promise.resolve();
       while (this.dirty) {
+        await this.waitForInterval();
         this.dirty = false;
+        this.lastSaveAt = this.clock.now();
         try {
           await this.store.update(LEDGER_STATE_KEY, this.snapshot());
         } catch (err) {
@@ -582,6 +609,20 @@ export class CostLedger {
       }
     } finally {
       this.writing = undefined;
+      this.hurry = false;
+    }
+  }
+
+  private async waitForInterval(): Promise<void> {
+    const wait = this.lastSaveAt + LEDGER_SAVE_INTERVAL_MS - this.clock.now();
+    if (this.hurry || !(wait > 0)) return;
+    const pause = (this.pause = new AbortController());
+    try {
+      await this.clock.sleep(wait, pause.signal);
+    } catch {
+      // flush() cut the wait short
+    } finally {
+      this.pause = undefined;
     }
   }
 }

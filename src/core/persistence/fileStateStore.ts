@@ -6,7 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger, type StateStore } from '../ports';
 
 export class FileStateStore implements StateStore {
-  private data: Record<string, unknown> = {};
+  /**
+   * Each key's value as JSON, serialised once when it is updated: that copy isolates the stored
+   * value from later changes by the caller, and the file body is these strings joined, so a write
+   * does not serialise the whole state again (the ledger alone is ~100 KB).
+   */
+  private readonly json = new Map<string, string>();
+  /** Values parsed back on first get(). */
+  private readonly parsed = new Map<string, unknown>();
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
 
@@ -22,12 +29,20 @@ export class FileStateStore implements StateStore {
   }
 
   get<T>(key: string): T | undefined {
-    return this.data[key] as T | undefined;
+    if (this.parsed.has(key)) return this.parsed.get(key) as T | undefined;
+    const json = this.json.get(key);
+    if (json === undefined) return undefined;
+    const value = JSON.parse(json) as unknown;
+    this.parsed.set(key, value);
+    return value as T;
   }
 
   update(key: string, value: unknown): Promise<void> {
-    if (value === undefined) delete this.data[key];
-    else this.data[key] = JSON.parse(JSON.stringify(value)) as unknown;
+    this.parsed.delete(key);
+    const json = value === undefined ? undefined : JSON.stringify(value);
+    // Like JSON.stringify of the whole object, a value with no JSON form (a function) drops the key.
+    if (json === undefined) this.json.delete(key);
+    else this.json.set(key, json);
     return this.scheduleWrite();
   }
 
@@ -45,8 +60,11 @@ export class FileStateStore implements StateStore {
     }
     try {
       const parsed: unknown = JSON.parse(raw);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) this.data = parsed as Record<string, unknown>;
-      else throw new Error('not an object');
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      for (const [key, value] of Object.entries(parsed)) {
+        this.json.set(key, JSON.stringify(value));
+        this.parsed.set(key, value);
+      }
     } catch {
       const aside = `${this.file}.corrupt-${Date.now()}`;
       try {
@@ -63,7 +81,9 @@ export class FileStateStore implements StateStore {
     this.dirty = true;
     this.writing = this.writing.then(async () => {
       this.dirty = false;
-      const body = JSON.stringify(this.data);
+      let body = '{';
+      for (const [key, json] of this.json) body += `${body.length > 1 ? ',' : ''}${JSON.stringify(key)}:${json}`;
+      body += '}';
       const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
         mkdirSync(dirname(this.file), { recursive: true });

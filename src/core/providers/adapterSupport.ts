@@ -21,10 +21,20 @@ export interface ClientKeyParts {
  */
 export class ClientCache<C> {
   private readonly clients = new Map<string, C>();
+  /** The client returned last, with what configured it: most calls repeat it, and need no hash. */
+  private last: { parts: ClientKeyParts; client: C } | undefined;
 
   constructor(private readonly maxEntries = 16) {}
 
   get(parts: ClientKeyParts, create: () => C): C {
+    const last = this.last;
+    if (last && sameParts(last.parts, parts)) return last.client;
+    const client = this.lookup(parts, create);
+    this.last = { parts: { ...parts }, client };
+    return client;
+  }
+
+  private lookup(parts: ClientKeyParts, create: () => C): C {
     const headers = parts.headers ? Object.entries(parts.headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
     const key = createHash('sha256')
       .update(JSON.stringify([parts.provider, parts.baseUrl, parts.apiKey, parts.timeoutMs, headers]))
@@ -49,6 +59,11 @@ export class ClientCache<C> {
   }
 }
 
+/** Same configuration; headers count as the same only when they are the same object (an agent's). */
+function sameParts(a: ClientKeyParts, b: ClientKeyParts): boolean {
+  return a.apiKey === b.apiKey && a.baseUrl === b.baseUrl && a.timeoutMs === b.timeoutMs && a.provider === b.provider && a.headers === b.headers;
+}
+
 /**
  * Aborts a call that has been silent for `idleMs`. The SDKs' own timeout stops at the response
  * headers; a stream that stalls after them would otherwise hang forever. Activity only records a
@@ -56,7 +71,11 @@ export class ClientCache<C> {
  */
 export class StallWatchdog {
   private last: number;
-  private readonly stopper = new AbortController();
+  private disposed = false;
+  /** Cancels the pending timer (clocks with setTimer). */
+  private cancel: (() => void) | undefined;
+  /** Ends the sleep loop (clocks without setTimer). */
+  private stopper: AbortController | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -64,7 +83,8 @@ export class StallWatchdog {
     private readonly onStall: () => void,
   ) {
     this.last = clock.now();
-    void this.run();
+    if (clock.setTimer) this.arm(idleMs);
+    else void this.run();
   }
 
   touch(): void {
@@ -72,14 +92,28 @@ export class StallWatchdog {
   }
 
   dispose(): void {
-    this.stopper.abort();
+    this.disposed = true;
+    this.cancel?.();
+    this.cancel = undefined;
+    this.stopper?.abort();
+  }
+
+  private arm(wait: number): void {
+    this.cancel = this.clock.setTimer!(wait, () => {
+      this.cancel = undefined;
+      if (this.disposed) return;
+      const idle = this.clock.now() - this.last;
+      if (idle >= this.idleMs) this.onStall();
+      else this.arm(this.idleMs - idle);
+    });
   }
 
   private async run(): Promise<void> {
+    const stopper = (this.stopper = new AbortController());
     let wait = this.idleMs;
     try {
       for (;;) {
-        await this.clock.sleep(wait, this.stopper.signal);
+        await this.clock.sleep(wait, stopper.signal);
         const idle = this.clock.now() - this.last;
         if (idle >= this.idleMs) {
           this.onStall();

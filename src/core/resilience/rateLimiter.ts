@@ -115,14 +115,20 @@ export class RateLimiter {
         this.refill(bucket);
         if (this.canTake(bucket, tokens)) break;
         const { ms } = this.waitFor(bucket, 1, tokens, tokens);
+        if (signal?.aborted) throw cancelledError();
         const wake = new AbortController();
         bucket.wake = wake;
+        // Linked by hand, not with AbortSignal.any: that registers the combined signal with the
+        // caller's for as long as the caller's lives, and the orchestrator's default signal lives forever.
+        const onAbort = (): void => wake.abort();
+        signal?.addEventListener('abort', onAbort, { once: true });
         try {
-          await this.clock.sleep(Math.max(1, ms), signal ? AbortSignal.any([signal, wake.signal]) : wake.signal);
+          await this.clock.sleep(Math.max(1, ms), wake.signal);
         } catch (err) {
           if (signal?.aborted || !wake.signal.aborted) throw err;
           // Woken early on purpose: look at the bucket again.
         } finally {
+          signal?.removeEventListener('abort', onAbort);
           if (bucket.wake === wake) bucket.wake = undefined;
         }
       }

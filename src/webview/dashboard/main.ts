@@ -206,7 +206,7 @@ function render(): void {
     el('span', { className: 'updated', text: `${s.spend.month} · updated ${new Date(s.at).toLocaleTimeString()}` }),
     exportButton,
   );
-  const cacheHitRate = s.spend.requests + s.cache.hits > 0 ? ` · ${percent(s.cache.hits / (s.spend.requests + s.cache.hits))} of requests` : '';
+  const cacheHitRate = s.cache.hits > 0 ? ` · ${percent(s.cache.hits / (s.spend.requests + s.cache.hits))} of requests` : '';
   const cards = el(
     'div',
     { className: 'cards' },

@@ -74,6 +74,7 @@ describe('tokenizer', () => {
         const w = tk.window!(text, Math.floor(rnd() * text.length), max);
         assert.ok(w.tokens <= max);
         assert.equal(tk.count(text.slice(w.start, w.end)), w.tokens);
+        if (max >= 200 && w.end - w.start < text.length) assert.ok(w.tokens >= max * 0.6, `window uses ${w.tokens} of ${max}`);
       }
     }
   });
