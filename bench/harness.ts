@@ -70,6 +70,13 @@ export class BenchSecrets implements SecretSource {
  * (so the limiter's bookkeeping runs but never waits), a budget that is checked but never reached.
  */
 export function benchConfig(sim: Pick<SimProcess, 'openaiBaseUrl' | 'anthropicBaseUrl'>, overrides: Record<string, unknown> = {}): MaofConfig {
+  const { config, issues } = parseConfig(benchRawConfig(sim, overrides));
+  if (issues.length > 0) throw new Error(`bench config invalid: ${JSON.stringify(issues)}`);
+  return config;
+}
+
+/** The same settings as written in a config file (for the CLI). */
+export function benchRawConfig(sim: Pick<SimProcess, 'openaiBaseUrl' | 'anthropicBaseUrl'>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const agent = (id: string, provider: 'openai' | 'anthropic', model: string): Record<string, unknown> => ({
     id,
     provider,
@@ -82,7 +89,7 @@ export function benchConfig(sim: Pick<SimProcess, 'openaiBaseUrl' | 'anthropicBa
     pricing: { inputPerMTok: 2, outputPerMTok: 8 },
     rateLimit: { rpm: 1_000_000, tpm: 1_000_000_000 },
   });
-  const { config, issues } = parseConfig({
+  return {
     agents: [
       agent('sim-a', 'openai', 'gpt-4.1-mini'),
       agent('sim-b', 'openai', 'gpt-4.1'),
@@ -94,9 +101,7 @@ export function benchConfig(sim: Pick<SimProcess, 'openaiBaseUrl' | 'anthropicBa
     budget: { monthlyUsd: 1_000_000, dailyUsd: 100_000, perRequestUsd: 100 },
     cache: { enabled: false },
     ...overrides,
-  });
-  if (issues.length > 0) throw new Error(`bench config invalid: ${JSON.stringify(issues)}`);
-  return config;
+  };
 }
 
 export function tempDir(prefix: string): string {

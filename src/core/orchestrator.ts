@@ -9,7 +9,7 @@ import { MaofError, cancelledError, providerLabel, toMaofError, type ErrorCode }
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
 import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from './types';
-import { agentRequiresKey, pricingFor, type AgentConfig, type MaofConfig } from './config/schema';
+import { agentRequiresKey, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
 import { costOf, worstCaseCost } from './cost/costCalculator';
 import { CostLedger, type Reservation } from './cost/costLedger';
 import { ResponseCache, type CachedResponse } from './cache/responseCache';
@@ -347,7 +347,7 @@ export class Orchestrator {
     if (apiKey === undefined) {
       this.skip(state, agent, 'CONFIG');
       state.attempts.push({ agent: agent.id, outcome: 'AUTH' });
-      throw new MaofError('AUTH', `No ${providerLabel(agent.provider)} API key is set for agent "${agent.id}" — run "MAOF: Set API Key".`, { agentId: agent.id, provider: agent.provider });
+      throw new MaofError('AUTH', providerKeyAllowed(agent) ? `No ${providerLabel(agent.provider)} API key is set for agent "${agent.id}" — run "MAOF: Set API Key".` : `Agent "${agent.id}" uses its own endpoint, so it needs its own key — run "MAOF: Set API Key" and pick the agent.`, { agentId: agent.id, provider: agent.provider });
     }
     const breaker = this.breakers.get(agent.id);
     if (breaker.state === 'open') {
@@ -612,10 +612,10 @@ export class Orchestrator {
 
   // ---- helpers --------------------------------------------------------------------------------
 
-  /** API key for an agent: its own secret first, then its provider's. */
+  /** API key for an agent: its own secret first, then its provider's (official or loopback endpoints only). */
   async keyFor(agent: AgentConfig): Promise<string | undefined> {
     const own = await this.secrets.get(agent.apiKeySecret ? `secret:${agent.apiKeySecret}` : `agent:${agent.id}`);
-    const key = own?.trim() ? own : await this.secrets.get(`provider:${agent.provider}`);
+    const key = own?.trim() ? own : providerKeyAllowed(agent) ? await this.secrets.get(`provider:${agent.provider}`) : undefined;
     const trimmed = key?.trim();
     return trimmed ? trimmed : undefined;
   }

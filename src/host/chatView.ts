@@ -227,21 +227,23 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
     this.post({ type: 'chat/append', messages: [{ ...user }, { ...answer }] });
     this.scheduleSave();
 
-    const orchestrator = this.services.orchestrator;
     const controller = new AbortController();
     const requestId = randomUUID();
     this.running.set(answer.id, { controller, requestId });
     const maxAttempts = config.retry.maxAttempts;
-    const unsubscribe = orchestrator.events.on((event: MaofEvent) => {
-      if (!('requestId' in event) || event.requestId !== requestId) return;
-      const line = statusLine(event, this.services.config().agents, maxAttempts);
-      if (line) this.post({ type: 'chat/status', messageId: answer.id, ...line });
-    });
+    let unsubscribe = (): void => undefined;
     const coalescer = new DeltaCoalescer((text) => {
       answer.content += text;
       this.post({ type: 'chat/stream', messageId: answer.id, done: false, content: text });
     });
     try {
+      // Inside the try: if the orchestrator cannot be created, the answer still ends with an error.
+      const orchestrator = this.services.orchestrator;
+      unsubscribe = orchestrator.events.on((event: MaofEvent) => {
+        if (!('requestId' in event) || event.requestId !== requestId) return;
+        const line = statusLine(event, this.services.config().agents, maxAttempts);
+        if (line) this.post({ type: 'chat/status', messageId: answer.id, ...line });
+      });
       let context: ContextItem[] | undefined;
       if (message.includeContext) {
         try {

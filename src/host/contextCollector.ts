@@ -86,12 +86,11 @@ export class ContextCollector {
       });
     }
 
-    if (!(await this.mayShareFiles())) return items;
-
+    const files: ContextItem[] = [];
     if (editor && this.usable(editor.document)) {
       const doc = editor.document;
       seen.add(doc.uri.toString());
-      items.push({
+      files.push({
         id: `file:${doc.uri.toString()}`,
         kind: 'activeFile',
         label: displayPath(doc),
@@ -109,7 +108,7 @@ export class ContextCollector {
         const key = doc.uri.toString();
         if (seen.has(key) || !this.usable(doc)) continue;
         seen.add(key);
-        items.push({ id: `file:${key}`, kind: 'visibleEditor', label: displayPath(doc), text: doc.getText(), path: displayPath(doc), languageId: doc.languageId, cursorOffset: doc.offsetAt(visible.selection.active), version: doc.version });
+        files.push({ id: `file:${key}`, kind: 'visibleEditor', label: displayPath(doc), text: doc.getText(), path: displayPath(doc), languageId: doc.languageId, cursorOffset: doc.offsetAt(visible.selection.active), version: doc.version });
       }
     }
 
@@ -123,10 +122,12 @@ export class ContextCollector {
           const doc = open.get(key);
           if (!doc || seen.has(key) || !this.usable(doc)) continue;
           seen.add(key);
-          items.push({ id: `file:${key}`, kind: 'openTab', label: displayPath(doc), text: doc.getText(), path: displayPath(doc), languageId: doc.languageId, version: doc.version });
+          files.push({ id: `file:${key}`, kind: 'openTab', label: displayPath(doc), text: doc.getText(), path: displayPath(doc), languageId: doc.languageId, version: doc.version });
         }
       }
     }
+    // Ask about sharing files only when there are files to share.
+    if (files.length > 0 && (await this.mayShareFiles())) items.push(...files);
     return items;
   }
 

@@ -19,6 +19,8 @@ export const CHART_DAYS = 30;
 /** Requests started but never finished are forgotten past this many (a listener must not leak). */
 const MAX_IN_FLIGHT = 500;
 const MAX_LIVE_EVENTS = 100;
+/** Live events a newly opened page is given. */
+export const LIVE_HISTORY = 30;
 const DAY_MS = 86_400_000;
 
 export interface BreakerInput {
@@ -93,6 +95,8 @@ export class DashboardModel {
   private readonly retries = new Map<string, LiveRetry>();
   private recent: DashboardRequest[] = [];
   private live: DashboardLiveEvent[] = [];
+  /** The last live events, kept (not drained) for a page that opens or reloads later. */
+  private liveHistory: DashboardLiveEvent[] = [];
   readonly latency = new LatencyTracker();
 
   constructor(private readonly maxAttempts: () => number) {}
@@ -185,6 +189,11 @@ export class DashboardModel {
     return out;
   }
 
+  /** The last live events, oldest first, whether or not they were taken already. */
+  recentLiveEvents(): DashboardLiveEvent[] {
+    return [...this.liveHistory];
+  }
+
   get inFlightCount(): number {
     return this.inFlight.size;
   }
@@ -237,7 +246,10 @@ export class DashboardModel {
   }
 
   private addLive(at: number, kind: DashboardLiveEvent['kind'], text: string): void {
-    this.live.push({ at, kind, text });
+    const event: DashboardLiveEvent = { at, kind, text };
+    this.live.push(event);
     if (this.live.length > MAX_LIVE_EVENTS) this.live.splice(0, this.live.length - MAX_LIVE_EVENTS);
+    this.liveHistory.push(event);
+    if (this.liveHistory.length > LIVE_HISTORY) this.liveHistory.splice(0, this.liveHistory.length - LIVE_HISTORY);
   }
 }

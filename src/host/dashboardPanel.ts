@@ -144,11 +144,16 @@ class DashboardController implements vscode.Disposable, DashboardHandle {
 
   private async handle(message: WebviewMessage): Promise<void> {
     switch (message.type) {
-      case 'dashboard/ready':
+      case 'dashboard/ready': {
         this.isReady = true;
+        this.model.takeLiveEvents();
         this.postSnapshot();
+        // A new page has no feed yet: give it the recent one (the page drops what it already has).
+        const recent = this.model.recentLiveEvents();
+        if (recent.length > 0) this.post({ type: 'dashboard/event', events: recent });
         for (const resolve of this.readyWaiters.splice(0)) resolve();
         return;
+      }
       case 'dashboard/resetBreaker': {
         const orchestrator = this.orchestrator();
         const known = this.services.config().agents.some((a) => a.id === message.agentId) || message.agentId in orchestrator.breakers.snapshots();

@@ -15,6 +15,7 @@ import { createErrorPresenter } from './errors';
 import { registerInlineCommands } from './inlineGeneration';
 import { InlinePreview, type PendingProposal } from './inlinePreview';
 import { createHostLog, logEvent } from './outputLog';
+import { recordActivation } from './activationTiming';
 import { SecretKeys } from './secretKeys';
 import type { MaofServices } from './services';
 import { registerStatusBar } from './statusBar';
@@ -40,6 +41,7 @@ let flushState: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): MaofExtensionApi {
   const started = Date.now();
+  const activateStartedAt = performance.now();
   // The logger exists before the keys, yet must scrub every key the keys module reads later.
   const keysRef: { current?: SecretKeys } = {};
   const log = createHostLog(() => keysRef.current?.knownValues() ?? []);
@@ -51,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): MaofExtensionApi {
   const secretKeys = new SecretKeys(context.secrets, () => configService.config, logger);
   keysRef.current = secretKeys;
   context.subscriptions.push(secretKeys);
+  void secretKeys.importDevEnvironmentKeys().catch((err: unknown) => logger.warn('Could not import development keys', err));
 
   const stateFile = path.join(context.globalStorageUri.fsPath, 'state.json');
   let store: FileStateStore | undefined;
@@ -110,6 +113,7 @@ export function activate(context: vscode.ExtensionContext): MaofExtensionApi {
   }
 
   logger.info(`MAOF activated in ${Date.now() - started} ms (${configService.config.agents.length} agents).`);
+  recordActivation(context.extension.id, activateStartedAt);
   return {
     services,
     get orchestrator() {

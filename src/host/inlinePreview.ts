@@ -93,6 +93,11 @@ export class InlinePreview implements vscode.Disposable, vscode.CodeLensProvider
       return { ok: false, reason: 'The change was applied but could not be previewed; use Undo to revert it.' };
     }
     this.session = { uri: document.uri.toString(), start, end, original, proposed, touched: false, meta };
+    // A selection left over the proposal would hide its highlight: put the cursor after it.
+    const after = document.positionAt(end);
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document === document && !editor.selection.isEmpty) editor.selection = new vscode.Selection(after, after);
+    }
     this.render();
     return { ok: true };
   }

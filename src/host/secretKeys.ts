@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { AgentConfig, MaofConfig } from '../core/config/schema';
 import type { Logger, SecretSource } from '../core/ports';
-import { keyProblem, SECRET_PREFIX, storageNameFor } from './keyNames';
+import { keyProblem, MAX_KEY_LENGTH, SECRET_PREFIX, storageNameFor } from './keyNames';
 import type { HostKeys, KeyTarget } from './services';
 
 export type ProviderId = 'openai' | 'anthropic';
@@ -45,6 +45,28 @@ export class SecretKeys implements HostKeys, SecretSource, vscode.Disposable {
   async get(coreName: string): Promise<string | undefined> {
     const name = storageNameFor(coreName);
     return name ? this.read(name) : undefined;
+  }
+
+  /**
+   * `npm start -- --real` only: stores OPENAI_API_KEY / ANTHROPIC_API_KEY from the editor's
+   * environment into SecretStorage when no key is set yet. Gated on MAOF_DEV_IMPORT_ENV_KEYS=1,
+   * which only the development launcher sets; a user's editor never imports keys on its own.
+   */
+  async importDevEnvironmentKeys(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    if (env.MAOF_DEV_IMPORT_ENV_KEYS !== '1') return 0;
+    let imported = 0;
+    for (const [provider, variable] of [['openai', 'OPENAI_API_KEY'], ['anthropic', 'ANTHROPIC_API_KEY']] as const) {
+      const value = env[variable]?.trim();
+      if (!value || /\s/.test(value) || value.length > MAX_KEY_LENGTH) continue;
+      const name = `${SECRET_PREFIX}${provider}`;
+      if (await this.read(name)) continue;
+      await this.secrets.store(name, value);
+      this.known.add(value);
+      this.cache.delete(name);
+      imported++;
+    }
+    if (imported > 0) this.logger.info(`Development launch: stored ${imported} provider key(s) from the environment in SecretStorage.`);
+    return imported;
   }
 
   /** Key values read or stored this session (for log scrubbing only). */

@@ -90,7 +90,7 @@ describe('dashboard and status bar in the real workbench', function () {
     const dash = await dashboard(page);
     const row = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) }).locator('tr', { hasText: 'sim-gpt' });
     await row.locator('.state.open').waitFor({ timeout: 10_000 });
-    assert.match(await textOf(row), /sim-gpt open probe in \d+ s 2 1 (UPSTREAM|OVERLOADED)/);
+    assert.match(await textOf(row), /sim-gpt open probe in \d+ (s|min) 2 1 (UPSTREAM|OVERLOADED)/);
     const activity = dash.locator('section', { has: dash.locator('h2', { hasText: 'Activity' }) });
     assert.match(await textOf(activity), /sim-gpt breaker closed → open/);
     await screenshot(page, 'dashboard-04-breaker-open');

@@ -62,10 +62,14 @@ async function quickInputTitle(page: Page): Promise<string> {
 
 /** Opens a workspace file with Quick Open, like a user typing its name. */
 async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
+  // F1 rather than Ctrl+P: F1 reaches the workbench even when a webview (the chat) has focus;
+  // replacing its ">" with a file name turns the palette into Quick Open.
+  if (await page.locator(quickInput).isVisible()) await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
   const input = page.locator(`${quickInput} input.input`);
   await input.waitFor({ state: 'visible' });
   await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row .label-name', { hasText: name }).first().waitFor({ state: 'visible' });
   await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
   await page.keyboard.press('Enter');
   await page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`).waitFor({ state: 'visible' });

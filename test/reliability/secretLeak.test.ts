@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { relConfig, assertSanitised, buildOrchestrator, expectFail, expectOk, scanResult, scanStore, CountedSimulator } from './support/pipeline';
-import { ALL_KEYS, KEYS, record, tempDir } from './support/runContext';
+import { ALL_KEYS, KEYS, LeakScanner, record, tempDir } from './support/runContext';
 import { cliEnv, jsonLines, runCli } from './support/cli';
 
 type Mode = { status: number; openai: (key: string) => string; anthropic: (key: string) => string };
@@ -72,6 +72,18 @@ describe('R5 secret leaks: a provider that echoes the key back', function () {
   after(async () => {
     await echo.stop();
     record('R5', { echoCases: cases });
+  });
+
+  it('the stage-wide scanner itself finds a planted key, a key tail, and nothing in scrubbed text', () => {
+    const scanner = new LeakScanner();
+    scanner.scan('planted:full', `Authorization: Bearer ${KEYS.openai}`);
+    scanner.scan('planted:tail', `masked sk-***${KEYS.anthropic.slice(-32)}`);
+    scanner.scan('planted:gateway', `x-api-key=${KEYS.gateway}`);
+    scanner.scan('clean', 'Authorization: Bearer [REDACTED] sk-*** ***');
+    assert.deepEqual(
+      scanner.hits.map((h) => h.source),
+      ['planted:full', 'planted:full', 'planted:tail', 'planted:gateway', 'planted:gateway'],
+    );
   });
 
   const echoConfig = () => relConfig({ port: 0, openaiBaseUrl: `${base}/v1`, anthropicBaseUrl: base }, { routes: { code: ['oa'], writing: ['an'] } });

@@ -3,6 +3,7 @@
 // binary. Nothing may be lost or answered twice, every request is accounted for, and the ledger
 // must equal the simulator's own usage tally to the token.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseBatch, runBatch } from '../../src/cli/batch';
 import { toJson } from '../../src/cli/main';
@@ -17,7 +18,6 @@ import { ZERO_USAGE, addUsage, type Usage } from '../../src/core/types';
 import { leaks, record, tempDir } from './support/runContext';
 import { CountedSimulator, assertSanitised, buildOrchestrator, relConfig, scannedLogger } from './support/pipeline';
 import { cliBinary, cliEnv, jsonLines, runCli, writeCliConfig } from './support/cli';
-import { writeFileSync } from 'node:fs';
 
 const SOAK_REQUESTS = Number(process.env.MAOF_SOAK_REQUESTS ?? 10_000);
 const CLI_REQUESTS = 300;
@@ -31,6 +31,9 @@ function soakConfig(addr: SimulatorAddress): MaofConfig {
     // Both providers are primaries: code starts at OpenAI, writing at Anthropic.
     routes: { code: ['oa', 'an'], writing: ['an', 'oa'] },
     retry: { maxAttempts: 3, baseDelayMs: 2, maxDelayMs: 10, maxTotalMs: 60_000, maxRetryAfterMs: 1_000, jitter: 0.5 },
+    // Breakers as users have them (5 consecutive failures). At 20 % chaos they open now and then;
+    // when both are open at once, queued requests fail fast with CIRCUIT_OPEN — counted like any
+    // other failure (they must still carry a code and never be lost).
     breaker: { failureThreshold: 5, resetTimeoutMs: 250 },
     cache: { enabled: false },
   });
@@ -51,13 +54,14 @@ interface Accounting {
   ok: number;
   failed: number;
   lost: number;
+  /** Answers naming a request that already had one, or given under another request's index. */
   duplicated: number;
   failedCodes: Record<string, number>;
 }
 
-/** Checks each result against its own prompt: index n must answer "req-n", exactly once. */
+/** Checks each result against its own prompt: the answer at index n must echo "req-n", and only it. */
 function account(results: ReadonlyArray<{ ok: boolean; text?: string; agent?: string; code?: string; message?: string } | undefined>, n: number): Accounting {
-  const seen = new Set<number>();
+  const answersFor = new Map<number, number>();
   const out: Accounting = { ok: 0, failed: 0, lost: 0, duplicated: 0, failedCodes: {} };
   for (let i = 0; i < n; i++) {
     const r = results[i];
@@ -68,10 +72,10 @@ function account(results: ReadonlyArray<{ ok: boolean; text?: string; agent?: st
     if (r.ok) {
       const m = REPLY.exec(r.text ?? '');
       assert.ok(m, `result ${i} is an answer: ${r.text}`);
-      assert.equal(Number(m[2]), i, `result ${i} answers its own prompt, not another's`);
       assert.equal(m[1], MODEL_OF[r.agent ?? ''], `result ${i}'s text comes from the agent it names`);
-      if (seen.has(i)) out.duplicated++;
-      seen.add(i);
+      const answered = Number(m[2]);
+      if (answered !== i) out.duplicated++;
+      answersFor.set(answered, (answersFor.get(answered) ?? 0) + 1);
       out.ok++;
     } else {
       assert.ok(r.code && (ERROR_CODES as readonly string[]).includes(r.code), `result ${i} has an error code`);
@@ -81,9 +85,9 @@ function account(results: ReadonlyArray<{ ok: boolean; text?: string; agent?: st
       out.failedCodes[r.code] = (out.failedCodes[r.code] ?? 0) + 1;
     }
   }
-  // A text answering prompt k under index j ≠ k was caught above; two answers for one index cannot
-  // both be stored, so the upstream check (succeeded === ok) below catches double sends.
-  out.duplicated += out.ok - seen.size;
+  for (const count of answersFor.values()) out.duplicated += count - 1;
+  // An answer produced twice upstream shows in the callers' check that the simulator's successes
+  // equal the answers.
   return out;
 }
 
@@ -190,14 +194,14 @@ describe('R2 soak: batch requests through 20 % chaos, nothing lost, nothing dupl
         .map(([c, n]) => `${c} ${n}`)
         .join(', '),
       lost: acc.lost,
-      duplicated: acc.duplicated,
+      duplicated: acc.duplicated + (tally.succeeded - acc.ok),
       upstreamRequests: tally.requests,
       upstreamFaulted: tally.faulted,
       inputTokens: tally.inputTokens,
       outputTokens: tally.outputTokens,
       ledgerUsd: spend.monthUsd,
       tallyUsd: Math.round(expected * 1e9) / 1e9,
-      ledgerMatchesTally: true,
+      ledgerMatchesTally: 'equal',
       wallSeconds: Math.round(wallMs / 100) / 10,
       requestsPerSecond: Math.round(SOAK_REQUESTS / (wallMs / 1000)),
       cpuMsPerRequest: Math.round(((cpuUsed.user + cpuUsed.system) / 1000 / SOAK_REQUESTS) * 100) / 100,
@@ -240,6 +244,6 @@ describe('R2 soak: batch requests through 20 % chaos, nothing lost, nothing dupl
     }
     assert.equal(input, tally.inputTokens + tally.cacheReadTokens + tally.cacheWriteTokens, 'input tokens printed = simulator tally');
     assert.equal(output, tally.outputTokens, 'output tokens printed = simulator tally');
-    record('R2', { cliRequests: CLI_REQUESTS, cliOk: acc.ok, cliFailed: acc.failed, cliLost: acc.lost, cliDuplicated: acc.duplicated, cliUpstreamRequests: tally.requests });
+    record('R2', { cliRequests: CLI_REQUESTS, cliOk: acc.ok, cliFailed: acc.failed, cliLost: acc.lost, cliDuplicated: acc.duplicated + (tally.succeeded - acc.ok), cliUpstreamRequests: tally.requests });
   });
 });

@@ -299,10 +299,31 @@ export function agentRequiresKey(agent: AgentConfig): boolean {
   if (agent.requiresKey !== undefined) return agent.requiresKey;
   if (!agent.baseUrl || agent.provider !== 'openai') return true;
   try {
-    const host = new URL(agent.baseUrl).hostname;
-    return !(host === 'localhost' || host === '[::1]' || host.startsWith('127.'));
+    return !isLoopbackHost(new URL(agent.baseUrl).hostname);
   } catch {
     return true;
+  }
+}
+
+const OFFICIAL_HOSTS: Record<AgentConfig['provider'], string> = { openai: 'api.openai.com', anthropic: 'api.anthropic.com' };
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
+/**
+ * Whether the provider-wide key (e.g. "OpenAI (all OpenAI agents)") may be sent to this agent's
+ * endpoint: only to the provider itself or a proxy on this machine. Any other base URL (a
+ * workspace's settings could name one) needs the agent's own key, so a key never leaks to a
+ * third party by configuration.
+ */
+export function providerKeyAllowed(agent: AgentConfig): boolean {
+  if (!agent.baseUrl) return true;
+  try {
+    const host = new URL(agent.baseUrl).hostname;
+    return host === OFFICIAL_HOSTS[agent.provider] || isLoopbackHost(host);
+  } catch {
+    return false;
   }
 }
 

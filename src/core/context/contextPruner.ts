@@ -101,6 +101,8 @@ interface Memo {
   tokens?: number;
   over?: number;
   cut?: Cut;
+  /** looksBinary of the source, which every prune asks again. */
+  binary?: boolean;
 }
 
 /** Holds a memo of token counts so repeated prunes are incremental. */
@@ -137,7 +139,9 @@ export class ContextPruner {
     let excerptTaken = false;
     for (const { item } of candidates) {
       if (item.text.trim().length === 0) continue;
-      if (looksBinary(item.text)) {
+      const seen = this.validMemo(item, tk, redact);
+      if (seen) seen.binary ??= looksBinary(item.text);
+      if (seen ? seen.binary : looksBinary(item.text)) {
         drop(item, 'binary');
         continue;
       }
@@ -214,7 +218,8 @@ export class ContextPruner {
   private memoFor(item: ContextItem, tk: Tokenizer, redact: boolean): Memo {
     const found = this.validMemo(item, tk, redact);
     if (found) return found;
-    const fresh: Memo = { source: item.text, version: item.version };
+    // Only items that passed the binary check get this far.
+    const fresh: Memo = { source: item.text, version: item.version, binary: false };
     this.memo.set(memoKey(item, tk, redact), fresh);
     return fresh;
   }

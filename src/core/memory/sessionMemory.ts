@@ -50,7 +50,8 @@ export class SessionMemory {
   add(turn: Turn): void {
     if (this.maxTurns === 0) return;
     this.list.push({ ...turn });
-    if (this.list.length > this.maxTurns) this.list.splice(0, this.list.length - this.maxTurns);
+    // shift(), not splice(0, n), which copies the array on every turn once it is full.
+    while (this.list.length > this.maxTurns) this.list.shift();
   }
 
   turns(): readonly Turn[] {

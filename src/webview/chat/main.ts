@@ -333,6 +333,11 @@ function onStream(msg: HostMessageOf<'chat/stream'>): void {
   if (!v) return;
   if (!msg.done) {
     v.message.content += msg.content;
+    // Text is arriving: "Asking…" or a finished wait no longer says anything.
+    if (v.statusLine) {
+      v.statusLine = undefined;
+      renderStatus(v);
+    }
     scheduleRender(v);
     return;
   }
@@ -463,7 +468,18 @@ contextBox.addEventListener('change', () => {
   includeContext = contextBox.checked;
   api.postMessage({ type: 'chat/setAgent', agentId: agentSelect.value || 'auto', includeContext });
 });
-log.addEventListener('scroll', () => saveState(), { passive: true });
+// Where the user left the scroll position decides whether new content and layout changes
+// (the agent note appearing, the window resizing) keep the newest message in view.
+let stickToBottom = saved.atBottom;
+log.addEventListener(
+  'scroll',
+  () => {
+    stickToBottom = isAtBottom();
+    saveState();
+  },
+  { passive: true },
+);
+new ResizeObserver(() => scrollToBottomIf(stickToBottom)).observe(log);
 log.addEventListener('click', (e) => {
   const target = e.target instanceof Element ? e.target.closest('button.code-action') : null;
   if (!target) return;

@@ -123,10 +123,16 @@ function badge(text: string, cls: string): HTMLElement {
   return el('span', { className: `state ${cls}`, text });
 }
 
-function countdown(ms: number, prefix = ''): HTMLElement {
+/** "in 3 s", "in 10 min": seconds while they matter, minutes for long waits. */
+function waitText(until: number): string {
+  const s = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+  return s >= 120 ? `${Math.ceil(s / 60)} min` : `${s} s`;
+}
+
+function countdown(ms: number, prefix = '', cls = ''): HTMLElement {
   const until = receivedAt + ms;
-  const span = el('span', { className: 'countdown', attrs: { 'data-until': String(until), 'data-prefix': prefix } });
-  span.textContent = `${prefix}${Math.max(0, Math.ceil((until - Date.now()) / 1000))} s`;
+  const span = el('span', { className: `countdown ${cls}`.trim(), attrs: { 'data-until': String(until), 'data-prefix': prefix } });
+  span.textContent = `${prefix}${waitText(until)}`;
   return span;
 }
 
@@ -137,7 +143,7 @@ function breakersPanel(s: DashboardSnapshot): HTMLElement {
     reset.disabled = b.state === 'closed' && b.consecutiveFailures === 0;
     reset.addEventListener('click', () => api.postMessage({ type: 'dashboard/resetBreaker', agentId: b.agentId }));
     const state = el('span', {}, badge(b.state, b.state));
-    if (b.state === 'open' && b.retryInMs !== undefined) state.append(' ', countdown(b.retryInMs, 'probe in '));
+    if (b.state === 'open' && b.retryInMs !== undefined) state.append(countdown(b.retryInMs, 'probe in ', 'below'));
     return [el('span', { className: 'agent', text: b.agentId, attrs: { title: `${b.provider} · ${b.model}` } }), state, String(b.consecutiveFailures), String(b.opens), b.lastFailureCode ?? '—', reset];
   });
   const resetAll = el('button', { className: 'secondary small', text: 'Reset all', attrs: { type: 'button', 'aria-label': 'Reset every circuit breaker' } });
@@ -235,8 +241,12 @@ function render(): void {
 function tick(): void {
   for (const node of root.querySelectorAll<HTMLElement>('.countdown')) {
     const until = Number(node.dataset.until);
-    node.textContent = `${node.dataset.prefix ?? ''}${Math.max(0, Math.ceil((until - Date.now()) / 1000))} s`;
+    node.textContent = `${node.dataset.prefix ?? ''}${waitText(until)}`;
   }
+}
+
+function liveKey(e: DashboardLiveEvent): string {
+  return `${e.at}|${e.kind}|${e.text}`;
 }
 
 function handle(msg: HostMessage): void {
@@ -246,7 +256,8 @@ function handle(msg: HostMessage): void {
     receivedAt = Date.now();
     render();
   } else if (msg.type === 'dashboard/event') {
-    live = [...live, ...msg.events].slice(-MAX_LIVE);
+    const seen = new Set(live.map(liveKey));
+    live = [...live, ...msg.events.filter((e) => !seen.has(liveKey(e)))].sort((a, b) => a.at - b.at).slice(-MAX_LIVE);
     saveState();
     render();
   }

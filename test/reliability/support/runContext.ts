@@ -36,7 +36,7 @@ export interface LeakHit {
  * Scans everything the suite shows, logs, prints or persists for the keys. Text is scanned as it
  * arrives (so 10,000 soak results need not be kept); directories are scanned at the very end.
  */
-class LeakScanner {
+export class LeakScanner {
   items = 0;
   bytes = 0;
   readonly hits: LeakHit[] = [];

@@ -90,6 +90,23 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     assert.equal(r.costUsd, 0, 'local models cost nothing');
   });
 
+  it('never sends a provider-wide key to a third-party endpoint: such an agent needs its own key', async () => {
+    const config = simConfig(addr, {
+      agents: [{ id: 'remote', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: 'https://gateway.example.invalid/v1', contextWindow: 8_000 }],
+      routes: { code: ['remote'] },
+    });
+    const { orchestrator } = makeOrchestrator(config);
+    assert.equal(await orchestrator.keyFor(config.agents.find((a) => a.id === 'remote')!), undefined);
+    const r = await orchestrator.run({ prompt: 'implement a heap', task: 'code' });
+    assert.equal(r.ok, false);
+    if (!r.ok) {
+      assert.equal(r.error.code, 'AUTH');
+      assert.match(r.error.message, /needs its own key/);
+    }
+    const own = makeOrchestrator(config, { secrets: { 'agent:remote': 'sk-own-key-123456789' } });
+    assert.equal(await own.orchestrator.keyFor(config.agents.find((a) => a.id === 'remote')!), 'sk-own-key-123456789');
+  });
+
   it('uses what is available when one provider has no key, and fails clearly when none has', async () => {
     const onlyAnthropic = makeOrchestrator(simConfig(addr), { secrets: { 'provider:anthropic': ANTHROPIC_KEY } });
     const r = ok(await onlyAnthropic.orchestrator.run({ prompt: 'implement a heap', task: 'code' }));

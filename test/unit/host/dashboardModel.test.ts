@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { SpendSummary } from '../../../src/core/cost/costLedger';
-import { dailyBars, DashboardModel, RECENT_REQUESTS, type SnapshotInput } from '../../../src/host/dashboardModel';
+import { dailyBars, DashboardModel, LIVE_HISTORY, RECENT_REQUESTS, type SnapshotInput } from '../../../src/host/dashboardModel';
 
 const T0 = Date.UTC(2025, 5, 15, 12);
 
@@ -129,6 +129,15 @@ describe('DashboardModel', () => {
       'budget: Monthly budget 80 % used',
     ]);
     assert.deepEqual(model.takeLiveEvents(), []);
+    assert.equal(model.recentLiveEvents().length, 4, 'a page opened later still gets the recent feed');
+  });
+
+  it('keeps only the last live events for a page opened later', () => {
+    const model = new DashboardModel(() => 3);
+    for (let i = 0; i < LIVE_HISTORY + 5; i++) model.onEvent({ type: 'cache.hit', at: T0 + i, requestId: `r${i}`, agentId: 'a', savedUsd: 0 });
+    const recent = model.recentLiveEvents();
+    assert.equal(recent.length, LIVE_HISTORY);
+    assert.equal(recent[LIVE_HISTORY - 1].at, T0 + LIVE_HISTORY + 4, 'newest last');
   });
 
   it('shows each agent breaker with when an open one probes again', () => {
