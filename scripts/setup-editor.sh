@@ -22,6 +22,12 @@ STAMP_CONTENT="code-server=$CODE_SERVER_VERSION node=$NODE_MAJOR"
 # Never wait for a terminal: CI runs this with no stdin.
 exec </dev/null
 export DEBIAN_FRONTEND=noninteractive
+# When run from an npm script (`npm test`), the outer npm exports npm_* variables — among them
+# npm_config_user_agent naming the outer Node 20, which code-server's postinstall reads and
+# rejects. The nested installs below must see only their own npm's settings.
+while IFS='=' read -r name _; do
+  case "$name" in npm_*|NPM_*|INIT_CWD|NODE) unset "$name" ;; esac
+done < <(env)
 export npm_config_yes=true npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
 T0=$(date +%s.%N)

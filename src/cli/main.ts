@@ -41,9 +41,17 @@ export interface JsonResult {
   error?: { code: string; message: string };
 }
 
+/** Messages name the editor's fix; in a terminal the fix is an environment variable. */
+export function cliMessage(message: string): string {
+  return message
+    .replace(/run "MAOF: Set API Key" and pick the agent/g, "set the environment variable named by the agent's apiKeyEnv")
+    .replace(/run "MAOF: Set API Key"/g, "set OPENAI_API_KEY / ANTHROPIC_API_KEY (or the agent's apiKeyEnv)")
+    .replace(/run "MAOF: Reset Circuit Breakers"/g, 'wait for the breaker to close');
+}
+
 export function toJson(result: RunResult): JsonResult {
   const attempts = result.attempts.map((a) => ({ agent: a.agent, outcome: a.outcome, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}) }));
-  if (!result.ok) return { ok: false, task: result.task, error: { code: result.error.code, message: result.error.message }, attempts };
+  if (!result.ok) return { ok: false, task: result.task, error: { code: result.error.code, message: cliMessage(result.error.message) }, attempts };
   return {
     ok: true,
     task: result.task,
@@ -156,7 +164,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (!streamed) io.out(safe(result.text));
         io.out('\n');
         io.err(`[maof] ${result.agentId} · ${result.task} · ${formatUsd(result.costUsd)}${result.cached ? ' · cached' : ''}${result.attempts.length > 1 ? ` · ${result.attempts.length} attempts` : ''}\n`);
-      } else io.err(`maof: ${safe(result.error.message)} [${result.error.code}]\n`);
+      } else io.err(`maof: ${safe(cliMessage(result.error.message))} [${result.error.code}]\n`);
       return result.ok ? 0 : 1;
     }
 
@@ -179,7 +187,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         if (!result.ok) failed++;
         if (values.json) io.out(`${safe(JSON.stringify(toJson(result)))}\n`);
         else if (result.ok) io.out(`[${index + 1}] ${result.agentId}: ${safe(result.text)}\n`);
-        else io.out(`[${index + 1}] error ${result.error.code}: ${safe(result.error.message)}\n`);
+        else io.out(`[${index + 1}] error ${result.error.code}: ${safe(cliMessage(result.error.message))}\n`);
       },
     });
     if (!values.json) io.err(`[maof] ${items.length} requests, ${failed} failed\n`);

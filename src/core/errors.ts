@@ -124,3 +124,18 @@ export function providerLabel(provider: string | undefined): string {
   if (provider === 'openai') return 'OpenAI';
   return provider ?? 'The provider';
 }
+
+/**
+ * Provider messages are written for the moment of failure ("MAOF will retry or fall back"); once
+ * every attempt and fallback has failed, the user must read what happened and what to do instead.
+ */
+export function finalError(error: MaofError): MaofError {
+  if (!error.message.includes('MAOF will retry')) return error;
+  const message = error.message
+    .replace(/ — MAOF will retry or fall back to another agent\.$/, ' — retries and fallbacks did not help; try again in a minute.')
+    .replace(/ — MAOF will retry or fall back; (.*)$/, ' — retries and fallbacks did not help; $1')
+    .replace(/ — MAOF will retry or fall back\.$/, ' — retries and fallbacks did not help; try again in a minute or see the MAOF log.')
+    .replace(/ — MAOF will retry; (.*)$/, ' — retries did not help; $1');
+  if (message === error.message) return error;
+  return new MaofError(error.code, message, { detail: error.detail, status: error.status, agentId: error.agentId, provider: error.provider, retryAfterMs: error.retryAfterMs, cause: error.cause });
+}

@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
-import { MaofError, cancelledError, providerLabel, toMaofError, type ErrorCode } from './errors';
+import { MaofError, cancelledError, finalError, providerLabel, toMaofError, type ErrorCode } from './errors';
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
 import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from './types';
@@ -254,7 +254,7 @@ export class Orchestrator {
       this.finish(state, true, success.agentId, undefined, success.cached);
       return success;
     } catch (err) {
-      const error = state.signal.aborted ? cancelledError() : toMaofError(err);
+      const error = state.signal.aborted ? cancelledError() : finalError(toMaofError(err));
       if (error.code === 'UPSTREAM' && error.detail) this.logger.error(`Request ${state.requestId} failed: ${error.detail}`);
       else this.logger.warn(`Request ${state.requestId} failed: ${error.code} ${error.message}${error.detail ? ` (${error.detail})` : ''}`);
       this.finish(state, false, error.agentId, error.code, false);

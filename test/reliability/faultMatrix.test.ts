@@ -45,7 +45,7 @@ const ROWS: Row[] = [
     point: 'retry',
     code: 'RATE_LIMITED',
     status: fixed(429),
-    message: /is rate-limiting agent "(oa|an)" — MAOF will retry or fall back/,
+    message: /is rate-limiting agent "(oa|an)" — retries and fallbacks did not help/,
     retryable: true,
     waits: [1000, 1000],
   },

@@ -1,7 +1,7 @@
 // A StateStore backed by one JSON file, written atomically (temp file + fsync + rename) so that
 // a crash in the middle of a write leaves the previous state intact, never half a ledger.
-import { promises as fsp, readFileSync, renameSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { promises as fsp, readFileSync, readdirSync, renameSync, mkdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger, type StateStore } from '../ports';
 
@@ -51,7 +51,26 @@ export class FileStateStore implements StateStore {
     return this.writing;
   }
 
+  /** Temp files of writers that died mid-write (their pid is gone) are removed at start-up. */
+  private removeStaleTempFiles(): void {
+    const dir = dirname(this.file);
+    const prefix = `${basename(this.file)}.`;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.startsWith(prefix) ? name.slice(prefix.length) : '');
+      if (!m) continue;
+      const pid = Number(m[1]);
+      if (pid !== process.pid && !processAlive(pid)) rmSync(join(dir, name), { force: true });
+    }
+  }
+
   private load(): void {
+    this.removeStaleTempFiles();
     let raw: string;
     try {
       raw = readFileSync(this.file, 'utf8');
@@ -101,5 +120,14 @@ export class FileStateStore implements StateStore {
       }
     });
     return this.writing;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -49,5 +49,6 @@ describe('FileStateStore', () => {
     // Simulate a crash mid-write: a half-written temp file next to the real one.
     writeFileSync(`${file}.999.deadbeef.tmp`, '{"v": "ne');
     assert.equal(new FileStateStore(file).get('v'), 'old');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'the dead writer’s temp file is cleaned up');
   });
 });

@@ -329,6 +329,8 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     if (!r.ok) {
       assert.equal(r.error.code, 'UPSTREAM');
       assertSanitised(r.error.message);
+      assert.doesNotMatch(r.error.message, /will retry/, 'the final message does not promise another try');
+      assert.match(r.error.message, /did not help/);
       assert.ok(!JSON.stringify(r.attempts).includes(OPENAI_KEY));
     }
     assert.equal(sim.tally().requests, 4, '2 attempts × 2 agents');

@@ -1,0 +1,192 @@
+// `npm run bench`: builds the production bundles and the VSIX apart from the working tree, runs each
+// benchmark in a fresh process against the loopback simulator, prints one table and writes
+// bench/results.json. A benchmark is not a test: a missed target is reported, never an exit code.
+//   npx tsx bench/run.ts [--quick] [--only P1,P3,...]
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, tempDir } from './harness';
+import { bytes, ms } from './stats';
+
+const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',').map((s) => s.trim().toUpperCase())) : undefined;
+const wanted = (id: string): boolean => !only || only.has(id);
+
+type Json = Record<string, unknown>;
+
+interface Row {
+  id: string;
+  measure: string;
+  result: string;
+  target: string;
+  met: boolean | undefined;
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+/** Runs a benchmark script in its own process and returns the object it printed on its RESULT line. */
+function child(script: string, args: string[], nodeArgs: string[] = [], timeoutMs = 240_000): Promise<Json> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'bench', script), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.setEncoding('utf8');
+    proc.stderr.setEncoding('utf8');
+    proc.stdout.on('data', (c: string) => (out += c));
+    proc.stderr.on('data', (c: string) => {
+      if (err.length < 20_000) err += c;
+    });
+    const timer = setTimeout(() => proc.kill('SIGTERM'), timeoutMs);
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      log(`${script} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice('RESULT '.length)) as Json);
+      else reject(new Error(`${script} exited ${String(code)}${Date.now() - started >= timeoutMs ? ' (timed out)' : ''}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
+    });
+  });
+}
+
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : Number.NaN;
+}
+
+function get(obj: Json | undefined, path: string): number {
+  let cur: unknown = obj;
+  for (const k of path.split('.')) cur = cur && typeof cur === 'object' ? (cur as Json)[k] : undefined;
+  return num(cur);
+}
+
+interface Machine {
+  nproc: number;
+  cpuModel: string;
+  memoryGB: number;
+  node: string;
+  platform: string;
+  loadAverageAtStart: number[];
+}
+
+function machine(): Machine {
+  const cpu = cpus();
+  return {
+    nproc: cpu.length,
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    memoryGB: Math.round(totalmem() / 1024 ** 3),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+/** Production build and VSIX in a temporary folder: the working tree's dist/ may be in use. */
+function buildAndPackage(): { distDir: string; vsix?: string; vsixBytes?: number; bundles: Json; error?: string } {
+  const stage = tempDir('stage');
+  const distDir = join(stage, 'dist');
+  const built = spawnSync(process.execPath, [join(repoRoot, 'esbuild.js'), '--production', `--outdir=${distDir}`], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
+  if (built.status !== 0) throw new Error(`production build failed: ${built.stderr}`);
+  const size = (f: string): number | undefined => (existsSync(join(distDir, f)) ? statSync(join(distDir, f)).size : undefined);
+  const bundles = { extensionJs: size('extension.js'), cliJs: size('cli.js'), zodChunk: size('chunks/zod.js'), openaiChunk: size('chunks/openai.js'), anthropicChunk: size('chunks/anthropic-sdk.js'), o200kChunk: size('chunks/o200k_base.js'), cl100kChunk: size('chunks/cl100k_base.js') };
+  for (const f of ['package.json', '.vscodeignore', 'README.md', 'CHANGELOG.md', 'LICENSE', 'media']) {
+    if (existsSync(join(repoRoot, f))) cpSync(join(repoRoot, f), join(stage, f), { recursive: true });
+  }
+  const vsix = join(stage, 'maof.vsix');
+  const vsce = join(repoRoot, 'node_modules', '.bin', 'vsce');
+  const packed = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', vsix], { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+  if (packed.status !== 0 || !existsSync(vsix)) return { distDir, bundles, error: `vsce package failed: ${packed.stderr || packed.stdout}` };
+  return { distDir, vsix, vsixBytes: statSync(vsix).size, bundles };
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const host = machine();
+  const results: Record<string, Json> = {};
+  const errors: Record<string, string> = {};
+  const attempt = async (id: string, fn: () => Promise<Json>): Promise<void> => {
+    if (!wanted(id)) return;
+    log(`${id}…`);
+    try {
+      results[id] = await fn();
+    } catch (err) {
+      errors[id] = err instanceof Error ? err.message : String(err);
+      log(`${id} failed: ${errors[id]}`);
+    }
+  };
+
+  log('production build + VSIX');
+  const pkg = buildAndPackage();
+  results.P4size = { vsixBytes: pkg.vsixBytes, bundles: pkg.bundles, ...(pkg.error ? { error: pkg.error } : {}) };
+
+  await attempt('P3', () => child('pruneLarge.ts', ['--runs', quick ? '5' : '15']));
+  await attempt('P1', () => child('pipelineOverhead.ts', ['--iterations', quick ? '500' : '3000']));
+  await attempt('P2', () => child('streamingFirstToken.ts', ['--iterations', quick ? '300' : '1500']));
+  await attempt('P5', () => child('fanOut.ts', ['--rounds', quick ? '3' : '10']));
+  await attempt('P6', () => child('cacheAndHeap.ts', ['--requests', quick ? '3000' : '20000'], ['--expose-gc'], 300_000));
+  await attempt('P6batch', () => child('batchVsBare.ts', [pkg.distDir, '--requests', quick ? '1000' : '4000', '--runs', quick ? '1' : '3'], [], 400_000));
+  if (wanted('P4')) {
+    if (!pkg.vsix) errors.P4 = 'no VSIX to install';
+    else await attempt('P4', () => child('activation.ts', [pkg.vsix!, '--runs', quick ? '2' : '3'], [], 300_000));
+  }
+
+  const rows: Row[] = [];
+  const row = (id: string, measure: string, result: string, target: string, met: boolean | undefined): void => {
+    rows.push({ id, measure, result, target, met });
+  };
+  const failed = (id: string, measure: string, target: string): void => row(id, measure, `error: ${(errors[id] ?? 'not run').slice(0, 60)}`, target, undefined);
+
+  const p1 = results.P1;
+  if (p1) {
+    row('P1', 'pipeline added time, p50 (difference of medians)', `${ms(get(p1, 'addedP50'))} (pipeline ${ms(get(p1, 'pipeline.p50'))} vs bare ${ms(get(p1, 'bare.p50'))})`, '≤ 0.3 ms', get(p1, 'addedP50') <= 0.3);
+    row('P1', 'pipeline added time, p99', `${ms(get(p1, 'addedP99'))} (pipeline ${ms(get(p1, 'pipeline.p99'))} vs bare ${ms(get(p1, 'bare.p99'))})`, '≤ 1 ms', get(p1, 'addedP99') <= 1);
+  } else if (wanted('P1')) failed('P1', 'pipeline added time', '≤ 0.3 / 1 ms');
+  const p2 = results.P2;
+  if (p2) row('P2', 'streaming: first chat/stream post vs first SDK delta, p50', `${ms(get(p2, 'addedP50'))} (${ms(get(p2, 'pipelineFirstPost.p50'))} vs ${ms(get(p2, 'bareFirstDelta.p50'))})`, '≤ 5 ms', get(p2, 'addedP50') <= 5);
+  else if (wanted('P2')) failed('P2', 'streaming time to first token added', '≤ 5 ms');
+  const p3 = results.P3;
+  if (p3) {
+    row('P3', `prune ${String(p3.files)} files / ${String(p3.totalMB)} MB to 16k tokens, cold p50`, ms(get(p3, 'cold.p50')), '≤ 100 ms', get(p3, 'cold.p50') <= 100);
+    row('P3', 'prune again after the active file changed, p50', ms(get(p3, 'incrementalActiveFile.p50')), '≤ 10 ms', get(p3, 'incrementalActiveFile.p50') <= 10);
+    row('P3', 'prune again after an open tab changed, p50', ms(get(p3, 'incrementalOpenTab.p50')), '≤ 10 ms', get(p3, 'incrementalOpenTab.p50') <= 10);
+  } else if (wanted('P3')) failed('P3', 'prune 200 files / 20 MB', '≤ 100 / 10 ms');
+  const p4 = results.P4;
+  if (p4 && typeof p4.skipped === 'string') row('P4', 'activation in the extension host', `skipped (${p4.skipped})`, '≤ 30 ms', undefined);
+  else if (p4) row('P4', 'activation: code loading + activate(), median', `${ms(get(p4, 'median.totalMs'))} (load ${ms(get(p4, 'median.codeLoadingMs'))} + activate ${ms(get(p4, 'median.activateMs'))})`, '≤ 30 ms', get(p4, 'median.totalMs') <= 30);
+  else if (wanted('P4')) failed('P4', 'activation in the extension host', '≤ 30 ms');
+  const vsixBytes = num(results.P4size?.vsixBytes);
+  row('P4', 'VSIX size (production build)', Number.isFinite(vsixBytes) ? bytes(vsixBytes) : `error: ${pkg.error ?? 'unknown'}`, '≤ 2 MB', Number.isFinite(vsixBytes) ? vsixBytes <= 2 * 1024 * 1024 : undefined);
+  const p5 = results.P5;
+  if (p5) row('P5', `fan-out to 4 agents (200 ms each) / slowest single call`, `${get(p5, 'ratio').toFixed(3)}× (${ms(get(p5, 'fanOutMs'))} vs ${ms(get(p5, 'slowestSingleMs'))})`, '≤ 1.1×', get(p5, 'ratio') <= 1.1);
+  else if (wanted('P5')) failed('P5', 'fan-out / slowest single call', '≤ 1.1×');
+  const p6 = results.P6;
+  if (p6) {
+    row('P6', 'cache hit through Orchestrator.run, p50', `${ms(get(p6, 'cacheHit.run.p50'))} (with 2 context items ${ms(get(p6, 'cacheHit.runWithContext.p50'))})`, '≤ 50 µs', get(p6, 'cacheHit.run.p50') <= 0.05);
+    row('P6', 'cache hit through ResponseCache.getOrCompute, p50', `${ms(get(p6, 'cacheHit.getOrCompute.p50'))} (with keyFor ${ms(get(p6, 'cacheHit.keyForAndGetOrCompute.p50'))})`, '≤ 50 µs', get(p6, 'cacheHit.getOrCompute.p50') <= 0.05);
+    row('P6', `heap after ${String(get(p6, 'heap.requests'))} requests vs after 1,000`, `${get(p6, 'heap.growthPct').toFixed(1)} % (${get(p6, 'heap.heapMBAt1000')} → ${get(p6, 'heap.heapMBAtEnd')} MB)`, '≤ 10 %', get(p6, 'heap.growthPct') <= 10);
+  } else if (wanted('P6')) failed('P6', 'cache hit / heap', '≤ 50 µs / ≤ 10 %');
+  const pb = results.P6batch;
+  if (pb) row('P6', `maof batch ${String(pb.requests)} requests @32 vs bare SDK script (wall, incl. start-up)`, `${get(pb, 'ratio').toFixed(3)}× (${ms(get(pb, 'cliMs'))} vs ${ms(get(pb, 'bareMs'))}; ${String(pb.cliReqPerSec)} vs ${String(pb.bareReqPerSec)} req/s)`, '≤ 1.1×', get(pb, 'ratio') <= 1.1);
+  else if (wanted('P6batch')) failed('P6', 'maof batch vs bare SDK', '≤ 1.1×');
+
+  const info = { ...host, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100), date: new Date().toISOString(), durationSeconds: Math.round((Date.now() - t0) / 1000), quick };
+  const head = ['#', 'measure', 'result', 'target', 'met'];
+  const lines = rows.map((r) => [r.id, r.measure, r.result, r.target, r.met === undefined ? '–' : r.met ? 'yes' : 'NO']);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(`\nMAOF benchmarks — ${info.nproc} × ${info.cpuModel}, Node ${info.node}, load average ${info.loadAverageAtStart.join(' / ')} → ${info.loadAverageAtEnd.join(' / ')}, ${info.durationSeconds} s\n`);
+  console.log(fmt(head));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const l of lines) console.log(fmt(l));
+  if (Object.keys(errors).length > 0) console.log(`\nErrors: ${JSON.stringify(errors, null, 2)}`);
+  const out = join(repoRoot, 'bench', 'results.json');
+  writeFileSync(out, `${JSON.stringify({ machine: info, table: rows, results, errors }, null, 2)}\n`);
+  console.log(`\nWritten ${out}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

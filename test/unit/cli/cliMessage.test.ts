@@ -1,0 +1,15 @@
+import assert from 'node:assert/strict';
+import { cliMessage } from '../../../src/cli/main';
+
+describe('CLI error wording', () => {
+  it('names environment variables, not editor commands, as the fix for a missing key', () => {
+    const m = cliMessage('No OpenAI API key is set for agent "gpt-4.1" — run "MAOF: Set API Key".');
+    assert.match(m, /OPENAI_API_KEY/);
+    assert.doesNotMatch(m, /MAOF: Set API Key/);
+  });
+
+  it('leaves other messages alone', () => {
+    const m = 'Monthly budget of $20.00 reached ($20.00 spent) — raise maof.budget.monthlyUsd or wait until next month.';
+    assert.equal(cliMessage(m), m);
+  });
+});
