@@ -1,6 +1,7 @@
 // P3: prune 200 open files totalling 20 MB to a 16 k-token budget with the real tokenizer, cold (a
 // fresh pruner) and incremental (the same pruner after one file changed, its version bumped).
 //   node --import tsx bench/pruneLarge.ts [--runs N]
+import { mulberry32 } from '../src/simulator/faultPlan';
 import { ContextPruner, type ContextItem, type PruneReport } from '../src/core/context/contextPruner';
 import { tokenizerFor } from '../src/core/context/tokenizer';
 import { emitResult } from './harness';
@@ -10,16 +11,6 @@ const FILES = 200;
 const TOTAL_CHARS = 20 * 1024 * 1024;
 const BUDGET = 16_000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['value', 'result', 'index', 'count', 'items', 'config', 'request', 'response', 'handler', 'buffer', 'offset', 'length', 'token', 'agent', 'route', 'budget', 'cache', 'state', 'error', 'signal'];
 const KEYWORDS = ['const', 'let', 'return', 'if', 'for', 'await', 'export function', 'import', 'new', 'throw'];

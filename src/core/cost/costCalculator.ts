@@ -36,16 +36,5 @@ export function nanoToUsd(nano: number): number {
   return nano / NANO_PER_USD;
 }
 
-const CENTS = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-/** "$1.23", "$0.0042" for sub-cent amounts, "<$0.0001" for dust, "$0.00" for nothing. */
-export function formatUsd(usd: number): string {
-  if (!Number.isFinite(usd)) return '$—';
-  if (usd === 0) return '$0.00';
-  const sign = usd < 0 ? '-' : '';
-  const abs = Math.abs(usd);
-  if (abs < 0.0001) return sign ? '$0.00' : '<$0.0001';
-  // 0.00999 rounds to 0.0100 at four places: show it as cents like any other amount from a cent up.
-  if (Math.round(abs * 10_000) < 100) return `${sign}$${abs.toFixed(4)}`;
-  return `${sign}$${CENTS.format(abs)}`;
-}
+/** Formatting lives in src/shared so the webviews use the very same rules. */
+export { formatUsd } from '../../shared/format';

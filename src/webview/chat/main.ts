@@ -3,7 +3,7 @@
 // Shift+Enter adds a line, Escape stops). The host owns the history; this page only shows it.
 import type { ChatAgentInfo, ChatErrorInfo, ChatHistoryMessage, ChatMeta, HostMessage, HostMessageOf } from '../../shared/protocol';
 import { MAX_PROMPT_CHARS } from '../../shared/protocolLimits';
-import { formatDuration, formatUsd, plural } from '../format';
+import { formatDuration, formatUsd, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
 import { codeLanguage, renderMarkdown } from './markdown';
 

@@ -2,7 +2,7 @@
 // inline SVG bars, breakers with reset, latency, live retries with countdowns, the last requests)
 // and the live event feed. It keeps nothing the host does not send, except the feed across reloads.
 import type { DashboardLiveEvent, DashboardSnapshot, HostMessage, SpendBar } from '../../shared/protocol';
-import { formatDuration, formatUsd, percent, plural } from '../format';
+import { formatDuration, formatUsd, percent, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
 
 interface PageState {

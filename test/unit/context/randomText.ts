@@ -1,16 +1,8 @@
 // Seeded random text for property tests: code, prose, whitespace runs, non-Latin scripts, emoji.
+import { mulberry32 } from '../../../src/simulator/faultPlan';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same sequence on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 const FRAGMENTS = [
   'function ', 'const ', 'return ', 'value', 'Value', '_id', ' = ', '(', ')', '{', '}', ';', '\n', '\n\n', '    ', '\t',

@@ -1,5 +1,5 @@
-// Number formatting for the webviews (the same rules as the core's formatUsd, which the
-// browser bundles may not import).
+// Number formatting shared by the core, the host and the webviews (browser bundles may import
+// only src/shared).
 
 const CENTS = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
