@@ -104,8 +104,9 @@ export function benchRawConfig(sim: Pick<SimProcess, 'openaiBaseUrl' | 'anthropi
   };
 }
 
+/** A fresh folder under MAOF_BENCH_TMP (set by bench/run.ts, which removes it at the end) or the system temp. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `maof-bench-${prefix}-`));
+  return mkdtempSync(join(process.env.MAOF_BENCH_TMP ?? tmpdir(), `maof-bench-${prefix}-`));
 }
 
 /** A child benchmark prints exactly one such line; bench/run.ts parses it. */

@@ -221,6 +221,9 @@ export class Orchestrator {
   // ---- single request -------------------------------------------------------------------------
 
   async run(req: RunRequest): Promise<RunResult> {
+    // Callers share one signal across concurrent runs (`maof batch`, fan-out): each run in flight
+    // links to it, which is no leak, so Node's "11 listeners" warning must not fire.
+    if (req.signal) setMaxListeners(0, req.signal);
     const state: RunState = {
       requestId: req.requestId ?? randomUUID(),
       started: this.clock.now(),

@@ -387,7 +387,7 @@ const ODD_CHARS = /[\x00-\x08\x0B\x0E-\x1A\x1C-\x1F\uFFFD]/g;
 
 /**
  * NUL bytes, or many control / replacement characters, in the first 8 KB. Runs for every item on
- * every prune (200 open tabs: 200 scans), so the scan is a native indexOf and regex, not a loop.
+ * every prune (200 open tabs: 200 scans), so it is a native search and regex, not a char loop.
  */
 function looksBinary(text: string): boolean {
   const sample = text.length > BINARY_SAMPLE_CHARS ? text.slice(0, BINARY_SAMPLE_CHARS) : text;
