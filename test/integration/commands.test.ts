@@ -5,8 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
-import { captureMessages, clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, workspaceFile } from './helpers';
+import { captureMessages, closeAllEditors, maofApi, simulatorSuite, TEST_KEYS, workspaceFile } from './helpers';
 
 async function openFixture(relative: string, select?: [number, number]): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument(workspaceFile(relative));
@@ -17,24 +16,11 @@ async function openFixture(relative: string, select?: [number, number]): Promise
 
 describe('agent and admin commands', function () {
   this.timeout(60_000);
-  const sim = new ProviderSimulator();
-  let address: SimulatorAddress;
+  const { sim, address } = simulatorSuite();
 
-  before(async () => {
-    address = await sim.start();
-    const api = await maofApi();
-    await useSimulatorSettings(api, address);
-    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
-  });
   afterEach(async () => {
     sim.reset();
     await closeAllEditors();
-  });
-  after(async () => {
-    const api = await maofApi();
-    await clearKeys(api);
-    await resetSettings();
-    await sim.stop();
   });
 
   it('Analyse Selection renders structured findings with agent, cost and attempts', async () => {
@@ -101,7 +87,7 @@ describe('agent and admin commands', function () {
     assert.match(text, /\| sim-gpt \| OpenAI \| gpt-4\.1-mini \| custom \| yes \| closed \|/);
     assert.match(text, /\| claude-sonnet \| Anthropic \| [\w.-]+ \| default \| yes \|/);
     assert.match(text, /## Connectivity\n\n(.|\n)*✓ sim-gpt answered/);
-    for (const leak of [TEST_KEYS.openai, TEST_KEYS.anthropic, '127.0.0.1', address.openaiBaseUrl]) assert.ok(!text.includes(leak), `leaks ${leak}`);
+    for (const leak of [TEST_KEYS.openai, TEST_KEYS.anthropic, '127.0.0.1', address().openaiBaseUrl]) assert.ok(!text.includes(leak), `leaks ${leak}`);
   });
 
   it('Export Usage writes the ledger as CSV and JSON', async () => {

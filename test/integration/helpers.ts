@@ -2,7 +2,7 @@
 // back, stubs on the `vscode.window` namespace that are always restored, and a simulator config.
 import * as vscode from 'vscode';
 import type { MaofExtensionApi } from '../../src/host/extension';
-import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
 
 export const EXTENSION_ID = 'maof.maof';
 /** Routes before agents: resetting agents first would leave routes naming unknown agents. */
@@ -126,4 +126,32 @@ export function workspaceFile(relative: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error('the integration tests need the fixture workspace open');
   return vscode.Uri.joinPath(folder.uri, relative);
+}
+
+/**
+ * The hooks every simulator-backed suite needs: a simulator on 127.0.0.1, the settings pointing
+ * at it and both keys stored before the suite; all of it undone after. Call inside `describe`.
+ */
+export function simulatorSuite(): { sim: ProviderSimulator; address: () => SimulatorAddress } {
+  const sim = new ProviderSimulator();
+  let address: SimulatorAddress | undefined;
+  before(async () => {
+    address = await sim.start();
+    const api = await maofApi();
+    await useSimulatorSettings(api, address);
+    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
+  });
+  after(async () => {
+    const api = await maofApi();
+    await clearKeys(api);
+    await resetSettings();
+    await sim.stop();
+  });
+  return {
+    sim,
+    address: () => {
+      if (!address) throw new Error('the simulator has not started yet');
+      return address;
+    },
+  };
 }

@@ -4,8 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { InlineOutcome } from '../../src/host/inlineGeneration';
-import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
-import { captureMessages, clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, stubWindow, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
+import { captureMessages, closeAllEditors, maofApi, simulatorSuite, storeKeys, stubWindow, TEST_KEYS, waitFor, workspaceFile } from './helpers';
 
 async function openAt(relative: string, where: 'end' | { line: number; character: number }): Promise<{ doc: vscode.TextDocument; editor: vscode.TextEditor }> {
   const doc = await vscode.workspace.openTextDocument(workspaceFile(relative));
@@ -21,26 +20,13 @@ function generate(prompt: string): Thenable<InlineOutcome> {
 
 describe('Generate Code (inline)', function () {
   this.timeout(60_000);
-  const sim = new ProviderSimulator();
-  let address: SimulatorAddress;
+  const { sim, address } = simulatorSuite();
 
-  before(async () => {
-    address = await sim.start();
-    const api = await maofApi();
-    await useSimulatorSettings(api, address);
-    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
-  });
   afterEach(async () => {
     sim.reset();
     const api = await maofApi();
     if (api.pendingInline) await vscode.commands.executeCommand('maof.acceptInline');
     await closeAllEditors();
-  });
-  after(async () => {
-    const api = await maofApi();
-    await clearKeys(api);
-    await resetSettings();
-    await sim.stop();
   });
 
   it('shows the answer as a pending proposal; Accept keeps it as one undo step', async () => {
@@ -167,7 +153,7 @@ describe('Generate Code (inline)', function () {
       const { message, items } = errors.messages[0];
       assert.ok(items.includes('Set API Key'), `actions: ${items.join(', ')}`);
       assert.match(message, /key/i);
-      for (const leak of ['127.0.0.1', 'http', 'localhost', bad.openai, bad.anthropic, 'sk-bad', String(address.port)]) {
+      for (const leak of ['127.0.0.1', 'http', 'localhost', bad.openai, bad.anthropic, 'sk-bad', String(address().port)]) {
         assert.ok(!message.includes(leak), `the message leaks "${leak}": ${message}`);
       }
     } finally {

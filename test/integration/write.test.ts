@@ -7,31 +7,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { InlineOutcome } from '../../src/host/inlineGeneration';
-import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
-import { captureMessages, clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
+import { ProviderSimulator } from '../../src/simulator/providerSimulator';
+import { captureMessages, clearKeys, closeAllEditors, maofApi, resetSettings, simulatorSuite, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
 
 describe('Write commands', function () {
   this.timeout(60_000);
-  const sim = new ProviderSimulator();
-  let address: SimulatorAddress;
+  const { sim } = simulatorSuite();
 
-  before(async () => {
-    address = await sim.start();
-    const api = await maofApi();
-    await useSimulatorSettings(api, address);
-    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
-  });
   afterEach(async () => {
     sim.reset();
     const api = await maofApi();
     if (api.pendingInline) await vscode.commands.executeCommand('maof.rejectInline');
     await closeAllEditors();
-  });
-  after(async () => {
-    const api = await maofApi();
-    await clearKeys(api);
-    await resetSettings();
-    await sim.stop();
   });
 
   it('Write Doc Comment inserts a comment above the method at the cursor, indented like it', async () => {
