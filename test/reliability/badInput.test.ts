@@ -13,9 +13,8 @@ import { tokenizerFor } from '../../src/core/context/tokenizer';
 import { Orchestrator } from '../../src/core/orchestrator';
 import { MemoryStateStore } from '../../src/core/ports';
 import { parseWebviewMessage } from '../../src/shared/protocol';
-import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { bump, leaks, tempDir } from './support/runContext';
-import { CountedSimulator, assertSanitised, buildOrchestrator, expectFail, expectOk, relConfig, scanResult, scannedLogger } from './support/pipeline';
+import { assertSanitised, buildOrchestrator, expectFail, expectOk, relConfig, scanResult, scannedLogger, simulatorPerSuite } from './support/pipeline';
 import { cliEnv, jsonLines, runCli, runCliInProcess, writeCliConfig } from './support/cli';
 import { readPersisted, type PersistedState } from './support/persistedState';
 
@@ -23,17 +22,7 @@ const refused = (): void => bump('R4', 'refused');
 
 describe('R4 bad input: refused clearly, nothing crashes, no state lost', function () {
   this.timeout(30_000);
-  const sim = new CountedSimulator();
-  let addr: SimulatorAddress;
-
-  before(async () => {
-    addr = await sim.start();
-  });
-  after(() => sim.stop());
-  beforeEach(async () => {
-    await sim.quiesce();
-    sim.reset();
-  });
+  const { sim, addr } = simulatorPerSuite();
 
   describe('settings and config objects (parseConfig, shared by VS Code settings and the CLI)', () => {
     interface Case {
@@ -291,7 +280,7 @@ describe('R4 bad input: refused clearly, nothing crashes, no state lost', functi
         { id: 'bin', kind: 'openTab', label: 'a.out', text: binaryBytes() },
         { id: 'tab', kind: 'openTab', label: 'big.log', text: big },
       ];
-      const { orchestrator, events } = buildOrchestrator('r4-context', relConfig(addr, { context: { maxContextTokens: 6_000 } }));
+      const { orchestrator, events } = buildOrchestrator('r4-context', relConfig(addr(), { context: { maxContextTokens: 6_000 } }));
       const r = expectOk(await orchestrator.run({ prompt: 'explain the selection', task: 'code', context }));
       scanResult('r4-context', r);
       await sim.quiesce();
@@ -317,7 +306,7 @@ describe('R4 bad input: refused clearly, nothing crashes, no state lost', functi
       assert.equal(await source.get('provider:openai'), undefined);
       assert.equal(await source.get('provider:anthropic'), undefined);
       assert.deepEqual(source.knownValues(), []);
-      const { orchestrator } = buildOrchestrator('r4-keys', relConfig(addr), { secrets: { 'provider:openai': '   ', 'provider:anthropic': '' } });
+      const { orchestrator } = buildOrchestrator('r4-keys', relConfig(addr()), { secrets: { 'provider:openai': '   ', 'provider:anthropic': '' } });
       const f = expectFail(await orchestrator.run({ prompt: 'implement a queue', task: 'code' }));
       scanResult('r4-keys', f);
       assert.equal(f.error.code, 'AUTH');
@@ -335,7 +324,7 @@ describe('R4 bad input: refused clearly, nothing crashes, no state lost', functi
     });
 
     it('refuses prompts with NUL bytes, empty prompts and 2 M-character prompts before sending anything', async () => {
-      const { orchestrator } = buildOrchestrator('r4-prompts', relConfig(addr));
+      const { orchestrator } = buildOrchestrator('r4-prompts', relConfig(addr()));
       const cases: Array<[string, string, RegExp]> = [
         ['abc\u0000def', 'BAD_REQUEST', /binary data \(NUL bytes\) — paste text only/],
         ['\u0000', 'BAD_REQUEST', /NUL bytes/],
@@ -378,7 +367,7 @@ describe('R4 bad input: refused clearly, nothing crashes, no state lost', functi
       this.timeout(60_000);
       dir = tempDir('bad-input-cli');
       stateFile = path.join(dir, 'state.json');
-      configFile = writeCliConfig(path.join(dir, 'config.json'), relConfig(addr, { breaker: { failureThreshold: 2, resetTimeoutMs: 3_600_000 } }));
+      configFile = writeCliConfig(path.join(dir, 'config.json'), relConfig(addr(), { breaker: { failureThreshold: 2, resetTimeoutMs: 3_600_000 } }));
       // Some spend, and an open breaker for "oa", persisted by two ordinary runs.
       const first = await runCliInProcess('r4-seed-1', ['ask', '--json', '--task', 'code', '--config', configFile, 'seed one'], env());
       assert.equal(first.code, 0, first.stderr);

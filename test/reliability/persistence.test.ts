@@ -8,9 +8,8 @@ import path from 'node:path';
 import { buildSync } from 'esbuild';
 import { LEDGER_STATE_KEY } from '../../src/core/cost/costLedger';
 import { mulberry32 } from '../../src/simulator/faultPlan';
-import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { bump, record, ROOT, tempDir } from './support/runContext';
-import { CountedSimulator, relConfig } from './support/pipeline';
+import { relConfig, simulatorPerSuite } from './support/pipeline';
 import { cliBinary, cliEnv, jsonLines, runCli, writeCliConfig } from './support/cli';
 import { readPersisted } from './support/persistedState';
 import { COST_PER_ENTRY_USD, PADDING_CHARS } from './support/stateWriterChild';
@@ -26,24 +25,14 @@ interface AskLine {
 }
 
 describe('R6 persistence: ledger and breakers survive restarts and crashes', function () {
-  const sim = new CountedSimulator();
-  let addr: SimulatorAddress;
-
-  before(async () => {
-    addr = await sim.start();
-  });
-  after(() => sim.stop());
-  beforeEach(async () => {
-    await sim.quiesce();
-    sim.reset();
-  });
+  const { sim, addr } = simulatorPerSuite();
 
   it('the built CLI, run five times over one state dir: spend accumulates, the open breaker stays open, the budget still binds', async function () {
     this.timeout(120_000);
     cliBinary();
     const dir = tempDir('r6-restarts');
     const stateFile = path.join(dir, 'state.json');
-    const base = relConfig(addr, { breaker: { failureThreshold: 2, resetTimeoutMs: 3_600_000 } });
+    const base = relConfig(addr(), { breaker: { failureThreshold: 2, resetTimeoutMs: 3_600_000 } });
     const configFile = writeCliConfig(path.join(dir, 'config.json'), base, { budget: { monthlyUsd: 10 } });
     const ask = async (label: string, prompt: string, file = configFile): Promise<AskLine> => {
       const r = await runCli(label, ['ask', '--json', '--task', 'code', '--config', file, prompt], cliEnv(dir));

@@ -16,7 +16,7 @@ import { RECOVERABLE_KINDS } from '../../src/simulator/faultPlan';
 import type { SimulatorAddress, SimulatorTally } from '../../src/simulator/providerSimulator';
 import { ZERO_USAGE, addUsage, type Usage } from '../../src/core/types';
 import { leaks, record, tempDir } from './support/runContext';
-import { CountedSimulator, assertSanitised, buildOrchestrator, relConfig, scannedLogger } from './support/pipeline';
+import { assertSanitised, buildOrchestrator, relConfig, scannedLogger, simulatorPerSuite } from './support/pipeline';
 import { cliBinary, cliEnv, jsonLines, runCli, writeCliConfig } from './support/cli';
 
 const SOAK_REQUESTS = Number(process.env.MAOF_SOAK_REQUESTS ?? 10_000);
@@ -92,23 +92,13 @@ function account(results: ReadonlyArray<{ ok: boolean; text?: string; agent?: st
 }
 
 describe('R2 soak: batch requests through 20 % chaos, nothing lost, nothing duplicated, ledger = tally', function () {
-  const sim = new CountedSimulator();
-  let addr: SimulatorAddress;
-
-  before(async () => {
-    addr = await sim.start();
-  });
-  after(() => sim.stop());
-  beforeEach(async () => {
-    await sim.quiesce();
-    sim.reset();
-  });
+  const { sim, addr } = simulatorPerSuite();
 
   it(`${SOAK_REQUESTS.toLocaleString('en-US')} requests in-process through runBatch, concurrency ${CONCURRENCY}`, async function () {
     this.timeout(900_000);
     sim.setChaos({ ...CHAOS, seed: 20_250_601 });
     const dir = tempDir('soak');
-    const config = soakConfig(addr);
+    const config = soakConfig(addr());
     const store = new FileStateStore(path.join(dir, 'state.json'), scannedLogger('r2-store'));
     const { orchestrator } = buildOrchestrator('r2-soak', config, { store, keepEvents: false });
 
@@ -213,7 +203,7 @@ describe('R2 soak: batch requests through 20 % chaos, nothing lost, nothing dupl
     cliBinary();
     sim.setChaos({ ...CHAOS, seed: 7 });
     const dir = tempDir('soak-cli');
-    const config = soakConfig(addr);
+    const config = soakConfig(addr());
     const configFile = writeCliConfig(path.join(dir, 'config.json'), config);
     const batchFile = path.join(dir, 'batch.jsonl');
     writeFileSync(batchFile, Array.from({ length: CLI_REQUESTS }, (_, i) => JSON.stringify({ prompt: `req-${i}`, task: i % 2 === 0 ? 'code' : 'writing' })).join('\n') + '\n');

@@ -175,3 +175,27 @@ export function expectFail(r: RunResult): Extract<RunResult, { ok: false }> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The hooks every reliability suite needs: a counted simulator on 127.0.0.1 for the suite, quiet
+ * and reset before each test. Call inside `describe`.
+ */
+export function simulatorPerSuite(): { sim: CountedSimulator; addr: () => SimulatorAddress } {
+  const sim = new CountedSimulator();
+  let address: SimulatorAddress | undefined;
+  before(async () => {
+    address = await sim.start();
+  });
+  after(() => sim.stop());
+  beforeEach(async () => {
+    await sim.quiesce();
+    sim.reset();
+  });
+  return {
+    sim,
+    addr: () => {
+      if (!address) throw new Error('the simulator has not started yet');
+      return address;
+    },
+  };
+}
