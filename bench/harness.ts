@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseConfig, type MaofConfig } from '../src/core/config/schema';
+import type { OpenAI } from 'openai';
 import type { SecretSource } from '../src/core/ports';
 
-export const repoRoot = resolve(__dirname, '..');
+/** The repository; set by bench/run.ts for the benchmarks it runs as production bundles from elsewhere. */
+export const repoRoot = process.env.MAOF_BENCH_REPO ?? resolve(__dirname, '..');
 export const BENCH_KEY = 'sk-bench-0123456789abcdef';
 
 export interface SimProcess {
@@ -107,6 +109,16 @@ export function benchRawConfig(sim: Pick<SimProcess, 'openaiBaseUrl' | 'anthropi
 /** A fresh folder under MAOF_BENCH_TMP (set by bench/run.ts, which removes it at the end) or the system temp. */
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(process.env.MAOF_BENCH_TMP ?? tmpdir(), `maof-bench-${prefix}-`));
+}
+
+/**
+ * The OpenAI SDK class exactly as the core loads it (`import('openai')` in openaiProvider.ts), so
+ * that the bare-SDK side of a comparison runs the very same module. Under tsx a static import gets
+ * the package's CommonJS build and the core's dynamic import its ES-module build: two copies whose
+ * per-request costs differ by ~0.1–0.2 ms, which once showed up as "pipeline overhead".
+ */
+export async function coreOpenAI(): Promise<typeof OpenAI> {
+  return (await import('openai')).OpenAI;
 }
 
 /** A child benchmark prints exactly one such line; bench/run.ts parses it. */

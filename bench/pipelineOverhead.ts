@@ -2,12 +2,11 @@
 // The two are interleaved (alternating which goes first) so that drift in machine load hits both.
 //   node --import tsx bench/pipelineOverhead.ts [--iterations N]
 import { join } from 'node:path';
-import { OpenAI } from 'openai';
 import type { ChatMessage } from '../src/core/types';
 import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
 import { getProvider, type Provider } from '../src/core/providers/provider';
-import { BENCH_KEY, BenchSecrets, benchConfig, emitResult, sampleContext, startSimulator, tempDir } from './harness';
+import { BENCH_KEY, coreOpenAI, BenchSecrets, benchConfig, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { roundSummary, summarize, median, round } from './stats';
 
 const PROMPT = 'Refactor helper12 so that it handles negative values, and keep the signature.';
@@ -48,6 +47,7 @@ async function main(): Promise<void> {
     orchestrator.events.on(() => {
       events++;
     });
+    const OpenAI = await coreOpenAI();
     const client = new OpenAI({ apiKey: BENCH_KEY, baseURL: sim.openaiBaseUrl, maxRetries: 0, timeout: 30_000, logLevel: 'off' });
     const messages = request.messages.map((m) => ({ role: m.role, content: m.content }));
 

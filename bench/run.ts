@@ -2,7 +2,8 @@
 // benchmark in a fresh process against the loopback simulator, prints one table and writes
 // bench/results.json. A benchmark is not a test: a missed target is reported, never an exit code.
 //   npx tsx bench/run.ts [--quick] [--only P1,P3,...]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -33,22 +34,41 @@ function child(script: string, args: string[], nodeArgs: string[] = [], timeoutM
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'bench', script), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.setEncoding('utf8');
-    proc.stderr.setEncoding('utf8');
-    proc.stdout.on('data', (c: string) => (out += c));
-    proc.stderr.on('data', (c: string) => {
-      if (err.length < 20_000) err += c;
-    });
-    const timer = setTimeout(() => proc.kill('SIGTERM'), timeoutMs);
-    proc.on('close', (code) => {
-      clearTimeout(timer);
-      log(`${script} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (code === 0 && line) resolve(JSON.parse(line.slice('RESULT '.length)) as Json);
-      else reject(new Error(`${script} exited ${String(code)}${Date.now() - started >= timeoutMs ? ' (timed out)' : ''}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
-    });
+    collect(script, proc, started, timeoutMs, resolve, reject);
+  });
+}
+
+/**
+ * Runs an in-process benchmark as the production bundle esbuild.js --bench made of it next to the
+ * production dist/ (minified, SDKs and tokenizers from the shipped chunks): what users run, not
+ * tsx's unminified output with a name helper around every function.
+ */
+function bundled(distDir: string, script: string, args: string[], nodeArgs: string[] = [], timeoutMs = 240_000): Promise<Json> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const file = join(distDir, 'bench', script.replace(/\.ts$/, '.js'));
+    const proc = spawn(process.execPath, [...nodeArgs, file, ...args], { cwd: repoRoot, env: { ...process.env, MAOF_BENCH_REPO: repoRoot }, stdio: ['ignore', 'pipe', 'pipe'] });
+    collect(script, proc, started, timeoutMs, resolve, reject);
+  });
+}
+
+/** Reads the RESULT line of a benchmark process: resolves with its object, rejects on a failure or time-out. */
+function collect(script: string, proc: ChildProcessByStdio<null, Readable, Readable>, started: number, timeoutMs: number, resolve: (v: Json) => void, reject: (e: Error) => void): void {
+  let out = '';
+  let err = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (c: string) => (out += c));
+  proc.stderr.on('data', (c: string) => {
+    if (err.length < 20_000) err += c;
+  });
+  const timer = setTimeout(() => proc.kill('SIGTERM'), timeoutMs);
+  proc.on('close', (code) => {
+    clearTimeout(timer);
+    log(`${script} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+    if (code === 0 && line) resolve(JSON.parse(line.slice('RESULT '.length)) as Json);
+    else reject(new Error(`${script} exited ${String(code)}${Date.now() - started >= timeoutMs ? ' (timed out)' : ''}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
   });
 }
 
@@ -87,10 +107,10 @@ function machine(): Machine {
 function buildAndPackage(): { distDir: string; vsix?: string; vsixBytes?: number; bundles: Json; error?: string } {
   const stage = tempDir('stage');
   const distDir = join(stage, 'dist');
-  const built = spawnSync(process.execPath, [join(repoRoot, 'esbuild.js'), '--production', `--outdir=${distDir}`], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
+  const built = spawnSync(process.execPath, [join(repoRoot, 'esbuild.js'), '--production', '--bench', `--outdir=${distDir}`], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
   if (built.status !== 0) throw new Error(`production build failed: ${built.stderr}`);
   const size = (f: string): number | undefined => (existsSync(join(distDir, f)) ? statSync(join(distDir, f)).size : undefined);
-  const bundles = { extensionJs: size('extension.js'), cliJs: size('cli.js'), zodChunk: size('chunks/zod.js'), openaiChunk: size('chunks/openai.js'), anthropicChunk: size('chunks/anthropic-sdk.js'), o200kChunk: size('chunks/o200k_base.js'), cl100kChunk: size('chunks/cl100k_base.js') };
+  const bundles = { extensionJs: size('extension.js'), hostJs: size('host.js'), cliJs: size('cli.js'), zodChunk: size('chunks/zod.js'), openaiChunk: size('chunks/openai.js'), anthropicChunk: size('chunks/anthropic-sdk.js'), o200kChunk: size('chunks/o200k_base.js'), cl100kChunk: size('chunks/cl100k_base.js') };
   for (const f of ['package.json', '.vscodeignore', 'README.md', 'CHANGELOG.md', 'LICENSE', 'media']) {
     if (existsSync(join(repoRoot, f))) cpSync(join(repoRoot, f), join(stage, f), { recursive: true });
   }
@@ -121,11 +141,11 @@ async function main(): Promise<void> {
   const pkg = buildAndPackage();
   results.P4size = { vsixBytes: pkg.vsixBytes, bundles: pkg.bundles, ...(pkg.error ? { error: pkg.error } : {}) };
 
-  await attempt('P3', () => child('pruneLarge.ts', ['--runs', quick ? '5' : '15']));
-  await attempt('P1', () => child('pipelineOverhead.ts', ['--iterations', quick ? '500' : '3000']));
-  await attempt('P2', () => child('streamingFirstToken.ts', ['--iterations', quick ? '300' : '1500']));
-  await attempt('P5', () => child('fanOut.ts', ['--rounds', quick ? '3' : '10']));
-  await attempt('P6', () => child('cacheAndHeap.ts', ['--requests', quick ? '3000' : '20000'], ['--expose-gc'], 300_000));
+  await attempt('P3', () => bundled(pkg.distDir, 'pruneLarge.ts', ['--runs', quick ? '5' : '15']));
+  await attempt('P1', () => bundled(pkg.distDir, 'pipelineOverhead.ts', ['--iterations', quick ? '500' : '3000']));
+  await attempt('P2', () => bundled(pkg.distDir, 'streamingFirstToken.ts', ['--iterations', quick ? '300' : '1500']));
+  await attempt('P5', () => bundled(pkg.distDir, 'fanOut.ts', ['--rounds', quick ? '3' : '10']));
+  await attempt('P6', () => bundled(pkg.distDir, 'cacheAndHeap.ts', ['--requests', quick ? '3000' : '20000'], ['--expose-gc'], 300_000));
   await attempt('P6batch', () => child('batchVsBare.ts', [pkg.distDir, '--requests', quick ? '1000' : '4000', '--runs', quick ? '1' : '3'], [], 400_000));
   if (wanted('P4')) {
     if (!pkg.vsix) errors.P4 = 'no VSIX to install';
@@ -154,7 +174,10 @@ async function main(): Promise<void> {
   } else if (wanted('P3')) failed('P3', 'prune 200 files / 20 MB', '≤ 100 / 10 ms');
   const p4 = results.P4;
   if (p4 && typeof p4.skipped === 'string') row('P4', 'activation in the extension host', `skipped (${p4.skipped})`, '≤ 30 ms', undefined);
-  else if (p4) row('P4', 'activation: code loading + activate(), median', `${ms(get(p4, 'median.totalMs'))} (load ${ms(get(p4, 'median.codeLoadingMs'))} + activate ${ms(get(p4, 'median.activateMs'))})`, '≤ 30 ms', get(p4, 'median.totalMs') <= 30);
+  else if (p4) {
+    row('P4', 'activation: code loading + activate(), median', `${ms(get(p4, 'median.totalMs'))} (load ${ms(get(p4, 'median.codeLoadingMs'))} + activate ${ms(get(p4, 'median.activateMs'))})`, '≤ 30 ms', get(p4, 'median.totalMs') <= 30);
+    row('P4', 'host proper loaded and started just after activation, median', ms(get(p4, 'hostStartMedianMs')), '(no target)', undefined);
+  }
   else if (wanted('P4')) failed('P4', 'activation in the extension host', '≤ 30 ms');
   const vsixBytes = num(results.P4size?.vsixBytes);
   row('P4', 'VSIX size (production build)', Number.isFinite(vsixBytes) ? bytes(vsixBytes) : `error: ${pkg.error ?? 'unknown'}`, '≤ 2 MB', Number.isFinite(vsixBytes) ? vsixBytes <= 2 * 1024 * 1024 : undefined);

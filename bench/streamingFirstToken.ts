@@ -6,7 +6,6 @@
 //   node --import tsx bench/streamingFirstToken.ts [--iterations N]
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { OpenAI } from 'openai';
 import type { ChatMessage } from '../src/core/types';
 import type { MaofEvent } from '../src/core/events';
 import { Orchestrator } from '../src/core/orchestrator';
@@ -15,7 +14,7 @@ import { getProvider, type Provider } from '../src/core/providers/provider';
 import { statusLine } from '../src/host/chatModel';
 import { DeltaCoalescer } from '../src/host/deltaCoalescer';
 import type { HostMessage } from '../src/shared/protocol';
-import { BENCH_KEY, BenchSecrets, benchConfig, emitResult, sampleContext, startSimulator, tempDir } from './harness';
+import { BENCH_KEY, coreOpenAI, BenchSecrets, benchConfig, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { median, round, roundSummary, summarize } from './stats';
 
 const PROMPT = 'Explain what helper12 returns for negative input and suggest a fix.';
@@ -51,6 +50,7 @@ async function main(): Promise<void> {
     const messages = request.messages.map((m) => ({ role: m.role, content: m.content }));
 
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'state.json')) });
+    const OpenAI = await coreOpenAI();
     const client = new OpenAI({ apiKey: BENCH_KEY, baseURL: sim.openaiBaseUrl, maxRetries: 0, timeout: 30_000, logLevel: 'off' });
     const posted: string[] = [];
     // The chat serialises every message it posts (postMessage clones it into the webview).

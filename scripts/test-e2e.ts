@@ -26,26 +26,10 @@ import { buildExtension, prepareWorkspace } from './test-integration';
 const TOTAL_TIMEOUT_MS = 10 * 60_000;
 const vsixPath = path.join(testRunsDir, 'maof.vsix');
 
-// Allowlist: only what the extension needs at run time goes into the VSIX (no source maps, no
-// simulator). vsce lets a `!` line win over every exclusion, so bundles are named one by one.
-const defaultVscodeignore = `**
-!dist/extension.js
-!dist/cli.js
-!dist/webview/**/*.js
-!dist/webview/**/*.css
-!media/**
-!package.json
-!README.md
-!CHANGELOG.md
-!LICENSE
-`;
-
 function packageVsix(): void {
   const ignore = path.join(repoRoot, '.vscodeignore');
-  if (!fs.existsSync(ignore)) {
-    fs.writeFileSync(ignore, defaultVscodeignore);
-    console.log('[e2e] created .vscodeignore (allowlist)');
-  }
+  // .vscodeignore is the allowlist of what goes into the VSIX (bundles, chunks, media, manifest).
+  if (!fs.existsSync(ignore)) throw new Error('.vscodeignore is missing: it lists what the VSIX holds');
   fs.mkdirSync(testRunsDir, { recursive: true });
   fs.rmSync(vsixPath, { force: true });
   const vsce = path.join(repoRoot, 'node_modules', '.bin', 'vsce');

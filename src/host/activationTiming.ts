@@ -1,5 +1,6 @@
 // How long activation took, for `npm run bench`: when MAOF_BENCH_ACTIVATION_FILE is set, writes
-// VS Code's own code-loading marks for this extension and the time spent in activate() to it.
+// VS Code's own code-loading marks for this extension and the time spent in activate() to it, and
+// then how long loading and starting the host proper took (after activation, see extension.ts).
 import { writeFileSync } from 'node:fs';
 
 interface PerfMark {
@@ -15,10 +16,18 @@ function hostMarks(): PerfMark[] {
   return marks.filter((m): m is PerfMark => typeof m === 'object' && m !== null && typeof (m as PerfMark).name === 'string' && typeof (m as PerfMark).startTime === 'number');
 }
 
-/** Call at the end of activate() with the performance.now() taken at its start. Never throws. */
-export function recordActivation(extensionId: string, activateStartedAt: number): void {
+let report: Record<string, unknown> = {};
+
+function write(fields: Record<string, unknown>): void {
   const file = process.env.MAOF_BENCH_ACTIVATION_FILE;
   if (!file) return;
+  report = { ...report, ...fields };
+  writeFileSync(file, JSON.stringify(report));
+}
+
+/** Call at the end of activate() with the performance.now() taken at its start. Never throws. */
+export function recordActivation(extensionId: string, activateStartedAt: number): void {
+  if (!process.env.MAOF_BENCH_ACTIVATION_FILE) return;
   try {
     const activateMs = performance.now() - activateStartedAt;
     const marks = hostMarks();
@@ -26,8 +35,18 @@ export function recordActivation(extensionId: string, activateStartedAt: number)
     const willLoad = at('willLoadExtensionCode');
     const didLoad = at('didLoadExtensionCode');
     const codeLoadingMs = willLoad !== undefined && didLoad !== undefined ? didLoad - willLoad : undefined;
-    writeFileSync(file, JSON.stringify({ extensionId, activateMs, codeLoadingMs, marks: marks.filter((m) => m.name.endsWith(`/${extensionId}`)) }));
+    report = {};
+    write({ extensionId, activateMs, codeLoadingMs, marks: marks.filter((m) => m.name.endsWith(`/${extensionId}`)) });
   } catch {
     // a benchmark aid must never disturb activation
+  }
+}
+
+/** Call when the host proper has loaded and started, with the time that took. Never throws. */
+export function recordHostStart(hostStartMs: number): void {
+  try {
+    write({ hostStartMs });
+  } catch {
+    // as above
   }
 }

@@ -163,10 +163,10 @@ async function exportUsage(services: MaofServices, args: unknown): Promise<vscod
 
 export function registerAdminCommands(services: MaofServices): vscode.Disposable {
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('maof.setApiKey', (args: unknown) => services.keys.promptAndStore(keyTargetArgument(args))),
-    vscode.commands.registerCommand('maof.clearApiKey', (args: unknown) => services.keys.clear(keyTargetArgument(args))),
-    vscode.commands.registerCommand('maof.resetBreakers', () => resetBreakers(services)),
-    vscode.commands.registerCommand('maof.diagnose', (args: unknown) => diagnose(services, args)),
-    vscode.commands.registerCommand('maof.exportUsage', (args: unknown) => exportUsage(services, args)),
+    services.registry.registerCommand('maof.setApiKey', (args: unknown) => services.keys.promptAndStore(keyTargetArgument(args))),
+    services.registry.registerCommand('maof.clearApiKey', (args: unknown) => services.keys.clear(keyTargetArgument(args))),
+    services.registry.registerCommand('maof.resetBreakers', () => resetBreakers(services)),
+    services.registry.registerCommand('maof.diagnose', (args: unknown) => diagnose(services, args)),
+    services.registry.registerCommand('maof.exportUsage', (args: unknown) => exportUsage(services, args)),
   );
 }

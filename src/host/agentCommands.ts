@@ -261,10 +261,10 @@ async function runChain(services: MaofServices, args: unknown): Promise<vscode.T
 
 export function registerAgentCommands(services: MaofServices): vscode.Disposable {
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('maof.analyseSelection', () => analyse(services, 'selection')),
-    vscode.commands.registerCommand('maof.analyseFile', () => analyse(services, 'file')),
-    vscode.commands.registerCommand('maof.askAgent', (args: unknown) => askAgent(services, args)),
-    vscode.commands.registerCommand('maof.compareAgents', (args: unknown) => compareAgents(services, args)),
-    vscode.commands.registerCommand('maof.runChain', (args: unknown) => runChain(services, args)),
+    services.registry.registerCommand('maof.analyseSelection', () => analyse(services, 'selection')),
+    services.registry.registerCommand('maof.analyseFile', () => analyse(services, 'file')),
+    services.registry.registerCommand('maof.askAgent', (args: unknown) => askAgent(services, args)),
+    services.registry.registerCommand('maof.compareAgents', (args: unknown) => compareAgents(services, args)),
+    services.registry.registerCommand('maof.runChain', (args: unknown) => runChain(services, args)),
   );
 }

@@ -21,7 +21,9 @@ import { sanitizeForUser } from './errors';
 import type { MaofServices } from './services';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
-export const CHAT_VIEW_ID = 'maof.chatView';
+import { CHAT_VIEW_ID } from './registry';
+
+export { CHAT_VIEW_ID };
 export const CHAT_STATE_KEY = 'maof.chat.v1';
 const SAVE_DELAY_MS = 500;
 
@@ -452,8 +454,8 @@ export function registerChatView(services: MaofServices): vscode.Disposable {
   const provider = new ChatViewProvider(services);
   current = provider;
   return vscode.Disposable.from(
-    vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, provider, { webviewOptions: { retainContextWhenHidden: false } }),
-    vscode.commands.registerCommand('maof.openChat', () => vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`)),
+    services.registry.registerWebviewViewProvider(CHAT_VIEW_ID, provider),
+    services.registry.registerCommand('maof.openChat', () => vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`)),
     provider,
   );
 }

@@ -230,7 +230,7 @@ export function registerDashboard(services: MaofServices): vscode.Disposable {
   const controller = new DashboardController(services);
   current = controller;
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('maof.showDashboard', () => controller.show()),
+    services.registry.registerCommand('maof.showDashboard', () => controller.show()),
     controller,
   );
 }

@@ -1,141 +1,89 @@
-// The extension's entry point. Activation is cheap: it reads settings and registers commands and
-// views; the orchestrator (and with it the state file and, later, the provider SDKs) is created on
-// first use. Each feature starts inside its own try/catch so one failure is logged, not fatal.
-import * as path from 'node:path';
+// The extension's entry point, kept to a few kilobytes so that activation costs almost nothing:
+// it registers placeholders for MAOF's commands and chat view (registry.ts) and schedules the
+// host proper (hostMain.ts, built to dist/host.js with zod, the settings schema and every
+// feature) to load right after. A command run before then loads the host on the spot.
 import * as vscode from 'vscode';
-import { FileStateStore } from '../core/persistence/fileStateStore';
-import { Orchestrator } from '../core/orchestrator';
-import { registerAdminCommands } from './adminCommands';
-import { registerAgentCommands } from './agentCommands';
-import { chatViewHandle, registerChatView, type ChatViewHandle } from './chatView';
-import { ConfigService } from './configService';
-import { ContextCollector } from './contextCollector';
-import { dashboardHandle, registerDashboard, type DashboardHandle } from './dashboardPanel';
-import { createErrorPresenter } from './errors';
-import { registerInlineCommands } from './inlineGeneration';
-import { InlinePreview, type PendingProposal } from './inlinePreview';
-import { createHostLog, logEvent } from './outputLog';
-import { recordActivation } from './activationTiming';
-import { SecretKeys } from './secretKeys';
-import type { MaofServices } from './services';
-import { registerStatusBar } from './statusBar';
-import { registerWriteCommands } from './writeCommands';
+import { recordActivation, recordHostStart } from './activationTiming';
+import type * as HostMain from './hostMain';
+import { CHAT_VIEW_ID, LazyRegistry } from './registry';
 
-/** What `activate` returns (`extension.exports`): for integration tests and other extensions. */
-export interface MaofExtensionApi {
-  readonly services: MaofServices;
-  readonly orchestrator: Orchestrator;
-  /** The inline proposal waiting for Accept / Reject, if any. */
-  readonly pendingInline: PendingProposal | undefined;
-  /** The last lines written to the MAOF log (already scrubbed of keys). */
-  recentLogLines(): string[];
-  /** Where ledger and breaker state are kept. */
-  readonly stateFile: string;
-  /** The side-panel chat (test hooks: posted messages, simulated webview messages). */
-  readonly chatView: ChatViewHandle | undefined;
-  /** The dashboard panel (test hooks: snapshot, posted messages, simulated webview messages). */
-  readonly dashboard: DashboardHandle | undefined;
+export type { MaofExtensionApi } from './hostMain';
+
+let started: HostMain.StartedHost | undefined;
+
+/** Ids of the commands the manifest contributes: each gets a placeholder at activation. */
+function contributedCommands(context: vscode.ExtensionContext): string[] {
+  const contributes = (context.extension.packageJSON as { contributes?: { commands?: Array<{ command?: unknown }> } }).contributes;
+  return (contributes?.commands ?? []).map((c) => c.command).filter((id): id is string => typeof id === 'string');
 }
 
-let flushState: (() => Promise<void>) | undefined;
-
-export function activate(context: vscode.ExtensionContext): MaofExtensionApi {
-  const started = Date.now();
+export function activate(context: vscode.ExtensionContext): HostMain.MaofExtensionApi {
   const activateStartedAt = performance.now();
-  // The logger exists before the keys, yet must scrub every key the keys module reads later.
-  const keysRef: { current?: SecretKeys } = {};
-  const log = createHostLog(() => keysRef.current?.knownValues() ?? []);
-  context.subscriptions.push(log);
-  const logger = log.logger;
-
-  const configService = new ConfigService(logger);
-  context.subscriptions.push(configService);
-  const secretKeys = new SecretKeys(context.secrets, () => configService.config, logger);
-  keysRef.current = secretKeys;
-  context.subscriptions.push(secretKeys);
-  void secretKeys.importDevEnvironmentKeys().catch((err: unknown) => logger.warn('Could not import development keys', err));
-
-  const stateFile = path.join(context.globalStorageUri.fsPath, 'state.json');
-  let store: FileStateStore | undefined;
-  let orchestrator: Orchestrator | undefined;
-  const getOrchestrator = (): Orchestrator => {
-    if (!orchestrator) {
-      store = new FileStateStore(stateFile, logger);
-      orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
-      context.subscriptions.push({ dispose: orchestrator.events.on((event) => logEvent(logger, event)) });
-      logger.debug('Orchestrator created.');
-    }
-    return orchestrator;
-  };
-  context.subscriptions.push(configService.onDidChangeConfig((config) => orchestrator?.updateConfig(config)));
-  flushState = async () => {
-    await orchestrator?.flush();
-    await store?.flush();
-  };
-
-  const collector = new ContextCollector(() => configService.config, logger);
-  const services: MaofServices = {
-    extensionContext: context,
-    get orchestrator() {
-      return getOrchestrator();
-    },
-    logger,
-    keys: secretKeys,
-    config: () => configService.config,
-    configIssues: () => configService.configIssues,
-    onDidChangeConfig: configService.onDidChangeConfig,
-    collectContext: (options) => collector.collect(options),
-    showError: createErrorPresenter({ logger, showLog: () => log.show(), knownSecrets: () => secretKeys.knownValues() }),
-  };
-
-  const start = (name: string, create: () => vscode.Disposable): void => {
+  let failure: Error | undefined;
+  const load = (): HostMain.StartedHost => {
+    if (started) return started;
+    if (failure !== undefined) throw failure;
+    const loadStartedAt = performance.now();
     try {
-      context.subscriptions.push(create());
+      // Built as its own file (esbuild.js maps './hostMain' to './host.js'), so that requiring it
+      // here, not at activation, is what pays for loading it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const host = require('./hostMain') as typeof HostMain;
+      started = host.startHost(context, registry);
     } catch (err) {
-      logger.error(`MAOF could not start ${name}; the rest works without it.`, err);
+      failure = err instanceof Error ? err : new Error(String(err));
+      // The host's own log channel never came to be: this one says what went wrong.
+      const channel = vscode.window.createOutputChannel('MAOF', { log: true });
+      context.subscriptions.push(channel);
+      channel.error('MAOF could not start', failure);
+      void vscode.window.showErrorMessage('MAOF could not start — run "Developer: Reload Window". If it happens again, the MAOF output channel says why.');
+      throw failure;
     }
+    recordHostStart(performance.now() - loadStartedAt);
+    return started;
   };
-  let preview: InlinePreview | undefined;
-  start('inline generation', () => {
-    preview = new InlinePreview(logger);
-    return vscode.Disposable.from(preview, registerInlineCommands(services, preview));
-  });
-  start('the Write commands', () => (preview ? registerWriteCommands(services, preview) : new vscode.Disposable(() => undefined)));
-  start('the agent commands', () => registerAgentCommands(services));
-  start('the admin commands', () => registerAdminCommands(services));
-  start('the chat view', () => registerChatView(services));
-  start('the dashboard', () => registerDashboard(services));
-  start('the status bar', () => registerStatusBar(services));
-  try {
-    configService.reportIssues();
-  } catch (err) {
-    logger.error('Could not report settings problems', err);
-  }
+  const registry = new LazyRegistry(contributedCommands(context), [CHAT_VIEW_ID], () => void load());
+  context.subscriptions.push(registry);
 
-  logger.info(`MAOF activated in ${Date.now() - started} ms (${configService.config.agents.length} agents).`);
+  // Start-up is finished (onStartupFinished); the host loads on the next turn of the event loop,
+  // after activation has returned, unless a command or the chat view needed it sooner.
+  const timer = setTimeout(() => {
+    try {
+      load();
+    } catch {
+      // already reported
+    }
+  }, 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(timer) });
+
   recordActivation(context.extension.id, activateStartedAt);
+  const api = (): HostMain.MaofExtensionApi => load().api;
   return {
-    services,
+    get services() {
+      return api().services;
+    },
     get orchestrator() {
-      return getOrchestrator();
+      return api().orchestrator;
     },
     get pendingInline() {
-      return preview?.pending;
+      return api().pendingInline;
     },
-    recentLogLines: () => log.recentLines(),
-    stateFile,
+    recentLogLines: () => api().recentLogLines(),
+    get stateFile() {
+      return api().stateFile;
+    },
     get chatView() {
-      return chatViewHandle();
+      return api().chatView;
     },
     get dashboard() {
-      return dashboardHandle();
+      return api().dashboard;
     },
   };
 }
 
 /** Makes sure the ledger and breaker state written last are on disk before the host goes away. */
 export async function deactivate(): Promise<void> {
-  const flush = flushState;
-  flushState = undefined;
-  await flush?.();
+  const host = started;
+  started = undefined;
+  await host?.flush();
 }

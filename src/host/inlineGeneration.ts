@@ -188,8 +188,8 @@ async function generateCode(services: MaofServices, preview: InlinePreview, args
 
 export function registerInlineCommands(services: MaofServices, preview: InlinePreview): vscode.Disposable {
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('maof.generateCode', (args: unknown) => generateCode(services, preview, args)),
-    vscode.commands.registerCommand('maof.acceptInline', () => preview.accept()),
-    vscode.commands.registerCommand('maof.rejectInline', () => preview.reject()),
+    services.registry.registerCommand('maof.generateCode', (args: unknown) => generateCode(services, preview, args)),
+    services.registry.registerCommand('maof.acceptInline', () => preview.accept()),
+    services.registry.registerCommand('maof.rejectInline', () => preview.reject()),
   );
 }

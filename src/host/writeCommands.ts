@@ -286,8 +286,8 @@ async function writeCommitMessage(services: MaofServices, args: unknown): Promis
 
 export function registerWriteCommands(services: MaofServices, preview: InlinePreview): vscode.Disposable {
   return vscode.Disposable.from(
-    vscode.commands.registerCommand('maof.writeDocComment', () => writeDocComment(services, preview)),
-    vscode.commands.registerCommand('maof.write', (args: unknown) => write(services, preview, args)),
-    vscode.commands.registerCommand('maof.writeCommitMessage', (args: unknown) => writeCommitMessage(services, args)),
+    services.registry.registerCommand('maof.writeDocComment', () => writeDocComment(services, preview)),
+    services.registry.registerCommand('maof.write', (args: unknown) => write(services, preview, args)),
+    services.registry.registerCommand('maof.writeCommitMessage', (args: unknown) => writeCommitMessage(services, args)),
   );
 }

@@ -1,6 +1,8 @@
 // The extension as VS Code loads it: activation returns the API, every command the manifest
 // contributes is registered, and the log is one channel that scrubs keys.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, maofApi } from './helpers';
 
@@ -17,7 +19,17 @@ describe('extension', () => {
     assert.ok(api.services.keys, 'services.keys');
     assert.equal(typeof api.orchestrator.run, 'function');
     assert.ok(api.services.config().agents.length >= 4, 'the built-in agents are configured');
-    assert.ok(api.recentLogLines().some((l) => l.includes('MAOF activated')), 'activation is logged');
+    assert.ok(api.recentLogLines().some((l) => l.includes('MAOF started')), 'the start is logged');
+  });
+
+  it('activates from a small entry point and loads the rest apart', async () => {
+    await maofApi();
+    const dist = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist');
+    const entry = fs.readFileSync(path.join(dist, 'extension.js'), 'utf8');
+    // What VS Code loads at activation: the placeholders, not zod, the schema or the features.
+    assert.ok(entry.length < 20_000, `dist/extension.js is ${entry.length} bytes`);
+    assert.ok(!entry.includes('chunks/zod'), 'the entry point does not load zod');
+    assert.ok(fs.existsSync(path.join(dist, 'host.js')), 'the host proper is built apart');
   });
 
   it('registers every command it contributes, all in the MAOF category', async () => {

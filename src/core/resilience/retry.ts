@@ -6,7 +6,7 @@
 // retry-after for *that* error, (b) give up at once when that ask exceeds the cap so the router
 // falls back to the next agent instead of idling, (c) never start a wait that ends past the
 // request's deadline, and (d) wait on the injected Clock so tests never sleep. So p-retry runs
-// the attempt loop with its own delay zeroed, and the decision and the wait happen in
+// the attempt loop (from the second attempt on) with its own delay zeroed, and the decision and the wait happen in
 // `onFailedAttempt`, which p-retry awaits and whose throw ends the loop with that error.
 import pRetry from 'p-retry';
 import type { RetryPolicy } from '../config/schema';
@@ -125,13 +125,20 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
   };
 
   try {
-    return await pRetry(attemptOnce, {
-      retries: maxAttempts - 1,
+    // The first attempt runs outside p-retry, which costs ~12 µs a call even when nothing fails
+    // (measured; 4 % of the pipeline's whole budget in issue 5's P1). It takes over after a failure.
+    try {
+      return await attemptOnce(1);
+    } catch {
+      await decideAndWait(1);
+    }
+    return await pRetry((n) => attemptOnce(n + 1), {
+      retries: maxAttempts - 2,
       minTimeout: 0,
       maxTimeout: 0,
       factor: 1,
       randomize: false,
-      onFailedAttempt: ({ attemptNumber }) => decideAndWait(attemptNumber),
+      onFailedAttempt: ({ attemptNumber }) => decideAndWait(attemptNumber + 1),
       // Only reached when decideAndWait chose to go on; kept in agreement with it.
       shouldRetry: ({ error }) => error instanceof MaofError && error.retryable,
     });

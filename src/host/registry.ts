@@ -1,0 +1,85 @@
+// Commands and the chat view exist from the moment MAOF activates, but their implementations live
+// in the rest of the host (dist/host.js), which loads just after start-up or on first use,
+// whichever comes first. The placeholders registered at activation hand each call to the real
+// handler, loading the host first when it is not there yet. Imported by the entry point: it must
+// stay small and import nothing but vscode.
+import * as vscode from 'vscode';
+
+export const CHAT_VIEW_ID = 'maof.chatView';
+
+// Commands take whatever VS Code or a caller passes (a URI, an args object, nothing).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CommandHandler = (...args: any[]) => unknown;
+
+/** How host features register commands and the chat view (MaofServices.registry). */
+export interface HostRegistry {
+  registerCommand(id: string, handler: CommandHandler): vscode.Disposable;
+  registerWebviewViewProvider(viewId: string, provider: vscode.WebviewViewProvider): vscode.Disposable;
+}
+
+/** Thrown to a caller when the host failed to load; the user sees it as the command's error. */
+export class HostUnavailableError extends Error {}
+
+/**
+ * Placeholders for the commands in package.json and for the chat view; `load` brings up the host,
+ * which registers the real handlers here. A command the manifest does not list (none today)
+ * is registered with VS Code directly.
+ */
+export class LazyRegistry implements HostRegistry, vscode.Disposable {
+  private readonly handlers = new Map<string, CommandHandler>();
+  private readonly views = new Map<string, vscode.WebviewViewProvider>();
+  private readonly placeholders: vscode.Disposable[] = [];
+  private readonly placeholderIds = new Set<string>();
+
+  constructor(
+    commandIds: readonly string[],
+    viewIds: readonly string[],
+    private readonly load: () => void,
+  ) {
+    for (const id of commandIds) {
+      this.placeholderIds.add(id);
+      this.placeholders.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.handlerFor(id)(...args)));
+    }
+    for (const id of viewIds) {
+      this.placeholders.push(
+        vscode.window.registerWebviewViewProvider(id, { resolveWebviewView: (view, ctx, token) => this.providerFor(id).resolveWebviewView(view, ctx, token) }, { webviewOptions: { retainContextWhenHidden: false } }),
+      );
+    }
+  }
+
+  registerCommand(id: string, handler: CommandHandler): vscode.Disposable {
+    if (!this.placeholderIds.has(id)) return vscode.commands.registerCommand(id, handler);
+    this.handlers.set(id, handler);
+    return new vscode.Disposable(() => {
+      if (this.handlers.get(id) === handler) this.handlers.delete(id);
+    });
+  }
+
+  registerWebviewViewProvider(viewId: string, provider: vscode.WebviewViewProvider): vscode.Disposable {
+    this.views.set(viewId, provider);
+    return new vscode.Disposable(() => {
+      if (this.views.get(viewId) === provider) this.views.delete(viewId);
+    });
+  }
+
+  dispose(): void {
+    for (const d of this.placeholders) d.dispose();
+    this.placeholders.length = 0;
+    this.handlers.clear();
+    this.views.clear();
+  }
+
+  private handlerFor(id: string): CommandHandler {
+    if (!this.handlers.has(id)) this.load();
+    const handler = this.handlers.get(id);
+    if (!handler) throw new HostUnavailableError(`MAOF could not start the part of the extension that runs "${id}" — run "Developer: Reload Window"; the MAOF output channel says what went wrong.`);
+    return handler;
+  }
+
+  private providerFor(id: string): vscode.WebviewViewProvider {
+    if (!this.views.has(id)) this.load();
+    const provider = this.views.get(id);
+    if (!provider) throw new HostUnavailableError('MAOF could not start its chat view — run "Developer: Reload Window"; the MAOF output channel says what went wrong.');
+    return provider;
+  }
+}
