@@ -13,7 +13,7 @@ import { bytes, ms } from './stats';
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',').map((s) => s.trim().toUpperCase())) : undefined;
-const wanted = (id: string): boolean => !only || only.has(id);
+const wanted = (id: string): boolean => !only || only.has(id.toUpperCase());
 
 type Json = Record<string, unknown>;
 

@@ -10,6 +10,7 @@ import { MemoryStateStore, type StateStore } from '../core/ports';
 import { createRedactingLogger, scrub, type LogLevel } from '../core/logging/redactingLogger';
 import { formatUsd } from '../core/cost/costCalculator';
 import { formatIssues } from '../core/config/schema';
+import { bufferedOutput } from './bufferedOutput';
 import { EnvSecretSource } from './envSecretSource';
 import { loadConfigFile, userConfigDir } from './configFile';
 import { readBatchFile, runBatch } from './batch';
@@ -205,16 +206,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
+  const stdout = bufferedOutput((s) => process.stdout.write(s));
   main(process.argv.slice(2), {
-    out: (s) => process.stdout.write(s),
+    out: (s) => stdout.write(s),
     err: (s) => process.stderr.write(s),
     env: process.env,
     isTty: process.stdout.isTTY === true,
   }).then(
     (code) => {
+      stdout.flush();
       process.exitCode = code;
     },
     (err: unknown) => {
+      stdout.flush();
       process.stderr.write(`maof: ${toMaofError(err).message}\n`);
       process.exitCode = 1;
     },

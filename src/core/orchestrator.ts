@@ -15,6 +15,7 @@ import { CostLedger, type Reservation } from './cost/costLedger';
 import { ResponseCache, type CachedResponse } from './cache/responseCache';
 import { ContextPruner, renderContext, type ContextItem, type PruneReport } from './context/contextPruner';
 import { redactSecrets } from './context/secretRedactor';
+import { tokenUpperBound } from './context/tokenBound';
 import { tokenizerFor, type Tokenizer } from './context/tokenizer';
 import { SessionStore } from './memory/sessionMemory';
 import { getProvider, type Provider, type ProviderResponse } from './providers/provider';
@@ -142,6 +143,8 @@ interface CallOutcome {
 
 /** Texts up to this size have their token counts remembered (system prompts, history turns). */
 const COUNT_MEMO_MAX_CHARS = 16_000;
+/** Up to this many characters in all, a request without context is bounded instead of counted. */
+const SHORT_REQUEST_CHARS = 1024;
 
 /**
  * The signal of requests that came without one. Shared, not one AbortController per request: each
@@ -370,7 +373,7 @@ export class Orchestrator {
 
     // Window check and pruning for this agent's own window (fallbacks re-prune for theirs).
     const reserved = this.config.context.reservedOutputTokens ?? maxOutputTokens;
-    const fixed = this.messageTokens(tokenizer, [{ role: 'system', content: system }, ...history, { role: 'user', content: prompt }]);
+    const fixed = this.messageTokens(tokenizer, [{ role: 'system', content: system }, ...history, { role: 'user', content: prompt }], req.context?.length ? 0 : agent.contextWindow - reserved);
     const available = agent.contextWindow - reserved - fixed;
     if (available < 0) {
       this.skip(state, agent, 'CONTEXT_TOO_LARGE');
@@ -644,7 +647,22 @@ export class Orchestrator {
     return hash;
   }
 
-  private messageTokens(tokenizer: Tokenizer, messages: ChatMessage[]): number {
+  /**
+   * Tokens of the messages around the context, with the per-message overhead. Short messages
+   * whose bound (see tokenBound.ts) fits in `room` are bounded, not counted: the bound is all the
+   * window check and the reservation need, and the tokenizer stays unloaded (`maof ask`,
+   * `maof batch`, a chat question without context). The caller passes no room when the request
+   * has context: the pruner needs the tokenizer anyway, and its budget must not shrink by the
+   * bound's slack.
+   */
+  private messageTokens(tokenizer: Tokenizer, messages: ChatMessage[], room = 0): number {
+    let chars = 0;
+    for (const m of messages) chars += m.content.length;
+    if (chars <= SHORT_REQUEST_CHARS && room > 0) {
+      let bound = 2;
+      for (const m of messages) bound += tokenUpperBound(tokenizer, m.content) + 4;
+      if (bound <= room) return bound;
+    }
     let memo = this.tokenCounts.get(tokenizer.name);
     if (!memo) {
       memo = new LRUCache<string, number>({ max: 256, maxSize: 1_000_000, sizeCalculation: (_n, text) => text.length + 1 });

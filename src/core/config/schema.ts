@@ -298,11 +298,25 @@ export function defaultConfig(): MaofConfig {
 export function agentRequiresKey(agent: AgentConfig): boolean {
   if (agent.requiresKey !== undefined) return agent.requiresKey;
   if (!agent.baseUrl || agent.provider !== 'openai') return true;
-  try {
-    return !isLoopbackHost(new URL(agent.baseUrl).hostname);
-  } catch {
-    return true;
+  const host = hostOf(agent.baseUrl);
+  return host === undefined || !isLoopbackHost(host);
+}
+
+const hosts = new Map<string, string | null>();
+
+/** The host name of a base URL, undefined when it does not parse; memoised (every request asks). */
+function hostOf(url: string): string | undefined {
+  let host = hosts.get(url);
+  if (host === undefined) {
+    try {
+      host = new URL(url).hostname;
+    } catch {
+      host = null;
+    }
+    if (hosts.size >= 64) hosts.clear();
+    hosts.set(url, host);
   }
+  return host ?? undefined;
 }
 
 const OFFICIAL_HOSTS: Record<AgentConfig['provider'], string> = { openai: 'api.openai.com', anthropic: 'api.anthropic.com' };
@@ -319,12 +333,8 @@ function isLoopbackHost(host: string): boolean {
  */
 export function providerKeyAllowed(agent: AgentConfig): boolean {
   if (!agent.baseUrl) return true;
-  try {
-    const host = new URL(agent.baseUrl).hostname;
-    return host === OFFICIAL_HOSTS[agent.provider] || isLoopbackHost(host);
-  } catch {
-    return false;
-  }
+  const host = hostOf(agent.baseUrl);
+  return host !== undefined && (host === OFFICIAL_HOSTS[agent.provider] || isLoopbackHost(host));
 }
 
 /** Prices for an agent: its own override, else the built-in table, else zero (local models). */

@@ -82,6 +82,16 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     assert.deepEqual(r.attempts.map((a) => a.outcome), ['CONTEXT_TOO_LARGE', 'ok']);
   });
 
+  it('counts a short prompt exactly when its byte-length bound would not fit a small window', async () => {
+    // ~470 bytes of system prompt and prompt bound the tokens at ~480, which a 200-token room
+    // refuses; counted, they are ~100 tokens, which fit.
+    const config = simConfig(addr, { agents: [{ id: 'tiny', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr.openaiBaseUrl, contextWindow: 300, maxOutputTokens: 100, requiresKey: true }], routes: { code: ['tiny'] } });
+    const { orchestrator } = makeOrchestrator(config);
+    const r = ok(await orchestrator.run({ prompt: 'implement a heap '.repeat(20), task: 'code' }));
+    assert.equal(r.agentId, 'tiny');
+    assert.deepEqual(r.attempts.map((a) => a.outcome), ['ok']);
+  });
+
   it('sends local keyless agents (loopback base URL) without a key', async () => {
     const config = simConfig(addr, { agents: [{ id: 'local', provider: 'openai', model: 'llama3', baseUrl: addr.openaiBaseUrl, contextWindow: 8_000 }], routes: { code: ['local'] } });
     const { orchestrator } = makeOrchestrator(config, { secrets: {} });
