@@ -1,9 +1,9 @@
 // P3: prune 200 open files totalling 20 MB to a 16 k-token budget with the real tokenizer, cold (a
-// fresh pruner) and incremental (the same pruner after one file changed, its version bumped).
+// fresh pruner, the tokenizer's block cache emptied) and incremental (the same pruner after one file changed, its version bumped).
 //   node --import tsx bench/pruneLarge.ts [--runs N]
 import { mulberry32 } from '../src/simulator/faultPlan';
 import { ContextPruner, type ContextItem, type PruneReport } from '../src/core/context/contextPruner';
-import { tokenizerFor } from '../src/core/context/tokenizer';
+import { clearBlockCaches, tokenizerFor } from '../src/core/context/tokenizer';
 import { emitResult } from './harness';
 import { round, roundSummary, summarize } from './stats';
 
@@ -59,9 +59,16 @@ function argNumber(name: string, fallback: number): number {
 }
 
 function changed(item: ContextItem, n: number): ContextItem {
-  // An edit in the middle of the file: new text, next version.
-  const at = Math.floor(item.text.length / 3);
-  return { ...item, text: `${item.text.slice(0, at)}const edited${n} = ${n};\n${item.text.slice(at)}`, version: (item.version ?? 0) + 1 };
+  // The active file is edited where its cursor is (typing moves the cursor along), so the window
+  // around the cursor changes every time; any other file gets a line inserted a third of the way in.
+  const insert = `const edited${n} = ${n};\n`;
+  const at = item.cursorOffset !== undefined ? item.text.lastIndexOf('\n', item.cursorOffset) + 1 : Math.floor(item.text.length / 3);
+  return {
+    ...item,
+    text: `${item.text.slice(0, at)}${insert}${item.text.slice(at)}`,
+    version: (item.version ?? 0) + 1,
+    ...(item.cursorOffset !== undefined ? { cursorOffset: item.cursorOffset + insert.length } : {}),
+  };
 }
 
 function main(): void {
@@ -81,6 +88,8 @@ function main(): void {
 
   const cold: number[] = [];
   for (let r = 0; r < runs; r++) {
+    // Truly cold: the tokenizer's block cache (shared by all pruners) is emptied too.
+    clearBlockCaches();
     const pruner = new ContextPruner();
     t0 = performance.now();
     report = pruner.prune(items, opts);

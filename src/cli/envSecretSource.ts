@@ -6,13 +6,17 @@ import type { SecretSource } from '../core/ports';
 const PROVIDER_ENV: Record<AgentConfig['provider'], string> = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' };
 
 export class EnvSecretSource implements SecretSource {
+  /** Answers by secret name: a CLI run reads its environment once (process.env reads are slow). */
+  private readonly answers = new Map<string, string | undefined>();
+
   constructor(
     private readonly agents: readonly AgentConfig[],
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   get(name: string): Promise<string | undefined> {
-    return Promise.resolve(this.lookup(name));
+    if (!this.answers.has(name)) this.answers.set(name, this.lookup(name));
+    return Promise.resolve(this.answers.get(name));
   }
 
   /** Every key value this process could use, so the logger can scrub them. */

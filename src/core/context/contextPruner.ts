@@ -1,7 +1,7 @@
 // Fits editor context (selection, files, history, notes) into an agent's token budget, by priority,
 // with secrets removed, and reports exactly what was kept, cut and left out.
 import { LRUCache } from 'lru-cache';
-import { isSecretFile, redactSecretsMapped, type RedactionResult } from './secretRedactor';
+import { IncrementalRedactor, isSecretFile, type RedactionResult } from './secretRedactor';
 import { MAX_CHARS_PER_TOKEN, type TokenWindow, type Tokenizer } from './tokenizer';
 
 export type ContextKind = 'selection' | 'activeFile' | 'visibleEditor' | 'openTab' | 'history' | 'note';
@@ -80,6 +80,7 @@ const EXACT_REPORT_CHARS = 32_000;
 /** Chars per budget token read around the cut of an over-large text before growing the region. */
 const REGION_CHARS_PER_TOKEN = 8;
 const MEMO_MAX_CHARS = 64_000_000;
+const FACTS_MAX_CHARS = 64_000_000;
 /** Boundary merges between a block's text and its fences can shift a count by a token or two. */
 const FRAME_MARGIN_TOKENS = 4;
 
@@ -101,8 +102,14 @@ interface Memo {
   tokens?: number;
   over?: number;
   cut?: Cut;
-  /** looksBinary of the source, which every prune asks again. */
-  binary?: boolean;
+}
+
+/** What every prune asks of every item, whatever the tokenizer: kept per item so it is asked once. */
+interface Facts {
+  source: string;
+  binary: boolean;
+  /** UTF-8 length, when it was needed. */
+  bytes?: number;
 }
 
 /** Holds a memo of token counts so repeated prunes are incremental. */
@@ -111,6 +118,11 @@ export class ContextPruner {
   // copy) alive after the editor has closed the document.
   private readonly memo = new LRUCache<string, Memo>({ max: 4000, maxSize: MEMO_MAX_CHARS, sizeCalculation: (m) => 2 * m.source.length + 1 });
   private readonly frames = new LRUCache<string, number>({ max: 4000 });
+  // Holds the text of every open item (not a copy: the editor holds it too), so that 200 open tabs
+  // are not scanned for binary content and measured in bytes on every prune.
+  private readonly facts = new LRUCache<string, Facts>({ max: 4000, maxSize: FACTS_MAX_CHARS, sizeCalculation: (f) => f.source.length + 1 });
+  /** Redacts an edited text again only where it changed. */
+  private readonly redactor = new IncrementalRedactor();
 
   prune(items: ContextItem[], opts: PruneOptions): PruneReport {
     const budget = Math.max(0, Math.floor(opts.budgetTokens));
@@ -139,13 +151,12 @@ export class ContextPruner {
     let excerptTaken = false;
     for (const { item } of candidates) {
       if (item.text.trim().length === 0) continue;
-      const seen = this.validMemo(item, tk, redact);
-      if (seen) seen.binary ??= looksBinary(item.text);
-      if (seen ? seen.binary : looksBinary(item.text)) {
+      const facts = this.factsFor(item);
+      if (facts.binary) {
         drop(item, 'binary');
         continue;
       }
-      const tooLarge = exceedsBytes(item.text, maxFileBytes);
+      const tooLarge = exceedsBytes(facts, maxFileBytes);
       const mayCut = item.kind === 'selection' || item.kind === 'activeFile';
       if (tooLarge && !mayCut) {
         drop(item, 'too-large', estimateTokens(item.text), true);
@@ -218,14 +229,22 @@ export class ContextPruner {
   private memoFor(item: ContextItem, tk: Tokenizer, redact: boolean): Memo {
     const found = this.validMemo(item, tk, redact);
     if (found) return found;
-    // Only items that passed the binary check get this far.
-    const fresh: Memo = { source: item.text, version: item.version, binary: false };
+    const fresh: Memo = { source: item.text, version: item.version };
     this.memo.set(memoKey(item, tk, redact), fresh);
     return fresh;
   }
 
+  private factsFor(item: ContextItem): Facts {
+    let f = this.facts.get(item.id);
+    if (f?.source !== item.text) {
+      f = { source: item.text, binary: looksBinary(item.text) };
+      this.facts.set(item.id, f);
+    }
+    return f;
+  }
+
   private prepare(memo: Memo, redact: boolean): RedactionResult {
-    memo.prepared ??= redact ? redactSecretsMapped(memo.source) : { text: memo.source, count: 0, spans: [], mapOffset: (o) => o };
+    memo.prepared ??= redact ? this.redactor.redact(memo.source) : { text: memo.source, count: 0, spans: [], mapOffset: (o) => o };
     return memo.prepared;
   }
 
@@ -259,7 +278,7 @@ export class ContextPruner {
         const start = around ? safeStart(text, Math.max(0, cursor - reach)) : 0;
         const end = safeEnd(text, around ? cursor + reach : reach);
         const region = text.slice(start, end);
-        const prepared = redact ? redactSecretsMapped(region) : { text: region, count: 0, spans: [], mapOffset: (o: number) => o };
+        const prepared = redact ? this.redactor.redact(region) : { text: region, count: 0, spans: [], mapOffset: (o: number) => o };
         result = cutPrepared(key, prepared, around ? prepared.mapOffset(cursor - start) : undefined, avail, tk);
         const whole = start === 0 && end === text.length;
         if (whole || result.tokens >= avail * 0.9 || reach > text.length) break;
@@ -375,10 +394,12 @@ function safeEnd(text: string, offset: number): number {
   return end;
 }
 
-function exceedsBytes(text: string, maxBytes: number): boolean {
+function exceedsBytes(facts: Facts, maxBytes: number): boolean {
+  const text = facts.source;
   if (text.length > maxBytes) return true;
   if (text.length * 3 <= maxBytes) return false;
-  return Buffer.byteLength(text, 'utf8') > maxBytes;
+  facts.bytes ??= Buffer.byteLength(text, 'utf8');
+  return facts.bytes > maxBytes;
 }
 
 /** Control characters other than tab, line feed, form feed, carriage return and escape; U+FFFD. */

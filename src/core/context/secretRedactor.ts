@@ -3,6 +3,10 @@
 //
 // Every pattern is anchored on a literal (or a keyword) and uses bounded repetition only, so a
 // scan is linear in the text; a rule whose literal is absent costs one `includes`.
+//
+// Every pattern but the PEM one matches within one line, and every match holds one of its rule's
+// triggers: IncrementalRedactor relies on both to scan only the lines an edit touched. A new rule
+// must keep to that, or be handled like PEM there.
 
 const REDACTED = '[REDACTED]';
 
@@ -50,7 +54,7 @@ const PATTERN_RULES: readonly PatternRule[] = [
   { triggers: ['eyJ'], re: /\beyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{16,4096}/g },
   // Bearer credentials anywhere; the scheme word is kept.
   {
-    triggers: ['Bearer', 'bearer', 'BEARER'],
+    triggers: ['Bearer', 'bearer', 'BEARER', 'bEARER'],
     re: /\b[Bb](?:earer|EARER)[ \t]{1,8}([A-Za-z0-9._~+/-]{16,4096}=*)(?![A-Za-z0-9._~+/=(-])/g,
     accept: (v) => hasDigit(v) && !isCodeReference(v),
   },
@@ -194,7 +198,10 @@ export interface RedactionResult {
 
 /** Redaction with an offset map, for callers that track a cursor or cut the result. */
 export function redactSecretsMapped(text: string): RedactionResult {
-  const found = text.length < 8 ? [] : findSpans(text);
+  return applySpans(text, text.length < 8 ? [] : findSpans(text));
+}
+
+function applySpans(text: string, found: readonly Span[]): RedactionResult {
   if (found.length === 0) return { text, count: 0, spans: [], mapOffset: (o) => o };
   const parts: string[] = [];
   const spans: Array<{ start: number; end: number }> = [];
@@ -222,6 +229,76 @@ export function redactSecretsMapped(text: string): RedactionResult {
       return offset + shift;
     },
   };
+}
+
+/** Below this, a text is scanned whole: comparing it with earlier ones would save little. */
+const MIN_INCREMENTAL_CHARS = 16_384;
+/** Texts remembered to compare the next one with: the active file and a few others. */
+const RECENT_TEXTS = 4;
+
+interface Scanned {
+  text: string;
+  found: readonly Span[];
+}
+
+/**
+ * redactSecretsMapped for texts that are redacted again after small edits (the active file): a
+ * text that shares most of its start and end with one redacted before is scanned again only in the
+ * lines between, and the secrets found before and after them are reused. The result is the same
+ * as scanning the whole text: no match crosses a line break and each holds one of its rule's
+ * triggers, so what a line yields depends on that line alone (`\b` and look-aheads stop at the
+ * same line breaks). A PEM key spans lines: a text that may hold one is scanned whole.
+ */
+export class IncrementalRedactor {
+  /** The last few texts scanned, most recent first, with what was found in them. */
+  private recent: Scanned[] = [];
+
+  redact(text: string): RedactionResult {
+    if (text.length < MIN_INCREMENTAL_CHARS || text.includes('PRIVATE KEY')) return redactSecretsMapped(text);
+    let found: readonly Span[] | undefined;
+    for (const before of this.recent) {
+      found = before.text === text ? before.found : rescanEdited(before, text);
+      if (found) break;
+    }
+    found ??= findSpans(text);
+    this.recent = [{ text, found }, ...this.recent.filter((r) => r.text !== text)].slice(0, RECENT_TEXTS);
+    return applySpans(text, found);
+  }
+}
+
+/** The secrets of `text` from those of an earlier version of it; undefined if it is not one. */
+function rescanEdited(before: Scanned, text: string): Span[] | undefined {
+  const old = before.text;
+  const common = Math.min(old.length, text.length);
+  const prefix = commonPrefix(old, text, common);
+  const suffix = commonSuffix(old, text, common - prefix);
+  if (prefix + suffix < text.length / 2) return undefined;
+  // Whole lines around the change: from the start of the line the change begins in, through the
+  // line break after it, so the lines on either side (and what follows each) are as they were.
+  const from = prefix === 0 ? 0 : text.lastIndexOf('\n', prefix - 1) + 1;
+  const nl = text.indexOf('\n', text.length - suffix);
+  const to = nl < 0 ? text.length : nl + 1;
+  const shift = text.length - old.length;
+  const found: Span[] = [];
+  for (const s of before.found) if (s.end <= from) found.push(s);
+  for (const s of findSpans(text.slice(from, to))) found.push({ start: from + s.start, end: from + s.end, replacement: s.replacement });
+  for (const s of before.found) if (s.start >= to - shift) found.push({ start: s.start + shift, end: s.end + shift, replacement: s.replacement });
+  return found;
+}
+
+// Compared a chunk at a time: a native string comparison is far faster than a loop over chars.
+const COMPARE_CHUNKS = [4096, 128, 8, 1];
+
+function commonPrefix(a: string, b: string, limit: number): number {
+  let i = 0;
+  for (const size of COMPARE_CHUNKS) while (i + size <= limit && a.slice(i, i + size) === b.slice(i, i + size)) i += size;
+  return i;
+}
+
+function commonSuffix(a: string, b: string, limit: number): number {
+  let i = 0;
+  for (const size of COMPARE_CHUNKS) while (i + size <= limit && a.slice(a.length - i - size, a.length - i) === b.slice(b.length - i - size, b.length - i)) i += size;
+  return i;
 }
 
 export function redactSecrets(text: string): { text: string; count: number } {

@@ -1,6 +1,8 @@
 // Token counting for context budgets: exact BPE (gpt-tokenizer) for OpenAI models, a calibrated
 // over-estimate for Anthropic models, whose tokenizer is not public.
 import type { GptEncoding } from 'gpt-tokenizer/GptEncoding';
+import { LRUCache } from 'lru-cache';
+import { blockEnd, blockStart, blockStartAt, detached, MAX_BLOCK_CHARS } from './pieceBlocks';
 
 export interface TokenWindow {
   /** Char offsets of the window in the text it was cut from. */
@@ -66,8 +68,7 @@ function loadEncoding(name: EncodingName): GptEncoding {
 }
 
 interface Piece {
-  /** Char offsets of the piece in the tokenised string. */
-  start: number;
+  /** Char offset of the piece's end in the tokenised string. */
   end: number;
   tokens: number;
   /** Only spaces or tabs: a cut may not end after it (see truncateCounted). */
@@ -193,7 +194,7 @@ class BpeTokenizer implements Tokenizer {
       for (const chunk of enc.encodeGenerator(a === 0 && b === text.length ? text : text.slice(a, b), AS_TEXT)) {
         const piece = enc.decode(chunk);
         const last = piece.charCodeAt(piece.length - 1);
-        yield { start: offset, end: offset + piece.length, tokens: chunk.length, blank: (last <= 32 || last >= 0x80) && BLANK.test(piece) };
+        yield { end: offset + piece.length, tokens: chunk.length, blank: (last <= 32 || last >= 0x80) && BLANK.test(piece) };
         offset += piece.length;
       }
     }
@@ -261,127 +262,305 @@ class BpeTokenizer implements Tokenizer {
     const budget = this.raw(maxTokens);
     if (budget <= 0 || text.length === 0) return { start: 0, end: 0, tokens: 0 };
     const c = Math.min(Math.max(0, Math.floor(centre)), text.length);
-    // Text before the centre's line and text from it on are tokenised apart, and only as far as
-    // the window reaches: the one before it as a region that grows when the text is sparse, the
-    // one after lazily. A line start is a piece boundary (see stableLineStart), so the two agree.
-    const split = stableLineStart(text, c);
+    // The text is read block by block outward from the centre's block, only as far as the window
+    // reaches; each block tokenises alone as it does in the whole text (see pieceBlocks), so the
+    // window is the same whichever blocks it was read in, and blocks seen before come from a cache.
+    const lo = blockStartAt(text, c, STABLE_SEARCH_CHARS);
+    if (lo === undefined) return this.regionWindow(text, c, budget);
+    const w = expandWindow(text, new PieceRun(this, text, lo), c, budget, false, false);
+    if (typeof w === 'string') throw new Error('unreachable: blocks reach both ends of the text');
+    return { start: w.start, end: w.end, tokens: this.scale(w.tokens) };
+  }
+
+  /**
+   * Without a line-start boundary near the centre (a minified file): one region around it, grown
+   * while the window reaches its edges. Its start is arbitrary, but a window that starts on one of
+   * its pieces tokenises the same on its own.
+   */
+  private regionWindow(text: string, c: number, budget: number): TokenWindow {
     let beforeSpan = Math.max(2048, budget * 2);
     let afterSpan = Math.max(2048, budget * 3);
     for (;;) {
-      // Without a nearby line start (a minified file), one region around the centre: its start is
-      // arbitrary, but a window starting on one of its pieces tokenises the same on its own.
-      const from = split ?? Math.max(0, c - beforeSpan);
-      const beforeStart = split === undefined ? from : lineStart(text, Math.max(0, split - beforeSpan));
+      const from = Math.max(0, c - beforeSpan);
       const afterEnd = Math.min(text.length, c + afterSpan);
-      const before = beforeStart < from ? [...this.pieces(text.slice(beforeStart, from), beforeStart)] : [];
-      const w = this.expand(text, before, this.pieces(text.slice(from, afterEnd), from), c, budget, beforeStart > 0, afterEnd < text.length);
+      const w = expandWindow(text, new PieceRun(this, text, from, afterEnd), c, budget, from > 0, afterEnd < text.length);
       if (w === 'grow-before') beforeSpan *= 2;
       else if (w === 'grow-after') afterSpan *= 2;
       else return { start: w.start, end: w.end, tokens: this.scale(w.tokens) };
     }
   }
 
-  /** Grows a window outward from the centre's piece, alternating sides, within the budget. */
-  private expand(
-    text: string,
-    before: Piece[],
-    afterSource: Iterator<Piece>,
-    c: number,
-    budget: number,
-    moreBefore: boolean,
-    moreAfter: boolean,
-  ): TokenWindow | 'grow-before' | 'grow-after' {
-    const after: Piece[] = [];
-    let exhausted = false;
-    const nb = before.length;
-    // Whether piece i exists, pulling lazily from the after side.
-    const has = (i: number): boolean => {
-      while (i - nb >= after.length && !exhausted) {
-        const next = afterSource.next();
-        if (next.done) exhausted = true;
-        else after.push(next.value);
-      }
-      return i - nb < after.length;
-    };
-    const at = (i: number): Piece => (i < nb ? before[i] : after[i - nb]);
-    const startOf = (i: number): number => (has(i) ? at(i).start : i > 0 ? at(i - 1).end : c);
-    // The piece holding the centre; a centre at the very end belongs after the last piece.
-    let k = nb;
-    while (has(k) && at(k).end <= c) k += 1;
-    let a = k;
-    let b = k;
-    let tokensBefore = 0;
-    let tokensAfter = 0;
-    let beforeOpen = true;
-    let afterOpen = true;
-    while (beforeOpen || afterOpen) {
-      if (afterOpen && (!beforeOpen || tokensAfter <= tokensBefore)) {
-        if (has(b) && tokensBefore + tokensAfter + at(b).tokens <= budget) tokensAfter += at(b++).tokens;
-        else afterOpen = false;
-      } else if (a > 0 && tokensBefore + tokensAfter + at(a - 1).tokens <= budget) {
-        tokensBefore += at(--a).tokens;
-      } else {
-        beforeOpen = false;
-      }
+  /** The pieces of one block, packed; from the cache shared by every tokenizer of this encoding. */
+  blockPieces(text: string, start: number, end: number): Int32Array {
+    const src = text.slice(start, end);
+    const cache = blockCache(this.encodingName);
+    let packed = cache.get(src);
+    if (!packed) {
+      const out: number[] = [];
+      for (const piece of this.pieces(src)) out.push(piece.end, piece.tokens * 2 + (piece.blank ? 1 : 0));
+      packed = Int32Array.from(out);
+      if (src.length <= MAX_CACHED_BLOCK_CHARS) cache.set(detached(src), packed);
     }
-    let tokens = tokensBefore + tokensAfter;
-    if (tokens < budget) {
-      if (a === 0 && moreBefore) return 'grow-before';
-      if (!has(b) && moreAfter) return 'grow-after';
-    }
-    // Whole lines read better: drop a partial first and last line, unless that loses the centre
-    // or much of the budget (long lines).
-    const affordable = Math.max(24, Math.floor(budget / 10));
-    const startsLine = (i: number): boolean => startOf(i) === 0 || text.charCodeAt(startOf(i) - 1) === 10;
-    if (a < k && !startsLine(a)) {
-      let m = a;
-      let dropped = 0;
-      while (m < k && !startsLine(m)) dropped += at(m++).tokens;
-      if (startsLine(m) && dropped <= affordable) {
-        a = m;
-        tokens -= dropped;
-      }
-    }
-    if (b > k + 1 && has(b) && !startsLine(b)) {
-      let m = b;
-      let dropped = 0;
-      while (m > k + 1 && !startsLine(m)) dropped += at(--m).tokens;
-      if (startsLine(m) && dropped <= affordable) {
-        b = m;
-        tokens -= dropped;
-      }
-    }
-    // Never end after bare spaces that more text follows (see truncateCounted).
-    while (b > a && has(b) && at(b - 1).blank) tokens -= at(--b).tokens;
-    return { start: startOf(a), end: b > a ? at(b - 1).end : startOf(a), tokens };
+    return packed;
   }
+
+  /** Pieces of text[start, end) as they come, for a block too large to be worth caching. */
+  lazyPieces(text: string, start: number, end: number): Iterator<Piece> {
+    return this.pieces(text.slice(start, end), start);
+  }
+}
+
+/** A run of pieces: where it starts, its pieces packed, and the window index of its first piece. */
+interface PieceBlock {
+  start: number;
+  /** [end relative to `start`, tokens × 2 + (blank ? 1 : 0)] for each piece. */
+  packed: Int32Array;
+  first: number;
+}
+
+/** Pieces read at a time from a region or a block too large to cache. */
+const LAZY_CHUNK_PIECES = 256;
+
+/**
+ * The pieces of the text around `lo`, read as a window grows: piece 0 is the first piece from
+ * `lo`, negative indices run back from it. Read block by block (see pieceBlocks) both ways, or,
+ * for a region, lazily from `lo` to the region's end with nothing before it.
+ */
+class PieceRun {
+  // Blocks from `lo` on, in text order (block x ≥ 0), and before it, nearest first (block -1 - x).
+  private readonly fwd: PieceBlock[] = [];
+  private readonly back: PieceBlock[] = [];
+  private fwdPieces = 0;
+  private backPieces = 0;
+  /** Where the next block starts after `lo`, and where the next one ends before it. */
+  private fwdNext: number;
+  private backNext: number;
+  /** Pieces of a region or an over-large block, read a chunk at a time from `lazyAt`. */
+  private lazy: Iterator<Piece> | undefined;
+  private lazyAt = 0;
+  // Set by `seek`: the block of the piece found (where the next search starts), its packed pieces,
+  // the piece's pair in them and the block's start.
+  x = 0;
+  packed: Int32Array = new Int32Array(0);
+  at = 0;
+  base = 0;
+
+  constructor(
+    private readonly tk: BpeTokenizer,
+    private readonly text: string,
+    readonly lo: number,
+    regionEnd?: number,
+  ) {
+    if (regionEnd === undefined) {
+      this.fwdNext = lo;
+      this.backNext = lo;
+    } else {
+      this.lazy = tk.lazyPieces(text, lo, regionEnd);
+      this.lazyAt = lo;
+      this.fwdNext = text.length;
+      this.backNext = 0;
+    }
+  }
+
+  /** Block x, read when first asked for; undefined past either end of the text (or region). */
+  block(x: number): PieceBlock | undefined {
+    if (x >= 0) {
+      while (x >= this.fwd.length) if (!this.readForward()) return undefined;
+      return this.fwd[x];
+    }
+    while (-1 - x >= this.back.length) if (!this.readBack()) return undefined;
+    return this.back[-1 - x];
+  }
+
+  /** Points `packed`, `at` (the piece's pair) and `base` (its block's start) at piece i; false if there is none. */
+  seek(i: number): boolean {
+    let x = this.x;
+    for (;;) {
+      const blk = this.block(x);
+      if (!blk) return false;
+      if (i < blk.first) x -= 1;
+      else if (i >= blk.first + (blk.packed.length >> 1)) x += 1;
+      else {
+        this.x = x;
+        this.packed = blk.packed;
+        this.at = 2 * (i - blk.first);
+        this.base = blk.start;
+        return true;
+      }
+    }
+  }
+
+  private readForward(): boolean {
+    if (this.lazy) {
+      const start = this.lazyAt;
+      const out: number[] = [];
+      while (out.length < 2 * LAZY_CHUNK_PIECES) {
+        const next = this.lazy.next();
+        if (next.done) {
+          this.lazy = undefined;
+          break;
+        }
+        out.push(next.value.end - start, next.value.tokens * 2 + (next.value.blank ? 1 : 0));
+        this.lazyAt = next.value.end;
+      }
+      if (out.length > 0) return this.addForward(start, Int32Array.from(out));
+    }
+    const start = this.fwdNext;
+    if (start >= this.text.length) return false;
+    const end = blockEnd(this.text, start);
+    this.fwdNext = end;
+    if (end - start > MAX_CACHED_BLOCK_CHARS) {
+      // A long line without a boundary: read only as far as the window needs.
+      this.lazy = this.tk.lazyPieces(this.text, start, end);
+      this.lazyAt = start;
+      return this.readForward();
+    }
+    return this.addForward(start, this.tk.blockPieces(this.text, start, end));
+  }
+
+  private addForward(start: number, packed: Int32Array): boolean {
+    this.fwd.push({ start, packed, first: this.fwdPieces });
+    this.fwdPieces += packed.length >> 1;
+    return true;
+  }
+
+  private readBack(): boolean {
+    const to = this.backNext;
+    if (to <= 0) return false;
+    const start = blockStart(this.text, to) ?? 0;
+    this.backNext = start;
+    const packed = this.tk.blockPieces(this.text, start, to);
+    this.backPieces += packed.length >> 1;
+    this.back.push({ start, packed, first: -this.backPieces });
+    return true;
+  }
+}
+
+/**
+ * Grows a window outward from the centre's piece, alternating sides, within the budget; asks for a
+ * larger region when the window reaches the edge of what `run` can read and more text lies beyond.
+ */
+function expandWindow(
+  text: string,
+  run: PieceRun,
+  c: number,
+  budget: number,
+  moreBefore: boolean,
+  moreAfter: boolean,
+): TokenWindow | 'grow-before' | 'grow-after' {
+  const has = (i: number): boolean => run.seek(i);
+  const tokens = (i: number): number => (run.seek(i) ? run.packed[run.at + 1] >> 1 : 0);
+  const endOf = (i: number): number => (run.seek(i) ? run.base + run.packed[run.at] : run.lo);
+  // For the index just past the last piece: the end of the text read.
+  const startOf = (i: number): number => {
+    if (run.seek(i)) return run.base + (run.at > 0 ? run.packed[run.at - 2] : 0);
+    return i > 0 ? endOf(i - 1) : run.lo;
+  };
+  // The piece holding the centre; a centre at the very end belongs after the last piece.
+  let k = 0;
+  while (has(k) && endOf(k) <= c) k += 1;
+  let a = k;
+  let b = k;
+  // The next piece on either side, as a block and the piece's pair in it: the loop below runs once
+  // per piece of the window, so it steps through the blocks rather than seeking each piece.
+  let fx = 0;
+  let fo = 0;
+  let fwd = run.seek(k) ? run.block((fx = run.x)) : undefined;
+  if (fwd) fo = run.at;
+  let bx = 0;
+  let bo = 0;
+  let back = run.seek(k - 1) ? run.block((bx = run.x)) : undefined;
+  if (back) bo = run.at;
+  let tokensBefore = 0;
+  let tokensAfter = 0;
+  let beforeOpen = true;
+  let afterOpen = true;
+  while (beforeOpen || afterOpen) {
+    if (afterOpen && (!beforeOpen || tokensAfter <= tokensBefore)) {
+      const t = fwd ? fwd.packed[fo + 1] >> 1 : 0;
+      if (fwd && tokensBefore + tokensAfter + t <= budget) {
+        tokensAfter += t;
+        b += 1;
+        fo += 2;
+        while (fwd && fo >= fwd.packed.length) {
+          fwd = run.block(++fx);
+          fo = 0;
+        }
+      } else afterOpen = false;
+    } else {
+      const t = back ? back.packed[bo + 1] >> 1 : 0;
+      if (back && tokensBefore + tokensAfter + t <= budget) {
+        tokensBefore += t;
+        a -= 1;
+        bo -= 2;
+        while (back && bo < 0) {
+          back = run.block(--bx);
+          bo = back ? back.packed.length - 2 : 0;
+        }
+      } else beforeOpen = false;
+    }
+  }
+  let total = tokensBefore + tokensAfter;
+  if (total < budget) {
+    if (!has(a - 1) && moreBefore) return 'grow-before';
+    if (!has(b) && moreAfter) return 'grow-after';
+  }
+  // Whole lines read better: drop a partial first and last line, unless that loses the centre
+  // or much of the budget (long lines).
+  const affordable = Math.max(24, Math.floor(budget / 10));
+  const startsLine = (i: number): boolean => {
+    const at = startOf(i);
+    return at === 0 || text.charCodeAt(at - 1) === 10;
+  };
+  if (a < k && !startsLine(a)) {
+    let m = a;
+    let dropped = 0;
+    while (m < k && !startsLine(m)) dropped += tokens(m++);
+    if (startsLine(m) && dropped <= affordable) {
+      a = m;
+      total -= dropped;
+    }
+  }
+  if (b > k + 1 && has(b) && !startsLine(b)) {
+    let m = b;
+    let dropped = 0;
+    while (m > k + 1 && !startsLine(m)) dropped += tokens(--m);
+    if (startsLine(m) && dropped <= affordable) {
+      b = m;
+      total -= dropped;
+    }
+  }
+  // Never end after bare spaces that more text follows (see truncateCounted).
+  while (b > a && has(b) && run.seek(b - 1) && (run.packed[run.at + 1] & 1) === 1) total -= tokens(--b);
+  return { start: startOf(a), end: b > a ? endOf(b - 1) : startOf(a), tokens: total };
+}
+
+/** Blocks up to this size are cached; a larger one (a long minified line) is read only as far as needed. */
+const MAX_CACHED_BLOCK_CHARS = 4 * MAX_BLOCK_CHARS;
+/** Bytes the block cache of one encoding may hold, about: the text (2 per char) and 8 per piece. */
+const BLOCK_CACHE_BYTES = 8 * 1024 * 1024;
+const blockCaches = new Map<EncodingName, LRUCache<string, Int32Array>>();
+
+/** Forgets the tokenised blocks, so that the next window starts cold (for tests and benchmarks). */
+export function clearBlockCaches(): void {
+  for (const cache of blockCaches.values()) cache.clear();
+}
+
+function blockCache(name: EncodingName): LRUCache<string, Int32Array> {
+  let cache = blockCaches.get(name);
+  if (!cache) {
+    cache = new LRUCache<string, Int32Array>({ max: 8192, maxSize: BLOCK_CACHE_BYTES, sizeCalculation: (v, k) => 2 * k.length + 4 * v.length + 64 });
+    blockCaches.set(name, cache);
+  }
+  return cache;
 }
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
-/**
- * The start of the centre's line, or of an earlier one, where the text before ends a piece: after a
- * newline and not before another newline, nor before "/" (o200k_base's `[^\s\p{L}\p{N}]+[\r\n/]*`
- * carries "}\n//" over the line break). Undefined when no such line starts nearby.
- */
-function stableLineStart(text: string, centre: number): number | undefined {
-  for (let at = lineStart(text, centre); centre - at <= STABLE_SEARCH_CHARS; at = lineStart(text, at - 1)) {
-    if (at === 0) return 0;
-    const c = text.charCodeAt(at);
-    if (c !== 10 && c !== 13 && c !== 47) return at;
-  }
-  return undefined;
-}
-
+/** How far before the centre a block start is looked for before reading one region around it. */
 const STABLE_SEARCH_CHARS = 8192;
-
-function lineStart(text: string, offset: number): number {
-  if (offset <= 0) return 0;
-  const nl = text.lastIndexOf('\n', offset - 1);
-  return nl < 0 ? 0 : nl + 1;
-}
 
 /** Models that use cl100k_base: GPT-4 before 4o, GPT-3.5 and the older embedding models. */
 function usesCl100k(model: string): boolean {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ContextPruner, renderContext, type ContextItem, type ContextKind, type PruneReport } from '../../../src/core/context/contextPruner';
-import { tokenizerFor, type Tokenizer } from '../../../src/core/context/tokenizer';
+import { clearBlockCaches, tokenizerFor, type Tokenizer } from '../../../src/core/context/tokenizer';
 import { mulberry32, randomText } from './randomText';
 
 const tk = tokenizerFor('openai', 'gpt-4o');
@@ -214,6 +214,56 @@ describe('ContextPruner', () => {
       const r = pruner.prune([moved], { budgetTokens: 1_000, tokenizer: tk });
       assert.equal(r.kept[0].text, moved.text);
       assert.equal(r.kept[0].tokens, tk.count(moved.text));
+    });
+
+    it('gives exactly what a fresh pruner gives after each edit of the active file, keys redacted at any edge', () => {
+      const rnd = mulberry32(77);
+      // A private key long enough that its body spans blocks.
+      const body = Array.from({ length: 40 }, (_, i) => `MIIEvQIBADAN${i}BgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7Qk2LmN9pR4s${i}\n`).join('');
+      const pem = ['-----BEGIN ', 'PRIVATE KEY-----\n', body, '-----END PRIVATE KEY-----\n'].join('');
+      const line = (i: number): string => {
+        const r = rnd();
+        // Keys at the start and the end of lines sit on the edges of the blocks an edit re-reads.
+        if (r < 0.04) return `${ANTHROPIC_KEY} = load(${i});`;
+        if (r < 0.08) return `  const key${i} = "${ANTHROPIC_KEY}"`;
+        if (r < 0.1) return `Authorization: Bearer ab${i}C123def456ghi789jkl0`;
+        if (r < 0.2) return i % 2 ? '' : '  ';
+        return `${'  '.repeat(i % 3)}export const v${i} = compute(${Math.floor(rnd() * 1e5)}, "${randomText(rnd, 10 + Math.floor(rnd() * 30)).replace(/["\\\n]/g, '')}");`;
+      };
+      const lines = (n: number): string => Array.from({ length: n }, (_, i) => line(i)).join('\n');
+      for (const tokenizer of [tk, tokenizerFor('anthropic', 'claude-sonnet-4-5')]) {
+        let active = lines(500);
+        const tabs = [item('tab0', 'openTab', code('tab', 8), { path: 'src/t0.ts', version: 1 }), item('tab1', 'openTab', lines(300), { path: 'src/t1.ts', version: 1 })];
+        const pruner = new ContextPruner();
+        for (let round = 0; round < 12; round++) {
+          const at = Math.floor(rnd() * active.length);
+          const r = rnd();
+          if (r < 0.2) active = `${active.slice(0, at)}${active.slice(at + Math.floor(rnd() * 3000))}`;
+          else if (r < 0.4) active = `${active.slice(0, at)} "${ANTHROPIC_KEY}" ${active.slice(at)}`;
+          else active = `${active.slice(0, at)}\n${lines(1 + Math.floor(rnd() * 20))}\n${active.slice(at)}`;
+          // Now and then a private key is pasted in (its body spans many lines) and taken out again.
+          const pasted = rnd() < 0.25;
+          const text = pasted ? `${active.slice(0, at)}\n${pem}${active.slice(at)}` : active;
+          const cursorOffset = pasted ? at + Math.floor(rnd() * pem.length) : Math.floor(rnd() * text.length);
+          const items = [
+            item('active', 'activeFile', text, { path: 'src/active.ts', version: round + 2, cursorOffset, languageId: 'typescript' }),
+            ...tabs,
+          ];
+          const opts = { budgetTokens: rnd() < 0.2 ? 40_000 : 300 + Math.floor(rnd() * 6000), tokenizer };
+          const incremental = pruner.prune(items, opts);
+          clearBlockCaches();
+          const fresh = new ContextPruner().prune(items, opts);
+          // A pruner that counted a tab in an earlier round reports its count when it drops it; a
+          // fresh one estimates. Everything else is the same.
+          const settled = (r: PruneReport): PruneReport => ({ ...r, dropped: r.dropped.map(({ tokens: _t, estimated: _e, ...d }) => ({ ...d, tokens: 0 })) });
+          assert.deepEqual(settled(incremental), settled(fresh), `${tokenizer.name} round ${round}`);
+          fresh.dropped.forEach((d, i) => assert.ok(d.estimated || incremental.dropped[i].tokens === d.tokens));
+          for (const k of incremental.kept) {
+            assert.ok(!k.text.includes('Xy7Qk2LmN9pR4sT1') && !k.text.includes('MIIEvQIBADAN') && !k.text.includes('def456ghi789'), `no key in ${k.id}, round ${round}`);
+            assert.equal(k.tokens, tokenizer.count(k.text));
+          }
+        }
+      }
     });
 
     it('reuses counts for the same text without versions', () => {

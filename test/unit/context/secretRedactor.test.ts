@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { isSecretFile, redactKnownValues, redactSecrets, redactSecretsMapped } from '../../../src/core/context/secretRedactor';
+import { IncrementalRedactor, isSecretFile, redactKnownValues, redactSecrets, redactSecretsMapped } from '../../../src/core/context/secretRedactor';
+import { mulberry32 } from './randomText';
 
 // Fake keys with the shape of real ones, built at run time so no scanner mistakes this file for a leak.
 const k = (...parts: string[]): string => parts.join('');
@@ -131,6 +132,72 @@ describe('secretRedactor', () => {
       assert.ok(text.length > 1_000_000);
       const out = redactSecrets(text);
       assert.equal(typeof out.count, 'number');
+    }
+  });
+
+  it('redacts a bearer token whatever the case of the scheme word', () => {
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEARER']) {
+      assert.equal(redactSecrets(`curl -H "X-Auth: ${scheme} abC123def456ghi789jkl0"`).text, `curl -H "X-Auth: ${scheme} [REDACTED]"`);
+    }
+  });
+
+  it('redacts an edited text again only around the edit, exactly as it redacts it whole, keys at line edges included', () => {
+    const rnd = mulberry32(31);
+    const longPem = PEM.replace(/\n(?=-----END)/, `\n${'MIIEpAIBAAKCAQEA7Qk2LmN9pR4sT1uV6wZ0aB3cD5eF8gH2iJ4kL6mN8oP0qR2s\n'.repeat(40)}`);
+    const bare = [ANTHROPIC, OPENAI_PROJECT, AWS_ID, GITHUB, SLACK, GOOGLE, STRIPE, JWT];
+    const secrets = [...families.map(([, line]) => line), ...bare, ...bare.map((key) => `key: ${key}`), 'x = "bEARER abC123def456ghi789jkl0"', PEM, longPem];
+    const codeLine = (i: number): string => `${'  '.repeat(i % 3)}const value${i} = compute(${Math.floor(rnd() * 1e6)}, "label ${i}");`;
+    // Secrets start lines (where blocks start), end them, or make them up.
+    const line = (i: number): string => {
+      const r = rnd();
+      const secret = secrets[Math.floor(rnd() * secrets.length)];
+      if (r < 0.1) return secret;
+      if (r < 0.15) return `${codeLine(i)} ${secret}`;
+      return codeLine(i);
+    };
+    const lines = (n: number): string => Array.from({ length: n }, (_, i) => line(i)).join('\n');
+    const redactor = new IncrementalRedactor();
+    let text = `${families[0][1]}\n${lines(800)}\n${families[1][1]}`;
+    let blocked = 0;
+    for (let round = 0; round < 40; round++) {
+      // Half the edits land inside a key: typing into one, or cutting a piece of it out.
+      const key = bare[Math.floor(rnd() * bare.length)];
+      const inKey = text.indexOf(key) >= 0 && rnd() < 0.5;
+      const at = inKey ? text.indexOf(key) + 1 + Math.floor(rnd() * (key.length - 2)) : Math.floor(rnd() * text.length);
+      const r = rnd();
+      if (inKey) text = r < 0.5 ? `${text.slice(0, at)}x${text.slice(at)}` : `${text.slice(0, at)}${text.slice(at + 1 + Math.floor(rnd() * 5))}`;
+      else if (r < 0.4) text = `${text.slice(0, at)}\n${lines(1 + Math.floor(rnd() * 10))}\n${text.slice(at)}`;
+      else if (r < 0.7) text = `${text.slice(0, at)}${text.slice(at + Math.floor(rnd() * 400))}`;
+      else text = `${text.slice(0, at)}${secrets[Math.floor(rnd() * secrets.length)]}${text.slice(at)}`;
+      if (!text.includes('PRIVATE KEY')) blocked += 1;
+      const got = redactor.redact(text);
+      const whole = redactSecretsMapped(text);
+      assert.equal(got.text, whole.text, `round ${round}`);
+      assert.equal(got.count, whole.count);
+      assert.deepEqual(got.spans, whole.spans);
+      for (let i = 0; i < 50; i++) {
+        const o = Math.floor(rnd() * (text.length + 1));
+        assert.equal(got.mapOffset(o), whole.mapOffset(o));
+      }
+      if (rnd() < 0.7) text = text.replace(/-----BEGIN [^]*?-----END RSA PRIVATE KEY-----/g, '');
+    }
+    assert.ok(blocked > 10, 'most rounds reuse what was found before');
+  });
+
+  it('keeps the body of a private key redacted through edits inside and around it', () => {
+    const body = Array.from({ length: 40 }, (_, i) => `MIIEpAIBAAKCAQEA${i}Qk2LmN9pR4sT1uV6wZ0aB3cD5eF8gH2iJ4kL6mN8oP0qR2s\n`);
+    const code = Array.from({ length: 300 }, (_, i) => `const value${i} = compute(${i}, "label ${i}");`).join('\n');
+    const redactor = new IncrementalRedactor();
+    const rnd = mulberry32(8);
+    for (let round = 0; round < 20; round++) {
+      const lines = body.slice();
+      const i = Math.floor(rnd() * lines.length);
+      if (round % 3 === 0) lines.splice(i, 1);
+      else if (round % 3 === 1) lines[i] = `${lines[i].slice(0, 10)}Zz${lines[i].slice(10)}`;
+      const text = `${code}\n-----BEGIN RSA PRIVATE KEY-----\n${lines.join('')}-----END RSA PRIVATE KEY-----\n${code}${round}`;
+      const got = redactor.redact(text);
+      assert.equal(got.text, redactSecretsMapped(text).text);
+      assert.ok(!got.text.includes('MIIEpAIBAAKCAQEA'));
     }
   });
 

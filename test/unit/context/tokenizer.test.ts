@@ -1,6 +1,26 @@
 import assert from 'node:assert/strict';
-import { ANTHROPIC_TOKEN_FACTOR, tokenizerFor } from '../../../src/core/context/tokenizer';
+import o200kEncoding from 'gpt-tokenizer/encoding/o200k_base';
+import { ANTHROPIC_TOKEN_FACTOR, clearBlockCaches, tokenizerFor } from '../../../src/core/context/tokenizer';
 import { mulberry32, randomText } from './randomText';
+
+/** Code-like lines with the edge cases of piece boundaries: blank and indented lines, comments, CRLF. */
+function sourceText(rnd: () => number, lines: number): string {
+  const edge = ['', '  ', '\t', '// note', '  // indented note', '}', '\r', '/* c */', '\u3000wide'];
+  return Array.from({ length: lines }, (_, i) =>
+    rnd() < 0.3 ? edge[Math.floor(rnd() * edge.length)] : `${'  '.repeat(i % 4)}const v${i} = f(${Math.floor(rnd() * 1e5)}, "${randomText(rnd, 8 + Math.floor(rnd() * 40)).replace(/["\\\n]/g, '')}");`,
+  ).join('\n');
+}
+
+/** An edit a user might make: type or delete a little, paste or cut lines, anywhere. */
+function edit(rnd: () => number, text: string): string {
+  const at = Math.floor(rnd() * text.length);
+  const r = rnd();
+  if (r < 0.3) return `${text.slice(0, at)}${randomText(rnd, 1 + Math.floor(rnd() * 10))}${text.slice(at)}`;
+  if (r < 0.5) return `${text.slice(0, at)}${text.slice(Math.min(text.length, at + 1 + Math.floor(rnd() * 200)))}`;
+  if (r < 0.7) return `${text.slice(0, at)}\n${sourceText(rnd, 1 + Math.floor(rnd() * 30))}\n${text.slice(at)}`;
+  if (r < 0.85) return `${text.slice(0, at)}\n  \n${text.slice(at)}`;
+  return `${text.slice(0, at)}${text.slice(at + 1)}`;
+}
 
 describe('tokenizer', () => {
   const o200k = tokenizerFor('openai', 'gpt-4o');
@@ -131,5 +151,49 @@ describe('tokenizer', () => {
     assert.ok(atStart.tokens >= 180);
     const whole = o200k.window!(text, 100, 1_000_000);
     assert.deepEqual([whole.start, whole.end, whole.tokens], [0, text.length, o200k.count(text)]);
+  });
+
+  it('reads the same window after edits, from the blocks it already tokenised, as from scratch', () => {
+    const rnd = mulberry32(2024);
+    for (const tk of [o200k, cl100k, tokenizerFor('anthropic', 'claude-sonnet-4-5')]) {
+      let text = sourceText(rnd, 500);
+      for (let round = 0; round < 20; round++) {
+        text = edit(rnd, text);
+        const centre = rnd() < 0.8 ? Math.floor(rnd() * text.length) : text.length;
+        const max = 20 + Math.floor(rnd() * 4000);
+        const warm = tk.window!(text, centre, max);
+        clearBlockCaches();
+        const cold = tk.window!(text, centre, max);
+        assert.deepEqual(warm, cold, `${tk.name} round ${round}`);
+        assert.equal(tk.count(text.slice(cold.start, cold.end)), cold.tokens, `${tk.name} round ${round}: the count of the text cut`);
+        assert.ok(cold.tokens <= max);
+      }
+    }
+  });
+
+  it('tokenises again only around an edit when it reads a window after one', () => {
+    const rnd = mulberry32(5);
+    const text = sourceText(rnd, 2000);
+    const enc = o200kEncoding as unknown as { encodeGenerator: (text: string, options?: unknown) => Iterable<number[]> };
+    const original = enc.encodeGenerator;
+    let chars = 0;
+    enc.encodeGenerator = (t, options) => {
+      chars += t.length;
+      return original(t, options);
+    };
+    try {
+      clearBlockCaches();
+      const first = o200k.window!(text, text.length / 2, 8000);
+      const coldChars = chars;
+      assert.ok(coldChars >= first.end - first.start, 'a cold window tokenises what it spans');
+      chars = 0;
+      const at = text.indexOf('\n', first.start + (first.end - first.start) / 3) + 1;
+      const edited = `${text.slice(0, at)}const typed = 1;\n${text.slice(at)}`;
+      const again = o200k.window!(edited, text.length / 2 + 17, 8000);
+      assert.ok(again.start <= at && at < again.end, 'the edit is inside the window');
+      assert.ok(chars > 0 && chars < 10_000, `${chars} chars tokenised again, of ${coldChars}`);
+    } finally {
+      enc.encodeGenerator = original;
+    }
   });
 });
