@@ -1,10 +1,11 @@
 // The orchestration pipeline: one request → task → route → for each agent (key, breaker, context
 // window, budget, cache, rate limit, retries) → answer or the next agent. Fan-out and chains are
 // built from the same single-request path. Everything the user sees is also emitted as an event.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
+import { sha256 } from './hash';
 import { MaofError, cancelledError, finalError, providerLabel, toMaofError, type ErrorCode } from './errors';
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
@@ -151,6 +152,8 @@ const SHORT_REQUEST_CHARS = 1024;
  * call links to it only while it runs and removes its listener after, so any number may be linked.
  */
 const NEVER_ABORTED = new AbortController().signal;
+/** Callers' signals already freed from the listener warning (once per signal is enough). */
+const UNCAPPED_SIGNALS = new WeakSet<AbortSignal>();
 setMaxListeners(0, NEVER_ABORTED);
 
 export class Orchestrator {
@@ -226,7 +229,10 @@ export class Orchestrator {
   async run(req: RunRequest): Promise<RunResult> {
     // Callers share one signal across concurrent runs (`maof batch`, fan-out): each run in flight
     // links to it, which is no leak, so Node's "11 listeners" warning must not fire.
-    if (req.signal) setMaxListeners(0, req.signal);
+    if (req.signal && !UNCAPPED_SIGNALS.has(req.signal)) {
+      setMaxListeners(0, req.signal);
+      UNCAPPED_SIGNALS.add(req.signal);
+    }
     const state: RunState = {
       requestId: req.requestId ?? randomUUID(),
       started: this.clock.now(),
@@ -630,7 +636,7 @@ export class Orchestrator {
     const raw = `${agent.provider}|${agent.baseUrl ?? ''}|${apiKey}`;
     let id = this.keyIds.get(raw);
     if (!id) {
-      id = createHash('sha256').update(raw).digest('hex').slice(0, 16);
+      id = sha256(raw, 'hex').slice(0, 16);
       if (this.keyIds.size > 256) this.keyIds.clear();
       this.keyIds.set(raw, id);
     }
@@ -641,7 +647,7 @@ export class Orchestrator {
   private hashText(text: string): string {
     let hash = this.textHashes.get(text);
     if (hash === undefined) {
-      hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+      hash = sha256(text, 'hex').slice(0, 16);
       this.textHashes.set(text, hash);
     }
     return hash;

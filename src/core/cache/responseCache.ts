@@ -1,8 +1,8 @@
 // Exact-match cache of answers, keyed by everything that shapes an answer (agent, model, params,
 // messages, context hashes), so a repeated deterministic request costs nothing and returns at once.
 // Concurrent identical requests share one upstream call.
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { sha256 } from '../hash';
 import type { CachePolicy } from '../config/schema';
 import { toMaofError } from '../errors';
 import type { Clock } from '../ports';
@@ -116,28 +116,22 @@ export class ResponseCache {
     const temperature = parts.temperature ?? providerDefaultTemperature(parts.provider);
     if (temperature > 0 && !this.policy.cacheNonDeterministic) return undefined;
     // Canonical without sorting keys: the parameters as one fixed-order JSON array, then each message
-    // framed by its role and length. Message text is fed to the hash as is — stringifying (escaping)
-    // a long prompt costs several times more than hashing it.
-    const hash = createHash('sha256');
-    hash.update(
-      JSON.stringify([
-        KEY_VERSION,
-        parts.agentId,
-        parts.provider,
-        parts.model,
-        parts.baseUrl ?? null,
-        parts.temperature ?? null,
-        parts.maxOutputTokens,
-        parts.json === true,
-        parts.contextHashes ?? [],
-        parts.messages.length,
-      ]),
-    );
-    for (const m of parts.messages) {
-      hash.update(`\n${m.role}:${m.content.length}\n`);
-      hash.update(m.content);
-    }
-    return hash.digest('base64url');
+    // framed by its role and length, hashed in one call. Message text goes in as is — stringifying
+    // (escaping) a long prompt costs several times more than hashing it.
+    let text = JSON.stringify([
+      KEY_VERSION,
+      parts.agentId,
+      parts.provider,
+      parts.model,
+      parts.baseUrl ?? null,
+      parts.temperature ?? null,
+      parts.maxOutputTokens,
+      parts.json === true,
+      parts.contextHashes ?? [],
+      parts.messages.length,
+    ]);
+    for (const m of parts.messages) text += `\n${m.role}:${m.content.length}\n${m.content}`;
+    return sha256(text);
   }
 
   get(key: string): CachedResponse | undefined {

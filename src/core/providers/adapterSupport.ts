@@ -1,6 +1,7 @@
 // What both SDK adapters share: a small client cache, the stall watchdog that bounds streams by the
 // agent's timeoutMs, and the guarded call that links cancellation and turns every failure into a MaofError.
-import { createHash } from 'node:crypto';
+import { onAbort } from '../abortLinks';
+import { sha256 } from '../hash';
 import { cancelledError, type MaofError } from '../errors';
 import type { Clock } from '../ports';
 import type { ChatMessage, Usage } from '../types';
@@ -36,9 +37,7 @@ export class ClientCache<C> {
 
   private lookup(parts: ClientKeyParts, create: () => C): C {
     const headers = parts.headers ? Object.entries(parts.headers).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : [];
-    const key = createHash('sha256')
-      .update(JSON.stringify([parts.provider, parts.baseUrl, parts.apiKey, parts.timeoutMs, headers]))
-      .digest('base64url');
+    const key = sha256(JSON.stringify([parts.provider, parts.baseUrl, parts.apiKey, parts.timeoutMs, headers]));
     const hit = this.clients.get(key);
     if (hit !== undefined) {
       this.clients.delete(key);
@@ -160,8 +159,7 @@ export async function runGuarded<S, T>(
   if (req.signal.aborted) throw cancelled();
 
   const controller = new AbortController();
-  const onAbort = (): void => controller.abort();
-  req.signal.addEventListener('abort', onAbort, { once: true });
+  const unlink = onAbort(req.signal, () => controller.abort());
   let stalled = false;
   const watchdog = new StallWatchdog(clock, req.agent.timeoutMs, () => {
     stalled = true;
@@ -181,7 +179,7 @@ export async function runGuarded<S, T>(
     throw outcome(err);
   } finally {
     watchdog.dispose();
-    req.signal.removeEventListener('abort', onAbort);
+    unlink();
   }
 }
 
