@@ -12,6 +12,7 @@ import { silentLogger, type Clock, type Logger, type SecretSource, type StateSto
 import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from './types';
 import { agentRequiresKey, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
 import { costOf, worstCaseCost } from './cost/costCalculator';
+import type { Pricing } from './cost/priceTable';
 import { CostLedger, type Reservation } from './cost/costLedger';
 import { ResponseCache, type CachedResponse } from './cache/responseCache';
 import { ContextPruner, renderContext, type ContextItem, type PruneReport } from './context/contextPruner';
@@ -502,6 +503,10 @@ export class Orchestrator {
     const pricing = pricingFor(agent);
     const reservation: Reservation = this.ledger.reserve(worstCaseCost(inputTokens, maxOutputTokens, pricing), { agentId: agent.id });
     let settled = false;
+    // A cancel while a call is at the provider is billed (estimated), not released: the provider
+    // has read the prompt and, when streaming, written what was shown.
+    let cancelledInFlight = false;
+    let streamedChars = 0;
     try {
       const breaker = this.breakers.get(agent.id);
       const provider = this.providerFor(agent.provider);
@@ -509,6 +514,7 @@ export class Orchestrator {
       const stream = req.stream === true && !json;
       const onDelta = stream && req.onDelta
         ? (text: string): void => {
+            streamedChars += text.length;
             state.deltasDelivered = true;
             req.onDelta!(text);
           }
@@ -531,6 +537,7 @@ export class Orchestrator {
               req.onRestart?.(agent.id);
             }
             try {
+              streamedChars = 0;
               const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json });
               limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
               breaker.recordSuccess();
@@ -539,6 +546,7 @@ export class Orchestrator {
               return res;
             } catch (err) {
               limit.settle(inputTokens);
+              if (state.signal.aborted) cancelledInFlight = true;
               throw err;
             }
           } catch (err) {
@@ -573,8 +581,23 @@ export class Orchestrator {
       this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd });
       return { response, costUsd };
     } finally {
-      if (!settled) this.ledger.release(reservation);
+      if (!settled && cancelledInFlight) this.billCancelled(state, agent, reservation, pricing, inputTokens, streamedChars);
+      else if (!settled) this.ledger.release(reservation);
     }
+  }
+
+  /**
+   * Settles a call the caller cancelled while it was at the provider, with the estimate the
+   * adapters use when a provider reports no usage: the counted input, and about four characters a
+   * token for what was streamed before the cancel.
+   */
+  private billCancelled(state: RunState, agent: AgentConfig, reservation: Reservation, pricing: Pricing, inputTokens: number, streamedChars: number): void {
+    const usage: Usage = { inputTokens, outputTokens: Math.ceil(streamedChars / 4), cacheReadTokens: 0, cacheWriteTokens: 0 };
+    const costUsd = costOf(usage, pricing);
+    this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage, costUsd, cached: false });
+    state.usage = addUsage(state.usage, usage);
+    state.costUsd += costUsd;
+    this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage, costUsd });
   }
 
   // ---- patterns -------------------------------------------------------------------------------

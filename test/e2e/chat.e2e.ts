@@ -22,7 +22,11 @@ async function ask(chat: FrameLocator, prompt: string, agent = 'auto'): Promise<
   const box = chat.locator('#prompt');
   await box.click();
   await box.fill(prompt);
+  // Wait for the host to append this turn's answer: until then `.msg.assistant` last() is the
+  // previous answer, and a test acting on it would race the round trip to the host.
+  const answers = await chat.locator('.msg.assistant').count();
   await box.press('Enter');
+  await chat.locator('.msg.assistant').nth(answers).waitFor({ state: 'attached', timeout: 15_000 });
 }
 
 describe('chat view in the real workbench', function () {

@@ -29,15 +29,18 @@ export async function applyUserSettings(page: Page, settings: Record<string, unk
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(page.url()).origin });
   await runCommand(page, 'Preferences: Open User Settings (JSON)');
   await page.locator('.tabs-container .tab.active', { hasText: 'settings.json' }).waitFor({ state: 'visible' });
-  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
-  await page.evaluate((t) => navigator.clipboard.writeText(t), text);
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Control+V');
-  await page.keyboard.press('Control+S');
-  const deadline = Date.now() + 10_000;
-  while (fs.readFileSync(settingsFile(), 'utf8') !== text) {
-    if (Date.now() > deadline) throw new Error('settings.json was not saved');
-    await page.waitForTimeout(100);
+  // The editor can still be settling when the keys arrive (the paste lands nowhere, or the save
+  // comes before it): paste and save again until the file on disk is the text, up to three times.
+  for (let attempt = 1; ; attempt++) {
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.evaluate((t) => navigator.clipboard.writeText(t), text);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Control+V');
+    await page.keyboard.press('Control+S');
+    const deadline = Date.now() + 5_000;
+    while (fs.readFileSync(settingsFile(), 'utf8') !== text && Date.now() < deadline) await page.waitForTimeout(100);
+    if (fs.readFileSync(settingsFile(), 'utf8') === text) break;
+    if (attempt === 3) throw new Error('settings.json was not saved');
   }
   await runCommand(page, 'View: Close Editor');
 }
