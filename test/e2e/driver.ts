@@ -97,13 +97,21 @@ export async function openCommandPalette(
 
 /** Runs a command by its palette title, e.g. `MAOF: Open Chat`; fails when no row has that title. */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  const labels = await openCommandPalette(page, title, { until: (l) => l.includes(title) });
-  const index = labels.indexOf(title);
-  if (index < 0) {
-    await page.keyboard.press('Escape');
-    throw new Error(`command "${title}" is not in the palette; rows: ${JSON.stringify(labels)}`);
+  // The palette closes when something else takes the focus while it is open: then open it again.
+  for (let attempt = 1; ; attempt++) {
+    const labels = await openCommandPalette(page, title, { until: (l) => l.includes(title) });
+    const index = labels.indexOf(title);
+    if (index < 0) {
+      await page.keyboard.press('Escape');
+      throw new Error(`command "${title}" is not in the palette; rows: ${JSON.stringify(labels)}`);
+    }
+    try {
+      await page.locator(quickInputRows).nth(index).click({ timeout: 5_000 });
+      break;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
   }
-  await page.locator(quickInputRows).nth(index).click();
   await page.locator(quickInput).waitFor({ state: 'hidden', timeout: 10_000 });
 }
 

@@ -61,10 +61,19 @@ export function simulatorSettings(sim: SimulatorAddress, base: Record<string, un
 
 /** Runs a palette command that opens its own quick input, waiting for that input by its title. */
 export async function runCommandWithInput(page: Page, command: string, inputTitle: RegExp): Promise<void> {
-  const labels = await openCommandPalette(page, command, { until: (l) => l.includes(command) });
-  const index = labels.indexOf(command);
-  assert.ok(index >= 0, `"${command}" is not in the palette: ${JSON.stringify(labels)}`);
-  await page.locator('.quick-input-list .monaco-list-row').nth(index).click();
+  // The palette closes when something else takes the focus while it is open (a view loading in
+  // the side bar): then open it again, up to three times.
+  for (let attempt = 1; ; attempt++) {
+    const labels = await openCommandPalette(page, command, { until: (l) => l.includes(command) });
+    const index = labels.indexOf(command);
+    assert.ok(index >= 0, `"${command}" is not in the palette: ${JSON.stringify(labels)}`);
+    try {
+      await page.locator('.quick-input-list .monaco-list-row').nth(index).click({ timeout: 5_000 });
+      break;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
   await page.waitForFunction(
     ({ widget, source }) => new RegExp(source).test(document.querySelector(`${widget} .quick-input-title`)?.textContent ?? ''),
     { widget: quickInput, source: inputTitle.source },

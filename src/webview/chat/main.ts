@@ -500,4 +500,7 @@ log.append(emptyState);
 updateComposer();
 onHostMessage(handle);
 api.postMessage({ type: 'chat/ready' });
-prompt.focus();
+// The page (re)loads whenever the view is shown again, also behind the command palette or an
+// editor the user is typing in: take the focus only when the view has it, never steal it.
+if (document.hasFocus()) prompt.focus();
+else window.addEventListener('focus', () => prompt.focus(), { once: true });
