@@ -16,6 +16,7 @@ import {
   type WebviewMessageOf,
 } from '../shared/protocol';
 import { boundHistory, errorInfo, HISTORY_MAX_MESSAGES, restoreChat, resultMeta, statusLine, type SavedChat } from './chatModel';
+import { formatUsd } from '../shared/format';
 import { DeltaCoalescer } from './deltaCoalescer';
 import { sanitizeForUser } from './errors';
 import type { MaofServices } from './services';
@@ -281,7 +282,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
         answer.meta = resultMeta(result);
         this.post({ type: 'chat/stream', messageId: answer.id, done: true, meta: answer.meta, text: result.text });
       } else {
-        const error = result.error.code === 'CANCELLED' ? { code: 'CANCELLED', message: 'Stopped.' } : errorInfo(result.error, (t) => sanitizeForUser(t, []));
+        const error = result.error.code === 'CANCELLED' ? { code: 'CANCELLED', message: stoppedMessage(result.costUsd) } : errorInfo(result.error, (t) => sanitizeForUser(t, []));
         answer.error = error;
         this.post({ type: 'chat/stream', messageId: answer.id, done: true, error });
       }
@@ -448,6 +449,11 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
     this.view = undefined;
     this.isReady = false;
   }
+}
+
+/** A stopped answer says what it cost: the agent had read the prompt and written part of it. */
+export function stoppedMessage(costUsd: number): string {
+  return costUsd > 0 ? `Stopped. ${formatUsd(costUsd)} billed for what the agent read and wrote.` : 'Stopped.';
 }
 
 export function registerChatView(services: MaofServices): vscode.Disposable {

@@ -182,6 +182,8 @@ describe('chat view', function () {
     assert.ok(stopped, 'a chunk arrived before stopping');
     assert.ok('error' in turn.final, 'the answer ended without meta');
     assert.equal(turn.final.error.code, 'CANCELLED');
+    // The call was cancelled at the provider: what it read and streamed is billed and said.
+    assert.match(turn.final.error.message, /^Stopped\. <?\$[\d.,]+ billed for what the agent read and wrote\.$/);
     const saved = handle.history().find((m) => m.id === turn.answerId);
     assert.equal(saved?.error?.code, 'CANCELLED');
     assert.ok((saved?.content.length ?? 0) > 0, 'the partial text is kept');
