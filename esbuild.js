@@ -107,45 +107,23 @@ const hostApart = {
   },
 };
 
+/** A Node bundle. The host's two target Node 18 and leave `vscode` to the extension host. */
+const nodeBundle = (entry, outfile, options = {}) => ({
+  ...common,
+  entryPoints: [entry],
+  outfile: path.join(outdir, outfile),
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  ...options,
+});
+const hostBundle = { target: 'node18', external: ['vscode'] };
+
 const targets = [
-  {
-    ...common,
-    plugins: [hostApart],
-    entryPoints: ['src/host/extension.ts'],
-    outfile: path.join(outdir, 'extension.js'),
-    platform: 'node',
-    format: 'cjs',
-    target: 'node18',
-    external: ['vscode'],
-  },
-  {
-    ...common,
-    ...loadsChunks,
-    entryPoints: ['src/host/hostMain.ts'],
-    outfile: path.join(outdir, 'host.js'),
-    platform: 'node',
-    format: 'cjs',
-    target: 'node18',
-    external: ['vscode'],
-  },
-  {
-    ...common,
-    ...loadsChunks,
-    entryPoints: ['src/cli/main.ts'],
-    outfile: path.join(outdir, 'cli.js'),
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    banner: { js: '#!/usr/bin/env node' },
-  },
-  {
-    ...common,
-    entryPoints: ['src/simulator/main.ts'],
-    outfile: path.join(outdir, 'simulator.js'),
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-  },
+  nodeBundle('src/host/extension.ts', 'extension.js', { ...hostBundle, plugins: [hostApart] }),
+  nodeBundle('src/host/hostMain.ts', 'host.js', { ...hostBundle, ...loadsChunks }),
+  nodeBundle('src/cli/main.ts', 'cli.js', { ...loadsChunks, banner: { js: '#!/usr/bin/env node' } }),
+  nodeBundle('src/simulator/main.ts', 'simulator.js'),
   ...['chat', 'dashboard'].map((name) => ({
     ...common,
     entryPoints: [`src/webview/${name}/main.ts`],
@@ -161,16 +139,7 @@ targets.push(...chunkTargets);
 // code as shipped — minified, one copy of each SDK from the chunks — rather than tsx's output.
 if (process.argv.includes('--bench')) {
   for (const name of ['pipelineOverhead', 'streamingFirstToken', 'fanOut', 'cacheAndHeap', 'pruneLarge']) {
-    targets.push({
-      ...common,
-      plugins: [lazyChunks('../chunks')],
-      supported: { 'dynamic-import': false },
-      entryPoints: [`bench/${name}.ts`],
-      outfile: path.join(outdir, 'bench', `${name}.js`),
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-    });
+    targets.push(nodeBundle(`bench/${name}.ts`, path.join('bench', `${name}.js`), { plugins: [lazyChunks('../chunks')], supported: { 'dynamic-import': false } }));
   }
 }
 

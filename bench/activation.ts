@@ -17,7 +17,7 @@ import {
   workbenchUrl,
   type CodeServer,
 } from '../scripts/editor';
-import { emitResult } from './harness';
+import { argNumber, emitResult } from './harness';
 import { median, round } from './stats';
 
 interface Timing {
@@ -25,12 +25,6 @@ interface Timing {
   codeLoadingMs?: number;
   /** Loading and starting the host proper, just after activation (not part of it). */
   hostStartMs?: number;
-}
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
 async function waitForFile(file: string, timeoutMs: number): Promise<Timing> {

@@ -10,16 +10,10 @@ import { Orchestrator } from '../src/core/orchestrator';
 import { MemoryStateStore } from '../src/core/ports';
 import { getProvider, type Provider } from '../src/core/providers/provider';
 import { parseConfig } from '../src/core/config/schema';
-import { BENCH_KEY, BenchSecrets, benchRawConfig, emitResult, repoRoot, startSimulator, tempDir } from './harness';
+import { argNumber, BENCH_KEY, benchRawConfig, BenchSecrets, emitResult, repoRoot, startSimulator, tempDir } from './harness';
 import { median, round } from './stats';
 
 const CONCURRENCY = 32;
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
 
 interface Run {
   ms: number;

@@ -7,16 +7,10 @@ import { join } from 'node:path';
 import { Orchestrator } from '../src/core/orchestrator';
 import type { CachedResponse } from '../src/core/cache/responseCache';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
-import { BenchSecrets, benchConfig, emitResult, sampleContext, startSimulator, tempDir } from './harness';
+import { argNumber, benchConfig, BenchSecrets, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { round, roundSummary, summarize } from './stats';
 
 const CONCURRENCY = 16;
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;

@@ -4,18 +4,12 @@
 import { join } from 'node:path';
 import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
-import { BenchSecrets, benchConfig, emitResult, startSimulator, tempDir } from './harness';
+import { argNumber, benchConfig, BenchSecrets, emitResult, startSimulator, tempDir } from './harness';
 import { median, round } from './stats';
 
 const LATENCY_MS = 200;
 const AGENTS = ['sim-a', 'sim-b', 'sim-c', 'sim-d'];
 const PROMPT = 'Write a function that parses ISO dates.';
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
 
 async function main(): Promise<void> {
   const rounds = argNumber('--rounds', 10);

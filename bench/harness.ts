@@ -8,6 +8,9 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseConfig, type MaofConfig } from '../src/core/config/schema';
 import type { OpenAI } from 'openai';
+import { Orchestrator, type RunRequest } from '../src/core/orchestrator';
+import { FileStateStore } from '../src/core/persistence/fileStateStore';
+import { getProvider, type Provider } from '../src/core/providers/provider';
 import type { SecretSource } from '../src/core/ports';
 
 /** The repository; set by bench/run.ts for the benchmarks it runs as production bundles from elsewhere. */
@@ -117,7 +120,7 @@ export function tempDir(prefix: string): string {
  * the package's CommonJS build and the core's dynamic import its ES-module build: two copies whose
  * per-request costs differ by ~0.1–0.2 ms, which once showed up as "pipeline overhead".
  */
-export async function coreOpenAI(): Promise<typeof OpenAI> {
+async function coreOpenAI(): Promise<typeof OpenAI> {
   return (await import('openai')).OpenAI;
 }
 
@@ -140,4 +143,43 @@ export function sampleContext(): Array<{ id: string; kind: 'selection' | 'active
     { id: 'sel', kind: 'selection', label: 'src/helpers.ts (selection)', text: lines.slice(10, 14).join('\n'), languageId: 'typescript', version: 1, path: 'src/helpers.ts' },
     { id: 'file:src/helpers.ts', kind: 'activeFile', label: 'src/helpers.ts', text: file, languageId: 'typescript', version: 1, path: 'src/helpers.ts', cursorOffset: 2000 },
   ];
+}
+
+/** A positive number given as `--name N` on the command line, else `fallback`. */
+export function argNumber(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+export interface CapturedRequest {
+  messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
+  maxOutputTokens: number;
+  temperature?: number;
+}
+
+/**
+ * Runs `req` once through a probe orchestrator and returns the request it sent upstream, so that
+ * the bare side of a comparison asks the simulator for exactly the same work.
+ */
+export async function captureRequest(config: MaofConfig, dir: string, req: RunRequest): Promise<CapturedRequest> {
+  let sent: CapturedRequest | undefined;
+  const real = getProvider('openai');
+  const capturing: Provider = {
+    kind: 'openai',
+    complete: (r) => {
+      sent ??= { messages: r.messages.map((m) => ({ role: m.role, content: m.content })), maxOutputTokens: r.maxOutputTokens, temperature: r.temperature };
+      return real.complete(r);
+    },
+  };
+  const probe = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'probe.json')), providerFor: () => capturing });
+  const first = await probe.run(req);
+  if (!first.ok || !sent) throw new Error(`pipeline probe failed: ${first.ok ? 'no request captured' : first.error.message}`);
+  return sent;
+}
+
+/** The bare side's client: the core's SDK module, no retries, keep-alive, logging off. */
+export async function bareClient(sim: Pick<SimProcess, 'openaiBaseUrl'>): Promise<OpenAI> {
+  const OpenAIClass = await coreOpenAI();
+  return new OpenAIClass({ apiKey: BENCH_KEY, baseURL: sim.openaiBaseUrl, maxRetries: 0, timeout: 30_000, logLevel: 'off' });
 }

@@ -2,20 +2,12 @@
 // The two are interleaved (alternating which goes first) so that drift in machine load hits both.
 //   node --import tsx bench/pipelineOverhead.ts [--iterations N]
 import { join } from 'node:path';
-import type { ChatMessage } from '../src/core/types';
 import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
-import { getProvider, type Provider } from '../src/core/providers/provider';
-import { BENCH_KEY, coreOpenAI, BenchSecrets, benchConfig, emitResult, sampleContext, startSimulator, tempDir } from './harness';
+import { argNumber, bareClient, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { roundSummary, summarize, median, round } from './stats';
 
 const PROMPT = 'Refactor helper12 so that it handles negative values, and keep the signature.';
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
 
 async function main(): Promise<void> {
   const iterations = argNumber('--iterations', 3000);
@@ -27,19 +19,7 @@ async function main(): Promise<void> {
     const dir = tempDir('p1');
 
     // The exact request the pipeline sends, so the bare call asks the simulator for the same work.
-    let sent: { messages: ChatMessage[]; maxOutputTokens: number; temperature?: number } | undefined;
-    const real = getProvider('openai');
-    const capturing: Provider = {
-      kind: 'openai',
-      complete: (req) => {
-        sent ??= { messages: req.messages, maxOutputTokens: req.maxOutputTokens, temperature: req.temperature };
-        return real.complete(req);
-      },
-    };
-    const probe = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'probe.json')), providerFor: () => capturing });
-    const first = await probe.run({ prompt: PROMPT, task: 'code', context });
-    if (!first.ok || !sent) throw new Error(`pipeline probe failed: ${first.ok ? 'no request captured' : first.error.message}`);
-    const request = sent;
+    const request = await captureRequest(config, dir, { prompt: PROMPT, task: 'code', context });
 
     const store = new FileStateStore(join(dir, 'state.json'));
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store });
@@ -47,9 +27,8 @@ async function main(): Promise<void> {
     orchestrator.events.on(() => {
       events++;
     });
-    const OpenAI = await coreOpenAI();
-    const client = new OpenAI({ apiKey: BENCH_KEY, baseURL: sim.openaiBaseUrl, maxRetries: 0, timeout: 30_000, logLevel: 'off' });
-    const messages = request.messages.map((m) => ({ role: m.role, content: m.content }));
+    const client = await bareClient(sim);
+    const { messages } = request;
 
     const pipeline = async (): Promise<number> => {
       const t0 = performance.now();

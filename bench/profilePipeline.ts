@@ -2,11 +2,9 @@
 // same messages in blocks and prints the client CPU per request of each; run it under
 // `node --cpu-prof --import tsx bench/profilePipeline.ts [N]` to see where the pipeline's time goes.
 import { join } from 'node:path';
-import type { ChatMessage } from '../src/core/types';
 import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
-import { getProvider, type Provider } from '../src/core/providers/provider';
-import { BENCH_KEY, coreOpenAI, BenchSecrets, benchConfig, sampleContext, startSimulator, tempDir } from './harness';
+import { bareClient, benchConfig, BenchSecrets, captureRequest, sampleContext, startSimulator, tempDir } from './harness';
 import { median } from './stats';
 
 const PROMPT = 'Refactor helper12 so that it handles negative values, and keep the signature.';
@@ -17,16 +15,11 @@ async function main(): Promise<void> {
   try {
     const config = benchConfig(sim);
     const context = sampleContext();
-    let sent: ChatMessage[] | undefined;
-    const real = getProvider('openai');
-    const capturing: Provider = { kind: 'openai', complete: (req) => ((sent ??= req.messages), real.complete(req)) };
     const dir = tempDir('prof');
-    await new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'p.json')), providerFor: () => capturing }).run({ prompt: PROMPT, task: 'code', context });
-    const messages = (sent ?? []).map((m) => ({ role: m.role, content: m.content }));
+    const { messages } = await captureRequest(config, dir, { prompt: PROMPT, task: 'code', context });
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'state.json')) });
     orchestrator.events.on(() => undefined);
-    const OpenAI = await coreOpenAI();
-    const client = new OpenAI({ apiKey: BENCH_KEY, baseURL: sim.openaiBaseUrl, maxRetries: 0, logLevel: 'off' });
+    const client = await bareClient(sim);
     const pipeline = async (): Promise<void> => {
       const r = await orchestrator.run({ prompt: PROMPT, task: 'code', context });
       if (!r.ok) throw new Error(r.error.message);

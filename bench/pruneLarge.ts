@@ -4,7 +4,7 @@
 import { mulberry32 } from '../src/simulator/faultPlan';
 import { ContextPruner, type ContextItem, type PruneReport } from '../src/core/context/contextPruner';
 import { clearBlockCaches, tokenizerFor } from '../src/core/context/tokenizer';
-import { emitResult } from './harness';
+import { argNumber, emitResult } from './harness';
 import { round, roundSummary, summarize } from './stats';
 
 const FILES = 200;
@@ -50,12 +50,6 @@ function makeFiles(seed: number): ContextItem[] {
     const kind = i === 0 ? 'activeFile' : i < 3 ? 'visibleEditor' : 'openTab';
     return { id: `file:${i}`, kind, label: `src/module${i}.ts`, path: `src/module${i}.ts`, languageId: 'typescript', text, version: 1, ...(i === 0 ? { cursorOffset: Math.floor(text.length / 2) } : {}) };
   });
-}
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
 function changed(item: ContextItem, n: number): ContextItem {

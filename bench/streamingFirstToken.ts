@@ -6,24 +6,16 @@
 //   node --import tsx bench/streamingFirstToken.ts [--iterations N]
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { ChatMessage } from '../src/core/types';
 import type { MaofEvent } from '../src/core/events';
 import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
-import { getProvider, type Provider } from '../src/core/providers/provider';
 import { statusLine } from '../src/host/chatModel';
 import { DeltaCoalescer } from '../src/host/deltaCoalescer';
 import type { HostMessage } from '../src/shared/protocol';
-import { BENCH_KEY, coreOpenAI, BenchSecrets, benchConfig, emitResult, sampleContext, startSimulator, tempDir } from './harness';
+import { argNumber, bareClient, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { median, round, roundSummary, summarize } from './stats';
 
 const PROMPT = 'Explain what helper12 returns for negative input and suggest a fix.';
-
-function argNumber(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
 
 async function main(): Promise<void> {
   const iterations = argNumber('--iterations', 1500);
@@ -34,24 +26,11 @@ async function main(): Promise<void> {
     const context = sampleContext();
     const dir = tempDir('p2');
 
-    let sent: { messages: ChatMessage[]; maxOutputTokens: number; temperature?: number } | undefined;
-    const real = getProvider('openai');
-    const capturing: Provider = {
-      kind: 'openai',
-      complete: (req) => {
-        sent ??= { messages: req.messages, maxOutputTokens: req.maxOutputTokens, temperature: req.temperature };
-        return real.complete(req);
-      },
-    };
-    const probe = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'probe.json')), providerFor: () => capturing });
-    const first = await probe.run({ prompt: PROMPT, task: 'auto', context, stream: true, structured: false, sessionId: randomUUID() });
-    if (!first.ok || !sent) throw new Error(`pipeline probe failed: ${first.ok ? 'no request captured' : first.error.message}`);
-    const request = sent;
-    const messages = request.messages.map((m) => ({ role: m.role, content: m.content }));
+    const request = await captureRequest(config, dir, { prompt: PROMPT, task: 'auto', context, stream: true, structured: false, sessionId: randomUUID() });
+    const { messages } = request;
 
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'state.json')) });
-    const OpenAI = await coreOpenAI();
-    const client = new OpenAI({ apiKey: BENCH_KEY, baseURL: sim.openaiBaseUrl, maxRetries: 0, timeout: 30_000, logLevel: 'off' });
+    const client = await bareClient(sim);
     const posted: string[] = [];
     // The chat serialises every message it posts (postMessage clones it into the webview).
     const post = (message: HostMessage): void => {

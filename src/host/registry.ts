@@ -7,9 +7,8 @@ import * as vscode from 'vscode';
 
 export const CHAT_VIEW_ID = 'maof.chatView';
 
-// Commands take whatever VS Code or a caller passes (a URI, an args object, nothing).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type CommandHandler = (...args: any[]) => unknown;
+/** Commands take whatever VS Code or a caller passes (a URI, an args object, nothing) and narrow it. */
+export type CommandHandler = (...args: unknown[]) => unknown;
 
 /** How host features register commands and the chat view (MaofServices.registry). */
 export interface HostRegistry {

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
-import { e2eIt, openCommandPalette, readNotifications, screenshot, session, waitForWorkbench } from './driver';
+import { e2eIt, readNotifications, screenshot, session, waitForWorkbench } from './driver';
+import { openKeyPickerWith, runCommandWithInput } from './simulatorSetup';
 
 const quickInput = '.quick-input-widget';
 const KEY = 'sk-e2e-openai-9fK2mQ7xL4pV8sN1';
@@ -32,25 +33,6 @@ function writeUserSettings(sim: SimulatorAddress): void {
       null,
       2,
     ),
-  );
-}
-
-/**
- * Runs a palette command that itself opens a quick input (picker or input box), and waits for
- * that input by its title: the palette's own quick input never turns hidden in between.
- */
-async function runCommandWithInput(page: Page, command: string, inputTitle: RegExp): Promise<void> {
-  const labels = await openCommandPalette(page, command, { until: (l) => l.includes(command) });
-  const index = labels.indexOf(command);
-  assert.ok(index >= 0, `"${command}" is not in the palette: ${JSON.stringify(labels)}`);
-  await page.locator('.quick-input-list .monaco-list-row').nth(index).click();
-  await page.waitForFunction(
-    ({ widget, source, flags }) => {
-      const title = document.querySelector(`${widget} .quick-input-title`)?.textContent ?? '';
-      return new RegExp(source, flags).test(title);
-    },
-    { widget: quickInput, source: inputTitle.source, flags: inputTitle.flags },
-    { timeout: 15_000 },
   );
 }
 
@@ -93,17 +75,8 @@ describe('Generate Code in the real workbench', function () {
   });
 
   e2eIt('Set API Key: pick OpenAI and type the key into a password box', async (page) => {
-    // The agent list in the picker comes from the settings written above: retry until applied.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      await runCommandWithInput(page, 'MAOF: Set API Key', /Set API Key/);
-      await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
-      const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
-      if (labels.some((l) => l.includes('gen-gpt'))) break;
-      await page.keyboard.press('Escape');
-      if (Date.now() > deadline) throw new Error(`the simulator agents never appeared in the picker: ${labels.join(' | ')}`);
-      await page.waitForTimeout(500);
-    }
+    // The agent list in the picker comes from the settings written above.
+    await openKeyPickerWith(page, 'gen-gpt');
     await screenshot(page, '01-set-api-key-picker');
     await page.locator(`${quickInput} input.input`).fill('OpenAI (all');
     await page.waitForTimeout(200);

@@ -75,24 +75,32 @@ export async function runCommandWithInput(page: Page, command: string, inputTitl
     }
   }
   await page.waitForFunction(
-    ({ widget, source }) => new RegExp(source).test(document.querySelector(`${widget} .quick-input-title`)?.textContent ?? ''),
-    { widget: quickInput, source: inputTitle.source },
+    ({ widget, source, flags }) => new RegExp(source, flags).test(document.querySelector(`${widget} .quick-input-title`)?.textContent ?? ''),
+    { widget: quickInput, source: inputTitle.source, flags: inputTitle.flags },
     { timeout: 15_000 },
   );
 }
 
-/** MAOF: Set API Key → "OpenAI (all OpenAI agents)" → password box, once the sim agents are configured. */
-export async function setOpenAiKeyThroughPalette(page: Page, key: string): Promise<void> {
+/**
+ * Opens MAOF: Set API Key until its picker lists `agentId`: the list comes from the settings just
+ * written, which reach the extension a moment later.
+ */
+export async function openKeyPickerWith(page: Page, agentId: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     await runCommandWithInput(page, 'MAOF: Set API Key', /Set API Key/);
     await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
     const labels = await page.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
-    if (labels.some((l) => l.includes('sim-gpt'))) break;
+    if (labels.some((l) => l.includes(agentId))) return;
     await page.keyboard.press('Escape');
     if (Date.now() > deadline) throw new Error(`the simulator agents never appeared in the picker: ${labels.join(' | ')}`);
     await page.waitForTimeout(500);
   }
+}
+
+/** MAOF: Set API Key → "OpenAI (all OpenAI agents)" → password box, once the sim agents are configured. */
+export async function setOpenAiKeyThroughPalette(page: Page, key: string): Promise<void> {
+  await openKeyPickerWith(page, 'sim-gpt');
   await page.locator(`${quickInput} input.input`).fill('OpenAI (all');
   await page.waitForTimeout(200);
   await page.keyboard.press('Enter');

@@ -183,6 +183,21 @@ export async function runGuarded<S, T>(
   }
 }
 
+/**
+ * An SDK loader: the import runs on first use, so that activating the extension does not pay for
+ * it, and runs again after a failed attempt instead of remembering the failure.
+ */
+export function lazySdk<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= load().catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  };
+}
+
 /** The same cheap estimate the simulator bills, used only when a provider reports no usage. */
 export function estimateUsage(messages: readonly ChatMessage[], text: string): Usage {
   let input = 0;

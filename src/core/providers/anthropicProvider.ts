@@ -5,26 +5,15 @@ import type { MessageCreateParamsBase, MessageParam } from '@anthropic-ai/sdk/re
 import { systemClock } from '../clock';
 import type { Clock } from '../ports';
 import type { ChatMessage, Usage } from '../types';
-import { ClientCache, estimateUsage, runGuarded, tokens } from './adapterSupport';
+import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
 import type { Provider, ProviderRequest, ProviderResponse } from './provider';
 
 /** Passed explicitly so that an ANTHROPIC_BASE_URL in the environment never redirects a key. */
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 
-let sdk: Promise<typeof AnthropicClient> | undefined;
-
-/** Loads the SDK on first use so that activating the extension does not pay for it. */
-function loadSdk(): Promise<typeof AnthropicClient> {
-  sdk ??= import('@anthropic-ai/sdk').then(
-    (m) => m.Anthropic,
-    (err: unknown) => {
-      sdk = undefined;
-      throw err;
-    },
-  );
-  return sdk;
-}
+/** Loaded on first use (see lazySdk). */
+const loadSdk = lazySdk(() => import('@anthropic-ai/sdk').then((m) => m.Anthropic));
 
 interface AnthropicUsageLike {
   input_tokens?: unknown;

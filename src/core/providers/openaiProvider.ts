@@ -5,7 +5,7 @@ import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 
 import { systemClock } from '../clock';
 import type { Clock } from '../ports';
 import type { Usage } from '../types';
-import { ClientCache, estimateUsage, runGuarded, tokens } from './adapterSupport';
+import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
 import type { Provider, ProviderRequest, ProviderResponse } from './provider';
 
@@ -13,19 +13,8 @@ const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** Sent to keyless local servers (Ollama, LM Studio): the SDK refuses to send no key at all. */
 const NO_KEY_PLACEHOLDER = 'no-key';
 
-let sdk: Promise<typeof OpenAIClient> | undefined;
-
-/** Loads the SDK on first use so that activating the extension does not pay for it. */
-function loadSdk(): Promise<typeof OpenAIClient> {
-  sdk ??= import('openai').then(
-    (m) => m.OpenAI,
-    (err: unknown) => {
-      sdk = undefined;
-      throw err;
-    },
-  );
-  return sdk;
-}
+/** Loaded on first use (see lazySdk). */
+const loadSdk = lazySdk(() => import('openai').then((m) => m.OpenAI));
 
 interface OpenAIUsageLike {
   prompt_tokens?: unknown;
