@@ -42,6 +42,29 @@ async function quickInputTitle(page: Page): Promise<string> {
   return (await widget.locator('.quick-input-title').innerText().catch(() => '')).trim();
 }
 
+/**
+ * Saves the active editor and reads the file once the save is over: the tab is no longer dirty
+ * and two reads a moment apart agree. VS Code truncates a file before it writes it, so a read
+ * during a save can see an empty or partial file (a CI flake read '' here).
+ */
+async function saveAndRead(page: Page, file: string, expect?: RegExp): Promise<string> {
+  await page.keyboard.press('Control+S');
+  await page.locator('.tabs-container .tab.active:not(.dirty)').waitFor({ state: 'visible', timeout: 10_000 });
+  return stableRead(page, file, expect);
+}
+
+async function stableRead(page: Page, file: string, expect?: RegExp): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  let last = fs.readFileSync(file, 'utf8');
+  for (;;) {
+    await page.waitForTimeout(150);
+    const now = fs.readFileSync(file, 'utf8');
+    const settled = now === last && now.length > 0 && (!expect || expect.test(now));
+    if (settled || Date.now() > deadline) return now;
+    last = now;
+  }
+}
+
 /** Opens a workspace file with Quick Open, like a user typing its name. */
 async function openFile(page: Page, name: string): Promise<void> {
   // F1 rather than Ctrl+P: F1 reaches the workbench even when a webview (the chat) has focus;
@@ -117,11 +140,8 @@ describe('Generate Code in the real workbench', function () {
     await page.keyboard.press('Control+End');
     await page.keyboard.press('Alt+Enter');
     await accept.waitFor({ state: 'hidden', timeout: 10_000 });
-    await page.keyboard.press('Control+S');
     const file = path.join(session().workspace, 'src', 'math.ts');
-    const deadline = Date.now() + 10_000;
-    while (!fs.readFileSync(file, 'utf8').includes('Simulated gpt-4.1-mini reply') && Date.now() < deadline) await page.waitForTimeout(200);
-    const saved = fs.readFileSync(file, 'utf8');
+    const saved = await saveAndRead(page, file, /Simulated gpt-4\.1-mini reply/);
     assert.match(saved, /export class Counter[\s\S]*\n}\nSimulated gpt-4\.1-mini reply/, 'the generated code follows the original file');
     await screenshot(page, '05-accepted');
     assert.ok(sim.tally().succeeded >= 1);
@@ -129,7 +149,7 @@ describe('Generate Code in the real workbench', function () {
 
   e2eIt('Generate Code on a selection, then Escape rejects: the file is exactly as before', async (page) => {
     const file = path.join(session().workspace, 'src', 'math.ts');
-    const before = fs.readFileSync(file, 'utf8');
+    const before = await stableRead(page, file, /Simulated gpt-4\.1-mini reply/);
     await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
     await page.keyboard.press('Control+Home');
     await page.keyboard.press('Shift+ArrowDown');
@@ -142,9 +162,7 @@ describe('Generate Code in the real workbench', function () {
     await screenshot(page, '06-replace-selection-preview');
     await page.keyboard.press('Escape');
     await reject.waitFor({ state: 'hidden', timeout: 10_000 });
-    await page.keyboard.press('Control+S');
-    await page.waitForTimeout(500);
-    assert.equal(fs.readFileSync(file, 'utf8'), before);
+    assert.equal(await saveAndRead(page, file), before);
     await screenshot(page, '07-rejected');
   });
 });
