@@ -2,6 +2,7 @@
 // simulator, as the built CLI in a child process, against bench/bareBatch.ts doing the same requests
 // with the bare SDK in its own process. Both include process start-up; runs alternate.
 //   node --import tsx bench/batchVsBare.ts DIST_DIR [--requests N] [--runs N]
+// With MAOF_BENCH_PROFILE=DIR each measured child writes a V8 CPU profile there (--cpu-prof).
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,9 @@ interface Run {
 function timedRun(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const profileDir = process.env.MAOF_BENCH_PROFILE;
+    const flags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+    const child = spawn(process.execPath, [...flags, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let lines = 0;
     let ok = 0;
     let rest = '';

@@ -21,6 +21,8 @@ export interface SimProcess {
   openaiBaseUrl: string;
   anthropicBaseUrl: string;
   port: number;
+  /** The simulator's process id. */
+  pid: number;
   setLatency(ms: number): Promise<void>;
   reset(): Promise<void>;
   tally(): Promise<{ requests: number; succeeded: number; faulted: number }>;
@@ -48,6 +50,7 @@ export async function startSimulator(opts: { latencyMs?: number; script?: string
   };
   return {
     ...addr,
+    pid: child.pid ?? 0,
     setLatency: async (ms) => {
       await control('latency', { ms });
     },

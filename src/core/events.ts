@@ -66,6 +66,11 @@ export class EventBus {
     }
   }
 
+  /** Whether anyone listens: a hot path may skip building an event nobody would see. */
+  get active(): boolean {
+    return this.listeners.size > 0;
+  }
+
   get listenerCount(): number {
     return this.listeners.size;
   }

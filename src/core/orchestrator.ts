@@ -173,6 +173,7 @@ export class Orchestrator {
   private readonly random: () => number;
   private readonly pruners = new Map<string, ContextPruner>();
   private readonly keyIds = new Map<string, string>();
+  private readonly lastKeyId = new WeakMap<AgentConfig, { apiKey: string; id: string }>();
   /** Per tokenizer: counts of texts sent again and again (the system prompt every request). */
   private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
   private readonly textHashes = new LRUCache<string, string>({ max: 512, maxSize: 32_000_000, sizeCalculation: (_h, text) => text.length + 1 });
@@ -255,7 +256,7 @@ export class Orchestrator {
         state.task = classifyTask(req.prompt, this.config.tasks).task;
       }
       const plan = planRoute(this.config, state.task, req.agentId);
-      this.emit({ type: 'request.started', at: state.started, requestId: state.requestId, task: state.task, agents: plan.agents.map((a) => a.id), pattern: 'single' });
+      if (this.events.active) this.emit({ type: 'request.started', at: state.started, requestId: state.requestId, task: state.task, agents: plan.agents.map((a) => a.id), pattern: 'single' });
       const result = await this.runRoute(req, state, plan.agents);
       if (req.sessionId) {
         const memory = this.sessions.get(req.sessionId);
@@ -287,6 +288,7 @@ export class Orchestrator {
   }
 
   private finish(state: RunState, ok: boolean, agentId: string | undefined, errorCode: ErrorCode | undefined, cached: boolean): void {
+    if (!this.events.active) return;
     this.emit({
       type: 'request.finished',
       at: this.clock.now(),
@@ -531,7 +533,7 @@ export class Orchestrator {
             const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
               this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
             );
-            this.emit({ type: 'attempt', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt });
+            if (this.events.active) this.emit({ type: 'attempt', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt });
             if (state.deltasDelivered) {
               state.deltasDelivered = false;
               req.onRestart?.(agent.id);
@@ -578,7 +580,7 @@ export class Orchestrator {
       settled = true;
       state.usage = addUsage(state.usage, response.usage);
       state.costUsd += costUsd;
-      this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd });
+      if (this.events.active) this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd });
       return { response, costUsd };
     } finally {
       if (!settled && cancelledInFlight) this.billCancelled(state, agent, reservation, pricing, inputTokens, streamedChars);
@@ -656,6 +658,9 @@ export class Orchestrator {
   }
 
   private keyIdFor(agent: AgentConfig, apiKey: string): string {
+    // Per agent object, the id of the key it used last: the same key again needs no lookup.
+    const last = this.lastKeyId.get(agent);
+    if (last && last.apiKey === apiKey) return last.id;
     const raw = `${agent.provider}|${agent.baseUrl ?? ''}|${apiKey}`;
     let id = this.keyIds.get(raw);
     if (!id) {
@@ -663,6 +668,7 @@ export class Orchestrator {
       if (this.keyIds.size > 256) this.keyIds.clear();
       this.keyIds.set(raw, id);
     }
+    this.lastKeyId.set(agent, { apiKey, id });
     return id;
   }
 

@@ -51,6 +51,8 @@ export interface CacheStats {
 
 /** Bumped when the key's shape changes, so old keys can never match new requests. */
 const KEY_VERSION = 1;
+/** Keys up to this length are kept as text (at most ~4 MB for the largest allowed cache). */
+const MAX_PLAIN_KEY_CHARS = 2048;
 
 /**
  * The temperature a provider samples at when none is sent. OpenAI and Anthropic both default to 1,
@@ -131,7 +133,10 @@ export class ResponseCache {
       parts.messages.length,
     ]);
     for (const m of parts.messages) text += `\n${m.role}:${m.content.length}\n${m.content}`;
-    return sha256(text);
+    // A short key is its own text: an exact match, and no hash to compute (a SHA-256 call cost
+    // ~15 µs a request inside a busy batch). Longer ones are hashed so the cache stays small; a
+    // hash (64 hex digits) can never equal a text key, which starts with "[".
+    return text.length <= MAX_PLAIN_KEY_CHARS ? text : sha256(text);
   }
 
   get(key: string): CachedResponse | undefined {

@@ -16,8 +16,6 @@ export const LEDGER_MAX_ENTRIES = 500;
 export const LEDGER_KEEP_DAYS = 400;
 
 const DAY_MS = 86_400_000;
-/** Finished reservation ids remembered so a late second settle/release stays a no-op. */
-const REMEMBER_FINISHED = 2_000;
 /** Below this share of the limit left, a refusal reads "budget reached" rather than "this request is too big". */
 const REACHED_SHARE = 0.05;
 /**
@@ -41,6 +39,25 @@ export interface LedgerEntry {
 export interface Reservation {
   readonly id: string;
   readonly amountUsd: number;
+}
+
+/**
+ * What reserve() hands out: the reservation carries its own state, so settling or releasing it
+ * needs no lookup, and a second settle or release is a no-op however long after.
+ */
+class LedgerReservation implements Reservation {
+  state: 'open' | 'settled' | 'released' = 'open';
+  constructor(
+    readonly id: string,
+    readonly amountUsd: number,
+    readonly nano: number,
+    readonly ledger: CostLedger,
+  ) {}
+}
+
+/** Ours and open: settling or releasing it gives its amount back to the headroom. */
+function openHere(reservation: Reservation, ledger: CostLedger): reservation is LedgerReservation {
+  return reservation instanceof LedgerReservation && reservation.ledger === ledger && reservation.state === 'open';
 }
 
 export type BudgetPeriod = 'month' | 'day';
@@ -277,8 +294,6 @@ export class CostLedger {
 
   private seq = 0;
   private reservedNano = 0;
-  private readonly open = new Map<string, number>();
-  private readonly finished = new Map<string, 'settled' | 'released'>();
 
   private writing: Promise<void> | undefined;
   private dirty = false;
@@ -319,10 +334,8 @@ export class CostLedger {
     this.roll();
     const amount = usdToNano(amountUsd);
     if (amount > 0) this.checkLimits(amount, meta.agentId);
-    const id = `rsv-${++this.seq}`;
-    this.open.set(id, amount);
     this.reservedNano += amount;
-    return Object.freeze({ id, amountUsd });
+    return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, amount, this);
   }
 
   /**
@@ -330,9 +343,9 @@ export class CostLedger {
    * reservation does nothing; a settle after a release still records the cost (it was spent).
    */
   settle(reservation: Reservation, entry: Omit<LedgerEntry, 'at'>): void {
-    if (this.finished.get(reservation.id) === 'settled') return;
+    if (reservation instanceof LedgerReservation && reservation.state === 'settled') return;
     this.roll();
-    this.closeReservation(reservation.id, 'settled');
+    this.closeReservation(reservation, 'settled');
     let costUsd = entry.costUsd;
     if (!Number.isFinite(costUsd) || costUsd < 0) {
       this.logger.warn(`Cost ledger: ignoring invalid cost ${costUsd} for request ${entry.requestId}`);
@@ -360,8 +373,7 @@ export class CostLedger {
 
   /** Gives a reservation back (the request failed before any usage, or was cancelled). Idempotent. */
   release(reservation: Reservation): void {
-    if (!this.open.has(reservation.id)) return;
-    this.closeReservation(reservation.id, 'released');
+    if (openHere(reservation, this)) this.closeReservation(reservation, 'released');
   }
 
   recordCacheHit(hit: CacheHitRecord): void {
@@ -466,18 +478,9 @@ export class CostLedger {
     }
   }
 
-  private closeReservation(id: string, how: 'settled' | 'released'): void {
-    const amount = this.open.get(id);
-    if (amount !== undefined) {
-      this.open.delete(id);
-      this.reservedNano -= amount;
-    }
-    this.finished.delete(id);
-    this.finished.set(id, how);
-    if (this.finished.size > REMEMBER_FINISHED) {
-      const oldest = this.finished.keys().next();
-      if (!oldest.done) this.finished.delete(oldest.value);
-    }
+  private closeReservation(reservation: Reservation, how: 'settled' | 'released'): void {
+    if (openHere(reservation, this)) this.reservedNano -= reservation.nano;
+    if (reservation instanceof LedgerReservation && reservation.ledger === this) reservation.state = how;
   }
 
   private pushEntry(entry: LedgerEntry): void {

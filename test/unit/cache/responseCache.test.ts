@@ -123,6 +123,18 @@ describe('ResponseCache', () => {
     assert.notEqual(joined, split);
   });
 
+  it('tells long requests apart by their last character and stores them in a bounded key', async () => {
+    const cache = new ResponseCache(policy(), clock);
+    const long = (last: string): Partial<CacheKeyParts> => ({ messages: [{ role: 'user', content: `${'x'.repeat(50_000)}${last}` }] });
+    const a = cache.keyFor(parts(long('a')))!;
+    assert.equal(cache.keyFor(parts(long('a'))), a);
+    assert.notEqual(cache.keyFor(parts(long('b'))), a);
+    assert.ok(a.length < 100, 'a long request is not kept as a 50 kB key');
+    await cache.getOrCompute(a, () => Promise.resolve(answer('long a')));
+    assert.equal(cache.get(cache.keyFor(parts(long('a')))!)?.text, 'long a');
+    assert.equal(cache.get(cache.keyFor(parts(long('b')))!), undefined);
+  });
+
   it('shares one upstream call between concurrent identical requests', async () => {
     const cache = new ResponseCache(policy(), clock);
     const key = cache.keyFor(parts())!;
