@@ -2,9 +2,12 @@
 // prompt, max tokens and temperature), with the same concurrency, from a process of its own, one
 // JSON line per answer on stdout in input order. Built to plain JS by bench/batchVsBare.ts so both
 // sides pay the same kind of start-up.
+// With "transport": "maof" in the spec the client is given the fetch MAOF's adapters use
+// (providers/httpTransport.ts) instead of Node's global fetch.
 //   node bareBatch.js SPEC.json
 import { readFileSync } from 'node:fs';
 import { OpenAI } from 'openai';
+import { transportFetch } from '../src/core/providers/httpTransport';
 
 interface Spec {
   baseURL: string;
@@ -15,6 +18,7 @@ interface Spec {
   temperature?: number;
   concurrency: number;
   promptsFile: string;
+  transport?: 'global' | 'maof';
 }
 
 async function main(): Promise<void> {
@@ -23,7 +27,7 @@ async function main(): Promise<void> {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => (JSON.parse(l) as { prompt: string }).prompt);
-  const client = new OpenAI({ apiKey: spec.apiKey, baseURL: spec.baseURL, maxRetries: 0, logLevel: 'off' });
+  const client = new OpenAI({ apiKey: spec.apiKey, baseURL: spec.baseURL, maxRetries: 0, logLevel: 'off', ...(spec.transport === 'maof' ? { fetch: transportFetch } : {}) });
   const results: Array<string | undefined> = new Array<string | undefined>(prompts.length);
   let next = 0;
   let flushed = 0;

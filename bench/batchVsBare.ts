@@ -1,6 +1,8 @@
 // P6 (processes): `maof batch` of 4,000 distinct requests at concurrency 32 against the zero-delay
 // simulator, as the built CLI in a child process, against bench/bareBatch.ts doing the same requests
-// with the bare SDK in its own process. Both include process start-up; runs alternate.
+// with the bare SDK in its own process. Both include process start-up; runs alternate. The bare
+// script runs twice per round: on Node's global fetch (the target's comparison: a script as one
+// would write it) and given MAOF's transport (so the pipeline's own share shows apart).
 //   node --import tsx bench/batchVsBare.ts DIST_DIR [--requests N] [--runs N]
 // With MAOF_BENCH_PROFILE=DIR each measured child writes a V8 CPU profile there (--cpu-prof).
 import { spawn } from 'node:child_process';
@@ -89,7 +91,10 @@ async function main(): Promise<void> {
     const probed = await probe.run({ prompt: 'Write function number 0 that adds 0 to its input.', task: 'code' });
     if (!probed.ok) throw new Error(`probe failed: ${probed.error.message}`);
     const specFile = join(dir, 'spec.json');
-    writeFileSync(specFile, JSON.stringify({ baseURL: sim.openaiBaseUrl, apiKey: BENCH_KEY, model: probed.model, system, maxTokens, temperature, concurrency: CONCURRENCY, promptsFile }));
+    const spec = { baseURL: sim.openaiBaseUrl, apiKey: BENCH_KEY, model: probed.model, system, maxTokens, temperature, concurrency: CONCURRENCY, promptsFile };
+    writeFileSync(specFile, JSON.stringify(spec));
+    const transportSpecFile = join(dir, 'spec-transport.json');
+    writeFileSync(transportSpecFile, JSON.stringify({ ...spec, transport: 'maof' }));
 
     const bareJs = join(dir, 'bareBatch.js');
     await build({ entryPoints: [join(repoRoot, 'bench', 'bareBatch.ts')], outfile: bareJs, bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, logLevel: 'warning', absWorkingDir: repoRoot });
@@ -100,24 +105,27 @@ async function main(): Promise<void> {
     // One warm-up of each (disk cache, simulator JIT), then alternating measured runs.
     await timedRun(cliArgs, env(join(dir, 'state-warm')));
     await timedRun([bareJs, specFile], env(dir));
+    await timedRun([bareJs, transportSpecFile], env(dir));
     const cliRuns: Run[] = [];
     const bareRuns: Run[] = [];
+    const bareTransportRuns: Run[] = [];
     for (let i = 0; i < runs; i++) {
       const stateDir = join(dir, `state-${i}`);
       mkdirSync(stateDir, { recursive: true });
-      if (i % 2 === 0) {
-        cliRuns.push(await timedRun(cliArgs, env(stateDir)));
-        bareRuns.push(await timedRun([bareJs, specFile], env(dir)));
-      } else {
-        bareRuns.push(await timedRun([bareJs, specFile], env(dir)));
-        cliRuns.push(await timedRun(cliArgs, env(stateDir)));
-      }
+      // Rotate the order so that drift in machine load does not favour one side.
+      const round: Array<() => Promise<void>> = [
+        async () => void cliRuns.push(await timedRun(cliArgs, env(stateDir))),
+        async () => void bareRuns.push(await timedRun([bareJs, specFile], env(dir))),
+        async () => void bareTransportRuns.push(await timedRun([bareJs, transportSpecFile], env(dir))),
+      ];
+      for (let k = 0; k < round.length; k++) await round[(i + k) % round.length]();
     }
-    for (const r of [...cliRuns, ...bareRuns]) {
+    for (const r of [...cliRuns, ...bareRuns, ...bareTransportRuns]) {
       if (r.lines !== requests || r.ok !== requests) throw new Error(`a run answered ${r.ok}/${r.lines} of ${requests}`);
     }
     const cliMs = median(cliRuns.map((r) => r.ms));
     const bareMs = median(bareRuns.map((r) => r.ms));
+    const bareTransportMs = median(bareTransportRuns.map((r) => r.ms));
     emitResult({
       requests,
       concurrency: CONCURRENCY,
@@ -125,10 +133,13 @@ async function main(): Promise<void> {
       cliMs: round(cliMs, 1),
       bareMs: round(bareMs, 1),
       ratio: round(cliMs / bareMs, 3),
+      bareTransportMs: round(bareTransportMs, 1),
+      ratioSameTransport: round(cliMs / bareTransportMs, 3),
       cliReqPerSec: round((requests / cliMs) * 1000, 0),
       bareReqPerSec: round((requests / bareMs) * 1000, 0),
       allCliMs: cliRuns.map((r) => round(r.ms, 0)),
       allBareMs: bareRuns.map((r) => round(r.ms, 0)),
+      allBareTransportMs: bareTransportRuns.map((r) => round(r.ms, 0)),
     });
   } finally {
     await sim.stop();

@@ -11,6 +11,7 @@ import type { OpenAI } from 'openai';
 import { Orchestrator, type RunRequest } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
 import { getProvider, type Provider } from '../src/core/providers/provider';
+import { transportFetch } from '../src/core/providers/httpTransport';
 import type { SecretSource } from '../src/core/ports';
 
 /** The repository; set by bench/run.ts for the benchmarks it runs as production bundles from elsewhere. */
@@ -181,8 +182,13 @@ export async function captureRequest(config: MaofConfig, dir: string, req: RunRe
   return sent;
 }
 
-/** The bare side's client: the core's SDK module, no retries, keep-alive, logging off. */
-export async function bareClient(sim: Pick<SimProcess, 'openaiBaseUrl'>): Promise<OpenAI> {
+/**
+ * The bare side's client: the core's SDK module, no retries, keep-alive, logging off. With
+ * `transport: 'maof'` it is given the fetch MAOF's adapters use (providers/httpTransport.ts), so a
+ * comparison measures the pipeline alone; with 'global' (default) it uses Node's fetch, as a
+ * script written against the SDK would.
+ */
+export async function bareClient(sim: Pick<SimProcess, 'openaiBaseUrl'>, transport: 'global' | 'maof' = 'global'): Promise<OpenAI> {
   const OpenAIClass = await coreOpenAI();
-  return new OpenAIClass({ apiKey: BENCH_KEY, baseURL: sim.openaiBaseUrl, maxRetries: 0, timeout: 30_000, logLevel: 'off' });
+  return new OpenAIClass({ apiKey: BENCH_KEY, baseURL: sim.openaiBaseUrl, maxRetries: 0, timeout: 30_000, logLevel: 'off', ...(transport === 'maof' ? { fetch: transportFetch } : {}) });
 }

@@ -1,5 +1,8 @@
 // P1: what the whole pipeline adds to one request, against the bare SDK call to the same simulator.
-// The two are interleaved (alternating which goes first) so that drift in machine load hits both.
+// The bare call is given the fetch MAOF's adapters use (providers/httpTransport.ts), so the
+// difference is the pipeline alone; a third arm, the bare SDK on Node's global fetch, shows what
+// that transport saves. The arms are interleaved (rotating which goes first) so that drift in
+// machine load hits all of them.
 //   node --import tsx bench/pipelineOverhead.ts [--iterations N]
 import { join } from 'node:path';
 import { Orchestrator } from '../src/core/orchestrator';
@@ -27,7 +30,8 @@ async function main(): Promise<void> {
     orchestrator.events.on(() => {
       events++;
     });
-    const client = await bareClient(sim);
+    const client = await bareClient(sim, 'maof');
+    const globalClient = await bareClient(sim, 'global');
     const { messages } = request;
 
     const pipeline = async (): Promise<number> => {
@@ -37,20 +41,24 @@ async function main(): Promise<void> {
       if (!r.ok) throw new Error(`pipeline failed: ${r.error.code} ${r.error.message}`);
       return t;
     };
-    const bare = async (): Promise<number> => {
+    const bareWith = (c: typeof client) => async (): Promise<number> => {
       const t0 = performance.now();
-      const r = await client.chat.completions.create({ model: 'gpt-4.1-mini', messages, max_tokens: request.maxOutputTokens, ...(request.temperature !== undefined ? { temperature: request.temperature } : {}) });
+      const r = await c.chat.completions.create({ model: 'gpt-4.1-mini', messages, max_tokens: request.maxOutputTokens, ...(request.temperature !== undefined ? { temperature: request.temperature } : {}) });
       const t = performance.now() - t0;
       if (!r.choices[0]?.message.content) throw new Error('bare call returned no text');
       return t;
     };
+    const bare = bareWith(client);
+    const bareGlobal = bareWith(globalClient);
 
     for (let i = 0; i < warmup; i++) {
       await pipeline();
       await bare();
+      await bareGlobal();
     }
     const a: number[] = [];
     const b: number[] = [];
+    const g: number[] = [];
     const diffs: number[] = [];
     const cpuStart = process.cpuUsage();
     for (let i = 0; i < iterations; i++) {
@@ -68,6 +76,17 @@ async function main(): Promise<void> {
       diffs.push(ta - tb);
     }
     const cpu = process.cpuUsage(cpuStart);
+    // The transport's share, apart so that the CPU figure above stays one pipeline + one bare call.
+    const b2: number[] = [];
+    for (let i = 0; i < Math.ceil(iterations / 3); i++) {
+      if (i % 2 === 0) {
+        g.push(await bareGlobal());
+        b2.push(await bare());
+      } else {
+        b2.push(await bare());
+        g.push(await bareGlobal());
+      }
+    }
     await orchestrator.flush();
     await store.flush();
 
@@ -82,6 +101,8 @@ async function main(): Promise<void> {
       eventsPerRequest: round(events / (iterations + warmup), 2),
       pipeline: roundSummary(pipelineStats),
       bare: roundSummary(bareStats),
+      bareGlobalFetch: roundSummary(summarize(g)),
+      transportSavesP50: round(median(g) - median(b2)),
       addedP50: round(median(a) - median(b)),
       addedP99: round(pipelineStats.p99 - bareStats.p99),
       pairedDiff: roundSummary(pairDiff),

@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     let run: (count: number, offset: number) => Promise<void>;
     if (mode.startsWith('bare')) {
       // bare-signal: with an AbortController of its own per call, as the adapter has.
-      const client = await bareClient(sim);
+      // bare-http: the bare SDK given MAOF's transport (providers/httpTransport.ts) as its fetch.
+      const client = await bareClient(sim, mode === 'bare-http' ? 'maof' : 'global');
       const withSignal = mode === 'bare-signal';
       run = (count, offset) =>
         pool(count, offset, async (i) => {

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     const { messages } = await captureRequest(config, dir, { prompt: PROMPT, task: 'code', context });
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'state.json')) });
     orchestrator.events.on(() => undefined);
-    const client = await bareClient(sim);
+    const client = await bareClient(sim, 'maof');
     const pipeline = async (): Promise<void> => {
       const r = await orchestrator.run({ prompt: PROMPT, task: 'code', context });
       if (!r.ok) throw new Error(r.error.message);

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     const { messages } = request;
 
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'state.json')) });
-    const client = await bareClient(sim);
+    // With MAOF's transport, as the pipeline has: the difference is the pipeline's own.
+    const client = await bareClient(sim, 'maof');
     const posted: string[] = [];
     // The chat serialises every message it posts (postMessage clones it into the webview).
     const post = (message: HostMessage): void => {

@@ -5,6 +5,7 @@ import type { MessageCreateParamsBase, MessageParam } from '@anthropic-ai/sdk/re
 import { systemClock } from '../clock';
 import type { Clock } from '../ports';
 import type { ChatMessage, Usage } from '../types';
+import { transportFetch } from './httpTransport';
 import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
 import type { Provider, ProviderRequest, ProviderResponse } from './provider';
@@ -73,6 +74,7 @@ export class AnthropicProvider implements Provider {
         defaultHeaders: agent.headers,
         logLevel: 'off',
         openTelemetry: false,
+        fetch: transportFetch,
       }),
     );
   }

@@ -5,6 +5,7 @@ import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 
 import { systemClock } from '../clock';
 import type { Clock } from '../ports';
 import type { Usage } from '../types';
+import { transportFetch } from './httpTransport';
 import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
 import type { Provider, ProviderRequest, ProviderResponse } from './provider';
@@ -47,7 +48,7 @@ export class OpenAIProvider implements Provider {
     const baseUrl = agent.baseUrl ?? DEFAULT_BASE_URL;
     const apiKey = req.apiKey || NO_KEY_PLACEHOLDER;
     return this.clients.get({ provider: 'openai', baseUrl, apiKey, timeoutMs: agent.timeoutMs, headers: agent.headers }, () =>
-      new OpenAI({ apiKey, baseURL: baseUrl, timeout: agent.timeoutMs, maxRetries: 0, defaultHeaders: agent.headers, logLevel: 'off' }),
+      new OpenAI({ apiKey, baseURL: baseUrl, timeout: agent.timeoutMs, maxRetries: 0, defaultHeaders: agent.headers, logLevel: 'off', fetch: transportFetch }),
     );
   }
 
