@@ -251,7 +251,8 @@ const capabilities = {
 const file = path.join(root, 'package.json');
 const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
 pkg.categories = ['AI', 'Programming Languages', 'Other'];
-pkg.activationEvents = ['onStartupFinished'];
+// onWebviewPanel: a dashboard left open is restored after a reload through its serializer.
+pkg.activationEvents = ['onStartupFinished', 'onWebviewPanel:maof.dashboard'];
 pkg.capabilities = capabilities;
 pkg.contributes = contributes;
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n');

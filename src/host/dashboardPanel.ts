@@ -8,9 +8,11 @@ import { parseWebviewMessage, type DashboardSnapshot, type HostMessage, type Web
 import { DashboardModel } from './dashboardModel';
 import type { MaofServices } from './services';
 import { UpdateThrottle } from './updateThrottle';
+import { DASHBOARD_VIEW_TYPE } from './registry';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
-export const DASHBOARD_VIEW_TYPE = 'maof.dashboard';
+export { DASHBOARD_VIEW_TYPE };
+
 const UPDATE_INTERVAL_MS = 100;
 /** Breaker cool-downs and the day change show up even without events. */
 const REFRESH_MS = 5_000;
@@ -79,10 +81,31 @@ class DashboardController implements vscode.Disposable, DashboardHandle {
       return;
     }
     const extensionUri = this.services.extensionContext.extensionUri;
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'MAOF Dashboard', vscode.ViewColumn.Active, {
-      ...webviewOptions(extensionUri),
-      retainContextWhenHidden: false,
-    });
+    this.adopt(
+      vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'MAOF Dashboard', vscode.ViewColumn.Active, {
+        ...webviewOptions(extensionUri),
+        retainContextWhenHidden: false,
+      }),
+    );
+  }
+
+  /**
+   * A dashboard VS Code brings back after a window reload: it gets a fresh page, which asks for a
+   * snapshot when ready. A second one (two windows' state restored into one) is closed.
+   */
+  restore(panel: vscode.WebviewPanel): void {
+    this.attach();
+    if (this.panel) {
+      panel.dispose();
+      this.panel.reveal();
+      return;
+    }
+    panel.webview.options = webviewOptions(this.services.extensionContext.extensionUri);
+    this.adopt(panel);
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    const extensionUri = this.services.extensionContext.extensionUri;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'maof.svg');
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'dashboard', 'MAOF Dashboard');
     this.panel = panel;
@@ -231,6 +254,12 @@ export function registerDashboard(services: MaofServices): vscode.Disposable {
   current = controller;
   return vscode.Disposable.from(
     services.registry.registerCommand('maof.showDashboard', () => controller.show()),
+    services.registry.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+      deserializeWebviewPanel: (panel) => {
+        controller.restore(panel);
+        return Promise.resolve();
+      },
+    }),
     controller,
   );
 }

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { recordActivation, recordHostStart } from './activationTiming';
 import type * as HostMain from './hostMain';
-import { CHAT_VIEW_ID, LazyRegistry } from './registry';
+import { CHAT_VIEW_ID, DASHBOARD_VIEW_TYPE, LazyRegistry } from './registry';
 
 export type { MaofExtensionApi } from './hostMain';
 
@@ -42,7 +42,7 @@ export function activate(context: vscode.ExtensionContext): HostMain.MaofExtensi
     recordHostStart(performance.now() - loadStartedAt);
     return started;
   };
-  const registry = new LazyRegistry(contributedCommands(context), [CHAT_VIEW_ID], () => void load());
+  const registry = new LazyRegistry(contributedCommands(context), [CHAT_VIEW_ID], [DASHBOARD_VIEW_TYPE], () => void load());
   context.subscriptions.push(registry);
 
   // Start-up is finished (onStartupFinished); the host loads on the next turn of the event loop,

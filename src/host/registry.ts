@@ -6,6 +6,8 @@
 import * as vscode from 'vscode';
 
 export const CHAT_VIEW_ID = 'maof.chatView';
+/** The dashboard's webview panel type; VS Code restores an open one after a reload through its serializer. */
+export const DASHBOARD_VIEW_TYPE = 'maof.dashboard';
 
 /** Commands take whatever VS Code or a caller passes (a URI, an args object, nothing) and narrow it. */
 export type CommandHandler = (...args: unknown[]) => unknown;
@@ -14,25 +16,29 @@ export type CommandHandler = (...args: unknown[]) => unknown;
 export interface HostRegistry {
   registerCommand(id: string, handler: CommandHandler): vscode.Disposable;
   registerWebviewViewProvider(viewId: string, provider: vscode.WebviewViewProvider): vscode.Disposable;
+  registerWebviewPanelSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable;
 }
 
 /** Thrown to a caller when the host failed to load; the user sees it as the command's error. */
 export class HostUnavailableError extends Error {}
 
 /**
- * Placeholders for the commands in package.json and for the chat view; `load` brings up the host,
- * which registers the real handlers here. A command the manifest does not list (none today)
+ * Placeholders for the commands in package.json, the chat view and the webview panels VS Code may
+ * restore after a reload (their serializers must exist from activation on); `load` brings up the
+ * host, which registers the real handlers here. A command the manifest does not list (none today)
  * is registered with VS Code directly.
  */
 export class LazyRegistry implements HostRegistry, vscode.Disposable {
   private readonly handlers = new Map<string, CommandHandler>();
   private readonly views = new Map<string, vscode.WebviewViewProvider>();
+  private readonly serializers = new Map<string, vscode.WebviewPanelSerializer>();
   private readonly placeholders: vscode.Disposable[] = [];
   private readonly placeholderIds = new Set<string>();
 
   constructor(
     commandIds: readonly string[],
     viewIds: readonly string[],
+    panelTypes: readonly string[],
     private readonly load: () => void,
   ) {
     for (const id of commandIds) {
@@ -43,6 +49,9 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
       this.placeholders.push(
         vscode.window.registerWebviewViewProvider(id, { resolveWebviewView: (view, ctx, token) => this.providerFor(id).resolveWebviewView(view, ctx, token) }, { webviewOptions: { retainContextWhenHidden: false } }),
       );
+    }
+    for (const type of panelTypes) {
+      this.placeholders.push(vscode.window.registerWebviewPanelSerializer(type, { deserializeWebviewPanel: (panel, state) => this.serializerFor(type, panel).deserializeWebviewPanel(panel, state) }));
     }
   }
 
@@ -61,11 +70,19 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
     });
   }
 
+  registerWebviewPanelSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable {
+    this.serializers.set(viewType, serializer);
+    return new vscode.Disposable(() => {
+      if (this.serializers.get(viewType) === serializer) this.serializers.delete(viewType);
+    });
+  }
+
   dispose(): void {
     for (const d of this.placeholders) d.dispose();
     this.placeholders.length = 0;
     this.handlers.clear();
     this.views.clear();
+    this.serializers.clear();
   }
 
   private handlerFor(id: string): CommandHandler {
@@ -73,6 +90,21 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
     const handler = this.handlers.get(id);
     if (!handler) throw new HostUnavailableError(`MAOF could not start the part of the extension that runs "${id}" — run "Developer: Reload Window"; the MAOF output channel says what went wrong.`);
     return handler;
+  }
+
+  /** A restored panel whose host never loaded is closed rather than left blank. */
+  private serializerFor(type: string, panel: vscode.WebviewPanel): vscode.WebviewPanelSerializer {
+    if (!this.serializers.has(type)) {
+      try {
+        this.load();
+      } catch {
+        // reported by load()
+      }
+    }
+    const serializer = this.serializers.get(type);
+    if (serializer) return serializer;
+    panel.dispose();
+    throw new HostUnavailableError('MAOF could not start to restore its dashboard — run "Developer: Reload Window"; the MAOF output channel says what went wrong.');
   }
 
   private providerFor(id: string): vscode.WebviewViewProvider {

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
-import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
+import { e2eIt, runCommand, screenshot, session, textOf, waitForWorkbench } from './driver';
 import { applyUserSettings, findWebview, readUserSettings, setOpenAiKeyThroughPalette, simulatorSettings } from './simulatorSetup';
 
 const KEY = 'sk-e2e-dash-openai-8mN3qR6tY1wZ4xC7';
@@ -110,5 +110,19 @@ describe('dashboard and status bar in the real workbench', function () {
     await statusItem(page).click();
     await findWebview(page, '.maof-dashboard h1');
     assert.equal(await page.locator('.tabs-container .tab', { hasText: 'MAOF Dashboard' }).count(), 1);
+  });
+
+  e2eIt('an open dashboard comes back after a window reload, with its spend', async (page) => {
+    await dashboard(page);
+    // The command, not a page reload: it lets the workbench save its editors (the panel among them)
+    // before it goes, as a user's reload does.
+    await runCommand(page, 'Developer: Reload Window');
+    await page.waitForLoadState('domcontentloaded');
+    await waitForWorkbench(page);
+    // No command: VS Code restores the panel through MAOF's serializer, activating MAOF for it.
+    const dash = await findWebview(page, '.maof-dashboard .card', 60_000);
+    assert.equal(await page.locator('.tabs-container .tab', { hasText: 'MAOF Dashboard' }).count(), 1);
+    assert.match(await textOf(dash.locator('.card').first()), /This month \$\d+\.\d+ of \$20\.00/i);
+    await screenshot(page, 'dashboard-06-restored-after-reload');
   });
 });
