@@ -112,7 +112,7 @@ describe('dashboard and status bar in the real workbench', function () {
     assert.equal(await page.locator('.tabs-container .tab', { hasText: 'MAOF Dashboard' }).count(), 1);
   });
 
-  e2eIt('an open dashboard comes back after a window reload, with its spend', async (page) => {
+  e2eIt('an open dashboard comes back after a window reload, with the spend and breaker history the new host read back', async (page) => {
     await dashboard(page);
     // The command, not a page reload: it lets the workbench save its editors (the panel among them)
     // before it goes, as a user's reload does.
@@ -123,6 +123,11 @@ describe('dashboard and status bar in the real workbench', function () {
     const dash = await findWebview(page, '.maof-dashboard .card', 60_000);
     assert.equal(await page.locator('.tabs-container .tab', { hasText: 'MAOF Dashboard' }).count(), 1);
     assert.match(await textOf(dash.locator('.card').first()), /This month \$\d+\.\d+ of \$20\.00/i);
+    // The new extension host read the ledger and the breakers back: the trip and reset above count.
+    const breakers = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) });
+    assert.match(await textOf(breakers.locator('tr', { hasText: 'sim-gpt' })), /sim-gpt closed 0 1/);
+    const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
+    assert.match(await textOf(byAgent), /sim-gpt \$0\.\d+/);
     await screenshot(page, 'dashboard-06-restored-after-reload');
   });
 });
