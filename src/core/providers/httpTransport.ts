@@ -8,7 +8,8 @@
 // VS Code installs for extensions, which the global fetch does not.
 //
 // Anything this does not handle the way fetch would (a Request object, a streamed or form body)
-// goes to the global fetch unchanged.
+// goes to the global fetch unchanged. Redirects are followed as fetch follows them, but a key never
+// goes on to another origin.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -137,9 +138,16 @@ function decoded(res: http.IncomingMessage): Readable {
   return res.pipe(decoder);
 }
 
+/** Redirects followed before giving up, as fetch does. */
+const MAX_REDIRECTS = 20;
+/** Headers that carry a credential: never sent on to another origin by a redirect. */
+const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'cookie', 'proxy-authorization'];
+
 /**
  * A fetch for the SDK clients. Rejects like fetch: a TypeError("fetch failed") whose cause is the
  * socket's error, or an AbortError when the signal aborts (which also ends a body being read).
+ * Redirects are followed like fetch's "follow" (303, and 301/302 after a POST, go on as a GET
+ * without a body), except that credentials never follow a redirect to another origin.
  */
 export function transportFetch(input: FetchInput, init: RequestInit = {}): Promise<Response> {
   const body = init.body;
@@ -147,16 +155,19 @@ export function transportFetch(input: FetchInput, init: RequestInit = {}): Promi
   if (typeof input !== 'string' && !(input instanceof URL)) return fetch(input, init);
   if (!simpleBody) return fetch(input, init);
   const url = typeof input === 'string' ? new URL(input) : input;
-  const agent = agents[url.protocol as keyof typeof agents] as http.Agent | undefined;
-  if (!agent) return fetch(input, init);
-  const signal = init.signal ?? undefined;
+  if (!(url.protocol in agents)) return fetch(input, init);
+  const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? undefined);
+  return send(url, (init.method ?? 'GET').toUpperCase(), plainHeaders(init.headers), payload, init.signal ?? undefined, 0);
+}
 
+function send(url: URL, method: string, headers: Record<string, string>, payload: Uint8Array | undefined, signal: AbortSignal | undefined, redirects: number): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
-    const headers = plainHeaders(init.headers);
-    const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : (body ?? undefined);
+    const agent = agents[url.protocol as keyof typeof agents] as http.Agent | undefined;
+    if (!agent) return reject(new TypeError('fetch failed', { cause: new Error(`redirected to an unsupported protocol ${url.protocol}`) }));
     if (payload) headers['content-length'] = String(payload.byteLength);
-    const request = (url.protocol === 'https:' ? https : http).request(url, { method: init.method ?? 'GET', headers, agent });
+    else delete headers['content-length'];
+    const request = (url.protocol === 'https:' ? https : http).request(url, { method, headers, agent });
     let stream: Readable | undefined;
     const onAbort = (): void => {
       const err = abortError(signal!);
@@ -171,6 +182,25 @@ export function transportFetch(input: FetchInput, init: RequestInit = {}): Promi
       reject(signal?.aborted ? abortError(signal) : new TypeError('fetch failed', { cause: err }));
     });
     request.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if ([301, 302, 303, 307, 308].includes(status) && location) {
+        res.resume();
+        done();
+        if (redirects >= MAX_REDIRECTS) return reject(new TypeError('fetch failed', { cause: new Error('redirect count exceeded') }));
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch (err) {
+          return reject(new TypeError('fetch failed', { cause: err }));
+        }
+        const nextHeaders = { ...headers };
+        if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) delete nextHeaders[name];
+        const asGet = status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST';
+        if (asGet) delete nextHeaders['content-type'];
+        resolve(send(next, asGet ? 'GET' : method, nextHeaders, asGet ? undefined : payload, signal, redirects + 1));
+        return;
+      }
       stream = decoded(res);
       const s = stream;
       s.on('error', done);

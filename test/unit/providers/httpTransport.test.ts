@@ -119,6 +119,40 @@ describe('httpTransport (the SDK clients’ fetch)', () => {
     await assert.rejects(transportFetch(`${url}/`), (err: Error & { cause?: { code?: string } }) => err instanceof TypeError && err.message === 'fetch failed' && err.cause?.code === 'ECONNREFUSED');
   });
 
+  it('follows redirects like fetch, keeping a POST on 307 and turning it into a GET on 303', async () => {
+    const srv = await serve((req, res, body) => {
+      if (req.url === '/old') return void res.writeHead(307, { location: '/new' }).end();
+      if (req.url === '/see-other') return void res.writeHead(303, { location: '/new' }).end();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ url: req.url, method: req.method, body, auth: req.headers.authorization ?? null }));
+    });
+    try {
+      const init = { method: 'POST', headers: { Authorization: 'Bearer same-origin', 'content-type': 'application/json' }, body: '{"a":1}' };
+      const kept = await transportFetch(`${srv.url}/old`, init);
+      assert.deepEqual(await kept.json(), { url: '/new', method: 'POST', body: '{"a":1}', auth: 'Bearer same-origin' });
+      assert.equal(kept.url, `${srv.url}/new`);
+      assert.deepEqual(await (await transportFetch(`${srv.url}/see-other`, init)).json(), { url: '/new', method: 'GET', body: '', auth: 'Bearer same-origin' });
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('never sends a key on to another origin, and gives up on a redirect loop', async () => {
+    const other = await serve((req, res) => res.end(JSON.stringify({ auth: req.headers.authorization ?? null, apiKey: req.headers['x-api-key'] ?? null })));
+    const srv = await serve((req, res) => {
+      if (req.url === '/away') return void res.writeHead(308, { location: `${other.url}/landing` }).end();
+      res.writeHead(302, { location: '/loop' }).end();
+    });
+    try {
+      const res = await transportFetch(`${srv.url}/away`, { method: 'POST', headers: { Authorization: 'Bearer sk-secret', 'x-api-key': 'sk-ant-secret' }, body: '{}' });
+      assert.deepEqual(await res.json(), { auth: null, apiKey: null });
+      await assert.rejects(transportFetch(`${srv.url}/loop`), (err: Error & { cause?: Error }) => err instanceof TypeError && /redirect count/.test(err.cause?.message ?? ''));
+    } finally {
+      await srv.close();
+      await other.close();
+    }
+  });
+
   it('is what the OpenAI SDK reads an answer and an HTTP error through', async () => {
     const srv = await serve((req, res) => {
       if (req.url?.includes('/chat/completions') && req.headers.authorization === 'Bearer sk-good') {
