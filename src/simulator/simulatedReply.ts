@@ -31,7 +31,16 @@ export interface ReplyOptions {
 
 const FILLER = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
 const MAX_EXTRA_WORDS = 200_000;
-const MARKER = /\[\[(words|cached|cache_write):(\d{1,9})\]\]/g;
+const MARKER = /\[\[(words|cached|cache_write|code):(\d{1,9})\]\]/g;
+/**
+ * What `[[code:N]]` adds: N TypeScript functions in a fenced block after the prose, so that the
+ * chat's code blocks (Copy / Insert / Apply) and code-only answers can be tried against the simulator.
+ */
+function codeBlock(n: number): string {
+  const fns: string[] = [];
+  for (let i = 1; i <= Math.min(n, 50); i++) fns.push(`export function simulated${i}(value: number): number {\n  return value + ${i};\n}`);
+  return fns.length > 0 ? `\n\n\`\`\`typescript\n${fns.join('\n\n')}\n\`\`\`` : '';
+}
 const JSON_WORDS = /respond with json/i;
 
 /** The estimate the simulator bills: a quarter token per character plus 4 per message. */
@@ -61,6 +70,7 @@ export function buildReply(opts: ReplyOptions): SimulatedReply {
   let words = 0;
   let cached = 0;
   let cacheWrite = 0;
+  let code = 0;
   let lastUser = '';
   let wantsJson = opts.jsonRequested;
   for (const m of opts.messages) {
@@ -71,6 +81,7 @@ export function buildReply(opts: ReplyOptions): SimulatedReply {
         const n = Number(match[2]);
         if (match[1] === 'words') words = n;
         else if (match[1] === 'cached') cached = n;
+        else if (match[1] === 'code') code = n;
         else cacheWrite = n;
       }
     }
@@ -90,7 +101,7 @@ export function buildReply(opts: ReplyOptions): SimulatedReply {
       confidence: 0.8,
     });
   } else {
-    text = `Simulated ${opts.model} reply: ${echo}${extraWords(words)}`;
+    text = `Simulated ${opts.model} reply: ${echo}${extraWords(words)}${codeBlock(code)}`;
   }
 
   let truncated = false;

@@ -1,6 +1,7 @@
 // The side-panel chat as a user meets it: MAOF: Open Chat from the palette, type in the webview,
 // watch the answer stream with its agent and cost, see a retry narrated, stop an answer with
-// Escape, and find the conversation again when the view is shown anew.
+// Escape, take code from an answer into the editor, and find the conversation again when the view
+// is shown anew.
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
 import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
@@ -95,6 +96,27 @@ describe('chat view in the real workbench', function () {
     await screenshot(page, 'chat-05-stopped');
   });
 
+  e2eIt('a code block in an answer has Copy / Insert / Apply, and Insert puts the code in the editor', async (page) => {
+    await runCommand(page, 'File: New Untitled Text File');
+    await page.locator('.tabs-container .tab.active', { hasText: 'Untitled' }).waitFor({ state: 'visible' });
+    const chat = await openChat(page);
+    await ask(chat, 'Write an increment function [[code:1]]', 'sim-gpt');
+    const block = chat.locator('.msg.assistant').last().locator('.code-block');
+    await block.waitFor({ timeout: 15_000 });
+    assert.equal(await textOf(block.locator('.code-lang')), 'typescript');
+    assert.deepEqual(await block.locator('button.code-action').allInnerTexts(), ['Copy', 'Insert', 'Apply']);
+    assert.match(await textOf(block.locator('pre')), /export function simulated1\(value: number\): number \{ return value \+ 1; \}/);
+    await screenshot(page, 'chat-07-code-block');
+    await block.locator('button[data-action="insert"]').click();
+    // The editor renders spaces as U+00A0, which \s matches.
+    await page.waitForFunction(() => /export\sfunction\ssimulated1\(value:\snumber\)/.test(document.querySelector('.editor-instance .view-lines')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await screenshot(page, 'chat-08-code-inserted');
+    // No unsaved editor left for the suites that follow: close it without saving.
+    await runCommand(page, 'View: Close Editor');
+    await page.locator('.monaco-dialog-box').getByRole('button', { name: "Don't Save" }).click({ timeout: 10_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'Untitled' }).waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
   e2eIt('the conversation comes back when the view is hidden and shown again', async (page) => {
     // The view does not retain its page while hidden: showing it again rebuilds it from the host's history.
     await runCommand(page, 'View: Close Primary Side Bar');
@@ -102,7 +124,8 @@ describe('chat view in the real workbench', function () {
     const chat = await openChat(page);
     await chat.locator('.msg.user', { hasText: 'Write a function that adds two numbers' }).waitFor({ timeout: 20_000 });
     assert.ok((await chat.locator('.msg.assistant .chip.cost').count()) >= 2, 'the answers and their costs are back');
-    assert.match(await textOf(chat.locator('.msg.assistant').last()), /Stopped\./);
+    assert.equal(await chat.locator('.msg.assistant', { hasText: 'Stopped.' }).count(), 1, 'the stopped answer is back, marked as stopped');
+    assert.equal(await chat.locator('.msg.assistant .code-block').count(), 1, 'the answer with code has its code block again');
     await screenshot(page, 'chat-06-shown-again');
   });
 });

@@ -116,6 +116,14 @@ describe('ProviderSimulator', () => {
       assert.equal(t.byModel['gpt-4.1']?.succeeded, 2);
     });
 
+    it('adds a fenced TypeScript block of N functions for [[code:N]]', async () => {
+      const body = await json<OpenAIChatBody>(openai(chat('gpt-4.1', 'Write an increment [[code:2]]')));
+      assert.equal(
+        body.choices[0].message.content,
+        'Simulated gpt-4.1 reply: Write an increment\n\n```typescript\nexport function simulated1(value: number): number {\n  return value + 1;\n}\n\nexport function simulated2(value: number): number {\n  return value + 2;\n}\n```',
+      );
+    });
+
     it('answers with a JSON object when the prompt asks for one, and prose under invalid_output', async () => {
       const ask = { model: 'claude-haiku-4-5', max_tokens: 500, system: 'Respond with JSON only.', messages: [{ role: 'user', content: 'Review this' }] };
       const ok = await json<AnthropicMessageBody>(anthropic(ask));
