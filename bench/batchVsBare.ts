@@ -9,11 +9,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { Orchestrator } from '../src/core/orchestrator';
-import { MemoryStateStore } from '../src/core/ports';
-import { getProvider, type Provider } from '../src/core/providers/provider';
 import { parseConfig } from '../src/core/config/schema';
-import { argNumber, BENCH_KEY, benchRawConfig, BenchSecrets, emitResult, repoRoot, startSimulator, tempDir } from './harness';
+import { argNumber, BENCH_KEY, benchRawConfig, captureRequest, emitResult, repoRoot, startSimulator, tempDir } from './harness';
 import { median, round } from './stats';
 
 const CONCURRENCY = 32;
@@ -74,24 +71,10 @@ async function main(): Promise<void> {
     writeFileSync(promptsFile, Array.from({ length: requests }, (_, i) => JSON.stringify({ prompt: `Write function number ${i} that adds ${i} to its input.`, task: 'code' })).join('\n') + '\n');
 
     // What the CLI sends for these lines, so the bare script asks for exactly the same work.
-    let system = '';
-    let maxTokens = 0;
-    let temperature: number | undefined;
-    const real = getProvider('openai');
-    const capturing: Provider = {
-      kind: 'openai',
-      complete: (req) => {
-        system = req.messages.find((m) => m.role === 'system')?.content ?? '';
-        maxTokens = req.maxOutputTokens;
-        temperature = req.temperature;
-        return real.complete(req);
-      },
-    };
-    const probe = new Orchestrator({ config: parseConfig(raw).config, secrets: new BenchSecrets(), store: new MemoryStateStore(), providerFor: () => capturing });
-    const probed = await probe.run({ prompt: 'Write function number 0 that adds 0 to its input.', task: 'code' });
-    if (!probed.ok) throw new Error(`probe failed: ${probed.error.message}`);
+    const sent = await captureRequest(parseConfig(raw).config, dir, { prompt: 'Write function number 0 that adds 0 to its input.', task: 'code' });
+    const system = sent.messages.find((m) => m.role === 'system')?.content ?? '';
     const specFile = join(dir, 'spec.json');
-    const spec = { baseURL: sim.openaiBaseUrl, apiKey: BENCH_KEY, model: probed.model, system, maxTokens, temperature, concurrency: CONCURRENCY, promptsFile };
+    const spec = { baseURL: sim.openaiBaseUrl, apiKey: BENCH_KEY, model: sent.model, system, maxTokens: sent.maxOutputTokens, temperature: sent.temperature, concurrency: CONCURRENCY, promptsFile };
     writeFileSync(specFile, JSON.stringify(spec));
     const transportSpecFile = join(dir, 'spec-transport.json');
     writeFileSync(transportSpecFile, JSON.stringify({ ...spec, transport: 'maof' }));

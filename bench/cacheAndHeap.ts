@@ -1,6 +1,6 @@
 // P6 (in process): cache-hit latency through Orchestrator.run and through the cache's own
 // getOrCompute, then the heap after 1,000 and after 20,000 requests, to catch anything that grows
-// per request (ledger entries, sessions, cache, listeners, key ids, pruner memos).
+// per request (ledger entries, sessions, cache, listeners, pruner memos).
 //   node --expose-gc --import tsx bench/cacheAndHeap.ts [--requests N]
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -106,13 +106,11 @@ async function main(): Promise<void> {
       heapAt[c] = await settle();
     }
     const seconds = (performance.now() - t0) / 1000;
-    const inner = orchestrator as unknown as { keyIds: Map<string, string>; tokenCounts: Map<string, { size: number }> };
     const sizes = {
       ledgerEntries: orchestrator.ledger.recent(1_000_000).length,
       sessions: orchestrator.sessions.ids().length,
       cacheEntries: orchestrator.cache.stats().entries,
       listeners: orchestrator.events.listenerCount,
-      keyIds: inner.keyIds.size,
     };
     const growth = (heapAt[total] - heapAt[1_000]) / heapAt[1_000];
     emitResult({

@@ -149,6 +149,25 @@ export function sampleContext(): Array<{ id: string; kind: 'selection' | 'active
   ];
 }
 
+/**
+ * Runs `first` and `second` one after the other `n` times, alternating which goes first so that
+ * drift in machine load hits both, and returns what each measured, in call order.
+ */
+export async function interleaved(n: number, first: () => Promise<number>, second: () => Promise<number>): Promise<[number[], number[]]> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 2 === 0) {
+      a.push(await first());
+      b.push(await second());
+    } else {
+      b.push(await second());
+      a.push(await first());
+    }
+  }
+  return [a, b];
+}
+
 /** A positive number given as `--name N` on the command line, else `fallback`. */
 export function argNumber(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -157,6 +176,8 @@ export function argNumber(name: string, fallback: number): number {
 }
 
 export interface CapturedRequest {
+  /** The model of the agent the request went to. */
+  model: string;
   messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
   maxOutputTokens: number;
   temperature?: number;
@@ -172,7 +193,7 @@ export async function captureRequest(config: MaofConfig, dir: string, req: RunRe
   const capturing: Provider = {
     kind: 'openai',
     complete: (r) => {
-      sent ??= { messages: r.messages.map((m) => ({ role: m.role, content: m.content })), maxOutputTokens: r.maxOutputTokens, temperature: r.temperature };
+      sent ??= { model: r.agent.model, messages: r.messages.map((m) => ({ role: m.role, content: m.content })), maxOutputTokens: r.maxOutputTokens, temperature: r.temperature };
       return real.complete(r);
     },
   };

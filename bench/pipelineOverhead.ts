@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
-import { argNumber, bareClient, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
+import { argNumber, bareClient, interleaved, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { roundSummary, summarize, median, round } from './stats';
 
 const PROMPT = 'Refactor helper12 so that it handles negative values, and keep the signature.';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     };
     const bareWith = (c: typeof client) => async (): Promise<number> => {
       const t0 = performance.now();
-      const r = await c.chat.completions.create({ model: 'gpt-4.1-mini', messages, max_tokens: request.maxOutputTokens, ...(request.temperature !== undefined ? { temperature: request.temperature } : {}) });
+      const r = await c.chat.completions.create({ model: request.model, messages, max_tokens: request.maxOutputTokens, ...(request.temperature !== undefined ? { temperature: request.temperature } : {}) });
       const t = performance.now() - t0;
       if (!r.choices[0]?.message.content) throw new Error('bare call returned no text');
       return t;
@@ -56,43 +56,17 @@ async function main(): Promise<void> {
       await bare();
       await bareGlobal();
     }
-    const a: number[] = [];
-    const b: number[] = [];
-    const g: number[] = [];
-    const diffs: number[] = [];
     const cpuStart = process.cpuUsage();
-    for (let i = 0; i < iterations; i++) {
-      let ta: number;
-      let tb: number;
-      if (i % 2 === 0) {
-        ta = await pipeline();
-        tb = await bare();
-      } else {
-        tb = await bare();
-        ta = await pipeline();
-      }
-      a.push(ta);
-      b.push(tb);
-      diffs.push(ta - tb);
-    }
+    const [a, b] = await interleaved(iterations, pipeline, bare);
     const cpu = process.cpuUsage(cpuStart);
     // The transport's share, apart so that the CPU figure above stays one pipeline + one bare call.
-    const b2: number[] = [];
-    for (let i = 0; i < Math.ceil(iterations / 3); i++) {
-      if (i % 2 === 0) {
-        g.push(await bareGlobal());
-        b2.push(await bare());
-      } else {
-        b2.push(await bare());
-        g.push(await bareGlobal());
-      }
-    }
+    const [g, b2] = await interleaved(Math.ceil(iterations / 3), bareGlobal, bare);
     await orchestrator.flush();
     await store.flush();
 
     const pipelineStats = summarize(a);
     const bareStats = summarize(b);
-    const pairDiff = summarize(diffs);
+    const pairDiff = summarize(a.map((t, i) => t - b[i]));
     emitResult({
       iterations,
       warmup,

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       run = (count, offset) =>
         pool(count, offset, async (i) => {
           const options = withSignal ? { signal: new AbortController().signal } : undefined;
-          const res = await client.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'system', content: system }, { role: 'user', content: prompt(i) }], max_tokens: sent.maxOutputTokens, ...(sent.temperature !== undefined ? { temperature: sent.temperature } : {}) }, options);
+          const res = await client.chat.completions.create({ model: sent.model, messages: [{ role: 'system', content: system }, { role: 'user', content: prompt(i) }], max_tokens: sent.maxOutputTokens, ...(sent.temperature !== undefined ? { temperature: sent.temperature } : {}) }, options);
           JSON.stringify({ ok: true, text: res.choices[0]?.message.content ?? '' });
         });
     } else if (mode === 'adapter') {

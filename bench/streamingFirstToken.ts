@@ -12,7 +12,7 @@ import { FileStateStore } from '../src/core/persistence/fileStateStore';
 import { statusLine } from '../src/host/chatModel';
 import { DeltaCoalescer } from '../src/host/deltaCoalescer';
 import type { HostMessage } from '../src/shared/protocol';
-import { argNumber, bareClient, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
+import { argNumber, bareClient, interleaved, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { median, round, roundSummary, summarize } from './stats';
 
 const PROMPT = 'Explain what helper12 returns for negative input and suggest a fix.';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     const bare = async (): Promise<number> => {
       const t0 = performance.now();
       let first = -1;
-      const stream = await client.chat.completions.create({ model: 'gpt-4.1-mini', messages, max_tokens: request.maxOutputTokens, stream: true, stream_options: { include_usage: true }, ...(request.temperature !== undefined ? { temperature: request.temperature } : {}) });
+      const stream = await client.chat.completions.create({ model: request.model, messages, max_tokens: request.maxOutputTokens, stream: true, stream_options: { include_usage: true }, ...(request.temperature !== undefined ? { temperature: request.temperature } : {}) });
       for await (const chunk of stream) {
         if (first < 0 && chunk.choices[0]?.delta?.content) first = performance.now() - t0;
       }
@@ -91,17 +91,7 @@ async function main(): Promise<void> {
       await pipeline();
       await bare();
     }
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let i = 0; i < iterations; i++) {
-      if (i % 2 === 0) {
-        a.push(await pipeline());
-        b.push(await bare());
-      } else {
-        b.push(await bare());
-        a.push(await pipeline());
-      }
-    }
+    const [a, b] = await interleaved(iterations, pipeline, bare);
     await orchestrator.flush();
     emitResult({
       iterations,

@@ -172,8 +172,7 @@ export class Orchestrator {
   private readonly providerFor: (kind: AgentConfig['provider']) => Provider;
   private readonly random: () => number;
   private readonly pruners = new Map<string, ContextPruner>();
-  private readonly keyIds = new Map<string, string>();
-  private readonly lastKeyId = new WeakMap<AgentConfig, { apiKey: string; id: string }>();
+  private readonly keyIds = new WeakMap<AgentConfig, { apiKey: string; id: string }>();
   /** Per tokenizer: counts of texts sent again and again (the system prompt every request). */
   private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
   private readonly textHashes = new LRUCache<string, string>({ max: 512, maxSize: 32_000_000, sizeCalculation: (_h, text) => text.length + 1 });
@@ -657,20 +656,15 @@ export class Orchestrator {
     return trimmed ? trimmed : undefined;
   }
 
+  /** The rate limiter's opaque id of an agent's key; hashed again only when the agent's key changes. */
   private keyIdFor(agent: AgentConfig, apiKey: string): string {
-    // Per agent object, the id of the key it used last: the same key again needs no lookup.
-    const last = this.lastKeyId.get(agent);
+    const last = this.keyIds.get(agent);
     if (last && last.apiKey === apiKey) return last.id;
-    const raw = `${agent.provider}|${agent.baseUrl ?? ''}|${apiKey}`;
-    let id = this.keyIds.get(raw);
-    if (!id) {
-      id = sha256(raw, 'hex').slice(0, 16);
-      if (this.keyIds.size > 256) this.keyIds.clear();
-      this.keyIds.set(raw, id);
-    }
-    this.lastKeyId.set(agent, { apiKey, id });
+    const id = sha256(`${agent.provider}|${agent.baseUrl ?? ''}|${apiKey}`, 'hex').slice(0, 16);
+    this.keyIds.set(agent, { apiKey, id });
     return id;
   }
+
 
   /** The pruner hands back the same string for an unchanged item, so the memo lookup is cheap. */
   private hashText(text: string): string {

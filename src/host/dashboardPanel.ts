@@ -11,8 +11,6 @@ import { UpdateThrottle } from './updateThrottle';
 import { DASHBOARD_VIEW_TYPE } from './registry';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
-export { DASHBOARD_VIEW_TYPE };
-
 const UPDATE_INTERVAL_MS = 100;
 /** Breaker cool-downs and the day change show up even without events. */
 const REFRESH_MS = 5_000;

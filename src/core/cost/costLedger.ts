@@ -479,8 +479,9 @@ export class CostLedger {
   }
 
   private closeReservation(reservation: Reservation, how: 'settled' | 'released'): void {
-    if (openHere(reservation, this)) this.reservedNano -= reservation.nano;
-    if (reservation instanceof LedgerReservation && reservation.ledger === this) reservation.state = how;
+    if (!(reservation instanceof LedgerReservation) || reservation.ledger !== this) return;
+    if (reservation.state === 'open') this.reservedNano -= reservation.nano;
+    reservation.state = how;
   }
 
   private pushEntry(entry: LedgerEntry): void {

@@ -66,7 +66,6 @@ export class TransportResponse {
   readonly status: number;
   readonly statusText: string;
   readonly headers: ResponseHeaders;
-  readonly redirected = false;
   readonly type = 'basic';
   bodyUsed = false;
 
@@ -74,6 +73,7 @@ export class TransportResponse {
     readonly url: string,
     res: http.IncomingMessage,
     private readonly stream: Readable,
+    readonly redirected: boolean,
   ) {
     this.status = res.statusCode ?? 0;
     this.statusText = res.statusMessage ?? '';
@@ -206,7 +206,7 @@ function send(url: URL, method: string, headers: Record<string, string>, payload
       s.on('error', done);
       s.on('end', done);
       s.on('close', done);
-      resolve(new TransportResponse(url.href, res, s) as unknown as Response);
+      resolve(new TransportResponse(url.href, res, s, redirects > 0) as unknown as Response);
     });
     request.end(payload);
   });

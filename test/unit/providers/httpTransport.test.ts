@@ -131,6 +131,7 @@ describe('httpTransport (the SDK clients’ fetch)', () => {
       const kept = await transportFetch(`${srv.url}/old`, init);
       assert.deepEqual(await kept.json(), { url: '/new', method: 'POST', body: '{"a":1}', auth: 'Bearer same-origin' });
       assert.equal(kept.url, `${srv.url}/new`);
+      assert.equal(kept.redirected, true);
       assert.deepEqual(await (await transportFetch(`${srv.url}/see-other`, init)).json(), { url: '/new', method: 'GET', body: '', auth: 'Bearer same-origin' });
     } finally {
       await srv.close();
