@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { packageVsix } from '../scripts/package';
 import { repoRoot, tempDir } from './harness';
 import { bytes, ms } from './stats';
 
@@ -115,9 +116,11 @@ function buildAndPackage(): { distDir: string; vsix?: string; vsixBytes?: number
     if (existsSync(join(repoRoot, f))) cpSync(join(repoRoot, f), join(stage, f), { recursive: true });
   }
   const vsix = join(stage, 'maof.vsix');
-  const vsce = join(repoRoot, 'node_modules', '.bin', 'vsce');
-  const packed = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', vsix], { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
-  if (packed.status !== 0 || !existsSync(vsix)) return { distDir, bundles, error: `vsce package failed: ${packed.stderr || packed.stdout}` };
+  try {
+    packageVsix({ out: vsix, cwd: stage, build: false, quiet: true });
+  } catch (err) {
+    return { distDir, bundles, error: err instanceof Error ? err.message : String(err) };
+  }
   return { distDir, vsix, vsixBytes: statSync(vsix).size, bundles };
 }
 

@@ -6,33 +6,49 @@
 //   npm start -- --real            built-in agents against the real providers; keys from
 //                                  OPENAI_API_KEY / ANTHROPIC_API_KEY are offered to SecretStorage
 //   npm start -- --screenshot      also open it in headless Chromium and save a screenshot
-import { spawnSync } from 'node:child_process';
+//   npm start -- --smoke           the same, then headless Chromium opens the URL, waits for MAOF in
+//                                  the status bar, asks the chat one question, prints what it saw and
+//                                  exits: 0 when the simulator's answer arrived, 1 with the reason
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ProviderSimulator } from '../src/simulator/providerSimulator';
-import { createRunDir, ensureEditor, installVsix, launchBrowser, onShutdown, repoRoot, shutdownAndExit, startCodeServer} from './editor';
+import { createRunDir, ensureEditor, installVsix, launchBrowser, onShutdown, repoRoot, shutdownAndExit, startCodeServer } from './editor';
+import { packageVsix } from './package';
+import { runSmoke } from './smoke';
 
 interface Options {
   chaos: number;
   real: boolean;
   screenshot: boolean;
+  smoke: boolean;
+  /** Only check the arguments (the README test uses it). */
+  checkArgs: boolean;
   port?: number;
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { chaos: 0.05, real: false, screenshot: false };
+  const o: Options = { chaos: 0.05, real: false, screenshot: false, smoke: false, checkArgs: false };
+  let chaosGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--chaos') o.chaos = Number(argv[++i]);
+    if (a === '--chaos') {
+      o.chaos = Number(argv[++i]);
+      chaosGiven = true;
+    }
     else if (a === '--real') o.real = true;
     else if (a === '--screenshot') o.screenshot = true;
+    else if (a === '--smoke') o.smoke = true;
+    else if (a === '--check-args') o.checkArgs = true;
     else if (a === '--port') o.port = Number(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm start -- [--chaos 0..1] [--real] [--screenshot] [--port N]\n');
+      process.stdout.write('usage: npm start -- [--chaos 0..1] [--real] [--screenshot] [--smoke] [--port N]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a} (try --help)`);
   }
   if (!(o.chaos >= 0 && o.chaos <= 1)) throw new Error('--chaos takes a number from 0 to 1');
+  if (o.smoke && o.real) throw new Error('--smoke runs against the simulator; leave out --real');
+  // A smoke check must not fail on a fault the chaos knob threw in on purpose.
+  if (o.smoke && !chaosGiven) o.chaos = 0;
   return o;
 }
 
@@ -48,12 +64,18 @@ function copyDir(from: string, to: string): void {
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
-  const build = spawnSync('node', ['esbuild.js'], { cwd: repoRoot, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('the build failed');
+  if (o.checkArgs) return;
+  const t0 = Date.now();
   ensureEditor();
+  // Installed like a user's extension (not the test driver's development mode), so the workbench
+  // behaves normally: notifications show, nothing is automated. The VSIX is `npm run package`'s.
+  const run = createRunDir(o.smoke ? 'smoke' : 'start', 3);
+  const vsix = packageVsix({ out: path.join(run.root, 'maof.vsix') });
+  process.stdout.write(`[start] packaged ${path.relative(repoRoot, vsix.file)} (${(vsix.bytes / 1024 / 1024).toFixed(2)} MB)\n`);
 
-  // A sample workspace that survives restarts, so edits made while trying MAOF are kept.
-  const workspace = path.join(repoRoot, '.maof-dev', 'workspace');
+  // A sample workspace that survives restarts, so edits made while trying MAOF are kept (the smoke
+  // check gets a throwaway copy).
+  const workspace = o.smoke ? path.join(run.root, 'workspace') : path.join(repoRoot, '.maof-dev', 'workspace');
   copyDir(path.join(repoRoot, 'test', 'fixtures', 'workspace'), workspace);
 
   const settings: Record<string, unknown> = {};
@@ -79,16 +101,19 @@ async function main(): Promise<void> {
     process.stdout.write(`[start] provider simulator on ${addr.openaiBaseUrl} (OpenAI) and ${addr.anthropicBaseUrl} (Anthropic), chaos ${o.chaos}\n`);
   }
 
-  // Installed like a user's extension (not the test driver's development mode), so the workbench
-  // behaves normally: notifications show, nothing is automated.
-  const run = createRunDir('start', 3);
-  const vsix = path.join(run.root, 'maof.vsix');
-  const pack = spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '-o', vsix], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (pack.status !== 0) throw new Error('packaging the VSIX failed');
-  installVsix(vsix, run.extensionsDir);
+  installVsix(vsix.file, run.extensionsDir);
   const server = await startCodeServer({ name: 'start', runDir: run, workspace, settings, env, smokeTestDriver: false, ...(o.port ? { port: o.port } : {}) });
   const url = `http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(workspace)}`;
   process.stdout.write(`\n[start] MAOF is running in VS Code (code-server). Open:\n\n  ${url}\n\n[start] log: ${server.logFile}\n`);
+  if (o.smoke) {
+    const report = await runSmoke({ url, runDir: run.root, simulator: sim });
+    for (const line of report.lines) process.stdout.write(`[smoke] ${line}\n`);
+    process.stdout.write(report.ok
+      ? `[smoke] ok in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`
+      : `[smoke] FAILED: ${report.reason ?? 'unknown'}\n[smoke] code-server log: ${server.logFile}\n`);
+    await server.stop();
+    await shutdownAndExit(report.ok ? 0 : 1);
+  }
   if (o.screenshot) {
     const browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

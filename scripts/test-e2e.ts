@@ -21,25 +21,25 @@ import {
   workbenchUrl,
   type CodeServer,
 } from './editor';
-import { buildExtension, prepareWorkspace } from './test-integration';
+import { packageVsix } from './package';
+import { prepareWorkspace } from './test-integration';
 
 const TOTAL_TIMEOUT_MS = 10 * 60_000;
 const vsixPath = path.join(testRunsDir, 'maof.vsix');
 
-function packageVsix(): void {
-  const ignore = path.join(repoRoot, '.vscodeignore');
-  // .vscodeignore is the allowlist of what goes into the VSIX (bundles, chunks, media, manifest).
-  if (!fs.existsSync(ignore)) throw new Error('.vscodeignore is missing: it lists what the VSIX holds');
-  fs.mkdirSync(testRunsDir, { recursive: true });
-  fs.rmSync(vsixPath, { force: true });
+/**
+ * The stranger extension of publicApi.e2e.ts, packaged as a VSIX. It is a test fixture, not MAOF:
+ * it has no repository or licence, so it is packaged with vsce's options for that.
+ */
+function packageProbeExtension(): string {
+  const out = path.join(testRunsDir, 'maof-probe.vsix');
+  fs.rmSync(out, { force: true });
   const vsce = path.join(repoRoot, 'node_modules', '.bin', 'vsce');
-  // stdin closed: vsce asks y/N questions (missing repository or LICENSE) and must not hang CI.
-  // A test package needs no absolute README links (vsce can only make them from a repository URL).
-  const r = spawnSync(vsce, [
-    'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links',
-    '-o', vsixPath,
-  ], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'], timeout: 180_000 });
-  if (r.status !== 0 || !fs.existsSync(vsixPath)) throw new Error(`vsce package failed (exit ${String(r.status ?? r.signal)})`);
+  const r = spawnSync(vsce, ['package', '--allow-missing-repository', '--skip-license', '-o', out], {
+    cwd: path.join(repoRoot, 'test', 'fixtures', 'probe-extension'), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000,
+  });
+  if (r.status !== 0 || !fs.existsSync(out)) throw new Error(`packaging the probe extension failed: ${r.stderr || r.stdout}`);
+  return out;
 }
 
 /** The e2e test files (*.e2e.ts under test/e2e), or those whose name contains one of `filters`. */
@@ -87,13 +87,13 @@ async function main(): Promise<number> {
   if (files.length === 0) throw new Error(`no e2e test file matches ${process.argv.slice(2).join(' ')}`);
   ensureEditor();
   const tSetup = Date.now();
-  buildExtension(['--production']);
-  packageVsix();
+  packageVsix({ out: vsixPath });
   const tPackage = Date.now();
   console.log(`[e2e] setup ${formatSeconds(tSetup - t0)}, build + package ${formatSeconds(tPackage - tSetup)}`);
 
   const run = createRunDir('e2e');
   installVsix(vsixPath, run.extensionsDir);
+  installVsix(packageProbeExtension(), run.extensionsDir);
   const workspace = prepareWorkspace(run.root);
   let server: CodeServer | undefined;
   try {

@@ -10,3 +10,8 @@ const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 export function sha256(text: string, encoding: 'hex' | 'base64url' = 'base64url'): string {
   return oneShot ? oneShot('sha256', text, encoding) : crypto.createHash('sha256').update(text).digest(encoding);
 }
+
+/** A key's fingerprint for tests and diagnostics: one-way, short, never the key itself. */
+export function keyFingerprint(key: string): string {
+  return `fp:${sha256(`maof-key-fingerprint|${key}`, 'hex').slice(0, 16)}`;
+}

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
-import { sha256 } from './hash';
+import { keyFingerprint, sha256 } from './hash';
 import { MaofError, cancelledError, finalError, providerLabel, toMaofError, type ErrorCode } from './errors';
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
@@ -648,8 +648,17 @@ export class Orchestrator {
 
   // ---- helpers --------------------------------------------------------------------------------
 
+  /**
+   * A one-way fingerprint of the key `agent`'s requests would carry (tests compare it; the key
+   * itself never leaves the orchestrator), or undefined when there is none.
+   */
+  async keyFingerprint(agent: AgentConfig): Promise<string | undefined> {
+    const key = await this.keyFor(agent);
+    return key === undefined ? undefined : keyFingerprint(key);
+  }
+
   /** API key for an agent: its own secret first, then its provider's (official or loopback endpoints only). */
-  async keyFor(agent: AgentConfig): Promise<string | undefined> {
+  private async keyFor(agent: AgentConfig): Promise<string | undefined> {
     const own = await this.secrets.get(agent.apiKeySecret ? `secret:${agent.apiKeySecret}` : `agent:${agent.id}`);
     const key = own?.trim() ? own : providerKeyAllowed(agent) ? await this.secrets.get(`provider:${agent.provider}`) : undefined;
     const trimmed = key?.trim();

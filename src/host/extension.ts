@@ -5,9 +5,11 @@
 import * as vscode from 'vscode';
 import { recordActivation, recordHostStart } from './activationTiming';
 import type * as HostMain from './hostMain';
+import { createPublicApi, type MaofPublicApi } from './publicApi';
 import { CHAT_VIEW_ID, DASHBOARD_VIEW_TYPE, LazyRegistry } from './registry';
 
-export type { MaofExtensionApi } from './hostMain';
+export type { MaofTestApi } from './hostMain';
+export type { MaofPublicApi, MaofStatus } from './publicApi';
 
 let started: HostMain.StartedHost | undefined;
 
@@ -17,7 +19,12 @@ function contributedCommands(context: vscode.ExtensionContext): string[] {
   return (contributes?.commands ?? []).map((c) => c.command).filter((id): id is string => typeof id === 'string');
 }
 
-export function activate(context: vscode.ExtensionContext): HostMain.MaofExtensionApi {
+/**
+ * Other extensions receive MaofPublicApi: a read-only status, nothing that reaches a key, the
+ * context, the orchestrator or the settings. Only the extension's own test run (extensionTestsPath,
+ * ExtensionMode.Test) gets the test hooks.
+ */
+export function activate(context: vscode.ExtensionContext): MaofPublicApi | HostMain.MaofTestApi {
   const activateStartedAt = performance.now();
   let failure: Error | undefined;
   const load = (): HostMain.StartedHost => {
@@ -57,7 +64,13 @@ export function activate(context: vscode.ExtensionContext): HostMain.MaofExtensi
   context.subscriptions.push({ dispose: () => clearTimeout(timer) });
 
   recordActivation(context.extension.id, activateStartedAt);
-  const api = (): HostMain.MaofExtensionApi => load().api;
+  if (context.extensionMode === vscode.ExtensionMode.Test) return testApi(load);
+  return createPublicApi(() => load().status);
+}
+
+/** The test hooks, read from the host on use (it loads right after activation). */
+function testApi(load: () => HostMain.StartedHost): HostMain.MaofTestApi {
+  const api = (): HostMain.MaofTestApi => load().testApi;
   return {
     get services() {
       return api().services;
@@ -78,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): HostMain.MaofExtensi
     get dashboard() {
       return api().dashboard;
     },
+    keyFingerprint: (agentId) => api().keyFingerprint(agentId),
   };
 }
 

@@ -17,13 +17,17 @@ import { registerInlineCommands } from './inlineGeneration';
 import { InlinePreview, type PendingProposal } from './inlinePreview';
 import { createHostLog, logEvent } from './outputLog';
 import { SecretKeys } from './secretKeys';
+import type { StatusSource } from './publicApi';
 import type { HostRegistry } from './registry';
 import type { MaofServices } from './services';
 import { registerStatusBar } from './statusBar';
 import { registerWriteCommands } from './writeCommands';
 
-/** What `activate` returns (`extension.exports`): for integration tests and other extensions. */
-export interface MaofExtensionApi {
+/**
+ * The test hooks `activate` returns only in the extension's own test run (ExtensionMode.Test):
+ * other extensions get MaofPublicApi (publicApi.ts) instead.
+ */
+export interface MaofTestApi {
   readonly services: MaofServices;
   readonly orchestrator: Orchestrator;
   /** The inline proposal waiting for Accept / Reject, if any. */
@@ -36,10 +40,14 @@ export interface MaofExtensionApi {
   readonly chatView: ChatViewHandle | undefined;
   /** The dashboard panel (test hooks: snapshot, posted messages, simulated webview messages). */
   readonly dashboard: DashboardHandle | undefined;
+  /** A one-way fingerprint of the key an agent's requests would carry (never the key), or undefined. */
+  keyFingerprint(agentId: string): Promise<string | undefined>;
 }
 
 export interface StartedHost {
-  readonly api: MaofExtensionApi;
+  readonly testApi: MaofTestApi;
+  /** What the public API reads. */
+  readonly status: StatusSource;
   /** Writes the ledger and breaker state held in memory (at deactivation). */
   flush(): Promise<void>;
 }
@@ -118,7 +126,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   }
 
   logger.info(`MAOF started in ${Date.now() - started} ms (${configService.config.agents.length} agents).`);
-  const api: MaofExtensionApi = {
+  const testApi: MaofTestApi = {
     services,
     get orchestrator() {
       return getOrchestrator();
@@ -134,6 +142,14 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
     get dashboard() {
       return dashboardHandle();
     },
+    keyFingerprint: async (agentId) => {
+      const agent = configService.config.agents.find((a) => a.id === agentId);
+      return agent ? getOrchestrator().keyFingerprint(agent) : undefined;
+    },
   };
-  return { api, flush };
+  const status: StatusSource = {
+    summary: () => getOrchestrator().ledger.summary(),
+    breakers: () => configService.config.agents.map((a) => ({ agentId: a.id, state: getOrchestrator().breakers.get(a.id).state })),
+  };
+  return { testApi, status, flush };
 }

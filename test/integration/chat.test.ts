@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ChatViewHandle } from '../../src/host/chatView';
-import type { MaofExtensionApi } from '../../src/host/extension';
+import type { MaofTestApi } from '../../src/host/extension';
 import type { ChatMeta, HostMessage, HostMessageOf } from '../../src/shared/protocol';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
@@ -23,7 +23,7 @@ function isStream(m: HostMessage): m is Stream {
   return m.type === 'chat/stream';
 }
 
-async function chat(api: MaofExtensionApi): Promise<ChatViewHandle> {
+async function chat(api: MaofTestApi): Promise<ChatViewHandle> {
   await vscode.commands.executeCommand('maof.openChat');
   await waitFor('the chat view to register', () => api.chatView !== undefined);
   const handle = api.chatView!;
@@ -63,7 +63,7 @@ function metaOf(turn: Turn): ChatMeta {
 describe('chat view', function () {
   this.timeout(60_000);
   const sim = new ProviderSimulator();
-  let api: MaofExtensionApi;
+  let api: MaofTestApi;
   let handle: ChatViewHandle;
 
   before(async () => {

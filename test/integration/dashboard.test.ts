@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { DashboardHandle } from '../../src/host/dashboardPanel';
-import type { MaofExtensionApi } from '../../src/host/extension';
+import type { MaofTestApi } from '../../src/host/extension';
 import type { HostMessage, HostMessageOf } from '../../src/shared/protocol';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor } from './helpers';
@@ -13,7 +13,7 @@ function dashboardTabs(): number {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === 'MAOF Dashboard').length;
 }
 
-async function openDashboard(api: MaofExtensionApi): Promise<DashboardHandle> {
+async function openDashboard(api: MaofTestApi): Promise<DashboardHandle> {
   await vscode.commands.executeCommand('maof.showDashboard');
   const handle = api.dashboard;
   assert.ok(handle, 'the dashboard is registered');
@@ -21,7 +21,7 @@ async function openDashboard(api: MaofExtensionApi): Promise<DashboardHandle> {
   return handle;
 }
 
-function tripBreaker(api: MaofExtensionApi, agentId: string): void {
+function tripBreaker(api: MaofTestApi, agentId: string): void {
   const breaker = api.orchestrator.breakers.get(agentId);
   for (let i = 0; i < 50 && breaker.state !== 'open'; i++) breaker.recordFailure('OVERLOADED');
   assert.equal(breaker.state, 'open', `${agentId}'s breaker opened`);
@@ -30,7 +30,7 @@ function tripBreaker(api: MaofExtensionApi, agentId: string): void {
 describe('dashboard panel', function () {
   this.timeout(60_000);
   const sim = new ProviderSimulator();
-  let api: MaofExtensionApi;
+  let api: MaofTestApi;
 
   before(async () => {
     const address = await sim.start();

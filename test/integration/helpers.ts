@@ -1,15 +1,16 @@
 // Shared helpers for the integration suites: the extension's API, settings that are always put
 // back, stubs on the `vscode.window` namespace that are always restored, and a simulator config.
 import * as vscode from 'vscode';
-import type { MaofExtensionApi } from '../../src/host/extension';
+import type { MaofTestApi } from '../../src/host/extension';
 import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { keyFingerprint } from '../../src/core/hash';
 
 export const EXTENSION_ID = 'maof.maof';
 /** Routes before agents: resetting agents first would leave routes naming unknown agents. */
 export const SETTING_KEYS = ['routes', 'classifierAgent', 'tasks', 'agents', 'retry', 'breaker', 'budget', 'cache', 'context'];
 
-export async function maofApi(): Promise<MaofExtensionApi> {
-  const ext = vscode.extensions.getExtension<MaofExtensionApi>(EXTENSION_ID);
+export async function maofApi(): Promise<MaofTestApi> {
+  const ext = vscode.extensions.getExtension<MaofTestApi>(EXTENSION_ID);
   if (!ext) throw new Error(`${EXTENSION_ID} is not loaded`);
   return ext.isActive ? ext.exports : await ext.activate();
 }
@@ -86,22 +87,22 @@ export function simulatorSettings(sim: SimulatorAddress): Record<string, unknown
   };
 }
 
-export async function useSimulatorSettings(api: MaofExtensionApi, sim: SimulatorAddress): Promise<void> {
+export async function useSimulatorSettings(api: MaofTestApi, sim: SimulatorAddress): Promise<void> {
   await setSettings(simulatorSettings(sim));
   await waitFor('the simulator agents in the live config', () => api.services.config().routes.code?.[0] === 'sim-gpt' && api.orchestrator.currentConfig.routes.code?.[0] === 'sim-gpt');
 }
 
-export async function storeKeys(api: MaofExtensionApi, keys: { openai?: string; anthropic?: string }): Promise<void> {
+export async function storeKeys(api: MaofTestApi, keys: { openai?: string; anthropic?: string }): Promise<void> {
   const secrets = api.services.extensionContext.secrets;
   for (const [provider, key] of Object.entries(keys)) {
     if (key) await secrets.store(`maof.apiKey.${provider}`, key);
   }
   const agent = api.services.config().agents.find((a) => a.provider === (keys.openai ? 'openai' : 'anthropic'));
   const expected = keys.openai ?? keys.anthropic;
-  if (agent) await waitFor('the stored key to reach the orchestrator', async () => (await api.orchestrator.keyFor(agent)) === expected);
+  if (agent && expected) await waitFor('the stored key to reach the orchestrator', async () => (await api.keyFingerprint(agent.id)) === keyFingerprint(expected));
 }
 
-export async function clearKeys(api: MaofExtensionApi): Promise<void> {
+export async function clearKeys(api: MaofTestApi): Promise<void> {
   const secrets = api.services.extensionContext.secrets;
   for (const name of ['maof.apiKey.openai', 'maof.apiKey.anthropic']) await secrets.delete(name);
 }

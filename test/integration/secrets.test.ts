@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { clearKeys, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor } from './helpers';
+import { keyFingerprint } from '../../src/core/hash';
 
 describe('API keys in SecretStorage', () => {
   const sim = new ProviderSimulator();
@@ -25,7 +26,7 @@ describe('API keys in SecretStorage', () => {
     await useSimulatorSettings(api, address);
     const gpt = api.services.config().agents.find((a) => a.id === 'sim-gpt')!;
     await clearKeys(api);
-    await waitFor('no key', async () => (await api.orchestrator.keyFor(gpt)) === undefined);
+    await waitFor('no key', async () => (await api.keyFingerprint(gpt.id)) === undefined);
     assert.equal(await api.services.keys.hasKeyFor('sim-gpt'), false);
 
     await storeKeys(api, { openai: TEST_KEYS.openai });
@@ -34,9 +35,9 @@ describe('API keys in SecretStorage', () => {
 
     // Another window (or the UI) replacing the key: onDidChange invalidates the cached value.
     await api.services.extensionContext.secrets.store('maof.apiKey.openai', `${TEST_KEYS.openai}-v2`);
-    await waitFor('the replaced key', async () => (await api.orchestrator.keyFor(gpt)) === `${TEST_KEYS.openai}-v2`);
+    await waitFor('the replaced key', async () => (await api.keyFingerprint(gpt.id)) === keyFingerprint(`${TEST_KEYS.openai}-v2`));
     await api.services.extensionContext.secrets.delete('maof.apiKey.openai');
-    await waitFor('the deleted key', async () => (await api.orchestrator.keyFor(gpt)) === undefined);
+    await waitFor('the deleted key', async () => (await api.keyFingerprint(gpt.id)) === undefined);
   });
 
   it('an agent-specific key wins over the provider key', async () => {
@@ -46,11 +47,11 @@ describe('API keys in SecretStorage', () => {
     const gpt = api.services.config().agents.find((a) => a.id === 'sim-gpt')!;
     await api.services.extensionContext.secrets.store('maof.apiKey.agent.sim-gpt', 'sk-agent-own-key-0123456789');
     try {
-      await waitFor('the agent key', async () => (await api.orchestrator.keyFor(gpt)) === 'sk-agent-own-key-0123456789');
+      await waitFor('the agent key', async () => (await api.keyFingerprint(gpt.id)) === keyFingerprint('sk-agent-own-key-0123456789'));
     } finally {
       await api.services.extensionContext.secrets.delete('maof.apiKey.agent.sim-gpt');
     }
-    await waitFor('the provider key again', async () => (await api.orchestrator.keyFor(gpt)) === TEST_KEYS.openai);
+    await waitFor('the provider key again', async () => (await api.keyFingerprint(gpt.id)) === keyFingerprint(TEST_KEYS.openai));
   });
 
   it('a used key appears in no setting, no log line and not in the state file', async () => {

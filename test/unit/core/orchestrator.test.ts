@@ -3,6 +3,7 @@ import { ProviderSimulator, type SimulatorAddress } from '../../../src/simulator
 import { ANTHROPIC_KEY, OPENAI_KEY, assertSanitised, makeOrchestrator, simConfig } from '../helpers/orchestratorHarness';
 import { MemoryStateStore } from '../../../src/core/ports';
 import type { RunResult, RunSuccess } from '../../../src/core/orchestrator';
+import { keyFingerprint } from '../../../src/core/hash';
 
 function ok(r: RunResult): RunSuccess {
   if (!r.ok) assert.fail(`expected success, got ${r.error.code}: ${r.error.message}`);
@@ -106,7 +107,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
       routes: { code: ['remote'] },
     });
     const { orchestrator } = makeOrchestrator(config);
-    assert.equal(await orchestrator.keyFor(config.agents.find((a) => a.id === 'remote')!), undefined);
+    assert.equal(await orchestrator.keyFingerprint(config.agents.find((a) => a.id === 'remote')!), undefined);
     const r = await orchestrator.run({ prompt: 'implement a heap', task: 'code' });
     assert.equal(r.ok, false);
     if (!r.ok) {
@@ -114,7 +115,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
       assert.match(r.error.message, /needs its own key/);
     }
     const own = makeOrchestrator(config, { secrets: { 'agent:remote': 'sk-own-key-123456789' } });
-    assert.equal(await own.orchestrator.keyFor(config.agents.find((a) => a.id === 'remote')!), 'sk-own-key-123456789');
+    assert.equal(await own.orchestrator.keyFingerprint(config.agents.find((a) => a.id === 'remote')!), keyFingerprint('sk-own-key-123456789'));
   });
 
   it('uses what is available when one provider has no key, and fails clearly when none has', async () => {
