@@ -86,6 +86,7 @@ describe('README, run', function () {
       }
     }
     assert.ok(inCi('npm run package'), '.ci/run packages the extension as the README says');
+    for (const m of README.matchAll(/`npx tsx (scripts\/[\w.-]+)/g)) assert.ok(CI.includes(`npx tsx ${m[1]}`), `.ci/run does not run ${m[1]}, which the README shows`);
   });
 
   it('names only npm scripts that exist and start options that `npm start` accepts', () => {
