@@ -9,7 +9,7 @@ import { keyFingerprint, sha256 } from './hash';
 import { MaofError, cancelledError, finalError, providerLabel, toMaofError, type ErrorCode } from './errors';
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
-import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from './types';
+import { addUsage, ZERO_USAGE, type ChatMessage, type MessagePart, type ToolCall, type ToolDefinition, type ToolMode, type Usage } from './types';
 import { agentRequiresKey, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
 import { costOf, worstCaseCost } from './cost/costCalculator';
 import type { Pricing } from './cost/priceTable';
@@ -62,6 +62,16 @@ export interface RunRequest {
   /** Ask for the task's structured output (default: whenever the task has a schema). */
   structured?: boolean;
   requestId?: string;
+  /**
+   * A whole conversation (VS Code's Chat, another extension through vscode.lm) sent as it is, in
+   * place of session history + `prompt`; `prompt` is then its last user turn's text (for
+   * classification). No task system prompt is added: the conversation brings its own.
+   */
+  messages?: ChatMessage[];
+  /** Tools the model may call; a call comes back in `toolCalls` and through `onToolCall`. */
+  tools?: readonly ToolDefinition[];
+  toolMode?: ToolMode;
+  onToolCall?: (call: ToolCall) => void;
 }
 
 export interface AttemptRecord {
@@ -90,6 +100,8 @@ export interface RunSuccess extends RunBase {
   text: string;
   structured?: AnalysisResult;
   cached: boolean;
+  /** The tools the model asked to call, when the request offered tools. */
+  toolCalls?: ToolCall[];
 }
 
 export interface RunFailure extends RunBase {
@@ -372,16 +384,24 @@ export class Orchestrator {
 
     const maxOutputTokens = Math.min(req.maxOutputTokens ?? agent.maxOutputTokens, agent.maxOutputTokens);
     const tokenizer = tokenizerFor(agent.provider, agent.model);
-    const spec = req.structured === false ? undefined : structuredSpecFor(state.task);
+    const conversation = req.messages;
+    const spec = req.structured === false || conversation ? undefined : structuredSpecFor(state.task);
     const taskConfig = this.config.tasks[state.task];
-    const systemParts = [taskConfig?.systemPrompt ?? DEFAULT_SYSTEM[state.task] ?? DEFAULT_SYSTEM.code, req.system, spec?.instructions].filter(Boolean);
-    const system = systemParts.join('\n\n');
-    const prompt = this.config.context.redactSecrets ? redactSecrets(req.prompt).text : req.prompt;
-    const history = req.sessionId ? this.sessions.get(req.sessionId).toMessages().slice(-this.config.context.historyTurns * 2) : [];
+    const systemParts = conversation ? [req.system] : [taskConfig?.systemPrompt ?? DEFAULT_SYSTEM[state.task] ?? DEFAULT_SYSTEM.code, req.system, spec?.instructions];
+    const system = systemParts.filter(Boolean).join('\n\n');
+    const prompt = conversation ? '' : this.config.context.redactSecrets ? redactSecrets(req.prompt).text : req.prompt;
+    const history = conversation
+      ? conversation.map((m) => (this.config.context.redactSecrets ? redactMessage(m) : m))
+      : req.sessionId ? this.sessions.get(req.sessionId).toMessages().slice(-this.config.context.historyTurns * 2) : [];
+    // Tool schemas are read by the model too: counted like a message.
+    const toolText = req.tools && req.tools.length > 0 ? JSON.stringify(req.tools) : '';
 
     // Window check and pruning for this agent's own window (fallbacks re-prune for theirs).
     const reserved = this.config.context.reservedOutputTokens ?? maxOutputTokens;
-    const fixed = this.messageTokens(tokenizer, [{ role: 'system', content: system }, ...history, { role: 'user', content: prompt }], req.context?.length ? 0 : agent.contextWindow - reserved);
+    const counted: ChatMessage[] = conversation ? [...history] : [...history, { role: 'user', content: prompt }];
+    if (system) counted.unshift({ role: 'system', content: system });
+    if (toolText) counted.push({ role: 'system', content: toolText });
+    const fixed = this.messageTokens(tokenizer, counted, req.context?.length ? 0 : agent.contextWindow - reserved);
     const available = agent.contextWindow - reserved - fixed;
     if (available < 0) {
       this.skip(state, agent, 'CONTEXT_TOO_LARGE');
@@ -415,10 +435,15 @@ export class Orchestrator {
       if (report.kept.length > 0 && this.config.cache.enabled) contextHashes = report.kept.map((k) => this.hashText(k.text));
     }
     const userContent = contextText ? `${contextText}\n\n${prompt}` : prompt;
-    const messages: ChatMessage[] = [{ role: 'system', content: system }, ...history, { role: 'user', content: userContent }];
+    const messages: ChatMessage[] = conversation
+      ? [...(system || contextText ? [{ role: 'system' as const, content: [system, contextText].filter(Boolean).join('\n\n') }] : []), ...history]
+      : [{ role: 'system', content: system }, ...history, { role: 'user', content: userContent }];
     const temperature = req.temperature ?? agent.temperature ?? taskConfig?.temperature;
 
-    const cacheKey = this.cache.keyFor({
+    // Never cached: answers with tools (a tool call asks the caller to act, and its result changes
+    // what comes next) and turns that carry tool results or images (their key would miss them).
+    const cacheable = !toolText && !messages.some((m) => m.parts);
+    const cacheKey = !cacheable ? undefined : this.cache.keyFor({
       agentId: agent.id,
       provider: agent.provider,
       model: agent.model,
@@ -448,7 +473,7 @@ export class Orchestrator {
           }
         }
       }
-      return { text: outcome.response.text, usage: outcome.response.usage, agentId: agent.id, model: outcome.response.model || agent.model, costUsd, finishReason: outcome.response.finishReason };
+      return { text: outcome.response.text, usage: outcome.response.usage, agentId: agent.id, model: outcome.response.model || agent.model, costUsd, finishReason: outcome.response.finishReason, ...(outcome.response.toolCalls ? { toolCalls: outcome.response.toolCalls } : {}) };
     };
 
     let value: CachedResponse;
@@ -481,6 +506,7 @@ export class Orchestrator {
       text: value.text,
       structured,
       cached,
+      ...(value.toolCalls ? { toolCalls: value.toolCalls } : {}),
       attempts: state.attempts,
       durationMs: this.clock.now() - state.started,
       costUsd: state.costUsd,
@@ -520,6 +546,13 @@ export class Orchestrator {
             req.onDelta!(text);
           }
         : undefined;
+      const tools = req.tools && req.tools.length > 0 ? req.tools : undefined;
+      const onToolCall = tools && req.onToolCall
+        ? (call: ToolCall): void => {
+            state.deltasDelivered = true;
+            req.onToolCall!(call);
+          }
+        : undefined;
       const response = await withRetry(
         async (attempt) => {
           const permit = breaker.tryAcquire();
@@ -539,7 +572,7 @@ export class Orchestrator {
             }
             try {
               streamedChars = 0;
-              const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json });
+              const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}) });
               limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
               breaker.recordSuccess();
               judged = true;
@@ -771,6 +804,18 @@ function preferInformative(previous: MaofError | undefined, next: MaofError): Ma
 }
 
 const MAX_PROMPT_CHARS = 2_000_000;
+
+/** A turn with secrets redacted from its text, tool calls' inputs left as the model wrote them. */
+function redactMessage(m: ChatMessage): ChatMessage {
+  const content = redactSecrets(m.content).text;
+  if (!m.parts) return content === m.content ? m : { ...m, content };
+  const parts = m.parts.map((p): MessagePart => {
+    if (p.type === 'text') return { ...p, text: redactSecrets(p.text).text };
+    if (p.type === 'tool_result') return { ...p, content: redactSecrets(p.content).text };
+    return p;
+  });
+  return { ...m, content, parts };
+}
 
 function validatePrompt(prompt: unknown): MaofError | undefined {
   if (typeof prompt !== 'string' || prompt.trim() === '') return new MaofError('BAD_REQUEST', 'The prompt is empty — type what you want the agent to do.');

@@ -2,9 +2,53 @@
 
 export type Role = 'system' | 'user' | 'assistant';
 
+/**
+ * One piece of a turn. A tool call is the model asking for a tool; its result comes back in a
+ * later user turn under the same call id. Data parts carry images where a provider takes them.
+ */
+export type MessagePart =
+  | { type: 'text'; text: string }
+  | { type: 'tool_call'; id: string; name: string; input: unknown }
+  | { type: 'tool_result'; callId: string; content: string; isError?: boolean }
+  | { type: 'data'; mimeType: string; data: Uint8Array };
+
+/**
+ * A turn of a conversation. `content` is its text; a turn with tool calls, tool results or data
+ * also has `parts` (then `content` is the text of its text parts, for counting and caching).
+ */
 export interface ChatMessage {
   role: Role;
   content: string;
+  parts?: MessagePart[];
+}
+
+/** A tool the model may call: its JSON schema is the shape of the call's input. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** `required`: the model must call one of the tools. */
+export type ToolMode = 'auto' | 'required';
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+/** Text of a message as a model reads it, tool calls and results included (for token counts). */
+export function messageText(m: ChatMessage): string {
+  if (!m.parts) return m.content;
+  let out = '';
+  for (const p of m.parts) {
+    if (p.type === 'text') out += p.text;
+    else if (p.type === 'tool_call') out += `${p.name} ${JSON.stringify(p.input ?? {})}`;
+    else if (p.type === 'tool_result') out += p.content;
+    else out += ' [image] ';
+  }
+  return out;
 }
 
 /**

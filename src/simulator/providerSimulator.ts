@@ -66,6 +66,8 @@ interface ParsedCall {
   maxTokens: number;
   messages: PromptMessage[];
   jsonRequested: boolean;
+  tools: string[];
+  toolRequired: boolean;
 }
 
 interface Exchange {
@@ -91,13 +93,50 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Text of an OpenAI or Anthropic content value: a string or a list of text parts. */
+/** Text of an OpenAI or Anthropic content value: a string or a list of text parts (tool results included). */
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   let out = '';
-  for (const part of content) if (isRecord(part) && typeof part.text === 'string') out += part.text;
+  for (const part of content) {
+    if (isRecord(part) && typeof part.text === 'string') out += part.text;
+    else if (isRecord(part) && part.type === 'tool_result') out += contentText(part.content);
+  }
   return out;
+}
+
+/**
+ * The tool-call linkage the real APIs enforce: OpenAI answers 400 when a `tool` message answers no
+ * `tool_calls` id of the assistant turn before it; Anthropic when a `tool_result` names no
+ * `tool_use` of the previous assistant turn, or a `tool_use` is not answered in the next turn.
+ */
+function toolLinkProblem(provider: SimProvider, messages: unknown[]): string | undefined {
+  let openIds = new Set<string>();
+  for (const m of messages) {
+    if (!isRecord(m)) continue;
+    if (provider === 'openai') {
+      if (m.role === 'assistant') openIds = new Set(Array.isArray(m.tool_calls) ? m.tool_calls.filter(isRecord).map((c) => String(c.id)) : []);
+      else if (m.role === 'tool') {
+        if (!openIds.has(String(m.tool_call_id))) return "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.";
+      } else if (openIds.size > 0 && m.role === 'user') {
+        return "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'.";
+      }
+      if (m.role === 'tool') openIds.delete(String(m.tool_call_id));
+    } else {
+      const blocks = Array.isArray(m.content) ? m.content.filter(isRecord) : [];
+      if (m.role === 'assistant') {
+        if (openIds.size > 0) return `messages: tool_use ids were found without tool_result blocks immediately after: ${[...openIds].join(', ')}`;
+        openIds = new Set(blocks.filter((b) => b.type === 'tool_use').map((b) => String(b.id)));
+      } else if (m.role === 'user') {
+        for (const b of blocks) {
+          if (b.type === 'tool_result' && !openIds.has(String(b.tool_use_id))) return `messages: unexpected tool_use_id found in tool_result blocks: ${String(b.tool_use_id)}. Each tool_result block must have a corresponding tool_use block in the previous message.`;
+        }
+        for (const b of blocks) if (b.type === 'tool_result') openIds.delete(String(b.tool_use_id));
+        if (openIds.size > 0) return `messages: tool_use ids were found without tool_result blocks immediately after: ${[...openIds].join(', ')}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 function keyOf(provider: SimProvider, req: IncomingMessage): string {
@@ -256,8 +295,16 @@ export class ProviderSimulator {
     if (provider === 'anthropic' && raw.system !== undefined) messages.push({ role: 'system', text: contentText(raw.system) });
     for (const m of raw.messages) {
       if (!isRecord(m) || typeof m.role !== 'string') return 'each message needs a role';
-      messages.push({ role: m.role === 'developer' ? 'system' : m.role, text: contentText(m.content) });
+      const toolResult = m.role === 'tool' || (Array.isArray(m.content) && m.content.some((b) => isRecord(b) && b.type === 'tool_result'));
+      messages.push({ role: m.role === 'developer' ? 'system' : m.role, text: contentText(m.content), ...(toolResult ? { toolResult } : {}) });
     }
+    const linkProblem = toolLinkProblem(provider, raw.messages);
+    if (linkProblem) return linkProblem;
+    const tools = Array.isArray(raw.tools)
+      ? raw.tools.filter(isRecord).map((t) => (provider === 'openai' ? (isRecord(t.function) ? String(t.function.name) : '') : String(t.name))).filter(Boolean)
+      : [];
+    const choice = raw.tool_choice;
+    const toolRequired = choice === 'required' || (isRecord(choice) && (choice.type === 'any' || choice.type === 'tool' || choice.type === 'function'));
     let maxTokens: number;
     if (provider === 'anthropic') {
       if (typeof raw.max_tokens !== 'number') return 'max_tokens: Field required';
@@ -269,7 +316,7 @@ export class ProviderSimulator {
     const fmt = raw.response_format;
     const jsonRequested = isRecord(fmt) && (fmt.type === 'json_object' || fmt.type === 'json_schema');
     const includeUsage = isRecord(raw.stream_options) && raw.stream_options.include_usage === true;
-    return { model: raw.model, stream: raw.stream === true, includeUsage, maxTokens, messages, jsonRequested };
+    return { model: raw.model, stream: raw.stream === true, includeUsage, maxTokens, messages, jsonRequested, tools, toolRequired };
   }
 
   private completion(provider: SimProvider, req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -317,7 +364,7 @@ export class ProviderSimulator {
       const err = faultResponse(provider, fault, call.model, promptTokens, rid, Date.now());
       if (err) return this.fail(ex, err, rid);
     }
-    const reply = buildReply({ model: call.model, messages: call.messages, maxTokens: call.maxTokens, jsonRequested: call.jsonRequested, forceProse: fault?.kind === 'invalid_output', cacheWrites: provider === 'anthropic' });
+    const reply = buildReply({ model: call.model, messages: call.messages, maxTokens: call.maxTokens, jsonRequested: call.jsonRequested, forceProse: fault?.kind === 'invalid_output', cacheWrites: provider === 'anthropic', tools: call.tools, toolRequired: call.toolRequired });
     const shape = { id: provider === 'openai' ? `chatcmpl-sim${rid}` : `msg_sim${rid}`, model: call.model, reply, created: Math.floor(Date.now() / 1000) };
     const res = ex.res;
     ex.status = 200;

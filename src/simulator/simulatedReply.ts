@@ -4,6 +4,15 @@
 export interface PromptMessage {
   role: string;
   text: string;
+  /** The message carries tool results (OpenAI `tool` role, Anthropic `tool_result` blocks). */
+  toolResult?: boolean;
+}
+
+/** A call the simulated model makes to one of the tools the request offered. */
+export interface SimulatedToolCall {
+  name: string;
+  /** The call's input as JSON text (streamed in pieces). */
+  arguments: string;
 }
 
 export interface SimulatedReply {
@@ -15,6 +24,8 @@ export interface SimulatedReply {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /** Set when the model calls a tool instead of answering in text (`text` is then empty). */
+  toolCall?: SimulatedToolCall;
 }
 
 export interface ReplyOptions {
@@ -27,6 +38,10 @@ export interface ReplyOptions {
   forceProse: boolean;
   /** Anthropic bills prompt-cache writes apart; OpenAI has no such count. */
   cacheWrites: boolean;
+  /** Names of the tools the request offered. */
+  tools?: string[];
+  /** The request requires a tool call (OpenAI tool_choice required, Anthropic any/tool). */
+  toolRequired?: boolean;
 }
 
 const FILLER = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
@@ -42,6 +57,24 @@ function codeBlock(n: number): string {
   return fns.length > 0 ? `\n\n\`\`\`typescript\n${fns.join('\n\n')}\n\`\`\`` : '';
 }
 const JSON_WORDS = /respond with json/i;
+/** `[[tool:NAME]]` or `[[tool:NAME {"json":"input"}]]`: call the offered tool whose name is or contains NAME. */
+const TOOL_MARKER = /\[\[tool:([A-Za-z0-9_.-]+)(?:\s+(\{.*?\}))?\]\]/;
+
+function toolCallFor(opts: ReplyOptions, lastUser: PromptMessage | undefined): SimulatedToolCall | undefined {
+  const tools = opts.tools ?? [];
+  if (tools.length === 0 || !lastUser || lastUser.toolResult) return undefined;
+  const m = TOOL_MARKER.exec(lastUser.text);
+  if (!m) return opts.toolRequired ? { name: tools[0], arguments: '{}' } : undefined;
+  const name = tools.find((t) => t === m[1]) ?? tools.find((t) => t.toLowerCase().includes(m[1].toLowerCase()));
+  if (!name) return undefined;
+  let args = m[2] ?? '{}';
+  try {
+    JSON.parse(args);
+  } catch {
+    args = '{}';
+  }
+  return { name, arguments: args };
+}
 
 /** The estimate the simulator bills: a quarter token per character plus 4 per message. */
 export function estimateMessageTokens(text: string): number {
@@ -72,10 +105,16 @@ export function buildReply(opts: ReplyOptions): SimulatedReply {
   let cacheWrite = 0;
   let code = 0;
   let lastUser = '';
+  let lastTurn: PromptMessage | undefined;
+  /** Tool results after the last assistant turn: the model has just been given them. */
+  let freshResult: PromptMessage | undefined;
   let wantsJson = opts.jsonRequested;
   for (const m of opts.messages) {
     promptTokens += estimateMessageTokens(m.text);
-    if (m.role === 'user') lastUser = m.text;
+    if (m.role === 'user' || m.role === 'tool') lastTurn = m;
+    if (m.role === 'assistant') freshResult = undefined;
+    else if (m.toolResult) freshResult = m;
+    if (m.role === 'user' && !m.toolResult) lastUser = m.text;
     if (m.text.includes('[[')) {
       for (const match of m.text.matchAll(MARKER)) {
         const n = Number(match[2]);
@@ -93,8 +132,14 @@ export function buildReply(opts: ReplyOptions): SimulatedReply {
   cacheWrite = opts.cacheWrites ? Math.min(cacheWrite, promptTokens - cached) : 0;
 
   const echo = echoOf(lastUser);
+  const toolCall = freshResult ? undefined : toolCallFor(opts, lastTurn);
   let text: string;
-  if (wantsJson && !opts.forceProse) {
+  if (toolCall) {
+    text = '';
+  } else if (freshResult) {
+    // After a tool ran: say what it returned, so a test can see the result reached the model.
+    text = `Simulated ${opts.model} reply: the tool returned: ${echoOf(freshResult.text)}${extraWords(words)}`;
+  } else if (wantsJson && !opts.forceProse) {
     text = JSON.stringify({
       summary: `Simulated ${opts.model} analysis: ${echo}`,
       findings: [{ title: 'Simulated finding', severity: 'low', detail: `Deterministic detail${extraWords(words)}` }],
@@ -114,9 +159,10 @@ export function buildReply(opts: ReplyOptions): SimulatedReply {
     text,
     truncated,
     inputTokens: promptTokens - cached - cacheWrite,
-    outputTokens: estimateTextTokens(text),
+    outputTokens: toolCall ? estimateTextTokens(toolCall.name + toolCall.arguments) : estimateTextTokens(text),
     cacheReadTokens: cached,
     cacheWriteTokens: cacheWrite,
+    ...(toolCall ? { toolCall } : {}),
   };
 }
 

@@ -203,8 +203,38 @@ function anthropicUsage(r: SimulatedReply, outputTokens: number): Record<string,
   };
 }
 
+/** The id of the simulated tool call of a reply: stable per reply, in each API's own style. */
+function toolCallId(provider: SimProvider, s: ReplyShape): string {
+  return provider === 'openai' ? `call_${s.id.replace(/[^A-Za-z0-9]/g, '')}` : `toolu_${s.id.replace(/[^A-Za-z0-9]/g, '')}`;
+}
+
 export function jsonBody(provider: SimProvider, s: ReplyShape): string {
   const r = s.reply;
+  const call = r.toolCall;
+  if (call && provider === 'openai') {
+    return JSON.stringify({
+      id: s.id,
+      object: 'chat.completion',
+      created: s.created,
+      model: s.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null, annotations: [], tool_calls: [{ id: toolCallId(provider, s), type: 'function', function: { name: call.name, arguments: call.arguments } }] }, logprobs: null, finish_reason: 'tool_calls' }],
+      usage: openaiUsage(r),
+      service_tier: 'default',
+      system_fingerprint: 'fp_simulated',
+    });
+  }
+  if (call) {
+    return JSON.stringify({
+      id: s.id,
+      type: 'message',
+      role: 'assistant',
+      model: s.model,
+      content: [{ type: 'tool_use', id: toolCallId(provider, s), name: call.name, input: JSON.parse(call.arguments) as unknown }],
+      stop_reason: 'tool_use',
+      stop_sequence: null,
+      usage: anthropicUsage(r, r.outputTokens),
+    });
+  }
   if (provider === 'openai') {
     return JSON.stringify({
       id: s.id,
@@ -246,8 +276,46 @@ export interface SseScript {
   tail: string[];
 }
 
+/** A tool call's arguments in pieces, as the APIs stream them. */
+function argumentPieces(args: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += 8) out.push(args.slice(i, i + 8));
+  return out.length > 0 ? out : [''];
+}
+
+function toolCallScript(provider: SimProvider, s: ReplyShape, includeUsage: boolean): SseScript {
+  const r = s.reply;
+  const call = r.toolCall!;
+  const id = toolCallId(provider, s);
+  if (provider === 'openai') {
+    const usageField = includeUsage ? ',"usage":null' : '';
+    const prefix = `{"id":${JSON.stringify(s.id)},"object":"chat.completion.chunk","created":${s.created},"model":${JSON.stringify(s.model)},"system_fingerprint":"fp_simulated","choices":[{"index":0,"delta":`;
+    const head = [
+      sse(`${prefix}{"role":"assistant","content":null,"refusal":null},"logprobs":null,"finish_reason":null}]${usageField}}`),
+      sse(`${prefix}{"tool_calls":[{"index":0,"id":${JSON.stringify(id)},"type":"function","function":{"name":${JSON.stringify(call.name)},"arguments":""}}]},"logprobs":null,"finish_reason":null}]${usageField}}`),
+    ];
+    const deltas = argumentPieces(call.arguments).map((p) => sse(`${prefix}{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(p)}}}]},"logprobs":null,"finish_reason":null}]${usageField}}`));
+    const tail = [sse(`${prefix}{},"logprobs":null,"finish_reason":"tool_calls"}]${usageField}}`)];
+    if (includeUsage) tail.push(sse(JSON.stringify({ id: s.id, object: 'chat.completion.chunk', created: s.created, model: s.model, system_fingerprint: 'fp_simulated', choices: [], usage: openaiUsage(r) })));
+    tail.push('data: [DONE]\n\n');
+    return { head, deltas, tail };
+  }
+  const head = [
+    anthropicEvent('message_start', { message: { id: s.id, type: 'message', role: 'assistant', model: s.model, content: [], stop_reason: null, stop_sequence: null, usage: anthropicUsage(r, 1) } }),
+    anthropicEvent('content_block_start', { index: 0, content_block: { type: 'tool_use', id, name: call.name, input: {} } }),
+  ];
+  const deltas = argumentPieces(call.arguments).map((p) => anthropicEvent('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: p } }));
+  const tail = [
+    anthropicEvent('content_block_stop', { index: 0 }),
+    anthropicEvent('message_delta', { delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: r.outputTokens } }),
+    anthropicEvent('message_stop', {}),
+  ];
+  return { head, deltas, tail };
+}
+
 export function sseScript(provider: SimProvider, s: ReplyShape, includeUsage: boolean): SseScript {
   const r = s.reply;
+  if (r.toolCall) return toolCallScript(provider, s, includeUsage);
   const pieces = splitDeltas(r.text);
   if (provider === 'openai') {
     const usageField = includeUsage ? ',"usage":null' : '';

@@ -6,7 +6,7 @@ import { sha256 } from '../hash';
 import type { CachePolicy } from '../config/schema';
 import { toMaofError } from '../errors';
 import type { Clock } from '../ports';
-import type { ChatMessage, Usage } from '../types';
+import type { ChatMessage, Usage, ToolCall } from '../types';
 
 export interface CachedResponse {
   text: string;
@@ -15,6 +15,8 @@ export interface CachedResponse {
   model: string;
   costUsd: number;
   finishReason: string;
+  /** Tool calls of the answer (such answers are never cached; the field travels with the result). */
+  toolCalls?: ToolCall[];
 }
 
 export interface CacheKeyParts {

@@ -1,14 +1,17 @@
 // Adapter for the Anthropic messages API over the official SDK with its retries off, so MAOF's
 // retry policy is the only one.
 import type { Anthropic as AnthropicClient } from '@anthropic-ai/sdk';
-import type { MessageCreateParamsBase, MessageParam } from '@anthropic-ai/sdk/resources/messages/messages';
+import type { MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/messages/messages';
 import { systemClock } from '../clock';
 import type { Clock } from '../ports';
-import type { ChatMessage, Usage } from '../types';
+import type { ToolCall, Usage } from '../types';
 import { transportFetch } from './httpTransport';
 import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
 import type { Provider, ProviderRequest, ProviderResponse } from './provider';
+import { AnthropicToolCalls, toAnthropicMessages, toAnthropicTools } from './toolWire';
+
+export { toAnthropicMessages } from './toolWire';
 
 /** Passed explicitly so that an ANTHROPIC_BASE_URL in the environment never redirects a key. */
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
@@ -35,23 +38,8 @@ export function mapAnthropicUsage(u: AnthropicUsageLike): Usage {
 function mapStop(reason: string | null | undefined): ProviderResponse['finishReason'] {
   if (reason === 'end_turn' || reason === 'stop_sequence') return 'stop';
   if (reason === 'max_tokens' || reason === 'model_context_window_exceeded') return 'length';
+  if (reason === 'tool_use') return 'tool_calls';
   return 'other';
-}
-
-/** System messages become the `system` field; consecutive turns of one role are merged. */
-export function toAnthropicMessages(messages: readonly ChatMessage[]): { system?: string; messages: MessageParam[] } {
-  const system: string[] = [];
-  const out: Array<{ role: 'user' | 'assistant'; content: string }> = [];
-  for (const m of messages) {
-    if (m.role === 'system') {
-      system.push(m.content);
-      continue;
-    }
-    const last = out[out.length - 1];
-    if (last && last.role === m.role) last.content += `\n\n${m.content}`;
-    else out.push({ role: m.role, content: m.content });
-  }
-  return system.length > 0 ? { system: system.join('\n\n'), messages: out } : { messages: out };
 }
 
 export class AnthropicProvider implements Provider {
@@ -84,16 +72,23 @@ export class AnthropicProvider implements Provider {
     return runGuarded('anthropic', req, this.clock, (ctx) => this.client(req, ctx), async ({ signal, touch, ctx }, client) => {
       // No temperature: this SDK's messages API has deprecated and dropped it.
       const params: MessageCreateParamsBase = { model: agent.model, max_tokens: req.maxOutputTokens, ...toAnthropicMessages(req.messages) };
+      if (req.tools && req.tools.length > 0) Object.assign(params, toAnthropicTools(req.tools, req.toolMode));
 
       if (!req.stream) {
         const res = await client.messages.create({ ...params, stream: false }, { signal });
         let text = '';
-        for (const block of res.content) if (block.type === 'text') text += block.text;
+        const toolCalls: ToolCall[] = [];
+        for (const block of res.content) {
+          if (block.type === 'text') text += block.text;
+          else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, input: block.input });
+        }
+        for (const call of toolCalls) req.onToolCall?.(call);
         return {
           text,
           usage: res.usage ? mapAnthropicUsage(res.usage) : estimateUsage(req.messages, text),
           finishReason: mapStop(res.stop_reason),
           model: res.model || agent.model,
+          ...(toolCalls.length > 0 ? { toolCalls } : {}),
         };
       }
 
@@ -104,9 +99,18 @@ export class AnthropicProvider implements Provider {
       let stop: string | null | undefined;
       let finished = false;
       let model = '';
+      const calls = new AnthropicToolCalls();
       for await (const event of stream) {
         touch();
         switch (event.type) {
+          case 'content_block_start':
+            calls.start(event.index, event.content_block);
+            break;
+          case 'content_block_stop': {
+            const call = calls.stop(event.index);
+            if (call) req.onToolCall?.(call);
+            break;
+          }
           case 'message_start':
             model = event.message.model;
             usage = mapAnthropicUsage(event.message.usage);
@@ -115,6 +119,8 @@ export class AnthropicProvider implements Provider {
             if (event.delta.type === 'text_delta' && event.delta.text) {
               parts.push(event.delta.text);
               req.onDelta?.(event.delta.text);
+            } else if (event.delta.type === 'input_json_delta') {
+              calls.delta(event.index, event.delta.partial_json);
             }
             break;
           case 'message_delta': {
@@ -140,7 +146,8 @@ export class AnthropicProvider implements Provider {
       const text = parts.join('');
       if (signal.aborted) return { text, usage: estimateUsage(req.messages, text), finishReason: 'other', model: model || agent.model };
       if (!finished && stop === undefined) throw incompleteStreamError(ctx);
-      return { text, usage: usage ?? estimateUsage(req.messages, text), finishReason: mapStop(stop), model: model || agent.model };
+      const toolCalls = calls.finish();
+      return { text, usage: usage ?? estimateUsage(req.messages, text), finishReason: mapStop(stop), model: model || agent.model, ...(toolCalls.length > 0 ? { toolCalls } : {}) };
     });
   }
 }

@@ -1,7 +1,7 @@
 // Adapter for OpenAI chat completions — and every OpenAI-compatible endpoint reached through an
 // agent's baseUrl — over the official SDK with its retries off, so MAOF's retry policy is the only one.
 import type { OpenAI as OpenAIClient } from 'openai';
-import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
 import { systemClock } from '../clock';
 import type { Clock } from '../ports';
 import type { Usage } from '../types';
@@ -9,6 +9,7 @@ import { transportFetch } from './httpTransport';
 import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
 import type { Provider, ProviderRequest, ProviderResponse } from './provider';
+import { OpenAIToolCalls, toOpenAIMessages, toOpenAITools } from './toolWire';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /** Sent to keyless local servers (Ollama, LM Studio): the SDK refuses to send no key at all. */
@@ -32,6 +33,7 @@ export function mapOpenAIUsage(u: OpenAIUsageLike): Usage {
 function mapFinish(reason: string | null | undefined): ProviderResponse['finishReason'] {
   if (reason === 'stop') return 'stop';
   if (reason === 'length') return 'length';
+  if (reason === 'tool_calls' || reason === 'function_call') return 'tool_calls';
   return 'other';
 }
 
@@ -57,8 +59,9 @@ export class OpenAIProvider implements Provider {
     return runGuarded('openai', req, this.clock, (ctx) => this.client(req, ctx), async ({ signal, touch, ctx }, client) => {
       const params: ChatCompletionCreateParamsBase = {
         model: agent.model,
-        messages: req.messages.map((m): ChatCompletionMessageParam => ({ role: m.role, content: m.content })),
+        messages: toOpenAIMessages(req.messages),
       };
+      if (req.tools && req.tools.length > 0) Object.assign(params, toOpenAITools(req.tools, req.toolMode));
       // OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens); the
       // compatible servers behind a baseUrl widely understand only max_tokens.
       if (agent.baseUrl) params.max_tokens = req.maxOutputTokens;
@@ -71,11 +74,16 @@ export class OpenAIProvider implements Provider {
         const res = await client.chat.completions.create({ ...params, stream: false }, { signal });
         const choice = res.choices[0];
         const text = choice?.message?.content ?? '';
+        const calls = new OpenAIToolCalls();
+        calls.add(choice?.message?.tool_calls?.flatMap((c, index) => (c.type === 'function' ? [{ index, id: c.id, function: c.function }] : [])));
+        const toolCalls = calls.finish();
+        for (const call of toolCalls) req.onToolCall?.(call);
         return {
           text,
           usage: res.usage ? mapOpenAIUsage(res.usage) : estimateUsage(req.messages, text),
           finishReason: mapFinish(choice?.finish_reason),
           model: res.model || agent.model,
+          ...(toolCalls.length > 0 ? { toolCalls } : {}),
         };
       }
 
@@ -85,6 +93,7 @@ export class OpenAIProvider implements Provider {
       let usage: Usage | undefined;
       let finish: string | null | undefined;
       let model = '';
+      const calls = new OpenAIToolCalls();
       for await (const chunk of stream) {
         touch();
         if (!model && chunk.model) model = chunk.model;
@@ -96,12 +105,16 @@ export class OpenAIProvider implements Provider {
           parts.push(delta);
           req.onDelta?.(delta);
         }
+        calls.add(choice.delta?.tool_calls);
         if (choice.finish_reason) finish = choice.finish_reason;
       }
       const text = parts.join('');
+      // OpenAI streams a call's arguments in pieces: a call is whole only when the stream ends.
+      const toolCalls = signal.aborted ? [] : calls.finish();
+      for (const call of toolCalls) req.onToolCall?.(call);
       if (signal.aborted) return { text, usage: estimateUsage(req.messages, text), finishReason: 'other', model: model || agent.model };
       if (!finish) throw incompleteStreamError(ctx);
-      return { text, usage: usage ?? estimateUsage(req.messages, text), finishReason: mapFinish(finish), model: model || agent.model };
+      return { text, usage: usage ?? estimateUsage(req.messages, text), finishReason: mapFinish(finish), model: model || agent.model, ...(toolCalls.length > 0 ? { toolCalls } : {}) };
     });
   }
 }

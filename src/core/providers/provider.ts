@@ -1,7 +1,7 @@
 // The one interface the orchestration core uses to call a model, whatever the provider: one
 // request in, one reply with billed usage out, or a MaofError. SDKs load on first use only.
 import type { AgentConfig } from '../config/schema';
-import type { ChatMessage, Usage } from '../types';
+import type { ChatMessage, ToolCall, ToolDefinition, ToolMode, Usage } from '../types';
 import { AnthropicProvider } from './anthropicProvider';
 import { OpenAIProvider } from './openaiProvider';
 
@@ -19,13 +19,20 @@ export interface ProviderRequest {
   signal: AbortSignal;
   /** Ask for a JSON object (OpenAI response_format json_object; Anthropic: no prefill, just pass). */
   json?: boolean;
+  /** Tools the model may call, and whether it must. */
+  tools?: readonly ToolDefinition[];
+  toolMode?: ToolMode;
+  /** Called for each whole tool call as soon as the stream has finished it. */
+  onToolCall?: (call: ToolCall) => void;
 }
 
 export interface ProviderResponse {
   text: string;
   usage: Usage;
-  finishReason: 'stop' | 'length' | 'other';
+  finishReason: 'stop' | 'length' | 'tool_calls' | 'other';
   model: string;
+  /** The tools the model asked to call (in order), when it did. */
+  toolCalls?: ToolCall[];
 }
 
 export interface Provider {
