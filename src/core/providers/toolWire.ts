@@ -115,7 +115,7 @@ function anthropicBlocks(parts: readonly MessagePart[], role: 'user' | 'assistan
     if (p.type === 'text') {
       if (p.text) blocks.push({ type: 'text', text: p.text });
     } else if (p.type === 'tool_call') {
-      if (role === 'assistant') blocks.push({ type: 'tool_use', id: anthropicToolId(p.id), name: p.name, input: (p.input ?? {}) as Record<string, unknown> });
+      if (role === 'assistant') blocks.push({ type: 'tool_use', id: anthropicToolId(p.id), name: p.name, input: (p.input ?? {}) });
     } else if (p.type === 'data') {
       if (!ANTHROPIC_IMAGE_TYPES.has(p.mimeType)) throw unsupportedData(p.mimeType);
       blocks.push({ type: 'image', source: { type: 'base64', media_type: p.mimeType as 'image/png', data: base64(p.data) } });
@@ -151,7 +151,7 @@ export function toAnthropicMessages(messages: readonly ChatMessage[]): { system?
 }
 
 export function toAnthropicTools(tools: readonly ToolDefinition[], mode: ToolMode | undefined): { tools: AnthropicTool[]; tool_choice?: AnthropicToolChoice } {
-  const defs = tools.map((t): AnthropicTool => ({ name: t.name, description: t.description, input_schema: { type: 'object', ...t.inputSchema } as AnthropicTool['input_schema'] }));
+  const defs = tools.map((t): AnthropicTool => ({ name: t.name, description: t.description, input_schema: { type: 'object', ...t.inputSchema } }));
   return mode === 'required' ? { tools: defs, tool_choice: { type: 'any' } } : { tools: defs };
 }
 

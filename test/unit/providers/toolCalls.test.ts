@@ -53,7 +53,7 @@ describe('tool calls through both SDKs', () => {
         assert.equal(first.finishReason, 'tool_calls');
         assert.equal(first.text, '');
         assert.equal(first.toolCalls?.length, 1);
-        const call = first.toolCalls![0];
+        const call = first.toolCalls[0];
         assert.equal(call.name, 'read_file');
         assert.deepEqual(call.input, { path: 'src/a.ts' });
         assert.deepEqual(seen, [call], 'onToolCall saw the same call once');
