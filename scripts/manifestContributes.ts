@@ -238,6 +238,22 @@ const contributes = {
   views: {
     maof: [{ type: 'webview', id: 'maof.chatView', name: 'Chat', icon: 'media/maof.svg', contextualTitle: 'MAOF' }],
   },
+  // VS Code's native Chat and the Language Model API: MAOF's models (src/host/languageModels).
+  languageModelChatProviders: [{ vendor: 'maof', displayName: 'MAOF' }],
+  chatParticipants: [
+    {
+      id: 'maof.maof',
+      name: 'maof',
+      fullName: 'MAOF',
+      description: 'Ask the best agent for the task — with retries, fallbacks and your budget',
+      isSticky: false,
+      commands: [
+        { name: 'compare', description: 'The same question to every agent of its route, side by side with cost and time' },
+        { name: 'route', description: 'Which agent would answer now, and why (keys, breakers, windows, budget)' },
+        { name: 'diagnose', description: 'MAOF\'s agents, routes, budget and settings problems' },
+      ],
+    },
+  ],
 };
 
 const capabilities = {

@@ -117,7 +117,7 @@ async function main(): Promise<number> {
     const resultsDir = path.join(run.root, 'results');
     const workspace = prepareWorkspace(run.root);
     server = await startCodeServer({
-      name: 'integration', runDir: run, workspace, env: { MAOF_TEST_RESULTS_DIR: resultsDir },
+      name: 'integration', runDir: run, workspace, env: { MAOF_TEST_RESULTS_DIR: resultsDir, ...(process.env.MAOF_TEST_GREP ? { MAOF_TEST_GREP: process.env.MAOF_TEST_GREP } : {}) },
     });
     console.log(`[integration] code-server on ${server.baseUrl} (run folder ${path.relative(repoRoot, run.root)})`);
 

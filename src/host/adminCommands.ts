@@ -88,6 +88,11 @@ async function diagnose(services: MaofServices, args: unknown): Promise<vscode.T
     if (choice === undefined) return undefined;
     live = choice === 'Check Connectivity';
   }
+  return openMarkdown(await diagnoseReport(services, live), 'MAOF Diagnostics');
+}
+
+/** The Diagnose report as markdown (also what `@maof /diagnose` shows); `live` adds the connectivity check. */
+export async function diagnoseReport(services: MaofServices, live: boolean): Promise<string> {
   const config = services.config();
   const orchestrator = services.orchestrator;
   const ext = services.extensionContext.extension;
@@ -129,7 +134,7 @@ async function diagnose(services: MaofServices, args: unknown): Promise<vscode.T
     lines.push('Not checked (run Diagnose again and choose "Check Connectivity").');
   }
   lines.push('');
-  return openMarkdown(lines.join('\n'), 'MAOF Diagnostics');
+  return lines.join('\n');
 }
 
 // ---- export -------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import { ContextCollector } from './contextCollector';
 import { dashboardHandle, registerDashboard, type DashboardHandle } from './dashboardPanel';
 import { createErrorPresenter } from './errors';
 import { registerInlineCommands } from './inlineGeneration';
+import { registerChatModelProvider } from './languageModels/chatModelProvider';
+import { registerParticipant } from './languageModels/participant';
 import { InlinePreview, type PendingProposal } from './inlinePreview';
 import { createHostLog, logEvent } from './outputLog';
 import { SecretKeys } from './secretKeys';
@@ -119,6 +121,8 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('the chat view', () => registerChatView(services));
   start('the dashboard', () => registerDashboard(services));
   start('the status bar', () => registerStatusBar(services));
+  start('the language models for VS Code\'s Chat', () => registerChatModelProvider(services));
+  start('@maof in VS Code\'s Chat', () => registerParticipant(services));
   try {
     configService.reportIssues();
   } catch (err) {

@@ -17,6 +17,19 @@ export interface HostRegistry {
   registerCommand(id: string, handler: CommandHandler): vscode.Disposable;
   registerWebviewViewProvider(viewId: string, provider: vscode.WebviewViewProvider): vscode.Disposable;
   registerWebviewPanelSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable;
+  registerLanguageModelProvider(vendor: string, provider: LanguageModelProviderImpl): vscode.Disposable;
+  registerChatParticipant(id: string, handler: vscode.ChatRequestHandler): vscode.Disposable;
+}
+
+/** A language-model provider whose change event the registry forwards. */
+export type LanguageModelProviderImpl = vscode.LanguageModelChatProvider<vscode.LanguageModelChatInformation>;
+
+/** What the placeholders of the Language Model API and chat participants are made from (package.json). */
+export interface ChatContributions {
+  /** `contributes.languageModelChatProviders[].vendor` */
+  vendors: readonly string[];
+  /** `contributes.chatParticipants[].id` */
+  participants: readonly string[];
 }
 
 /** Thrown to a caller when the host failed to load; the user sees it as the command's error. */
@@ -32,6 +45,10 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
   private readonly handlers = new Map<string, CommandHandler>();
   private readonly views = new Map<string, vscode.WebviewViewProvider>();
   private readonly serializers = new Map<string, vscode.WebviewPanelSerializer>();
+  private readonly lmProviders = new Map<string, LanguageModelProviderImpl>();
+  private readonly lmChanged = new Map<string, vscode.EventEmitter<void>>();
+  private readonly lmForwarders = new Map<string, vscode.Disposable>();
+  private readonly participants = new Map<string, vscode.ChatRequestHandler>();
   private readonly placeholders: vscode.Disposable[] = [];
   private readonly placeholderIds = new Set<string>();
 
@@ -40,6 +57,7 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
     viewIds: readonly string[],
     panelTypes: readonly string[],
     private readonly load: () => void,
+    chat: ChatContributions = { vendors: [], participants: [] },
   ) {
     for (const id of commandIds) {
       this.placeholderIds.add(id);
@@ -53,6 +71,51 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
     for (const type of panelTypes) {
       this.placeholders.push(vscode.window.registerWebviewPanelSerializer(type, { deserializeWebviewPanel: (panel, state) => this.serializerFor(type, panel).deserializeWebviewPanel(panel, state) }));
     }
+    // The Language Model API and chat participants exist only in editors that have them.
+    const lm = (vscode as { lm?: typeof vscode.lm }).lm;
+    if (typeof lm?.registerLanguageModelChatProvider === 'function') {
+      for (const vendor of chat.vendors) {
+        const changed = new vscode.EventEmitter<void>();
+        this.lmChanged.set(vendor, changed);
+        this.placeholders.push(changed, lm.registerLanguageModelChatProvider(vendor, {
+          onDidChangeLanguageModelChatInformation: changed.event,
+          provideLanguageModelChatInformation: (options, token) => this.lmProviderFor(vendor).provideLanguageModelChatInformation(options, token),
+          provideLanguageModelChatResponse: (model, messages, options, progress, token) => this.lmProviderFor(vendor).provideLanguageModelChatResponse(model, messages, options, progress, token),
+          provideTokenCount: (model, text, token) => this.lmProviderFor(vendor).provideTokenCount(model, text, token),
+        }));
+      }
+    }
+    const chatApi = (vscode as { chat?: typeof vscode.chat }).chat;
+    if (typeof chatApi?.createChatParticipant === 'function') {
+      for (const id of chat.participants) {
+        const participant = chatApi.createChatParticipant(id, (request, context, stream, token) => this.participantFor(id)(request, context, stream, token));
+        participant.iconPath = new vscode.ThemeIcon('type-hierarchy-sub');
+        this.placeholders.push(participant);
+      }
+    }
+  }
+
+  registerLanguageModelProvider(vendor: string, provider: LanguageModelProviderImpl): vscode.Disposable {
+    this.lmProviders.set(vendor, provider);
+    const changed = this.lmChanged.get(vendor);
+    this.lmForwarders.get(vendor)?.dispose();
+    const forward = provider.onDidChangeLanguageModelChatInformation?.(() => changed?.fire());
+    if (forward) this.lmForwarders.set(vendor, forward);
+    // The models VS Code listed before the host was up may differ: ask it to list them again.
+    changed?.fire();
+    return new vscode.Disposable(() => {
+      if (this.lmProviders.get(vendor) !== provider) return;
+      this.lmProviders.delete(vendor);
+      this.lmForwarders.get(vendor)?.dispose();
+      this.lmForwarders.delete(vendor);
+    });
+  }
+
+  registerChatParticipant(id: string, handler: vscode.ChatRequestHandler): vscode.Disposable {
+    this.participants.set(id, handler);
+    return new vscode.Disposable(() => {
+      if (this.participants.get(id) === handler) this.participants.delete(id);
+    });
   }
 
   registerCommand(id: string, handler: CommandHandler): vscode.Disposable {
@@ -79,10 +142,28 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
 
   dispose(): void {
     for (const d of this.placeholders) d.dispose();
+    for (const d of this.lmForwarders.values()) d.dispose();
     this.placeholders.length = 0;
     this.handlers.clear();
     this.views.clear();
     this.serializers.clear();
+    this.lmProviders.clear();
+    this.lmForwarders.clear();
+    this.participants.clear();
+  }
+
+  private lmProviderFor(vendor: string): LanguageModelProviderImpl {
+    if (!this.lmProviders.has(vendor)) this.load();
+    const provider = this.lmProviders.get(vendor);
+    if (!provider) throw new HostUnavailableError('MAOF could not start its language models — run "Developer: Reload Window"; the MAOF output channel says what went wrong.');
+    return provider;
+  }
+
+  private participantFor(id: string): vscode.ChatRequestHandler {
+    if (!this.participants.has(id)) this.load();
+    const handler = this.participants.get(id);
+    if (!handler) throw new HostUnavailableError('MAOF could not start @maof — run "Developer: Reload Window"; the MAOF output channel says what went wrong.');
+    return handler;
   }
 
   private handlerFor(id: string): CommandHandler {

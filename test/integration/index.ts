@@ -91,6 +91,8 @@ export function run(): Promise<void> {
   };
 
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: captureReporter(outFile, results) });
+  // MAOF_TEST_GREP=words npm run test:integration runs only the tests whose titles match.
+  if (process.env.MAOF_TEST_GREP) mocha.grep(process.env.MAOF_TEST_GREP);
   for (const f of testFiles(__dirname)) mocha.addFile(f);
 
   return new Promise<void>((resolve, reject) => {

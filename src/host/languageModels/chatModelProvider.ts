@@ -1,0 +1,147 @@
+// MAOF as a language-model provider (vendor `maof`): VS Code's native Chat, Copilot's bring-your-
+// own-key, Cline and Roo Code ("VS Code LM API") send their requests here, and each runs MAOF's
+// whole pipeline — route, retries, breakers, per-key limits, budget reservation, ledger, events.
+// Retries and fallbacks happen only until the first part has reached VS Code; after that a failure
+// ends the response with a clear error instead of repeating text.
+import * as vscode from 'vscode';
+import { LRUCache } from 'lru-cache';
+import type { MaofConfig } from '../../core/config/schema';
+import { tokenizerFor, type Tokenizer } from '../../core/context/tokenizer';
+import type { RunRequest } from '../../core/orchestrator';
+import type { MaofServices } from '../services';
+import { countableText, lastUserText, toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
+import { modelCatalog, targetOf, type CatalogModel, type ModelTarget } from './modelCatalog';
+
+export const MAOF_VENDOR = 'maof';
+
+interface MaofModelInfo extends vscode.LanguageModelChatInformation {
+  readonly target: ModelTarget;
+}
+
+/** Thrown into VS Code: its message is what the Chat shows. */
+class ChatModelError extends Error {}
+
+export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<MaofModelInfo>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeLanguageModelChatInformation = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  /** Agent ids with a key, as of the last check (refreshed when keys or settings change). */
+  private keyed = new Set<string>();
+  /** VS Code counts every message of every request: counts are remembered by text. */
+  private readonly counts = new LRUCache<string, number>({ max: 4096, maxSize: 64_000_000, sizeCalculation: (_n, text) => text.length + 1 });
+
+  constructor(private readonly services: MaofServices) {
+    this.disposables.push(
+      services.onDidChangeConfig(() => void this.refreshKeys()),
+      services.keys.onDidChange(() => void this.refreshKeys()),
+    );
+    void this.refreshKeys();
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private async refreshKeys(): Promise<void> {
+    const config = this.services.config();
+    const next = new Set<string>();
+    for (const a of config.agents) if (await this.services.keys.hasKeyFor(a.id)) next.add(a.id);
+    this.keyed = next;
+    this.changed.fire();
+  }
+
+  provideLanguageModelChatInformation(): MaofModelInfo[] {
+    return modelCatalog(this.services.config(), (id) => this.keyed.has(id)).map((m: CatalogModel) => ({
+      id: m.id,
+      name: m.name,
+      family: m.family,
+      version: m.version,
+      detail: m.detail,
+      tooltip: m.tooltip,
+      maxInputTokens: m.maxInputTokens,
+      maxOutputTokens: m.maxOutputTokens,
+      capabilities: m.capabilities,
+      target: m.target,
+    }));
+  }
+
+  async provideLanguageModelChatResponse(
+    model: MaofModelInfo,
+    messages: readonly vscode.LanguageModelChatRequestMessage[],
+    options: vscode.ProvideLanguageModelChatResponseOptions,
+    progress: vscode.Progress<vscode.LanguageModelResponsePart>,
+    token: vscode.CancellationToken,
+  ): Promise<void> {
+    const config = this.services.config();
+    const target = targetOf(model.id, config) ?? model.target;
+    const conversation = toCoreMessages(messages);
+    const tools = toCoreTools(options.tools);
+    const abort = new AbortController();
+    const cancel = token.onCancellationRequested(() => abort.abort());
+    let reported = false;
+    let brokeOffAfter: string | undefined;
+    const req: RunRequest = {
+      prompt: lastUserText(conversation) || '(continue)',
+      messages: conversation,
+      stream: true,
+      signal: abort.signal,
+      ...(target.kind === 'agent' ? { agentId: target.agentId } : target.kind === 'task' ? { task: target.task } : { task: 'auto' }),
+      ...(tools.length > 0 ? { tools, toolMode: toCoreToolMode(options.toolMode) } : {}),
+      onDelta: (text) => {
+        reported = true;
+        progress.report(new vscode.LanguageModelTextPart(text));
+      },
+      onToolCall: (call) => {
+        reported = true;
+        progress.report(new vscode.LanguageModelToolCallPart(call.id, call.name, (call.input ?? {})));
+      },
+      // A new attempt after parts reached VS Code would repeat them: stop here instead.
+      onRestart: (agentId) => {
+        if (!reported) return;
+        brokeOffAfter = agentId;
+        abort.abort();
+      },
+    };
+    try {
+      const result = await this.services.orchestrator.run(req);
+      if (brokeOffAfter !== undefined) {
+        throw new ChatModelError(`MAOF: the answer broke off mid-way (agent "${brokeOffAfter}" failed after it had started), so it is incomplete. Ask again — MAOF retries or falls back only before an answer starts.`);
+      }
+      if (!result.ok) {
+        if (result.error.code === 'CANCELLED' && token.isCancellationRequested) return;
+        throw new ChatModelError(`MAOF: ${result.error.message}`);
+      }
+      // A cached or non-streamed answer arrives whole.
+      if (!reported && result.text) progress.report(new vscode.LanguageModelTextPart(result.text));
+      if (!reported) for (const call of result.toolCalls ?? []) progress.report(new vscode.LanguageModelToolCallPart(call.id, call.name, (call.input ?? {})));
+    } finally {
+      cancel.dispose();
+    }
+  }
+
+  provideTokenCount(model: MaofModelInfo, text: string | vscode.LanguageModelChatRequestMessage): Promise<number> {
+    const value = countableText(text);
+    const tokenizer = this.tokenizerFor(model);
+    const key = `${tokenizer.name}\u0000${value}`;
+    let n = this.counts.get(key);
+    if (n === undefined) {
+      n = tokenizer.count(value);
+      this.counts.set(key, n);
+    }
+    return Promise.resolve(n);
+  }
+
+  /** The tokenizer of the agent that would answer first (auto: the code route's primary). */
+  private tokenizerFor(model: MaofModelInfo): Tokenizer {
+    const config: MaofConfig = this.services.config();
+    const t = targetOf(model.id, config) ?? model.target;
+    const agentId = t.kind === 'agent' ? t.agentId : config.routes[t.kind === 'task' ? t.task : 'code']?.[0];
+    const agent = config.agents.find((a) => a.id === agentId) ?? config.agents[0];
+    return tokenizerFor(agent?.provider ?? 'openai', agent?.model ?? 'gpt-4.1');
+  }
+}
+
+export function registerChatModelProvider(services: MaofServices): vscode.Disposable {
+  const provider = new MaofChatModelProvider(services);
+  return vscode.Disposable.from(provider, services.registry.registerLanguageModelProvider(MAOF_VENDOR, provider));
+}

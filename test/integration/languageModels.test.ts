@@ -1,0 +1,159 @@
+// MAOF as a language-model provider, reached the way another extension (Cline, Roo Code, Copilot's
+// bring-your-own-key) reaches it: only through `vscode.lm` — list the models, send requests with
+// and without tools to each provider through the simulator, answer a tool call, fall back from a
+// dead primary, cancel, count tokens. The test API is used only to point MAOF at the simulator.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { clearKeys, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor } from './helpers';
+
+async function maofModel(id: string): Promise<vscode.LanguageModelChat> {
+  let found: vscode.LanguageModelChat | undefined;
+  await waitFor(`MAOF's model "${id}" in vscode.lm`, async () => {
+    found = (await vscode.lm.selectChatModels({ vendor: 'maof', id }))[0];
+    return found !== undefined;
+  });
+  return found!;
+}
+
+interface Collected {
+  text: string;
+  calls: vscode.LanguageModelToolCallPart[];
+}
+
+async function collect(response: vscode.LanguageModelChatResponse): Promise<Collected> {
+  const out: Collected = { text: '', calls: [] };
+  for await (const part of response.stream) {
+    if (part instanceof vscode.LanguageModelTextPart) out.text += part.value;
+    else if (part instanceof vscode.LanguageModelToolCallPart) out.calls.push(part);
+  }
+  return out;
+}
+
+const READ_FILE: vscode.LanguageModelChatTool = {
+  name: 'read_file',
+  description: 'Reads a file of the workspace',
+  inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+};
+
+describe('MAOF through vscode.lm (as another extension uses it)', function () {
+  this.timeout(60_000);
+  const sim = new ProviderSimulator();
+  let address: SimulatorAddress;
+
+  before(async () => {
+    address = await sim.start();
+    const api = await maofApi();
+    await useSimulatorSettings(api, address);
+    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
+  });
+  after(async () => {
+    const api = await maofApi();
+    await clearKeys(api);
+    await resetSettings();
+    await sim.stop();
+  });
+  beforeEach(() => sim.reset());
+
+  it('lists auto, one model per task route and one per agent, with names that say what they are', async () => {
+    await maofModel('agent:sim-claude');
+    const models = await vscode.lm.selectChatModels({ vendor: 'maof' });
+    const ids = models.map((m) => m.id).sort();
+    for (const id of ['auto', 'code', 'writing', 'analysis', 'agent:sim-gpt', 'agent:sim-claude']) assert.ok(ids.includes(id), `model ${id} in ${ids.join(', ')}`);
+    const code = models.find((m) => m.id === 'code')!;
+    assert.equal(code.name, 'MAOF Code');
+    assert.equal(code.maxInputTokens, 200_000 - 1024, 'the largest window of the route, its answer kept free');
+    const auto = models.find((m) => m.id === 'auto')!;
+    assert.equal(auto.name, 'MAOF');
+    assert.ok(models.every((m) => m.name === 'MAOF' || m.name.startsWith('MAOF ')), 'every name starts with MAOF, auto first');
+  });
+
+  it('answers each provider with streamed text, and the request shows in the ledger', async () => {
+    const api = await maofApi();
+    for (const [id, model] of [['agent:sim-gpt', 'gpt-4.1-mini'], ['agent:sim-claude', 'claude-haiku-4-5']] as const) {
+      const before = api.orchestrator.ledger.summary().requests;
+      const response = await (await maofModel(id)).sendRequest([vscode.LanguageModelChatMessage.User('Say hello to the extension')], {});
+      const got = await collect(response);
+      assert.match(got.text, new RegExp(`^Simulated ${model.replace(/\./g, '\\.')} reply: Say hello to the extension`));
+      assert.equal(api.orchestrator.ledger.summary().requests, before + 1, 'billed once');
+    }
+  });
+
+  for (const id of ['agent:sim-gpt', 'agent:sim-claude']) {
+    it(`${id}: relays a tool call with its parsed input, then answers from the tool's result`, async () => {
+      const model = await maofModel(id);
+      const ask = vscode.LanguageModelChatMessage.User('Open it [[tool:read_file {"path":"src/math.ts"}]]');
+      const first = await collect(await model.sendRequest([ask], { tools: [READ_FILE] }));
+      assert.equal(first.calls.length, 1, `one tool call (text: "${first.text}")`);
+      const call = first.calls[0];
+      assert.equal(call.name, 'read_file');
+      assert.deepEqual(call.input, { path: 'src/math.ts' });
+      assert.ok(call.callId);
+      const second = await collect(await model.sendRequest([
+        ask,
+        vscode.LanguageModelChatMessage.Assistant([new vscode.LanguageModelToolCallPart(call.callId, call.name, call.input)]),
+        vscode.LanguageModelChatMessage.User([new vscode.LanguageModelToolResultPart(call.callId, [new vscode.LanguageModelTextPart('export const add = 1;')])]),
+      ], { tools: [READ_FILE] }));
+      assert.match(second.text, /the tool returned: export const add = 1;/);
+      assert.deepEqual(second.calls, []);
+    });
+  }
+
+  it('honours toolMode Required', async () => {
+    const model = await maofModel('agent:sim-claude');
+    const got = await collect(await model.sendRequest([vscode.LanguageModelChatMessage.User('anything')], { tools: [READ_FILE], toolMode: vscode.LanguageModelChatToolMode.Required }));
+    assert.equal(got.calls[0]?.name, 'read_file');
+  });
+
+  it('falls back from a dead primary to the other provider, tool conversation intact', async () => {
+    sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 503 }, times: 10 }]);
+    const model = await maofModel('code');
+    const got = await collect(await model.sendRequest([vscode.LanguageModelChatMessage.User('Fix it [[tool:read_file {"path":"a.ts"}]]')], { tools: [READ_FILE] }));
+    assert.equal(got.calls[0]?.name, 'read_file', 'the fallback (Anthropic) relayed the call');
+    assert.match(got.calls[0].callId, /^toolu_/);
+  });
+
+  it('a failure the user can fix is an error that names the fix, not a stack trace', async () => {
+    const api = await maofApi();
+    await clearKeys(api);
+    try {
+      // The Anthropic-format agent needs a key (the loopback OpenAI one would answer without).
+      const model = await maofModel('agent:sim-claude');
+      await assert.rejects(
+        (async () => collect(await model.sendRequest([vscode.LanguageModelChatMessage.User('hello')], {})))(),
+        (err: Error) => /MAOF: .*Set API Key/.test(err.message) && !/at .*\.js/.test(err.message),
+      );
+    } finally {
+      await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
+    }
+  });
+
+  it('cancels: the provider call is closed and the answer stops', async () => {
+    const model = await maofModel('agent:sim-gpt');
+    sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'slow_stream', chunkDelayMs: 200 } }]);
+    const source = new vscode.CancellationTokenSource();
+    const response = await model.sendRequest([vscode.LanguageModelChatMessage.User('a long answer [[words:400]]')], {}, source.token);
+    let text = '';
+    const reading = (async () => {
+      try {
+        for await (const part of response.text) {
+          text += part;
+          if (text.length > 20) source.cancel();
+        }
+      } catch {
+        // a cancelled stream may end with an error
+      }
+    })();
+    await reading;
+    await waitFor('the simulator to see the request aborted', () => sim.tally().aborted >= 1);
+    assert.ok(text.length < 400 * 6, 'the answer stopped');
+  });
+
+  it('counts tokens with the real tokenizer', async () => {
+    const model = await maofModel('agent:sim-gpt');
+    assert.equal(await model.countTokens('hello world'), 2);
+    const long = 'function add(a: number, b: number) { return a + b; }\n'.repeat(40);
+    const n = await model.countTokens(vscode.LanguageModelChatMessage.User(long));
+    assert.ok(n > 300 && n < 1000, `${n} tokens`);
+  });
+});
