@@ -57,6 +57,12 @@ export interface RequestLogEntry {
   fault?: FaultKind;
   aborted: boolean;
   outcome: RequestOutcome;
+  /** Names of the tools the request offered, when it offered any. */
+  tools?: string[];
+  /** The request carried tool results: what they said, as the simulated model read them. */
+  toolResults?: string[];
+  /** The tool the simulated model called in its answer. */
+  toolCall?: string;
 }
 
 interface ParsedCall {
@@ -74,6 +80,8 @@ interface Exchange {
   provider: SimProvider;
   model: string;
   stream: boolean;
+  call?: ParsedCall;
+  toolCall?: string;
   res: ServerResponse;
   done: boolean;
   status: number;
@@ -340,6 +348,7 @@ export class ProviderSimulator {
     const key = keyOf(provider, req);
     if (!key || key.startsWith('sk-bad')) return this.fail(ex, authError(provider, key, rid), rid);
     if (typeof call === 'string') return this.fail(ex, badRequest(provider, call, rid), rid);
+    ex.call = call;
 
     const fault = this.faults.next(provider, model, stream);
     if (fault) ex.fault = fault.kind;
@@ -366,6 +375,7 @@ export class ProviderSimulator {
     }
     const reply = buildReply({ model: call.model, messages: call.messages, maxTokens: call.maxTokens, jsonRequested: call.jsonRequested, forceProse: fault?.kind === 'invalid_output', cacheWrites: provider === 'anthropic', tools: call.tools, toolRequired: call.toolRequired });
     const shape = { id: provider === 'openai' ? `chatcmpl-sim${rid}` : `msg_sim${rid}`, model: call.model, reply, created: Math.floor(Date.now() / 1000) };
+    if (reply.toolCall) ex.toolCall = reply.toolCall.name;
     const res = ex.res;
     ex.status = 200;
 
@@ -466,6 +476,10 @@ export class ProviderSimulator {
     }
     const entry: RequestLogEntry = { provider: ex.provider, model: ex.model, stream: ex.stream, status: ex.status, aborted: outcome === 'aborted', outcome };
     if (ex.fault) entry.fault = ex.fault;
+    if (ex.call && ex.call.tools.length > 0) entry.tools = ex.call.tools;
+    const results = ex.call?.messages.filter((m) => m.toolResult).map((m) => m.text);
+    if (results && results.length > 0) entry.toolResults = results;
+    if (ex.toolCall) entry.toolCall = ex.toolCall;
     if (this.log.length < LOG_CAPACITY) this.log.push(entry);
     else {
       this.log[this.logNext] = entry;

@@ -2,6 +2,7 @@
 // the Chat), `/compare` (the route's agents side by side with cost and latency), `/route` (which
 // agent would answer now, and why) and `/diagnose`. Retries and fallbacks show as progress lines.
 import * as vscode from 'vscode';
+import { agentRequiresKey } from '../../core/config/schema';
 import { classifyTask } from '../../core/router/taskClassifier';
 import { providerLabel } from '../../core/errors';
 import type { ChatMessage } from '../../core/types';
@@ -133,10 +134,11 @@ async function route(services: MaofServices, request: vscode.ChatRequest, stream
   for (const [i, id] of agentIds.entries()) {
     const agent = config.agents.find((a) => a.id === id);
     if (!agent) continue;
-    const hasKey = await services.keys.hasKeyFor(id);
+    // A local server that needs no key is ready without one.
+    const hasKey = !agentRequiresKey(agent) || (await services.keys.hasKeyFor(id));
     const breaker = orchestrator.breakers.get(id).state;
     if (!chosen && hasKey && breaker !== 'open') chosen = id;
-    lines.push(`| ${i + 1} | ${id} | ${agent.model} (${providerLabel(agent.provider)}) | ${hasKey ? 'yes' : '**no**'} | ${breaker} | ${agent.contextWindow.toLocaleString('en-US')} | ${formatUsd(summary.byAgent[id] ?? 0)} |`);
+    lines.push(`| ${i + 1} | ${id} | ${agent.model} (${providerLabel(agent.provider)}) | ${!agentRequiresKey(agent) ? 'not needed' : hasKey ? 'yes' : '**no**'} | ${breaker} | ${agent.contextWindow.toLocaleString('en-US')} | ${formatUsd(summary.byAgent[id] ?? 0)} |`);
   }
   lines.push('');
   lines.push(chosen ? `**${chosen}** would answer now; the agents after it are the fallbacks, tried in order.` : '**No agent of this route can answer now** (no key or breaker open) — run "MAOF: Set API Key" or "MAOF: Reset Circuit Breakers".');

@@ -1,0 +1,90 @@
+// MAOF under VS Code's own Chat, in the real workbench with anonymous access (no Copilot sign-in):
+// VS Code's Auto lands on MAOF's auto model and the simulator answers; in agent mode the Chat runs
+// one of its own tools on a call MAOF relayed and the simulator receives the tool's result; and
+// `@maof /route` explains which agent would answer.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { ProviderSimulator, type RequestLogEntry } from '../../src/simulator/providerSimulator';
+import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
+import { applyUserSettings, readUserSettings, simulatorSettings } from './simulatorSetup';
+
+const list = '.interactive-session .interactive-list';
+
+async function askNativeChat(page: Page, text: string): Promise<void> {
+  await runCommand(page, 'Chat: Focus on Chat View');
+  const input = page.locator('.interactive-session .interactive-input-part .monaco-editor textarea, .interactive-session .chat-editor-container .monaco-editor textarea').first();
+  await input.waitFor({ state: 'attached', timeout: 20_000 });
+  await page.keyboard.type(text, { delay: 2 });
+  await page.keyboard.press('Enter');
+}
+
+async function waitForChatText(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await textOf(page.locator(list).first()).catch(() => '');
+    if (pattern.test(last)) return last;
+    await page.waitForTimeout(300);
+  }
+  throw new Error(`the Chat never showed ${String(pattern)}; it shows: "${last.slice(-600)}"`);
+}
+
+describe('VS Code\'s native Chat through MAOF', function () {
+  this.timeout(180_000);
+  const sim = new ProviderSimulator();
+  let original: Record<string, unknown> = {};
+
+  before(async () => {
+    const address = await sim.start();
+    original = readUserSettings();
+    await applyUserSettings(session().page, simulatorSettings(address, original, { 'chat.allowAnonymousAccess': true }));
+  });
+  after(async () => {
+    await runCommand(session().page, 'View: Close Panel').catch(() => undefined);
+    await applyUserSettings(session().page, original).catch(() => undefined);
+    await sim.stop();
+  });
+
+  e2eIt('answers a question asked in the Chat with MAOF\'s auto model', async (page) => {
+    await askNativeChat(page, 'What does the add function return? (native chat)');
+    const text = await waitForChatText(page, /Simulated gpt-4\.1-mini reply/);
+    assert.match(text, /What does the add function return/);
+    const asked = sim.requestLog().filter((e) => e.outcome === 'succeeded');
+    assert.ok(asked.length >= 1, 'the simulator answered');
+    console.log(`      (tools offered by the Chat: ${asked[asked.length - 1]?.tools?.length ?? 0}: ${(asked[asked.length - 1]?.tools ?? []).slice(0, 60).join(', ')})`);
+    await screenshot(page, 'native-chat-01-answer');
+  });
+
+  e2eIt('in agent mode, runs one of VS Code\'s own tools on a call MAOF relayed, and the model receives its result', async (page, ctx) => {
+    const offered = sim.requestLog().flatMap((e: RequestLogEntry) => e.tools ?? []);
+    const readTool = offered.find((t) => /read.?file/i.test(t));
+    if (!readTool) {
+      console.log(`      (no read-file tool among: ${[...new Set(offered)].join(', ')})`);
+      ctx.skip();
+      return;
+    }
+    const file = path.join(session().workspace, 'src', 'math.ts');
+    assert.ok(fs.existsSync(file));
+    const before = sim.requestLog().length;
+    await askNativeChat(page, `Read the file [[tool:${readTool} {"filePath":${JSON.stringify(file)},"startLine":1,"endLine":20}]]`);
+    const deadline = Date.now() + 90_000;
+    let withResult: RequestLogEntry | undefined;
+    while (!withResult && Date.now() < deadline) {
+      withResult = sim.requestLog().slice(before).find((e) => e.toolResults && e.toolResults.length > 0);
+      if (!withResult) await page.waitForTimeout(500);
+    }
+    await screenshot(page, 'native-chat-02-tool-round-trip');
+    assert.ok(withResult, `the simulator never received a tool result (requests: ${JSON.stringify(sim.requestLog().slice(before))})`);
+    assert.match(withResult.toolResults!.join('\n'), /export function average/, `the result holds the file's text: ${JSON.stringify(withResult.toolResults)}`);
+    await waitForChatText(page, /the tool returned/);
+  });
+
+  e2eIt('@maof /route says which agent would answer now', async (page) => {
+    await askNativeChat(page, '@maof /route write a function that adds two numbers');
+    const text = await waitForChatText(page, /would answer now/);
+    assert.match(text, /sim-gpt/);
+    await screenshot(page, 'native-chat-03-route');
+  });
+});
