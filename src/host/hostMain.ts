@@ -64,12 +64,41 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   let orchestrator: Orchestrator | undefined;
   const getOrchestrator = (): Orchestrator => {
     if (!orchestrator) {
-      store = new FileStateStore(stateFile, logger);
+      store = new FileStateStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"' });
       orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
       context.subscriptions.push({ dispose: orchestrator.events.on((event) => logEvent(logger, event)) });
       logger.debug('Orchestrator created.');
+      if (store.problem) warnStateProblem(store.problem.message);
     }
     return orchestrator;
+  };
+  // Told once per session (the store is created once); the same words are in every refusal.
+  const warnStateProblem = (message: string): void => {
+    void vscode.window.showWarningMessage(`MAOF: ${message}`, 'Reset Spend History', 'Show Log').then((choice) => {
+      if (choice === 'Reset Spend History') void vscode.commands.executeCommand('maof.resetSpendHistory');
+      else if (choice === 'Show Log') log.show();
+    });
+  };
+  const resetSpendHistory = async (): Promise<boolean> => {
+    getOrchestrator();
+    const problem = store?.problem;
+    if (!store || !problem) {
+      void vscode.window.showInformationMessage("MAOF: the spend history is readable — there is nothing to reset.");
+      return false;
+    }
+    const choice = await vscode.window.showWarningMessage(
+      'Start the spend history from $0?',
+      { modal: true, detail: `MAOF moves ${problem.file} aside (it is kept, renamed) and counts this month's spend from $0 plus what this session spent.` },
+      'Reset',
+    );
+    if (choice !== 'Reset') return false;
+    const result = await store.reset();
+    if (!result.ok) {
+      void vscode.window.showErrorMessage(`MAOF: ${result.message}`);
+      return false;
+    }
+    void vscode.window.showInformationMessage(result.movedTo ? `MAOF: spend history started afresh; the old file was kept as ${result.movedTo}.` : 'MAOF: spend history started afresh.');
+    return true;
   };
   context.subscriptions.push(configService.onDidChangeConfig((config) => orchestrator?.updateConfig(config)));
   const flush = async (): Promise<void> => {
@@ -111,6 +140,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('the chat view', () => registerChatView(services));
   start('the dashboard', () => registerDashboard(services));
   start('the status bar', () => registerStatusBar(services));
+  start('Reset Spend History', () => registry.registerCommand('maof.resetSpendHistory', resetSpendHistory));
   try {
     configService.reportIssues();
   } catch (err) {
