@@ -117,7 +117,8 @@ async function main(): Promise<number> {
     const resultsDir = path.join(run.root, 'results');
     const workspace = prepareWorkspace(run.root);
     server = await startCodeServer({
-      name: 'integration', runDir: run, workspace, env: { MAOF_TEST_RESULTS_DIR: resultsDir },
+      name: 'integration', runDir: run, workspace,
+      env: { MAOF_TEST_RESULTS_DIR: resultsDir, ...(process.env.MAOF_INTEGRATION_GREP ? { MAOF_INTEGRATION_GREP: process.env.MAOF_INTEGRATION_GREP } : {}) },
     });
     console.log(`[integration] code-server on ${server.baseUrl} (run folder ${path.relative(repoRoot, run.root)})`);
 

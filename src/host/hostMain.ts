@@ -143,6 +143,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('Reset Spend History', () => registry.registerCommand('maof.resetSpendHistory', resetSpendHistory));
   try {
     configService.reportIssues();
+    void configService.reportUntrusted().catch((err: unknown) => logger.warn('Could not check the workspace settings', err));
   } catch (err) {
     logger.error('Could not report settings problems', err);
   }
