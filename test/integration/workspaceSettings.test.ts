@@ -53,6 +53,7 @@ describe('workspace settings and keys', () => {
     assert.equal(agent?.fromWorkspace, true, 'marked as coming from the workspace');
     assert.equal(api.orchestrator.currentConfig.agents.find((a) => a.id === 'sim-claude')?.fromWorkspace, undefined, "the user's own agents, repeated by the workspace, stay the user's");
 
+    assert.equal(await api.services.keys.hasKeyFor('ws-claude'), false, 'pickers do not claim a key the agent will not get');
     sim.reset();
     const refused = await api.orchestrator.run({ prompt: 'workspace agent', agentId: 'ws-claude' });
     assert.equal(refused.ok, false);
@@ -67,6 +68,7 @@ describe('workspace settings and keys', () => {
       const a = api.orchestrator.currentConfig.agents.find((x) => x.id === 'ws-claude');
       return a !== undefined && a.fromWorkspace === undefined;
     });
+    assert.equal(await api.services.keys.hasKeyFor('ws-claude'), true);
     const answered = await api.orchestrator.run({ prompt: 'user agent', agentId: 'ws-claude' });
     assert.equal(answered.ok, true, answered.ok ? '' : answered.error.message);
     await vscode.workspace.getConfiguration('maof').update('agents', userAgents.length > 0 ? userAgents : undefined, vscode.ConfigurationTarget.Global);
