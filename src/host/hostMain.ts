@@ -17,6 +17,7 @@ import { registerInlineCommands } from './inlineGeneration';
 import { InlinePreview, type PendingProposal } from './inlinePreview';
 import { createHostLog, logEvent } from './outputLog';
 import { SecretKeys } from './secretKeys';
+import { resetSpendHistory, warnStateProblem } from './spendHistory';
 import type { HostRegistry } from './registry';
 import type { MaofServices } from './services';
 import { registerStatusBar } from './statusBar';
@@ -68,37 +69,10 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
       orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
       context.subscriptions.push({ dispose: orchestrator.events.on((event) => logEvent(logger, event)) });
       logger.debug('Orchestrator created.');
-      if (store.problem) warnStateProblem(store.problem.message);
+      // Told once per session: the store is created once.
+      if (store.problem) warnStateProblem(store.problem, () => log.show());
     }
     return orchestrator;
-  };
-  // Told once per session (the store is created once); the same words are in every refusal.
-  const warnStateProblem = (message: string): void => {
-    void vscode.window.showWarningMessage(`MAOF: ${message}`, 'Reset Spend History', 'Show Log').then((choice) => {
-      if (choice === 'Reset Spend History') void vscode.commands.executeCommand('maof.resetSpendHistory');
-      else if (choice === 'Show Log') log.show();
-    });
-  };
-  const resetSpendHistory = async (): Promise<boolean> => {
-    getOrchestrator();
-    const problem = store?.problem;
-    if (!store || !problem) {
-      void vscode.window.showInformationMessage("MAOF: the spend history is readable — there is nothing to reset.");
-      return false;
-    }
-    const choice = await vscode.window.showWarningMessage(
-      'Start the spend history from $0?',
-      { modal: true, detail: `MAOF moves ${problem.file} aside (it is kept, renamed) and counts this month's spend from $0 plus what this session spent.` },
-      'Reset',
-    );
-    if (choice !== 'Reset') return false;
-    const result = await store.reset();
-    if (!result.ok) {
-      void vscode.window.showErrorMessage(`MAOF: ${result.message}`);
-      return false;
-    }
-    void vscode.window.showInformationMessage(result.movedTo ? `MAOF: spend history started afresh; the old file was kept as ${result.movedTo}.` : 'MAOF: spend history started afresh.');
-    return true;
   };
   context.subscriptions.push(configService.onDidChangeConfig((config) => orchestrator?.updateConfig(config)));
   const flush = async (): Promise<void> => {
@@ -140,7 +114,12 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('the chat view', () => registerChatView(services));
   start('the dashboard', () => registerDashboard(services));
   start('the status bar', () => registerStatusBar(services));
-  start('Reset Spend History', () => registry.registerCommand('maof.resetSpendHistory', resetSpendHistory));
+  start('Reset Spend History', () =>
+    registry.registerCommand('maof.resetSpendHistory', () => {
+      getOrchestrator(); // opens the store, if nothing has yet
+      return resetSpendHistory(store);
+    }),
+  );
   try {
     configService.reportIssues();
     void configService.reportUntrusted().catch((err: unknown) => logger.warn('Could not check the workspace settings', err));
