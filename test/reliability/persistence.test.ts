@@ -219,7 +219,7 @@ describe('R6 persistence: ledger and breakers survive restarts and crashes', fun
       if (damage === 'garbage') assert.equal(readFileSync(stateFile, 'utf8'), before, 'the garbage file is untouched');
       else assert.ok(statSync(stateFile).isDirectory(), 'the directory is untouched');
       assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('state.json.')), [], 'nothing moved aside or left behind');
-      bump('R6', `unreadable:${damage}`);
+      bump('R6', 'unreadableKept');
     }
 
     // The user puts the real file back: the spend and the open breaker are all there.
