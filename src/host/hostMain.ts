@@ -65,7 +65,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   let orchestrator: Orchestrator | undefined;
   const getOrchestrator = (): Orchestrator => {
     if (!orchestrator) {
-      store = new FileStateStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"' });
+      store = new FileStateStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"', restartHint: 'reload the window' });
       orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
       context.subscriptions.push({ dispose: orchestrator.events.on((event) => logEvent(logger, event)) });
       logger.debug('Orchestrator created.');

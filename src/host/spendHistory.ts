@@ -12,7 +12,8 @@ export interface ResettableStore {
 
 /** Shown once, when the store is opened; the same words are in every refusal the ledger makes. */
 export function warnStateProblem(problem: StateProblem, showLog: () => void): void {
-  void vscode.window.showWarningMessage(`MAOF: ${problem.message}`, 'Reset Spend History', 'Show Log').then((choice) => {
+  const text = problem.message.startsWith('MAOF') ? problem.message : `MAOF: ${problem.message}`;
+  void vscode.window.showWarningMessage(text, 'Reset Spend History', 'Show Log').then((choice) => {
     if (choice === 'Reset Spend History') void vscode.commands.executeCommand('maof.resetSpendHistory');
     else if (choice === 'Show Log') showLog();
   });

@@ -205,7 +205,7 @@ describe('R6 persistence: ledger and breakers survive restarts and crashes', fun
       assert.equal(refused.line.ok, false);
       assert.equal(refused.line.error?.code, 'BUDGET_EXCEEDED');
       assert.ok(refused.line.error?.message.includes(stateFile), `names the state file: ${refused.line.error?.message}`);
-      assert.match(refused.line.error?.message ?? '', damage === 'garbage' ? /not valid JSON.*move the file away to start from \$0/ : /EISDIR.*fix the file's permissions/);
+      assert.match(refused.line.error?.message ?? '', damage === 'garbage' ? /not valid JSON.*move the file away to start from \$0/ : /EISDIR.*fix the file's permissions or disk and run maof again, or move the file away/);
       assert.equal(refused.stderr.split('\n').filter((l) => l.startsWith('maof: MAOF')).length, 1, `told once on stderr: ${refused.stderr}`);
       await sim.quiesce();
       assert.equal(sim.tally().requests, 0, 'nothing was sent that the budget could not check');

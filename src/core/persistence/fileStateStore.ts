@@ -14,6 +14,8 @@ export interface FileStateStoreOptions {
   rename?: (from: string, to: string) => Promise<void>;
   /** How the user starts afresh on this surface, e.g. `run "MAOF: Reset Spend History"`. */
   resetHint?: string;
+  /** How the user makes MAOF read the file again on this surface; default: `restart MAOF`. */
+  restartHint?: string;
   /** Tells the user about an unusable file (the CLI writes it to stderr); default: a warning in the log. */
   onProblem?: (problem: StateProblem) => void;
 }
@@ -41,6 +43,7 @@ export class FileStateStore implements StateStore {
   private readonly readFile: (file: string) => string;
   private readonly rename: (from: string, to: string) => Promise<void>;
   private readonly resetHint: string;
+  private readonly restartHint: string;
   private readonly onProblem: ((problem: StateProblem) => void) | undefined;
 
   constructor(
@@ -52,6 +55,7 @@ export class FileStateStore implements StateStore {
     this.rename = options.rename ?? ((from, to) => fsp.rename(from, to));
     this.resetHint = options.resetHint ?? 'move the file away';
     this.onProblem = options.onProblem;
+    this.restartHint = options.restartHint ?? 'restart MAOF';
     this.load();
   }
 
@@ -119,7 +123,7 @@ export class FileStateStore implements StateStore {
         message:
           `MAOF cannot read its saved spend and circuit-breaker state (${this.file}: ${code ?? 'read error'}). ` +
           `Until this is fixed nothing is saved there and requests that cost money are refused while a budget limit is set — ` +
-          `fix the file's permissions or disk and restart MAOF, or ${this.resetHint} to start from $0.`,
+          `fix the file's permissions or disk and ${this.restartHint}, or ${this.resetHint} to start from $0.`,
       }, err);
       return;
     }
@@ -139,7 +143,7 @@ export class FileStateStore implements StateStore {
         message:
           `MAOF's saved spend and circuit-breaker state is damaged (${this.file} is not valid JSON). ` +
           `It was left as it is and nothing is saved there; requests that cost money are refused while a budget limit is set — ` +
-          `restore the file from a backup and restart MAOF, or ${this.resetHint} to start from $0.`,
+          `restore the file from a backup and ${this.restartHint}, or ${this.resetHint} to start from $0.`,
       }, err);
     }
   }
@@ -168,7 +172,7 @@ export class FileStateStore implements StateStore {
       const code = errnoCode(err);
       if (code !== 'ENOENT') {
         this.logger.warn(`Could not move the MAOF state file aside (${code ?? 'error'}); it is still not overwritten.`, err);
-        return { ok: false, message: `MAOF could not move ${this.file} aside (${code ?? 'error'}) — move or delete it yourself, then restart MAOF.` };
+        return { ok: false, message: `MAOF could not move ${this.file} aside (${code ?? 'error'}) — move or delete it yourself, then ${this.restartHint}.` };
       }
       this.unusable = undefined;
       this.logger.warn(`The MAOF state file ${this.file} was already gone; starting from empty state.`);
