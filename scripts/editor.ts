@@ -256,6 +256,11 @@ export interface CodeServerOptions {
   port?: number;
   /** Pass `--vscode-option enable-smoke-test-driver` (needed for the URL payload); default true. */
   smokeTestDriver?: boolean;
+  /**
+   * Leave workspace trust on, with no startup prompt: the workspace opens untrusted (Restricted
+   * Mode). Default false: `--disable-workspace-trust`, every window trusted.
+   */
+  untrustedWorkspace?: boolean;
 }
 
 export interface CodeServer {
@@ -320,7 +325,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const port = opts.port ?? (await freePort());
   const configFile = path.join(run.root, 'config.yaml');
   fs.writeFileSync(configFile, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
-  writeUserSettings(run.userDataDir, { ...defaultSettings, ...opts.settings });
+  const trust = opts.untrustedWorkspace ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : {};
+  writeUserSettings(run.userDataDir, { ...defaultSettings, ...trust, ...opts.settings });
 
   const args = [
     codeServerEntry,
@@ -328,7 +334,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(opts.untrustedWorkspace ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     '--config', configFile,

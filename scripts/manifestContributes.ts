@@ -202,6 +202,7 @@ const commands: Command[] = [
   cmd('resetBreakers', 'Reset Circuit Breakers'),
   cmd('diagnose', 'Diagnose'),
   cmd('exportUsage', 'Export Usage'),
+  cmd('resetSpendHistory', 'Reset Spend History'),
   cmd('acceptInline', 'Accept Generated Change', { icon: '$(check)' }),
   cmd('rejectInline', 'Reject Generated Change', { icon: '$(close)' }),
 ];

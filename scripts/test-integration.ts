@@ -98,15 +98,18 @@ function extensionHostLogs(userDataDir: string): string[] {
     .map((e) => path.join(e.parentPath, e.name));
 }
 
-async function main(): Promise<number> {
-  const t0 = Date.now();
-  ensureEditor();
-  const tSetup = Date.now();
-  buildExtension();
-  await buildIntegrationTests();
-  const tBuild = Date.now();
-  console.log(`[integration] setup ${formatSeconds(tSetup - t0)}, build ${formatSeconds(tBuild - tSetup)}`);
+interface PassResult {
+  passed: number;
+  failed: number;
+}
 
+/**
+ * One code-server + workbench run of the suite. The untrusted pass leaves workspace trust on (the
+ * workspace opens in Restricted Mode) and runs only the tests tagged `@untrusted`, which the
+ * trusted pass does not define.
+ */
+async function runPass(label: string, opts: { untrusted: boolean; grep?: string }): Promise<PassResult> {
+  const tPass = Date.now();
   let server: CodeServer | undefined;
   let exitCode: number | undefined;
   let problem: string | undefined;
@@ -117,9 +120,10 @@ async function main(): Promise<number> {
     const resultsDir = path.join(run.root, 'results');
     const workspace = prepareWorkspace(run.root);
     server = await startCodeServer({
-      name: 'integration', runDir: run, workspace, env: { MAOF_TEST_RESULTS_DIR: resultsDir, ...(process.env.MAOF_TEST_GREP ? { MAOF_TEST_GREP: process.env.MAOF_TEST_GREP } : {}) },
+      name: 'integration', runDir: run, workspace, untrustedWorkspace: opts.untrusted,
+      env: { MAOF_TEST_RESULTS_DIR: resultsDir, ...(opts.grep ? { MAOF_INTEGRATION_GREP: opts.grep } : {}) },
     });
-    console.log(`[integration] code-server on ${server.baseUrl} (run folder ${path.relative(repoRoot, run.root)})`);
+    console.log(`[${label}] code-server on ${server.baseUrl} (run folder ${path.relative(repoRoot, run.root)})`);
 
     const browser = await launchBrowser();
     const page = await browser.newPage();
@@ -153,7 +157,7 @@ async function main(): Promise<number> {
       exitCode = outcome;
     }
     await browser.close();
-    console.log(`[integration] workbench + suite ${formatSeconds(Date.now() - tBuild)}`);
+    console.log(`[${label}] workbench + suite ${formatSeconds(Date.now() - tPass)}`);
 
     const output = path.join(resultsDir, 'mocha-output.txt');
     if (fs.existsSync(output)) process.stdout.write('\n' + fs.readFileSync(output, 'utf8') + '\n');
@@ -163,17 +167,34 @@ async function main(): Promise<number> {
       problem = `the workbench reported exit code ${String(exitCode)} although no test failed`;
     }
     if (problem) {
-      console.log(`[integration] ${problem}`);
-      console.log(`[integration] logs: ${path.relative(repoRoot, server.logFile)}, ${path.relative(repoRoot, consoleLog)}`);
-      for (const l of extensionHostLogs(run.userDataDir)) console.log(`[integration]       ${path.relative(repoRoot, l)}`);
+      console.log(`[${label}] ${problem}`);
+      console.log(`[${label}] logs: ${path.relative(repoRoot, server.logFile)}, ${path.relative(repoRoot, consoleLog)}`);
+      for (const l of extensionHostLogs(run.userDataDir)) console.log(`[${label}]       ${path.relative(repoRoot, l)}`);
     }
-    const passed = results?.passed ?? 0;
     // A suite that did not load or finish counts as one failure, so the line never reads "0 failed".
-    const failed = Math.max(results?.failed ?? 0, problem ? 1 : 0);
-    console.log(`integration: ${passed} passed, ${failed} failed`);
-    return problem || failed > 0 ? 1 : 0;
+    return { passed: results?.passed ?? 0, failed: Math.max(results?.failed ?? 0, problem ? 1 : 0) };
   } finally {
     await server?.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  ensureEditor();
+  const tSetup = Date.now();
+  buildExtension();
+  await buildIntegrationTests();
+  const tBuild = Date.now();
+  console.log(`[integration] setup ${formatSeconds(tSetup - t0)}, build ${formatSeconds(tBuild - tSetup)}`);
+  try {
+    const trusted = await runPass('integration', { untrusted: false, grep: process.env.MAOF_INTEGRATION_GREP || undefined });
+    // MAOF_INTEGRATION_UNTRUSTED=0 skips the second pass (e.g. while iterating on one trusted test).
+    const untrusted = process.env.MAOF_INTEGRATION_UNTRUSTED === '0' ? { passed: 0, failed: 0 } : await runPass('integration:untrusted', { untrusted: true, grep: '@untrusted' });
+    const passed = trusted.passed + untrusted.passed;
+    const failed = trusted.failed + untrusted.failed;
+    console.log(`integration: ${passed} passed, ${failed} failed`);
+    return failed > 0 ? 1 : 0;
+  } finally {
     console.log(`[integration] total ${formatSeconds(Date.now() - t0)}`);
   }
 }

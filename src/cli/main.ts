@@ -122,7 +122,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (loaded.issues.length > 0) logger.warn(`Config ${loaded.source}: ${formatIssues(loaded.issues)}`);
 
   const stateDir = io.env.MAOF_STATE_DIR ?? userConfigDir(io.env);
-  const store: StateStore & { flush?: () => Promise<void> } = io.env.MAOF_NO_STATE === '1' ? new MemoryStateStore() : new FileStateStore(join(stateDir, 'state.json'), logger);
+  const store: StateStore & { flush?: () => Promise<void> } = io.env.MAOF_NO_STATE === '1' ? new MemoryStateStore() : new FileStateStore(join(stateDir, 'state.json'), logger, { restartHint: 'run maof again', onProblem: (p) => io.err(`maof: ${p.message}\n`) });
   const orchestrator = new Orchestrator({ config: loaded.config, secrets, store, logger });
   if (values.verbose) {
     orchestrator.events.on((e) => {

@@ -10,7 +10,7 @@ import { MaofError, cancelledError, finalError, providerLabel, toMaofError, type
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
 import { addUsage, ZERO_USAGE, type ChatMessage, type MessagePart, type ToolCall, type ToolDefinition, type ToolMode, type Usage } from './types';
-import { agentRequiresKey, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
+import { agentRequiresKey, ownKeyAllowed, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
 import { costOf, worstCaseCost } from './cost/costCalculator';
 import type { Pricing } from './cost/priceTable';
 import { CostLedger, type Reservation } from './cost/costLedger';
@@ -373,7 +373,7 @@ export class Orchestrator {
     if (apiKey === undefined) {
       this.skip(state, agent, 'CONFIG');
       state.attempts.push({ agent: agent.id, outcome: 'AUTH' });
-      throw new MaofError('AUTH', providerKeyAllowed(agent) ? `No ${providerLabel(agent.provider)} API key is set for agent "${agent.id}" — run "MAOF: Set API Key".` : `Agent "${agent.id}" uses its own endpoint, so it needs its own key — run "MAOF: Set API Key" and pick the agent.`, { agentId: agent.id, provider: agent.provider });
+      throw new MaofError('AUTH', missingKeyMessage(agent), { agentId: agent.id, provider: agent.provider });
     }
     const breaker = this.breakers.get(agent.id);
     if (breaker.state === 'open') {
@@ -692,7 +692,7 @@ export class Orchestrator {
 
   /** API key for an agent: its own secret first, then its provider's (official or loopback endpoints only). */
   private async keyFor(agent: AgentConfig): Promise<string | undefined> {
-    const own = await this.secrets.get(agent.apiKeySecret ? `secret:${agent.apiKeySecret}` : `agent:${agent.id}`);
+    const own = ownKeyAllowed(agent) ? await this.secrets.get(agent.apiKeySecret ? `secret:${agent.apiKeySecret}` : `agent:${agent.id}`) : undefined;
     const key = own?.trim() ? own : providerKeyAllowed(agent) ? await this.secrets.get(`provider:${agent.provider}`) : undefined;
     const trimmed = key?.trim();
     return trimmed ? trimmed : undefined;
@@ -788,6 +788,15 @@ export class Orchestrator {
       })
       .catch((err: unknown) => this.logger.warn('Could not save circuit breaker state', err));
   }
+}
+
+function missingKeyMessage(agent: AgentConfig): string {
+  if (!ownKeyAllowed(agent)) {
+    return `Agent "${agent.id}" comes from this workspace's settings and uses its own endpoint, so MAOF sends it no API key — define the agent in your user settings to use it with a key.`;
+  }
+  return providerKeyAllowed(agent)
+    ? `No ${providerLabel(agent.provider)} API key is set for agent "${agent.id}" — run "MAOF: Set API Key".`
+    : `Agent "${agent.id}" uses its own endpoint, so it needs its own key — run "MAOF: Set API Key" and pick the agent.`;
 }
 
 function circuitOpenError(agentId: string): MaofError {

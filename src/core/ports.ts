@@ -14,10 +14,31 @@ export interface SecretSource {
   get(name: string): Promise<string | undefined>;
 }
 
+/**
+ * Why stored state that exists could not be used: `unreadable` (the file could not be read —
+ * EACCES, EIO, a directory in its place) or `corrupt` (read, but not a JSON object). A store with a
+ * problem writes nothing until it is fixed or reset, so spend history is never erased silently.
+ */
+export interface StateProblem {
+  kind: 'unreadable' | 'corrupt';
+  /** The state file (a path of the user's own machine; never a key). */
+  file: string;
+  /** The system error code for `unreadable` (EACCES, EIO, EISDIR, …). */
+  code?: string;
+  /** What the user reads: the problem and the fix, in one or two sentences. */
+  message: string;
+}
+
 /** Small JSON state that must survive restarts (ledger, breakers). Writes must be atomic. */
 export interface StateStore {
   get<T>(key: string): T | undefined;
   update(key: string, value: unknown): Promise<void>;
+  /**
+   * Set while the stored state exists but could not be read: the store then keeps updates in
+   * memory only, and the budget refuses spending it cannot check (see CostLedger). Optional: a
+   * store that cannot fail this way (memory) leaves it undefined.
+   */
+  readonly problem?: StateProblem;
 }
 
 export interface Clock {

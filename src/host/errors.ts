@@ -18,8 +18,12 @@ export interface ErrorPresenterDeps {
 
 const openSettings = (query: string) => (): Thenable<unknown> => vscode.commands.executeCommand('workbench.action.openSettings', query);
 
-function actionsFor(code: ErrorCode, showLog: () => void): ErrorAction[] {
+function actionsFor(code: ErrorCode, showLog: () => void, detail: string | undefined): ErrorAction[] {
   const log: ErrorAction = { title: 'Show Log', run: () => Promise.resolve(showLog()) };
+  // The ledger's refusal while the state file cannot be read (CostLedger.checkLimits): the fix is there, not in the limits.
+  if (code === 'BUDGET_EXCEEDED' && detail?.startsWith('state file ')) {
+    return [{ title: 'Reset Spend History', run: () => vscode.commands.executeCommand('maof.resetSpendHistory') }, log];
+  }
   switch (code) {
     case 'AUTH':
       return [{ title: 'Set API Key', run: () => vscode.commands.executeCommand('maof.setApiKey') }, log];
@@ -56,7 +60,7 @@ export function createErrorPresenter(deps: ErrorPresenterDeps): (err: unknown) =
     }
     deps.logger.warn(`${error.code}${error.agentId ? ` (agent ${error.agentId})` : ''}: ${error.message}${error.detail ? ` — ${error.detail}` : ''}`);
     const text = sanitizeForUser(error.message, deps.knownSecrets());
-    const actions = actionsFor(error.code, deps.showLog);
+    const actions = actionsFor(error.code, deps.showLog, error.detail);
     const picked = await vscode.window.showErrorMessage(text.startsWith('MAOF') ? text : `MAOF: ${text}`, ...actions.map((a) => a.title));
     const action = actions.find((a) => a.title === picked);
     if (action) await action.run();

@@ -20,6 +20,7 @@ import { InlinePreview, type PendingProposal } from './inlinePreview';
 import { createHostLog, logEvent } from './outputLog';
 import { SecretKeys } from './secretKeys';
 import type { StatusSource } from './publicApi';
+import { resetSpendHistory, warnStateProblem } from './spendHistory';
 import type { HostRegistry } from './registry';
 import type { MaofServices } from './services';
 import { registerStatusBar } from './statusBar';
@@ -74,10 +75,12 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   let orchestrator: Orchestrator | undefined;
   const getOrchestrator = (): Orchestrator => {
     if (!orchestrator) {
-      store = new FileStateStore(stateFile, logger);
+      store = new FileStateStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"', restartHint: 'reload the window' });
       orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
       context.subscriptions.push({ dispose: orchestrator.events.on((event) => logEvent(logger, event)) });
       logger.debug('Orchestrator created.');
+      // Told once per session: the store is created once.
+      if (store.problem) warnStateProblem(store.problem, () => log.show());
     }
     return orchestrator;
   };
@@ -123,8 +126,15 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('the status bar', () => registerStatusBar(services));
   start('the language models for VS Code\'s Chat', () => registerChatModelProvider(services));
   start('@maof in VS Code\'s Chat', () => registerParticipant(services));
+  start('Reset Spend History', () =>
+    registry.registerCommand('maof.resetSpendHistory', () => {
+      getOrchestrator(); // opens the store, if nothing has yet
+      return resetSpendHistory(store);
+    }),
+  );
   try {
     configService.reportIssues();
+    void configService.reportUntrusted().catch((err: unknown) => logger.warn('Could not check the workspace settings', err));
   } catch (err) {
     logger.error('Could not report settings problems', err);
   }

@@ -2,7 +2,7 @@
 // `agent:<id>`, `secret:<name>`) to storage names, caches what was read (kept in sync across
 // windows by `secrets.onDidChange`) and runs the Set / Clear API Key interactions.
 import * as vscode from 'vscode';
-import type { AgentConfig, MaofConfig } from '../core/config/schema';
+import { ownKeyAllowed, providerKeyAllowed, type AgentConfig, type MaofConfig } from '../core/config/schema';
 import type { Logger, SecretSource } from '../core/ports';
 import { keyProblem, MAX_KEY_LENGTH, SECRET_PREFIX, storageNameFor } from './keyNames';
 import type { HostKeys, KeyTarget } from './services';
@@ -81,11 +81,13 @@ export class SecretKeys implements HostKeys, SecretSource, vscode.Disposable {
     return agent?.apiKeySecret ? `${SECRET_PREFIX}custom.${agent.apiKeySecret}` : `${SECRET_PREFIX}agent.${target.agentId}`;
   }
 
+  /** Whether the orchestrator would send this agent a key (same rules: ownKeyAllowed, providerKeyAllowed). */
   async hasKeyFor(agentId: string): Promise<boolean> {
     const agent = this.agent(agentId);
-    if (!agent) return false;
+    if (!agent || !ownKeyAllowed(agent)) return false;
     const own = await this.read(this.storageName({ kind: 'agent', agentId }));
     if (own?.trim()) return true;
+    if (!providerKeyAllowed(agent)) return false;
     const shared = await this.read(`${SECRET_PREFIX}${agent.provider}`);
     return Boolean(shared?.trim());
   }

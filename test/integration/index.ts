@@ -90,9 +90,8 @@ export function run(): Promise<void> {
     if (resultsDir) fs.writeFileSync(path.join(resultsDir, 'results.json'), JSON.stringify(results, null, 2));
   };
 
-  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: captureReporter(outFile, results) });
-  // MAOF_TEST_GREP=words npm run test:integration runs only the tests whose titles match.
-  if (process.env.MAOF_TEST_GREP) mocha.grep(process.env.MAOF_TEST_GREP);
+  // MAOF_INTEGRATION_GREP (passed through by the runner) runs only the matching tests.
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: captureReporter(outFile, results), grep: process.env.MAOF_INTEGRATION_GREP || undefined });
   for (const f of testFiles(__dirname)) mocha.addFile(f);
 
   return new Promise<void>((resolve, reject) => {

@@ -3,7 +3,7 @@
 // and a process killed (SIGKILL) in the middle of writing its state never leaves a torn file.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import { LEDGER_STATE_KEY } from '../../src/core/cost/costLedger';
@@ -165,5 +165,71 @@ describe('R6 persistence: ledger and breakers survive restarts and crashes', fun
       'no state file was ever found unreadable',
     );
     record('R6', { kills: KILLS, strayTempFiles: tornTempFiles });
+  });
+
+  it('an unreadable (a directory in its place) or garbage state file is never overwritten: paid requests are refused under a budget, the user is told on stderr, and everything is back once it reads again', async function () {
+    this.timeout(120_000);
+    cliBinary();
+    const dir = tempDir('r6-unreadable');
+    const stateFile = path.join(dir, 'state.json');
+    const base = relConfig(addr(), { breaker: { failureThreshold: 2, resetTimeoutMs: 3_600_000 } });
+    const limited = writeCliConfig(path.join(dir, 'limited.json'), base, { budget: { monthlyUsd: 10 } });
+    const unlimited = writeCliConfig(path.join(dir, 'unlimited.json'), base);
+    const ask = async (label: string, file: string): Promise<{ line: AskLine; stderr: string }> => {
+      const r = await runCli(label, ['ask', '--json', '--task', 'code', '--config', file, label], cliEnv(dir));
+      const [line] = jsonLines(r.stdout) as unknown as AskLine[];
+      assert.ok(line, `one JSON line (stderr: ${r.stderr})`);
+      return { line, stderr: r.stderr };
+    };
+
+    // A real history: one paid request, then OpenAI fails until its breaker is open.
+    sim.reset();
+    const first = await ask('r6u-first', limited);
+    assert.equal(first.line.ok, true);
+    sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 500 }, times: 100 }]);
+    const tripped = await ask('r6u-trip', limited);
+    assert.equal(tripped.line.agent, 'an');
+    await sim.quiesce();
+    sim.reset();
+    const good = readPersisted(stateFile);
+    assert.equal(good.breakers.oa, 'open');
+    const goodBytes = readFileSync(stateFile, 'utf8');
+
+    for (const damage of ['garbage', 'directory'] as const) {
+      rmSync(stateFile, { recursive: true, force: true });
+      if (damage === 'garbage') writeFileSync(stateFile, '{"maof.ledger.v1": {"v": 1, "byDay": {"2026-');
+      else mkdirSync(stateFile);
+      const before = damage === 'garbage' ? readFileSync(stateFile, 'utf8') : '';
+
+      const refused = await ask(`r6u-${damage}-limited`, limited);
+      assert.equal(refused.line.ok, false);
+      assert.equal(refused.line.error?.code, 'BUDGET_EXCEEDED');
+      assert.ok(refused.line.error?.message.includes(stateFile), `names the state file: ${refused.line.error?.message}`);
+      assert.match(refused.line.error?.message ?? '', damage === 'garbage' ? /not valid JSON.*move the file away to start from \$0/ : /EISDIR.*fix the file's permissions or disk and run maof again, or move the file away/);
+      assert.equal(refused.stderr.split('\n').filter((l) => l.startsWith('maof: MAOF')).length, 1, `told once on stderr: ${refused.stderr}`);
+      await sim.quiesce();
+      assert.equal(sim.tally().requests, 0, 'nothing was sent that the budget could not check');
+
+      // No limit: nothing to enforce, the request runs and a breaker trips — in memory only.
+      sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 500 }, times: 100 }]);
+      const free = await ask(`r6u-${damage}-unlimited`, unlimited);
+      assert.equal(free.line.ok, true);
+      await sim.quiesce();
+      sim.reset();
+      if (damage === 'garbage') assert.equal(readFileSync(stateFile, 'utf8'), before, 'the garbage file is untouched');
+      else assert.ok(statSync(stateFile).isDirectory(), 'the directory is untouched');
+      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('state.json.')), [], 'nothing moved aside or left behind');
+      bump('R6', 'unreadableKept');
+    }
+
+    // The user puts the real file back: the spend and the open breaker are all there.
+    rmSync(stateFile, { recursive: true, force: true });
+    writeFileSync(stateFile, goodBytes);
+    const back = await ask('r6u-back', limited);
+    assert.equal(back.line.ok, true);
+    assert.deepEqual(back.line.attempts.map((a) => [a.agent, a.outcome]), [['oa', 'CIRCUIT_OPEN'], ['an', 'ok']], 'the open breaker was remembered');
+    const after = readPersisted(stateFile);
+    assert.equal(after.requests, good.requests + 1);
+    assert.ok(Math.abs(after.monthUsd - (good.monthUsd + back.line.costUsd!)) < 1e-7, 'spend history kept and added to');
   });
 });

@@ -99,7 +99,13 @@ export const taskSchema = z.object({
 });
 
 export type PricingConfig = Pricing;
-export type AgentConfig = z.output<typeof agentSchema>;
+export type AgentConfig = z.output<typeof agentSchema> & {
+  /**
+   * Set by the host, never by a setting (the schema drops unknown fields): the agent was defined or
+   * changed by workspace or folder settings, so it gets a key only on the provider's official API.
+   */
+  readonly fromWorkspace?: true;
+};
 export type AgentInput = z.input<typeof agentSchema>;
 export type RetryPolicy = z.output<typeof retrySchema>;
 export type BreakerPolicy = z.output<typeof breakerSchema>;
@@ -325,16 +331,33 @@ function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
 }
 
+/** Whether the agent talks to its provider's own API: no base URL, or the official host over https. */
+function officialEndpoint(agent: AgentConfig): boolean {
+  if (!agent.baseUrl) return true;
+  return agent.baseUrl.slice(0, 8).toLowerCase() === 'https://' && hostOf(agent.baseUrl) === OFFICIAL_HOSTS[agent.provider];
+}
+
 /**
  * Whether the provider-wide key (e.g. "OpenAI (all OpenAI agents)") may be sent to this agent's
- * endpoint: only to the provider itself or a proxy on this machine. Any other base URL (a
- * workspace's settings could name one) needs the agent's own key, so a key never leaks to a
- * third party by configuration.
+ * endpoint: only to the provider itself or a proxy on this machine. Any other base URL needs the
+ * agent's own key, so a key never leaks to a third party by configuration. An agent that workspace
+ * settings defined or changed gets it only on the official API: a loopback gateway (LiteLLM,
+ * Portkey) forwards wherever the request's headers say, and the workspace chose those headers.
  */
 export function providerKeyAllowed(agent: AgentConfig): boolean {
+  if (agent.fromWorkspace) return officialEndpoint(agent);
   if (!agent.baseUrl) return true;
   const host = hostOf(agent.baseUrl);
   return host !== undefined && (host === OFFICIAL_HOSTS[agent.provider] || isLoopbackHost(host));
+}
+
+/**
+ * Whether the agent's own key (`agent:<id>`, `secret:<apiKeySecret>`) may be sent: always for the
+ * user's own agents; for a workspace-defined or -changed agent only on the official API, since the
+ * workspace could reuse the id or the secret name of a key the user set for somewhere else.
+ */
+export function ownKeyAllowed(agent: AgentConfig): boolean {
+  return !agent.fromWorkspace || officialEndpoint(agent);
 }
 
 /** Prices for an agent: its own override, else the built-in table, else zero (local models). */

@@ -448,6 +448,12 @@ export class CostLedger {
         agentId,
       );
     }
+    // Spend history that exists but could not be read: the month's spend is unknown, so a limit
+    // cannot be honoured — refuse what costs money rather than start counting again from $0.
+    const problem = this.store.problem;
+    if (problem && (p.monthlyUsd !== undefined || p.dailyUsd !== undefined)) {
+      throw budgetExceeded(problem.message, `state file ${problem.kind}${problem.code ? ` (${problem.code})` : ''}: spend history unknown`, agentId);
+    }
     // Monthly first: when the month is exhausted, raising the daily limit would not help.
     const periods = [
       { period: 'month' as const, limitUsd: p.monthlyUsd, spent: this.monthNano },

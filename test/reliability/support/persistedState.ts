@@ -1,5 +1,5 @@
 // Reads a state file the way the core will read it on the next start (ledger totals, breakers),
-// without the side effects of FileStateStore (which moves an unreadable file aside).
+// without going through FileStateStore (which would refuse to use an unreadable file).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { systemClock } from '../../../src/core/clock';

@@ -147,7 +147,7 @@ function summaryRows(): Array<[string, string]> {
     ['R4 bad inputs refused cleanly', num(f('R4', 'refused'))],
     ['R5 secret leaks', `${leaks.hits.length} hits in ${leaks.items.toLocaleString('en-US')} items (${(leaks.bytes / 1e6).toFixed(1)} MB) for ${ALL_KEYS.length} keys`],
     ['R5 keys reaching a logger pre-redaction', String(leaks.rawLogHits)],
-    ['R6 persistence', `restarts ${num(f('R6', 'restarts'))}, SIGKILLs survived ${num(f('R6', 'killsSurvived'))} / ${num(f('R6', 'kills'))}`],
+    ['R6 persistence', `restarts ${num(f('R6', 'restarts'))}, SIGKILLs survived ${num(f('R6', 'killsSurvived'))} / ${num(f('R6', 'kills'))}, unreadable / garbage files kept ${num(f('R6', 'unreadableKept'))} / 2`],
     ['R7 cancellations (upstream closed, $0 held)', `${num(f('R7', 'passed'))} / ${num(f('R7', 'cases'))}`],
     ['upstream requests, whole stage', upstreamRequests.toLocaleString('en-US')],
     ['CLI binary', num(f('env', 'cliBinary'))],

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_ROUTES } from '../../../src/core/config/defaults';
+import { RESTRICTED_SETTINGS } from '../../../src/core/config/settingsScopes';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, parseConfig, retrySchema } from '../../../src/core/config/schema';
 
 interface Property {
@@ -76,5 +77,6 @@ describe('package.json contributions', () => {
     const trust = manifest.capabilities.untrustedWorkspaces;
     assert.equal(trust.supported, 'limited');
     assert.ok(trust.restrictedConfigurations.includes('maof.agents'), 'a workspace cannot redirect keys to another endpoint');
+    assert.deepEqual([...trust.restrictedConfigurations].sort(), RESTRICTED_SETTINGS.map((k) => `maof.${k}`).sort(), 'the host ignores exactly what the manifest declares');
   });
 });

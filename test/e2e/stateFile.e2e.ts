@@ -1,0 +1,66 @@
+// Spend history is never erased, as a user meets it: the state file in the extension's global
+// storage is damaged, the window is reloaded, MAOF warns once naming the file and the fix, and
+// MAOF: Reset Spend History asks first, then moves the file aside and says where it went.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { e2eIt, readNotifications, runCommand, screenshot, session, waitForWorkbench } from './driver';
+
+const GARBAGE = '{"maof.ledger.v1": {"v": 1, "month": "20';
+
+/** MAOF's global storage folder in the run's user data (code-server keeps it server-side; made on first save). */
+function storageDir(): string {
+  const globalStorage = path.join(session().runDir, 'user-data', 'User', 'globalStorage');
+  if (!fs.existsSync(globalStorage)) throw new Error(`no ${globalStorage}: has the layout of code-server's user data changed?`);
+  const dir = path.join(globalStorage, 'maof.maof');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function waitForNotification(page: Page, pattern: RegExp): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const hit = (await readNotifications(page)).find((t) => pattern.test(t));
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no notification matching ${String(pattern)}`);
+    await page.waitForTimeout(500);
+  }
+}
+
+describe('a damaged state file in the real workbench', function () {
+  this.timeout(180_000);
+
+  e2eIt('MAOF warns once with the fix; Reset Spend History asks, moves the file aside and says where', async (page) => {
+    const dir = storageDir();
+    const file = path.join(dir, 'state.json');
+    fs.writeFileSync(file, GARBAGE);
+
+    await runCommand(page, 'Developer: Reload Window');
+    await page.waitForLoadState('domcontentloaded');
+    await waitForWorkbench(page);
+    const warning = await waitForNotification(page, /not valid JSON/);
+    assert.ok(warning.includes('state.json'), warning);
+    assert.match(warning, /reload the window, or run "MAOF: Reset Spend History" to start from \$0/);
+    assert.doesNotMatch(warning, /^MAOF: MAOF/);
+    assert.equal(fs.readFileSync(file, 'utf8'), GARBAGE, 'the damaged file is left as it is');
+    await runCommand(page, 'Notifications: Show Notifications');
+    await page.locator('.notifications-center').waitFor({ state: 'visible', timeout: 10_000 });
+    await screenshot(page, 'state-01-damaged-file-warning');
+    await runCommand(page, 'Notifications: Hide Notifications');
+
+    await runCommand(page, 'MAOF: Reset Spend History');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await dialog.innerText(), /Start the spend history from \$0\?/);
+    await screenshot(page, 'state-02-reset-confirm');
+    await dialog.getByRole('button', { name: 'Reset' }).click({ timeout: 10_000 });
+
+    const done = await waitForNotification(page, /spend history started afresh/);
+    const moved = fs.readdirSync(dir).find((f) => f.startsWith('state.json.corrupt-'));
+    assert.ok(moved, 'moved aside');
+    assert.ok(done.includes(moved), `says where: ${done}`);
+    assert.equal(fs.readFileSync(path.join(dir, moved), 'utf8'), GARBAGE, 'the old bytes are kept');
+    assert.doesNotThrow(() => JSON.parse(fs.readFileSync(file, 'utf8')), 'a fresh state file');
+  });
+});
