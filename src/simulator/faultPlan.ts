@@ -33,7 +33,27 @@ export type Fault =
   /** Streams one event every `chunkDelayMs` (non-stream: waits that long before answering). */
   | { kind: 'slow_stream'; chunkDelayMs: number }
   /** Answers in prose even when JSON was asked for. */
-  | { kind: 'invalid_output' };
+  | { kind: 'invalid_output' }
+  /** 404: the endpoint does not know the model (OpenAI code model_not_found; Anthropic not_found_error). */
+  | { kind: 'model_not_found' }
+  /**
+   * A 200 stream that sends `afterChunks` (default 1) deltas and then an error inside the stream:
+   * OpenAI an `{"error":{…}}` chunk (or, with `sseEvent`, an `event: error` as compatible servers
+   * do), Anthropic an `event: error`. A request that does not stream gets the same error over HTTP.
+   */
+  | { kind: 'stream_error'; error: StreamErrorKind; afterChunks?: number; sseEvent?: boolean }
+  /**
+   * A 200 without text. `empty`: OpenAI `choices: []`, Anthropic `content: []`; `filtered`: OpenAI
+   * content null with finish_reason content_filter; `refused`: OpenAI a `refusal`, Anthropic stop_reason refusal.
+   */
+  | { kind: 'empty_answer'; reason: EmptyReason }
+  /** A normal answer without any `usage` (many compatible servers, and streams without include_usage). */
+  | { kind: 'no_usage' };
+
+export type StreamErrorKind = 'invalid_api_key' | 'overloaded' | 'rate_limit' | 'server_error';
+export const STREAM_ERROR_KINDS: readonly StreamErrorKind[] = ['invalid_api_key', 'overloaded', 'rate_limit', 'server_error'];
+export type EmptyReason = 'empty' | 'filtered' | 'refused';
+export const EMPTY_REASONS: readonly EmptyReason[] = ['empty', 'filtered', 'refused'];
 
 export type FaultKind = Fault['kind'];
 
@@ -70,6 +90,10 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'truncated_json',
   'slow_stream',
   'invalid_output',
+  'model_not_found',
+  'stream_error',
+  'empty_answer',
+  'no_usage',
 ];
 
 const STATUSES: readonly FaultStatus[] = [500, 502, 503, 408, 403, 401, 400, 404];
@@ -159,6 +183,10 @@ export class FaultPlan {
         return { kind, chunkDelayMs: 5 };
       case 'reset_mid_stream':
         return { kind, afterChunks: 1 };
+      case 'stream_error':
+        return { kind, error: this.pick(STREAM_ERROR_KINDS) };
+      case 'empty_answer':
+        return { kind, reason: this.pick(EMPTY_REASONS) };
       default:
         return { kind };
     }
@@ -212,6 +240,23 @@ export function parseFault(raw: unknown, where = 'fault'): Fault {
     case 'reset_mid_stream': {
       const after = optNumber(raw, 'afterChunks', where);
       return after === undefined ? { kind } : { kind, afterChunks: Math.floor(after) };
+    }
+    case 'stream_error': {
+      const error = raw.error;
+      if (typeof error !== 'string' || !(STREAM_ERROR_KINDS as readonly string[]).includes(error)) throw new Error(`${where}.error must be one of ${STREAM_ERROR_KINDS.join(', ')}`);
+      const f: Fault = { kind, error: error as StreamErrorKind };
+      const after = optNumber(raw, 'afterChunks', where);
+      if (after !== undefined) f.afterChunks = Math.floor(after);
+      if (raw.sseEvent !== undefined) {
+        if (typeof raw.sseEvent !== 'boolean') throw new Error(`${where}.sseEvent must be a boolean`);
+        f.sseEvent = raw.sseEvent;
+      }
+      return f;
+    }
+    case 'empty_answer': {
+      const reason = raw.reason ?? 'empty';
+      if (typeof reason !== 'string' || !(EMPTY_REASONS as readonly string[]).includes(reason)) throw new Error(`${where}.reason must be one of ${EMPTY_REASONS.join(', ')}`);
+      return { kind, reason: reason as EmptyReason };
     }
     default:
       return { kind };

@@ -32,6 +32,7 @@ export function mapOpenAIUsage(u: OpenAIUsageLike): Usage {
 function mapFinish(reason: string | null | undefined): ProviderResponse['finishReason'] {
   if (reason === 'stop') return 'stop';
   if (reason === 'length') return 'length';
+  if (reason === 'content_filter') return 'filtered';
   return 'other';
 }
 
@@ -69,12 +70,15 @@ export class OpenAIProvider implements Provider {
 
       if (!req.stream) {
         const res = await client.chat.completions.create({ ...params, stream: false }, { signal });
-        const choice = res.choices[0];
-        const text = choice?.message?.content ?? '';
+        // Compatible servers send `choices: []` or omit it; that is an answer without text.
+        const choice = Array.isArray(res.choices) ? res.choices[0] : undefined;
+        const message = choice?.message;
+        const text = message?.content ?? '';
         return {
           text,
           usage: res.usage ? mapOpenAIUsage(res.usage) : estimateUsage(req.messages, text),
-          finishReason: mapFinish(choice?.finish_reason),
+          ...(res.usage ? {} : { usageEstimated: true }),
+          finishReason: message?.refusal && !text ? 'refused' : mapFinish(choice?.finish_reason),
           model: res.model || agent.model,
         };
       }
@@ -84,13 +88,15 @@ export class OpenAIProvider implements Provider {
       const parts: string[] = [];
       let usage: Usage | undefined;
       let finish: string | null | undefined;
+      let refused = false;
       let model = '';
       for await (const chunk of stream) {
         touch();
         if (!model && chunk.model) model = chunk.model;
         if (chunk.usage) usage = mapOpenAIUsage(chunk.usage);
-        const choice = chunk.choices[0];
+        const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
         if (!choice) continue;
+        if (choice.delta?.refusal) refused = true;
         const delta = choice.delta?.content;
         if (delta) {
           parts.push(delta);
@@ -101,7 +107,13 @@ export class OpenAIProvider implements Provider {
       const text = parts.join('');
       if (signal.aborted) return { text, usage: estimateUsage(req.messages, text), finishReason: 'other', model: model || agent.model };
       if (!finish) throw incompleteStreamError(ctx);
-      return { text, usage: usage ?? estimateUsage(req.messages, text), finishReason: mapFinish(finish), model: model || agent.model };
+      return {
+        text,
+        usage: usage ?? estimateUsage(req.messages, text),
+        ...(usage ? {} : { usageEstimated: true }),
+        finishReason: refused && !text ? 'refused' : mapFinish(finish),
+        model: model || agent.model,
+      };
     });
   }
 }

@@ -24,8 +24,11 @@ export interface ProviderRequest {
 export interface ProviderResponse {
   text: string;
   usage: Usage;
-  finishReason: 'stop' | 'length' | 'other';
+  /** `filtered`: the provider's content filter stopped the answer; `refused`: the model declined. */
+  finishReason: 'stop' | 'length' | 'filtered' | 'refused' | 'other';
   model: string;
+  /** The provider reported no usage: `usage` is our estimate (the orchestrator recounts it with the tokenizer). */
+  usageEstimated?: boolean;
 }
 
 export interface Provider {
