@@ -9,6 +9,7 @@ import { FileStateStore } from '../core/persistence/fileStateStore';
 import { MemoryStateStore, type StateStore } from '../core/ports';
 import { createRedactingLogger, scrub, type LogLevel } from '../core/logging/redactingLogger';
 import { formatUsd } from '../core/cost/costCalculator';
+import { formatCost } from '../shared/format';
 import { formatIssues } from '../core/config/schema';
 import { bufferedOutput } from './bufferedOutput';
 import { EnvSecretSource } from './envSecretSource';
@@ -179,7 +180,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       else if (result.ok) {
         if (!streamed) io.out(safe(result.text));
         io.out('\n');
-        io.err(`[maof] ${result.agentId} · ${result.task} · ${result.usageEstimated ? '≈' : ''}${formatUsd(result.costUsd)}${result.cached ? ' · cached' : ''}${result.attempts.length > 1 ? ` · ${result.attempts.length} attempts` : ''}\n`);
+        io.err(`[maof] ${result.agentId} · ${result.task} · ${formatCost(result.costUsd, result.usageEstimated)}${result.cached ? ' · cached' : ''}${result.attempts.length > 1 ? ` · ${result.attempts.length} attempts` : ''}\n`);
       } else io.err(`maof: ${safe(cliMessage(result.error.message))} [${result.error.code}]\n`);
       return result.ok ? 0 : 1;
     }
