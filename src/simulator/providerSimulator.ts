@@ -366,7 +366,8 @@ export class ProviderSimulator {
       case 'stream_error': {
         const n = Math.max(0, fault.afterChunks ?? 1);
         this.finish(ex, 'faulted');
-        res.end(script.head.join('') + script.deltas.slice(0, n).join('') + streamErrorEvent(provider, fault.error, fault.sseEvent === true));
+        const before = fault.bare ? '' : script.head.join('') + script.deltas.slice(0, n).join('');
+        res.end(before + streamErrorEvent(provider, fault.error, fault.sseEvent === true));
         return;
       }
       case 'malformed_sse':

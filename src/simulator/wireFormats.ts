@@ -1,6 +1,6 @@
 // The exact JSON bodies, SSE events, error bodies and headers the OpenAI chat-completions and
 // Anthropic messages APIs send, so that the real SDKs parse the simulator as they would parse them.
-import type { EmptyReason, Fault, FaultStatus, SimProvider, StreamErrorKind } from './faultPlan';
+import type { EmptyReason, Fault, FaultStatus, GatewayErrorStatus, SimProvider, StreamErrorKind } from './faultPlan';
 import type { SimulatedReply } from './simulatedReply';
 import { splitDeltas } from './simulatedReply';
 
@@ -163,6 +163,12 @@ export function faultResponse(provider: SimProvider, fault: Fault, model: string
       return provider === 'openai'
         ? openaiError(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found')
         : anthropicError(404, 'not_found_error', `model: ${model}`, requestId);
+    case 'gateway_error': {
+      const [type, code, message] = GATEWAY_ERRORS[fault.status];
+      const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'x-portkey-provider': provider, 'x-portkey-retry-attempt-count': '0' };
+      if (fault.status === 429) headers['retry-after-ms'] = '300';
+      return { status: fault.status, headers, body: JSON.stringify({ error: { message: `${provider} error: ${message}`, type, param: null, code }, provider }) };
+    }
     case 'stream_error': {
       // A request that does not stream gets the same error over HTTP, with its real status.
       const [status, openaiBody, anthropicBody] = STREAM_ERRORS[fault.error];
@@ -189,6 +195,15 @@ const STREAM_ERRORS: Record<StreamErrorKind, [status: number, openai: Record<str
   overloaded: [529, { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', param: null, code: null }, { type: 'overloaded_error', message: 'Overloaded' }],
   rate_limit: [429, { message: 'Rate limit reached for requests.', type: 'requests', param: null, code: 'rate_limit_exceeded' }, { type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit.' }],
   server_error: [500, { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null }, { type: 'api_error', message: 'Internal server error' }],
+};
+
+/** What Portkey relays for each status (type and code as the provider sent them, in OpenAI's shape). */
+const GATEWAY_ERRORS: Record<GatewayErrorStatus, [type: string | null, code: string | null, message: string]> = {
+  401: ['authentication_error', 'invalid_api_key', 'invalid x-api-key'],
+  404: ['invalid_request_error', 'model_not_found', 'The model does not exist or you do not have access to it.'],
+  429: ['rate_limit_error', null, 'This request would exceed the rate limit for your organization.'],
+  500: ['api_error', null, 'Internal server error'],
+  529: ['overloaded_error', null, 'Overloaded'],
 };
 
 /** The error event a stream ends with for the stream_error fault. */

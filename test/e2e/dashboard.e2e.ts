@@ -85,6 +85,7 @@ describe('dashboard and status bar in the real workbench', function () {
     await recent.locator('tbody tr').first().waitFor();
     assert.match(await textOf(recent.locator('tbody tr').first()), /sim-gpt (code|writing|analysis) ok ≈\$0\.\d+/);
     assert.match((await recent.locator('tbody tr').first().locator('span[title^="Estimated"]').getAttribute('title')) ?? '', /reported no token usage/);
+    await recent.scrollIntoViewIfNeeded();
     await screenshot(page, 'dashboard-07-estimated-cost');
   });
 

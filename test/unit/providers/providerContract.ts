@@ -211,6 +211,12 @@ export function describeProviderContract(kind: Kind, makeProvider: () => Provide
         [`${stream ? 'in-stream' : 'HTTP'} overloaded`, { kind: 'stream_error', error: 'overloaded' }, 'OVERLOADED'],
         [`${stream ? 'in-stream' : 'HTTP'} rate limit`, { kind: 'stream_error', error: 'rate_limit' }, 'RATE_LIMITED'],
         [`${stream ? 'in-stream' : 'HTTP'} server error`, { kind: 'stream_error', error: 'server_error' }, 'UPSTREAM'],
+        [stream ? "in-stream invalid_api_key as the stream's only event (mock-llm's shape)" : 'HTTP 401 for a bare stream_error not streamed', { kind: 'stream_error', error: 'invalid_api_key', bare: true }, 'AUTH'],
+        ['gateway-relayed 401 (Portkey shape)', { kind: 'gateway_error', status: 401 }, 'AUTH'],
+        ['gateway-relayed 404 model not found (Portkey shape)', { kind: 'gateway_error', status: 404 }, 'CONFIG'],
+        ['gateway-relayed 429 (Portkey shape)', { kind: 'gateway_error', status: 429 }, 'RATE_LIMITED'],
+        ['gateway-relayed 500 (Portkey shape)', { kind: 'gateway_error', status: 500 }, 'UPSTREAM'],
+        ['gateway-relayed 529 (Portkey shape)', { kind: 'gateway_error', status: 529 }, 'OVERLOADED'],
         ...(kind === 'openai' && stream
           ? ([
               ['in-stream invalid_api_key as an SSE error event', { kind: 'stream_error', error: 'invalid_api_key', sseEvent: true }, 'AUTH'],
