@@ -776,7 +776,8 @@ function countedUsage(agent: AgentConfig, messages: readonly ChatMessage[], text
  * filter that cut a started answer is no answer either.
  */
 function unusableAnswer(response: ProviderResponse, agent: AgentConfig): MaofError | undefined {
-  const reason = response.finishReason === 'filtered' ? 'filtered' : response.finishReason === 'refused' ? 'refused' : response.text.trim() === '' ? 'empty' : undefined;
+  // /\S/ stops at the first visible character: no copy of a long answer, unlike trim().
+  const reason = response.finishReason === 'filtered' ? 'filtered' : response.finishReason === 'refused' ? 'refused' : !/\S/.test(response.text) ? 'empty' : undefined;
   if (!reason) return undefined;
   const who = `Agent "${agent.id}"`;
   const message =
