@@ -9,7 +9,7 @@ const layer = (patterns, paths = [noVscode]) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', '.test-runs/**', 'media/**', 'test-artifacts/**', '.maof-dev/**', 'bench/results*', '*.js', '*.mjs', 'test/fixtures/**/*.js'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', '.test-runs/**', 'media/**', 'test-artifacts/**', '.maof-dev/**', 'bench/results*', '*.js', '*.mjs', 'test/fixtures/**/*.js', 'test/conformance/support/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,4 +1,4 @@
-// `npm test`: every stage in order — lint, type-check, unit, reliability, editor setup,
+// `npm test`: every stage in order — lint, type-check, unit, reliability, conformance, editor setup,
 // integration (real extension host), end-to-end (real UI) — then one summary and the closing line
 // "N passed, N failed". Stops at the first stage that cannot run; exits non-zero on any failure.
 import { spawn } from 'node:child_process';
@@ -33,6 +33,13 @@ const stages: Stage[] = [
     name: 'reliability',
     cmd: npx,
     args: ['mocha', '--no-config', '--node-option', 'import=tsx', '--node-option', 'no-warnings=ExperimentalWarning', '--timeout', '120000', 'test/reliability/**/*.test.ts'],
+    counts: mochaCounts,
+  },
+  {
+    // Against software we did not write (mock-llm, the Portkey gateway), from pinned devDependencies; offline.
+    name: 'conformance',
+    cmd: npx,
+    args: ['mocha', '--no-config', '--node-option', 'import=tsx', '--node-option', 'no-warnings=ExperimentalWarning', '--timeout', '120000', 'test/conformance/**/*.test.ts'],
     counts: mochaCounts,
   },
   { name: 'setup-editor', cmd: 'bash', args: ['scripts/setup-editor.sh'] },

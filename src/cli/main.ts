@@ -9,11 +9,13 @@ import { FileStateStore } from '../core/persistence/fileStateStore';
 import { MemoryStateStore, type StateStore } from '../core/ports';
 import { createRedactingLogger, scrub, type LogLevel } from '../core/logging/redactingLogger';
 import { formatUsd } from '../core/cost/costCalculator';
+import { formatCost } from '../shared/format';
 import { formatIssues } from '../core/config/schema';
 import { bufferedOutput } from './bufferedOutput';
 import { EnvSecretSource } from './envSecretSource';
 import { loadConfigFile, userConfigDir } from './configFile';
 import { readBatchFile, runBatch } from './batch';
+import { AnswerView } from './answerView';
 
 const USAGE = `Usage:
   maof ask [--task T | --agent A] [--config F] [--json] PROMPT
@@ -38,6 +40,8 @@ export interface JsonResult {
   attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number }>;
   usage?: { inputTokens: number; outputTokens: number };
   costUsd?: number;
+  /** The provider reported no usage: usage and cost are counted with the tokenizer. */
+  usageEstimated?: boolean;
   cached?: boolean;
   error?: { code: string; message: string };
 }
@@ -61,6 +65,7 @@ export function toJson(result: RunResult): JsonResult {
     attempts,
     usage: { inputTokens: result.usage.inputTokens + result.usage.cacheReadTokens + result.usage.cacheWriteTokens, outputTokens: result.usage.outputTokens },
     costUsd: Math.round(result.costUsd * 1e8) / 1e8,
+    ...(result.usageEstimated ? { usageEstimated: true } : {}),
     cached: result.cached,
   };
 }
@@ -70,6 +75,9 @@ interface Io {
   err: (s: string) => void;
   env: NodeJS.ProcessEnv;
   isTty: boolean;
+  /** The terminal's size when stdout is one (to erase a restarted answer). */
+  columns?: number;
+  rows?: number;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -145,6 +153,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return 2;
       }
       const stream = !values.json && !values['no-stream'];
+      // Deltas only on a terminal, where a restarted attempt can be erased; a pipe or a file gets
+      // the final answer alone (a cut stream's partial text would otherwise precede it).
+      const view = stream && io.isTty ? new AnswerView({ write: (s) => io.out(s), columns: io.columns ?? 80, rows: io.rows ?? 24 }) : undefined;
       let streamed = false;
       const result = await orchestrator.run({
         prompt,
@@ -152,19 +163,24 @@ export async function main(argv: string[], io: Io): Promise<number> {
         agentId: values.agent,
         stream,
         signal: controller.signal,
-        onDelta: stream
+        onDelta: view
           ? (t) => {
               streamed = true;
-              io.out(safe(t));
+              view.delta(safe(t));
             }
           : undefined,
-        onRestart: stream ? (agent) => io.err(`\n[maof] retrying with ${agent}…\n`) : undefined,
+        onRestart: view
+          ? (agent) => {
+              streamed = false;
+              view.restart(agent);
+            }
+          : undefined,
       });
       if (values.json) io.out(`${safe(JSON.stringify(toJson(result)))}\n`);
       else if (result.ok) {
         if (!streamed) io.out(safe(result.text));
         io.out('\n');
-        io.err(`[maof] ${result.agentId} · ${result.task} · ${formatUsd(result.costUsd)}${result.cached ? ' · cached' : ''}${result.attempts.length > 1 ? ` · ${result.attempts.length} attempts` : ''}\n`);
+        io.err(`[maof] ${result.agentId} · ${result.task} · ${formatCost(result.costUsd, result.usageEstimated)}${result.cached ? ' · cached' : ''}${result.attempts.length > 1 ? ` · ${result.attempts.length} attempts` : ''}\n`);
       } else io.err(`maof: ${safe(cliMessage(result.error.message))} [${result.error.code}]\n`);
       return result.ok ? 0 : 1;
     }
@@ -209,9 +225,15 @@ if (require.main === module) {
   const stdout = bufferedOutput((s) => process.stdout.write(s));
   main(process.argv.slice(2), {
     out: (s) => stdout.write(s),
-    err: (s) => process.stderr.write(s),
+    // Both streams may be one terminal: what stdout holds goes first, so lines keep their order.
+    err: (s) => {
+      stdout.flush();
+      process.stderr.write(s);
+    },
     env: process.env,
     isTty: process.stdout.isTTY === true,
+    columns: process.stdout.columns,
+    rows: process.stdout.rows,
   }).then(
     (code) => {
       stdout.flush();

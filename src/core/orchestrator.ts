@@ -91,6 +91,8 @@ interface RunBase {
   classification?: Classification;
   /** What the context pruning kept, dropped and truncated for the agent that answered last. */
   pruned?: PruneReport;
+  /** A provider reported no usage: `usage` and `costUsd` are counted with the tokenizer, not billed figures. */
+  usageEstimated?: boolean;
 }
 
 export interface RunSuccess extends RunBase {
@@ -148,6 +150,7 @@ interface RunState {
   pruned?: PruneReport;
   deltasDelivered: boolean;
   signal: AbortSignal;
+  usageEstimated?: boolean;
 }
 
 interface CallOutcome {
@@ -294,6 +297,7 @@ export class Orchestrator {
         usage: state.usage,
         classification,
         pruned: state.pruned,
+        ...(state.usageEstimated ? { usageEstimated: true } : {}),
       };
     }
   }
@@ -512,6 +516,7 @@ export class Orchestrator {
       costUsd: state.costUsd,
       usage: state.usage,
       pruned: state.pruned,
+      ...(state.usageEstimated ? { usageEstimated: true } : {}),
     };
   }
 
@@ -572,11 +577,13 @@ export class Orchestrator {
             }
             try {
               streamedChars = 0;
-              const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}) });
+              let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}) });
+              if (res.usageEstimated) res = { ...res, usage: countedUsage(agent, messages, res.text) };
               limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
+              // The server answered, so it is healthy; an answer without text is still no answer.
               breaker.recordSuccess();
               judged = true;
-              state.attempts.push({ agent: agent.id, outcome: 'ok' });
+              state.attempts.push({ agent: agent.id, outcome: unusableAnswer(res, agent) ? 'INVALID_OUTPUT' : 'ok' });
               return res;
             } catch (err) {
               limit.settle(inputTokens);
@@ -612,7 +619,14 @@ export class Orchestrator {
       settled = true;
       state.usage = addUsage(state.usage, response.usage);
       state.costUsd += costUsd;
-      if (this.events.active) this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd });
+      if (response.usageEstimated) {
+        state.usageEstimated = true;
+        this.logger.info(`Request ${state.requestId}: "${agent.id}" reported no usage; its cost is estimated with the tokenizer.`);
+      }
+      if (this.events.active) this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd, ...(response.usageEstimated ? { estimated: true } : {}) });
+      // Billed (the provider read the prompt), but not an answer: the next agent may give one.
+      const unusable = unusableAnswer(response, agent);
+      if (unusable) throw unusable;
       return { response, costUsd };
     } finally {
       if (!settled && cancelledInFlight) this.billCancelled(state, agent, reservation, pricing, inputTokens, streamedChars);
@@ -797,6 +811,33 @@ function missingKeyMessage(agent: AgentConfig): string {
   return providerKeyAllowed(agent)
     ? `No ${providerLabel(agent.provider)} API key is set for agent "${agent.id}" — run "MAOF: Set API Key".`
     : `Agent "${agent.id}" uses its own endpoint, so it needs its own key — run "MAOF: Set API Key" and pick the agent.`;
+}
+
+/** Usage counted with the agent's tokenizer, for a provider that reported none. */
+function countedUsage(agent: AgentConfig, messages: readonly ChatMessage[], text: string): Usage {
+  const tokenizer = tokenizerFor(agent.provider, agent.model);
+  let input = 2;
+  for (const m of messages) input += tokenizer.count(m.content) + 4;
+  return { inputTokens: input, outputTokens: text ? tokenizer.count(text) : 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+}
+
+/**
+ * An answer with no text is not a success, whatever its status: filtered by the provider,
+ * refused by the model, or simply empty (a compatible server's `choices: []`). A refusal or a
+ * filter that cut a started answer is no answer either.
+ */
+function unusableAnswer(response: ProviderResponse, agent: AgentConfig): MaofError | undefined {
+  // /\S/ stops at the first visible character: no copy of a long answer, unlike trim().
+  const reason = response.finishReason === 'filtered' ? 'filtered' : response.finishReason === 'refused' ? 'refused' : !/\S/.test(response.text) && !response.toolCalls?.length ? 'empty' : undefined;
+  if (!reason) return undefined;
+  const who = `Agent "${agent.id}"`;
+  const message =
+    reason === 'filtered'
+      ? `${who}'s answer was stopped by its provider's content filter (filtered) — rephrase the request or pick another agent.`
+      : reason === 'refused'
+        ? `${who} refused to answer (refused) — rephrase the request or pick another agent.`
+        : `${who} sent an empty answer (no text) — try again, pick another agent, or check the agent's model setting.`;
+  return new MaofError('INVALID_OUTPUT', message, { agentId: agent.id, provider: agent.provider, detail: `answer ${reason} (finish reason ${response.finishReason}, ${response.text.length} chars)` });
 }
 
 function circuitOpenError(agentId: string): MaofError {

@@ -44,6 +44,8 @@ interface InFlight {
   task: string;
   dropped: string[];
   truncated: string[];
+  /** A usage event said the provider reported none (the cost is counted). */
+  costEstimated?: boolean;
 }
 
 interface LiveRetry extends Omit<DashboardRetry, 'remainingMs'> {
@@ -153,8 +155,11 @@ export class DashboardModel {
       case 'cache.hit':
         this.addLive(event.at, 'cache', `${event.agentId} answered from cache`);
         return true;
-      case 'usage':
+      case 'usage': {
+        const r = this.inFlight.get(event.requestId);
+        if (r && event.estimated) r.costEstimated = true;
         return true;
+      }
       case 'request.finished': {
         const started = this.inFlight.get(event.requestId);
         this.inFlight.delete(event.requestId);
@@ -168,6 +173,7 @@ export class DashboardModel {
           ok: event.ok,
           errorCode: event.errorCode,
           costUsd: event.costUsd,
+          ...(started?.costEstimated ? { costEstimated: true } : {}),
           durationMs: event.durationMs,
           attempts: event.attempts,
           cached: event.cached,

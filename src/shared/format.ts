@@ -14,6 +14,17 @@ export function formatUsd(usd: number): string {
   return `${sign}$${CENTS.format(abs)}`;
 }
 
+/**
+ * A cost as the user reads it: "≈" marks an estimate (the provider reported no token usage, so
+ * MAOF counted the tokens itself).
+ */
+export function formatCost(usd: number, estimated = false): string {
+  return estimated ? `≈${formatUsd(usd)}` : formatUsd(usd);
+}
+
+/** What "≈" before a cost means, for a tooltip. */
+export const ESTIMATED_COST_TITLE = 'Estimated: the provider reported no token usage, so MAOF counted the tokens with its tokenizer';
+
 /** "850 ms", "1.2 s", "42 s", "3 min 5 s". */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '—';

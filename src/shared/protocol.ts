@@ -24,6 +24,8 @@ export interface ChatMeta {
   agentId: string;
   model: string;
   costUsd: number;
+  /** The provider reported no usage: the cost is counted with the tokenizer (shown with "≈"). */
+  costEstimated?: boolean;
   /** Calls sent to agents (skips and cache hits not counted). */
   attempts: number;
   /** Attempts beyond the first on the same agent. */
@@ -116,6 +118,8 @@ export interface DashboardRequest {
   ok: boolean;
   errorCode?: string;
   costUsd: number;
+  /** Some of the cost is estimated (a provider reported no usage). */
+  costEstimated?: boolean;
   durationMs: number;
   attempts: number;
   cached: boolean;

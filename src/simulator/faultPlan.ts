@@ -33,7 +33,37 @@ export type Fault =
   /** Streams one event every `chunkDelayMs` (non-stream: waits that long before answering). */
   | { kind: 'slow_stream'; chunkDelayMs: number }
   /** Answers in prose even when JSON was asked for. */
-  | { kind: 'invalid_output' };
+  | { kind: 'invalid_output' }
+  /** 404: the endpoint does not know the model (OpenAI code model_not_found; Anthropic not_found_error). */
+  | { kind: 'model_not_found' }
+  /**
+   * A 200 stream that sends `afterChunks` (default 1) deltas and then an error inside the stream:
+   * OpenAI an `{"error":{…}}` chunk (or, with `sseEvent`, an `event: error` as compatible servers
+   * do), Anthropic an `event: error`. A request that does not stream gets the same error over HTTP.
+   * `bare`: the error is the stream's only event, as @dwmkerr/mock-llm sends an error of a streamed request.
+   */
+  | { kind: 'stream_error'; error: StreamErrorKind; afterChunks?: number; sseEvent?: boolean; bare?: boolean }
+  /**
+   * A 200 without text. `empty`: OpenAI `choices: []`, Anthropic `content: []`; `filtered`: OpenAI
+   * content null with finish_reason content_filter; `refused`: OpenAI a `refusal`, Anthropic stop_reason refusal.
+   */
+  | { kind: 'empty_answer'; reason: EmptyReason }
+  /** A normal answer without any `usage` (many compatible servers, and streams without include_usage). */
+  | { kind: 'no_usage' }
+  /**
+   * An error as the Portkey gateway relays it, on either endpoint: an OpenAI-shaped body
+   * `{"error":{message,type,param,code},"provider":…}` whose message starts "openai error: " /
+   * "anthropic error: " — also on the Anthropic endpoint, where the provider's own shape differs.
+   */
+  | { kind: 'gateway_error'; status: GatewayErrorStatus };
+
+export type GatewayErrorStatus = 401 | 404 | 429 | 500 | 529;
+export const GATEWAY_ERROR_STATUSES: readonly GatewayErrorStatus[] = [401, 404, 429, 500, 529];
+
+export type StreamErrorKind = 'invalid_api_key' | 'overloaded' | 'rate_limit' | 'server_error';
+export const STREAM_ERROR_KINDS: readonly StreamErrorKind[] = ['invalid_api_key', 'overloaded', 'rate_limit', 'server_error'];
+export type EmptyReason = 'empty' | 'filtered' | 'refused';
+export const EMPTY_REASONS: readonly EmptyReason[] = ['empty', 'filtered', 'refused'];
 
 export type FaultKind = Fault['kind'];
 
@@ -70,6 +100,11 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'truncated_json',
   'slow_stream',
   'invalid_output',
+  'model_not_found',
+  'stream_error',
+  'empty_answer',
+  'no_usage',
+  'gateway_error',
 ];
 
 const STATUSES: readonly FaultStatus[] = [500, 502, 503, 408, 403, 401, 400, 404];
@@ -159,6 +194,12 @@ export class FaultPlan {
         return { kind, chunkDelayMs: 5 };
       case 'reset_mid_stream':
         return { kind, afterChunks: 1 };
+      case 'stream_error':
+        return { kind, error: this.pick(STREAM_ERROR_KINDS) };
+      case 'empty_answer':
+        return { kind, reason: this.pick(EMPTY_REASONS) };
+      case 'gateway_error':
+        return { kind, status: this.pick(GATEWAY_ERROR_STATUSES) };
       default:
         return { kind };
     }
@@ -212,6 +253,30 @@ export function parseFault(raw: unknown, where = 'fault'): Fault {
     case 'reset_mid_stream': {
       const after = optNumber(raw, 'afterChunks', where);
       return after === undefined ? { kind } : { kind, afterChunks: Math.floor(after) };
+    }
+    case 'stream_error': {
+      const error = raw.error;
+      if (typeof error !== 'string' || !(STREAM_ERROR_KINDS as readonly string[]).includes(error)) throw new Error(`${where}.error must be one of ${STREAM_ERROR_KINDS.join(', ')}`);
+      const f: Fault = { kind, error: error as StreamErrorKind };
+      const after = optNumber(raw, 'afterChunks', where);
+      if (after !== undefined) f.afterChunks = Math.floor(after);
+      for (const flag of ['sseEvent', 'bare'] as const) {
+        const v = raw[flag];
+        if (v === undefined) continue;
+        if (typeof v !== 'boolean') throw new Error(`${where}.${flag} must be a boolean`);
+        f[flag] = v;
+      }
+      return f;
+    }
+    case 'gateway_error': {
+      const status = raw.status;
+      if (typeof status !== 'number' || !(GATEWAY_ERROR_STATUSES as readonly number[]).includes(status)) throw new Error(`${where}.status must be one of ${GATEWAY_ERROR_STATUSES.join(', ')}`);
+      return { kind, status: status as GatewayErrorStatus };
+    }
+    case 'empty_answer': {
+      const reason = raw.reason ?? 'empty';
+      if (typeof reason !== 'string' || !(EMPTY_REASONS as readonly string[]).includes(reason)) throw new Error(`${where}.reason must be one of ${EMPTY_REASONS.join(', ')}`);
+      return { kind, reason: reason as EmptyReason };
     }
     default:
       return { kind };

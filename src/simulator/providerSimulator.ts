@@ -12,6 +12,7 @@ import {
   jsonBody,
   malformedEvent,
   modelsBody,
+  streamErrorEvent,
   notFound,
   requestIdHeader,
   SSE_HEADERS,
@@ -370,11 +371,21 @@ export class ProviderSimulator {
       }
       let promptTokens = 0;
       if (fault.kind === 'context_length') for (const m of call.messages) promptTokens += estimateMessageTokens(m.text);
-      const err = faultResponse(provider, fault, call.model, promptTokens, rid, Date.now());
+      // A stream_error on a stream is sent inside it, below; on a plain request, over HTTP.
+      const err = fault.kind === 'stream_error' && call.stream ? undefined : faultResponse(provider, fault, call.model, promptTokens, rid, Date.now());
       if (err) return this.fail(ex, err, rid);
     }
-    const reply = buildReply({ model: call.model, messages: call.messages, maxTokens: call.maxTokens, jsonRequested: call.jsonRequested, forceProse: fault?.kind === 'invalid_output', cacheWrites: provider === 'anthropic', tools: call.tools, toolRequired: call.toolRequired });
-    const shape = { id: provider === 'openai' ? `chatcmpl-sim${rid}` : `msg_sim${rid}`, model: call.model, reply, created: Math.floor(Date.now() / 1000) };
+    const built = buildReply({ model: call.model, messages: call.messages, maxTokens: call.maxTokens, jsonRequested: call.jsonRequested, forceProse: fault?.kind === 'invalid_output', cacheWrites: provider === 'anthropic', tools: call.tools, toolRequired: call.toolRequired });
+    const empty = fault?.kind === 'empty_answer' ? fault.reason : undefined;
+    const reply = empty ? { ...built, text: '', outputTokens: 0 } : built;
+    const shape = {
+      id: provider === 'openai' ? `chatcmpl-sim${rid}` : `msg_sim${rid}`,
+      model: call.model,
+      reply,
+      created: Math.floor(Date.now() / 1000),
+      noUsage: fault?.kind === 'no_usage',
+      empty,
+    };
     if (reply.toolCall) ex.toolCall = reply.toolCall.name;
     const res = ex.res;
     ex.status = 200;
@@ -407,6 +418,13 @@ export class ProviderSimulator {
         const n = Math.max(0, fault.afterChunks ?? 1);
         this.finish(ex, 'faulted');
         res.write(script.head.join('') + script.deltas.slice(0, n).join(''), () => res.socket?.destroy());
+        return;
+      }
+      case 'stream_error': {
+        const n = Math.max(0, fault.afterChunks ?? 1);
+        this.finish(ex, 'faulted');
+        const before = fault.bare ? '' : script.head.join('') + script.deltas.slice(0, n).join('');
+        res.end(before + streamErrorEvent(provider, fault.error, fault.sseEvent === true));
         return;
       }
       case 'malformed_sse':

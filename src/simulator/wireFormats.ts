@@ -1,6 +1,6 @@
 // The exact JSON bodies, SSE events, error bodies and headers the OpenAI chat-completions and
 // Anthropic messages APIs send, so that the real SDKs parse the simulator as they would parse them.
-import type { Fault, FaultStatus, SimProvider } from './faultPlan';
+import type { EmptyReason, Fault, FaultStatus, GatewayErrorStatus, SimProvider, StreamErrorKind } from './faultPlan';
 import type { SimulatedReply } from './simulatedReply';
 import { splitDeltas } from './simulatedReply';
 
@@ -159,6 +159,22 @@ export function faultResponse(provider: SimProvider, fault: Fault, model: string
       const used = Math.max(promptTokens, ANTHROPIC_CONTEXT_WINDOW + 1);
       return anthropicError(400, 'invalid_request_error', `prompt is too long: ${used} tokens > ${ANTHROPIC_CONTEXT_WINDOW} maximum`, requestId);
     }
+    case 'model_not_found':
+      return provider === 'openai'
+        ? openaiError(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found')
+        : anthropicError(404, 'not_found_error', `model: ${model}`, requestId);
+    case 'gateway_error': {
+      const [type, code, message] = GATEWAY_ERRORS[fault.status];
+      const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'x-portkey-provider': provider, 'x-portkey-retry-attempt-count': '0' };
+      if (fault.status === 429) headers['retry-after-ms'] = '300';
+      return { status: fault.status, headers, body: JSON.stringify({ error: { message: `${provider} error: ${message}`, type, param: null, code }, provider }) };
+    }
+    case 'stream_error': {
+      // A request that does not stream gets the same error over HTTP, with its real status.
+      const [status, openaiBody, anthropicBody] = STREAM_ERRORS[fault.error];
+      if (provider === 'openai') return { status, headers: { 'content-type': JSON_TYPE, ...(status === 429 ? { 'retry-after': '1' } : {}) }, body: JSON.stringify({ error: openaiBody }) };
+      return { status, headers: { 'content-type': JSON_TYPE, ...(status === 429 ? { 'retry-after': '1' } : {}) }, body: JSON.stringify({ type: 'error', error: anthropicBody, request_id: requestId }) };
+    }
     case 'status': {
       if (provider === 'openai') {
         if (fault.status === 502) return { status: 502, headers: { 'content-type': 'text/html' }, body: CLOUDFLARE_502 };
@@ -173,6 +189,30 @@ export function faultResponse(provider: SimProvider, fault: Fault, model: string
   }
 }
 
+/** For each in-stream error: its HTTP status when sent over HTTP, and the bodies each API sends. */
+const STREAM_ERRORS: Record<StreamErrorKind, [status: number, openai: Record<string, unknown>, anthropic: Record<string, unknown>]> = {
+  invalid_api_key: [401, { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' }, { type: 'authentication_error', message: 'invalid x-api-key' }],
+  overloaded: [529, { message: 'The engine is currently overloaded, please try again later.', type: 'server_error', param: null, code: null }, { type: 'overloaded_error', message: 'Overloaded' }],
+  rate_limit: [429, { message: 'Rate limit reached for requests.', type: 'requests', param: null, code: 'rate_limit_exceeded' }, { type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit.' }],
+  server_error: [500, { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null }, { type: 'api_error', message: 'Internal server error' }],
+};
+
+/** What Portkey relays for each status (type and code as the provider sent them, in OpenAI's shape). */
+const GATEWAY_ERRORS: Record<GatewayErrorStatus, [type: string | null, code: string | null, message: string]> = {
+  401: ['authentication_error', 'invalid_api_key', 'invalid x-api-key'],
+  404: ['invalid_request_error', 'model_not_found', 'The model does not exist or you do not have access to it.'],
+  429: ['rate_limit_error', null, 'This request would exceed the rate limit for your organization.'],
+  500: ['api_error', null, 'Internal server error'],
+  529: ['overloaded_error', null, 'Overloaded'],
+};
+
+/** The error event a stream ends with for the stream_error fault. */
+export function streamErrorEvent(provider: SimProvider, kind: StreamErrorKind, sseEvent: boolean): string {
+  const [, openaiBody, anthropicBody] = STREAM_ERRORS[kind];
+  if (provider === 'anthropic') return `event: error\ndata: ${JSON.stringify({ type: 'error', error: anthropicBody })}\n\n`;
+  return sseEvent ? `event: error\ndata: ${JSON.stringify({ error: openaiBody })}\n\n` : `data: ${JSON.stringify({ error: openaiBody })}\n\n`;
+}
+
 // Success bodies and SSE events.
 
 interface ReplyShape {
@@ -180,7 +220,13 @@ interface ReplyShape {
   model: string;
   reply: SimulatedReply;
   created: number;
+  /** Leave `usage` out (the no_usage fault). */
+  noUsage?: boolean;
+  /** Answer without text (the empty_answer fault). */
+  empty?: EmptyReason;
 }
+
+const REFUSAL = "I'm sorry, but I can't help with that.";
 
 function openaiUsage(r: SimulatedReply): Record<string, unknown> {
   const prompt = r.inputTokens + r.cacheReadTokens + r.cacheWriteTokens;
@@ -210,7 +256,7 @@ function toolCallId(provider: SimProvider, s: ReplyShape): string {
 
 export function jsonBody(provider: SimProvider, s: ReplyShape): string {
   const r = s.reply;
-  const call = r.toolCall;
+  const call = s.empty ? undefined : r.toolCall;
   if (call && provider === 'openai') {
     return JSON.stringify({
       id: s.id,
@@ -235,27 +281,34 @@ export function jsonBody(provider: SimProvider, s: ReplyShape): string {
       usage: anthropicUsage(r, r.outputTokens),
     });
   }
+  const empty = s.empty;
   if (provider === 'openai') {
+    const message =
+      empty === 'filtered' ? { role: 'assistant', content: null, refusal: null, annotations: [] }
+      : empty === 'refused' ? { role: 'assistant', content: null, refusal: REFUSAL, annotations: [] }
+      : { role: 'assistant', content: r.text, refusal: null, annotations: [] };
+    const finish = empty === 'filtered' ? 'content_filter' : r.truncated ? 'length' : 'stop';
     return JSON.stringify({
       id: s.id,
       object: 'chat.completion',
       created: s.created,
       model: s.model,
-      choices: [{ index: 0, message: { role: 'assistant', content: r.text, refusal: null, annotations: [] }, logprobs: null, finish_reason: r.truncated ? 'length' : 'stop' }],
-      usage: openaiUsage(r),
+      choices: empty === 'empty' ? [] : [{ index: 0, message, logprobs: null, finish_reason: finish }],
+      ...(s.noUsage ? {} : { usage: openaiUsage(r) }),
       service_tier: 'default',
       system_fingerprint: 'fp_simulated',
     });
   }
+  const refused = empty === 'filtered' || empty === 'refused';
   return JSON.stringify({
     id: s.id,
     type: 'message',
     role: 'assistant',
     model: s.model,
-    content: [{ type: 'text', text: r.text }],
-    stop_reason: r.truncated ? 'max_tokens' : 'end_turn',
+    content: empty ? [] : [{ type: 'text', text: r.text }],
+    stop_reason: refused ? 'refusal' : r.truncated ? 'max_tokens' : 'end_turn',
     stop_sequence: null,
-    usage: anthropicUsage(r, r.outputTokens),
+    ...(s.noUsage ? {} : { usage: anthropicUsage(r, r.outputTokens) }),
   });
 }
 
@@ -315,15 +368,19 @@ function toolCallScript(provider: SimProvider, s: ReplyShape, includeUsage: bool
 
 export function sseScript(provider: SimProvider, s: ReplyShape, includeUsage: boolean): SseScript {
   const r = s.reply;
-  if (r.toolCall) return toolCallScript(provider, s, includeUsage);
-  const pieces = splitDeltas(r.text);
+  if (r.toolCall && !s.empty) return toolCallScript(provider, s, includeUsage && !s.noUsage);
+  const empty = s.empty;
+  const pieces = empty ? [] : splitDeltas(r.text);
+  const withUsage = includeUsage && !s.noUsage;
   if (provider === 'openai') {
-    const usageField = includeUsage ? ',"usage":null' : '';
+    const usageField = withUsage ? ',"usage":null' : '';
     const prefix = `{"id":${JSON.stringify(s.id)},"object":"chat.completion.chunk","created":${s.created},"model":${JSON.stringify(s.model)},"system_fingerprint":"fp_simulated","choices":[{"index":0,"delta":`;
     const head = [sse(`${prefix}{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]${usageField}}`)];
     const deltas = pieces.map((p) => sse(`${prefix}{"content":${JSON.stringify(p)}},"logprobs":null,"finish_reason":null}]${usageField}}`));
-    const tail = [sse(`${prefix}{},"logprobs":null,"finish_reason":"${r.truncated ? 'length' : 'stop'}"}]${usageField}}`)];
-    if (includeUsage) {
+    if (empty === 'refused') deltas.push(sse(`${prefix}{"refusal":${JSON.stringify(REFUSAL)}},"logprobs":null,"finish_reason":null}]${usageField}}`));
+    const finish = empty === 'filtered' ? 'content_filter' : r.truncated ? 'length' : 'stop';
+    const tail = [sse(`${prefix}{},"logprobs":null,"finish_reason":"${finish}"}]${usageField}}`)];
+    if (withUsage) {
       tail.push(
         sse(
           JSON.stringify({ id: s.id, object: 'chat.completion.chunk', created: s.created, model: s.model, system_fingerprint: 'fp_simulated', choices: [], usage: openaiUsage(r) }),
@@ -333,17 +390,21 @@ export function sseScript(provider: SimProvider, s: ReplyShape, includeUsage: bo
     tail.push('data: [DONE]\n\n');
     return { head, deltas, tail };
   }
+  const startMessage: Record<string, unknown> = { id: s.id, type: 'message', role: 'assistant', model: s.model, content: [], stop_reason: null, stop_sequence: null };
+  if (!s.noUsage) startMessage.usage = anthropicUsage(r, 1);
+  const refused = empty === 'filtered' || empty === 'refused';
   const head = [
-    anthropicEvent('message_start', {
-      message: { id: s.id, type: 'message', role: 'assistant', model: s.model, content: [], stop_reason: null, stop_sequence: null, usage: anthropicUsage(r, 1) },
-    }),
+    anthropicEvent('message_start', { message: startMessage }),
     anthropicEvent('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
     anthropicEvent('ping', {}),
   ];
   const deltas = pieces.map((p) => anthropicEvent('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } }));
   const tail = [
     anthropicEvent('content_block_stop', { index: 0 }),
-    anthropicEvent('message_delta', { delta: { stop_reason: r.truncated ? 'max_tokens' : 'end_turn', stop_sequence: null }, usage: { output_tokens: r.outputTokens } }),
+    anthropicEvent('message_delta', {
+      delta: { stop_reason: refused ? 'refusal' : r.truncated ? 'max_tokens' : 'end_turn', stop_sequence: null },
+      ...(s.noUsage ? {} : { usage: { output_tokens: r.outputTokens } }),
+    }),
     anthropicEvent('message_stop', {}),
   ];
   return { head, deltas, tail };

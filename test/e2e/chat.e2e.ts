@@ -128,4 +128,15 @@ describe('chat view in the real workbench', function () {
     assert.equal(await chat.locator('.msg.assistant .code-block').count(), 1, 'the answer with code has its code block again');
     await screenshot(page, 'chat-06-shown-again');
   });
+
+  e2eIt('an answer whose provider reported no usage shows its cost as an estimate (≈)', async (page) => {
+    const chat = await openChat(page);
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'no_usage' } }]);
+    await ask(chat, 'Explain closures briefly [[words:30]]', 'sim-gpt');
+    const cost = chat.locator('.msg.assistant').last().locator('.chip.cost');
+    await cost.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.match(await textOf(cost), /^≈\$0\.\d{2,4}$/);
+    assert.match((await cost.getAttribute('title')) ?? '', /Estimated: the provider reported no token usage/);
+    await screenshot(page, 'chat-09-estimated-cost');
+  });
 });

@@ -77,6 +77,18 @@ describe('dashboard and status bar in the real workbench', function () {
     await screenshot(page, 'dashboard-02-overview');
   });
 
+  e2eIt('a request whose provider reported no usage shows its cost as an estimate (≈) in the last requests', async (page) => {
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'no_usage' } }]);
+    await chatAsk(page, 'Summarise the retry policy [[words:30]]', 'sim-gpt');
+    const dash = await dashboard(page);
+    const recent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Last requests' }) });
+    await recent.locator('tbody tr').first().waitFor();
+    assert.match(await textOf(recent.locator('tbody tr').first()), /sim-gpt (code|writing|analysis) ok ≈\$0\.\d+/);
+    assert.match((await recent.locator('tbody tr').first().locator('span[title^="Estimated"]').getAttribute('title')) ?? '', /reported no token usage/);
+    await recent.scrollIntoViewIfNeeded();
+    await screenshot(page, 'dashboard-07-estimated-cost');
+  });
+
   e2eIt('a failing agent trips its breaker: warning status bar, Reset on the dashboard closes it', async (page) => {
     sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
     await chatAsk(page, 'Implement a queue class', 'sim-gpt');

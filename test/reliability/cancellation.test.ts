@@ -178,12 +178,19 @@ describe('R7 cancellation: upstream closed, nothing held, in-flight calls billed
     const dir = tempDir('r7-cli');
     const config = writeCliConfig(path.join(dir, 'config.json'), relConfig(addr));
     let interrupted = false;
+    // stdout is a pipe, which gets only the final answer: watch the simulator for the stream instead.
     const r = await runCli('r7-cli', ['ask', '--task', 'code', '--config', config, 'write a long parser [[words:300]]'], cliEnv(dir), {
-      onStdout: (_chunk, child) => {
-        if (!interrupted) {
-          interrupted = true;
-          child.kill('SIGINT');
-        }
+      onSpawn: (child) => {
+        const poll = setInterval(() => {
+          if (sim.tally().requests < 1) return;
+          clearInterval(poll);
+          // A few of the 200 ms chunks have gone out by then.
+          setTimeout(() => {
+            interrupted = true;
+            child.kill('SIGINT');
+          }, 500);
+        }, 20);
+        child.on('close', () => clearInterval(poll));
       },
     });
     assert.ok(interrupted, 'the answer had started streaming');

@@ -327,6 +327,11 @@ function hostOf(url: string): string | undefined {
 
 const OFFICIAL_HOSTS: Record<AgentConfig['provider'], string> = { openai: 'api.openai.com', anthropic: 'api.anthropic.com' };
 
+/** Whether the agent talks to the provider's own API (no baseUrl, or the provider's host), not a compatible server. */
+export function isOfficialEndpoint(agent: Pick<AgentConfig, 'provider' | 'baseUrl'>): boolean {
+  return !agent.baseUrl || hostOf(agent.baseUrl) === OFFICIAL_HOSTS[agent.provider];
+}
+
 function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
 }

@@ -147,7 +147,7 @@ export async function runGuarded<S, T>(
   setup: (ctx: ProviderErrorContext) => Promise<S>,
   body: (call: GuardedCall, prepared: S) => Promise<T>,
 ): Promise<T> {
-  const ctx: ProviderErrorContext = { provider, agentId: req.agent.id, now: clock.now(), signal: req.signal };
+  const ctx: ProviderErrorContext = { provider, agentId: req.agent.id, now: clock.now(), signal: req.signal, baseUrl: req.agent.baseUrl, model: req.agent.model };
   const cancelled = (): MaofError => cancelledError().withAgent(req.agent.id, provider);
   if (req.signal.aborted) throw cancelled();
   let prepared: S;

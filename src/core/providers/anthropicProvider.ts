@@ -15,6 +15,8 @@ export { toAnthropicMessages } from './toolWire';
 
 /** Passed explicitly so that an ANTHROPIC_BASE_URL in the environment never redirects a key. */
 const DEFAULT_BASE_URL = 'https://api.anthropic.com';
+/** Sent to keyless servers behind a baseUrl (requiresKey: false): the SDK refuses to send no key at all. */
+const NO_KEY_PLACEHOLDER = 'no-key';
 
 /** Loaded on first use (see lazySdk). */
 const loadSdk = lazySdk(() => import('@anthropic-ai/sdk').then((m) => m.Anthropic));
@@ -39,6 +41,7 @@ function mapStop(reason: string | null | undefined): ProviderResponse['finishRea
   if (reason === 'end_turn' || reason === 'stop_sequence') return 'stop';
   if (reason === 'max_tokens' || reason === 'model_context_window_exceeded') return 'length';
   if (reason === 'tool_use') return 'tool_calls';
+  if (reason === 'refusal') return 'refused';
   return 'other';
 }
 
@@ -50,12 +53,14 @@ export class AnthropicProvider implements Provider {
 
   private async client(req: ProviderRequest, ctx: ProviderErrorContext): Promise<AnthropicClient> {
     const { agent } = req;
-    if (!req.apiKey) throw missingKeyError(ctx);
+    // The orchestrator passes an empty key only to agents that need none (requiresKey: false).
+    if (!req.apiKey && !agent.baseUrl) throw missingKeyError(ctx);
     const Anthropic = await loadSdk();
     const baseUrl = agent.baseUrl ?? DEFAULT_BASE_URL;
-    return this.clients.get({ provider: 'anthropic', baseUrl, apiKey: req.apiKey, timeoutMs: agent.timeoutMs, headers: agent.headers }, () =>
+    const apiKey = req.apiKey || NO_KEY_PLACEHOLDER;
+    return this.clients.get({ provider: 'anthropic', baseUrl, apiKey, timeoutMs: agent.timeoutMs, headers: agent.headers }, () =>
       new Anthropic({
-        apiKey: req.apiKey,
+        apiKey,
         baseURL: baseUrl,
         timeout: agent.timeoutMs,
         maxRetries: 0,
@@ -78,7 +83,7 @@ export class AnthropicProvider implements Provider {
         const res = await client.messages.create({ ...params, stream: false }, { signal });
         let text = '';
         const toolCalls: ToolCall[] = [];
-        for (const block of res.content) {
+        for (const block of Array.isArray(res.content) ? res.content : []) {
           if (block.type === 'text') text += block.text;
           else if (block.type === 'tool_use') toolCalls.push({ id: block.id, name: block.name, input: block.input });
         }
@@ -86,6 +91,7 @@ export class AnthropicProvider implements Provider {
         return {
           text,
           usage: res.usage ? mapAnthropicUsage(res.usage) : estimateUsage(req.messages, text),
+          ...(res.usage ? {} : { usageEstimated: true }),
           finishReason: mapStop(res.stop_reason),
           model: res.model || agent.model,
           ...(toolCalls.length > 0 ? { toolCalls } : {}),
@@ -113,7 +119,7 @@ export class AnthropicProvider implements Provider {
           }
           case 'message_start':
             model = event.message.model;
-            usage = mapAnthropicUsage(event.message.usage);
+            if (event.message.usage) usage = mapAnthropicUsage(event.message.usage);
             break;
           case 'content_block_delta':
             if (event.delta.type === 'text_delta' && event.delta.text) {
@@ -127,6 +133,7 @@ export class AnthropicProvider implements Provider {
             stop = event.delta.stop_reason ?? stop;
             // message_delta carries the final output count and, on newer APIs, cumulative input counts.
             const u = event.usage;
+            if (!u) break;
             const base = usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
             usage = {
               inputTokens: u.input_tokens != null ? tokens(u.input_tokens) : base.inputTokens,
@@ -147,7 +154,7 @@ export class AnthropicProvider implements Provider {
       if (signal.aborted) return { text, usage: estimateUsage(req.messages, text), finishReason: 'other', model: model || agent.model };
       if (!finished && stop === undefined) throw incompleteStreamError(ctx);
       const toolCalls = calls.finish();
-      return { text, usage: usage ?? estimateUsage(req.messages, text), finishReason: mapStop(stop), model: model || agent.model, ...(toolCalls.length > 0 ? { toolCalls } : {}) };
+      return { text, usage: usage ?? estimateUsage(req.messages, text), ...(usage ? {} : { usageEstimated: true }), finishReason: mapStop(stop), model: model || agent.model, ...(toolCalls.length > 0 ? { toolCalls } : {}) };
     });
   }
 }

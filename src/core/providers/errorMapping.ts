@@ -2,6 +2,7 @@
 // message names the problem and the fix, and parses the provider's "wait this long" headers.
 // SDK errors are recognised by shape, not instanceof, so this module never loads an SDK.
 import { MaofError, providerLabel, type ErrorCode } from '../errors';
+import { isOfficialEndpoint } from '../config/schema';
 
 export type ProviderKind = 'openai' | 'anthropic';
 
@@ -15,6 +16,19 @@ export interface ProviderErrorContext {
    * an abort that did not come from it (our stall watchdog) is a TIMEOUT.
    */
   signal?: AbortSignal;
+  /** The agent's baseUrl: a server that is not the provider's own is never called by the provider's name. */
+  baseUrl?: string;
+  /** The model asked for, named when the server does not know it. */
+  model?: string;
+}
+
+/**
+ * Who answered, as the user should read it: "OpenAI" / "Anthropic" for the providers' own APIs,
+ * "The OpenAI-compatible server" for anything behind a baseUrl (Ollama, a gateway, a mock).
+ */
+export function endpointLabel(ctx: Pick<ProviderErrorContext, 'provider' | 'baseUrl'>): string {
+  if (isOfficialEndpoint({ provider: ctx.provider, baseUrl: ctx.baseUrl })) return providerLabel(ctx.provider);
+  return `The ${providerLabel(ctx.provider)}-compatible server`;
 }
 
 export type HeaderSource = Headers | Record<string, string | null | undefined> | undefined;
@@ -211,10 +225,12 @@ function detailOf(label: string, parts: Array<string | number | undefined>, mess
 
 // ---- user messages ----
 
-type Variant = 'key' | 'permission' | 'billing' | 'malformed' | 'not_found' | 'stalled' | 'default';
+type Variant = 'key' | 'permission' | 'billing' | 'malformed' | 'not_found' | 'model_not_found' | 'stalled' | 'default';
 
-function userMessage(code: ErrorCode, label: string, agent: string, variant: Variant = 'default'): string {
+function userMessage(code: ErrorCode, label: string, agent: string, variant: Variant = 'default', model?: string): string {
   const a = `agent "${agent}"`;
+  // Mid-sentence, "The OpenAI-compatible server" reads "the OpenAI-compatible server".
+  const mid = label.startsWith('The ') ? `the ${label.slice(4)}` : label;
   switch (code) {
     case 'AUTH':
       if (variant === 'permission') return `${label} refused ${a} access to its model — check the API key's permissions, or run "MAOF: Set API Key".`;
@@ -228,11 +244,17 @@ function userMessage(code: ErrorCode, label: string, agent: string, variant: Var
       if (variant === 'stalled') return `${label} went silent for longer than ${a}'s timeoutMs — MAOF will retry; raise the agent's timeoutMs if this keeps happening.`;
       return `${label} did not answer ${a} in time — MAOF will retry; raise the agent's timeoutMs if this keeps happening.`;
     case 'NETWORK':
-      return `Could not reach ${label} for ${a} (the connection failed or dropped) — check your network, proxy or the agent's baseUrl.`;
+      return `Could not reach ${mid} for ${a} (the connection failed or dropped) — check your network, proxy or the agent's baseUrl.`;
     case 'CONTEXT_TOO_LARGE':
       return `The request is larger than ${a}'s context window — select less code or raise contextWindow.`;
+    case 'CONFIG':
+      if (variant === 'model_not_found' && model) {
+        return label.startsWith('The ')
+          ? `${label} of ${a} does not know model "${model}" — check the agent's model setting (the server lists the models it serves).`
+          : `${label} does not know model "${model}" (${a}) — check the agent's model setting.`;
+      }
+      return `${label} does not know the model or endpoint of ${a} — check the agent's model and baseUrl settings.`;
     case 'BAD_REQUEST':
-      if (variant === 'not_found') return `${label} does not know the model or endpoint of ${a} — check the agent's model and baseUrl settings.`;
       return `${label} rejected the request from ${a} as invalid — check the agent's model, maxOutputTokens and other settings.`;
     case 'UPSTREAM':
       if (variant === 'malformed') return `${label} sent a broken or incomplete reply to ${a} — MAOF will retry or fall back.`;
@@ -245,7 +267,7 @@ function userMessage(code: ErrorCode, label: string, agent: string, variant: Var
 }
 
 function make(code: ErrorCode, ctx: ProviderErrorContext, variant: Variant, detail: string, extra: { status?: number; retryAfterMs?: number; cause?: unknown } = {}): MaofError {
-  return new MaofError(code, userMessage(code, providerLabel(ctx.provider), ctx.agentId, variant), {
+  return new MaofError(code, userMessage(code, endpointLabel(ctx), ctx.agentId, variant, ctx.model), {
     detail,
     status: extra.status,
     agentId: ctx.agentId,
@@ -257,22 +279,31 @@ function make(code: ErrorCode, ctx: ProviderErrorContext, variant: Variant, deta
 
 function fromApiError(e: ApiErrorShape, ctx: ProviderErrorContext, cause: unknown): MaofError {
   const { status, type, code, apiMessage } = e;
-  const label = providerLabel(ctx.provider);
+  const label = endpointLabel(ctx);
   const detail = detailOf(label, [status !== undefined ? `HTTP ${status}` : 'stream error', type, code], apiMessage);
   const retryAfterMs = e.headers ? retryAfterFromHeaders(e.headers, ctx.now) : undefined;
   const opts = { status, retryAfterMs, cause };
   const overloadedWords = /overloaded/i.test(apiMessage) || code === 'engine_overloaded';
 
+  // An error sent inside a stream has no HTTP status: its type and code decide alone, the same way
+  // they decide over HTTP (OpenAI's in-stream invalid key is type invalid_request_error, code invalid_api_key).
+  const inStream = status === undefined;
   if (code === 'insufficient_quota' || type === 'billing_error' || status === 402) return make('AUTH', ctx, 'billing', detail, opts);
-  if (status === 429 || type === 'rate_limit_error' || code === 'rate_limit_exceeded') return make('RATE_LIMITED', ctx, 'default', detail, opts);
-  if (status === 529 || type === 'overloaded_error' || ((status === undefined || status >= 500) && overloadedWords)) return make('OVERLOADED', ctx, 'default', detail, opts);
-  if (status === 401 || type === 'authentication_error') return make('AUTH', ctx, 'key', detail, opts);
+  if (status === 429 || type === 'rate_limit_error' || code === 'rate_limit_exceeded' || (inStream && (type === 'requests' || type === 'tokens'))) {
+    return make('RATE_LIMITED', ctx, 'default', detail, opts);
+  }
+  if (status === 529 || type === 'overloaded_error' || ((inStream || status >= 500) && overloadedWords)) return make('OVERLOADED', ctx, 'default', detail, opts);
+  if (status === 401 || type === 'authentication_error' || code === 'invalid_api_key') return make('AUTH', ctx, 'key', detail, opts);
   if (status === 403 || type === 'permission_error') return make('AUTH', ctx, 'permission', detail, opts);
   if (status === 408 || type === 'timeout_error') return make('TIMEOUT', ctx, 'default', detail, opts);
-  if (status === 413 || code === 'context_length_exceeded' || ((status === undefined || (status >= 400 && status < 500)) && CONTEXT_WORDS.test(apiMessage))) {
+  if (status === 413 || code === 'context_length_exceeded' || ((inStream || (status >= 400 && status < 500)) && CONTEXT_WORDS.test(apiMessage))) {
     return make('CONTEXT_TOO_LARGE', ctx, 'default', detail, opts);
   }
-  if (status === 404 || type === 'not_found_error') return make('BAD_REQUEST', ctx, 'not_found', detail, opts);
+  // The endpoint does not know the model (or the path): a settings problem of this agent, which
+  // another agent does not share — so CONFIG, which falls back and never trips the breaker.
+  if (code === 'model_not_found' || (status === 404 && /model/i.test(apiMessage))) return make('CONFIG', ctx, 'model_not_found', detail, opts);
+  if (status === 404 || type === 'not_found_error') return make('CONFIG', ctx, 'not_found', detail, opts);
+  if (inStream && (type === 'api_error' || type === 'server_error')) return make('UPSTREAM', ctx, 'default', detail, opts);
   if (status !== undefined && status >= 400 && status < 500 && status !== 409) return make('BAD_REQUEST', ctx, 'default', detail, opts);
   if (type === 'invalid_request_error') return make('BAD_REQUEST', ctx, 'default', detail, opts);
   return make('UPSTREAM', ctx, 'default', detail, opts);
@@ -281,7 +312,7 @@ function fromApiError(e: ApiErrorShape, ctx: ProviderErrorContext, cause: unknow
 /** Maps anything an adapter caught to a MaofError (never throws, never leaks a key or URL). */
 export function mapProviderError(err: unknown, ctx: ProviderErrorContext): MaofError {
   if (err instanceof MaofError) return err.withAgent(ctx.agentId, ctx.provider);
-  const label = providerLabel(ctx.provider);
+  const label = endpointLabel(ctx);
 
   if (isUserAbort(err)) {
     if (ctx.signal === undefined || ctx.signal.aborted) {
@@ -307,12 +338,12 @@ export function mapProviderError(err: unknown, ctx: ProviderErrorContext): MaofE
 
 /** A stream that ended cleanly but before the provider said it was done. */
 export function incompleteStreamError(ctx: ProviderErrorContext): MaofError {
-  return make('UPSTREAM', ctx, 'malformed', `${providerLabel(ctx.provider)}: the stream ended before its final event`);
+  return make('UPSTREAM', ctx, 'malformed', `${endpointLabel(ctx)}: the stream ended before its final event`);
 }
 
 /** The call was silent for longer than the agent's timeoutMs (headers or between stream chunks). */
 export function stallTimeoutError(ctx: ProviderErrorContext): MaofError {
-  return make('TIMEOUT', ctx, 'stalled', `${providerLabel(ctx.provider)}: no data for longer than the agent's timeoutMs`);
+  return make('TIMEOUT', ctx, 'stalled', `${endpointLabel(ctx)}: no data for longer than the agent's timeoutMs`);
 }
 
 /** No key is configured for an agent whose provider needs one. */

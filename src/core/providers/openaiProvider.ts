@@ -34,6 +34,7 @@ function mapFinish(reason: string | null | undefined): ProviderResponse['finishR
   if (reason === 'stop') return 'stop';
   if (reason === 'length') return 'length';
   if (reason === 'tool_calls' || reason === 'function_call') return 'tool_calls';
+  if (reason === 'content_filter') return 'filtered';
   return 'other';
 }
 
@@ -72,16 +73,19 @@ export class OpenAIProvider implements Provider {
 
       if (!req.stream) {
         const res = await client.chat.completions.create({ ...params, stream: false }, { signal });
-        const choice = res.choices[0];
-        const text = choice?.message?.content ?? '';
+        // Compatible servers send `choices: []` or omit it; that is an answer without text.
+        const choice = Array.isArray(res.choices) ? res.choices[0] : undefined;
+        const message = choice?.message;
+        const text = message?.content ?? '';
         const calls = new OpenAIToolCalls();
-        calls.add(choice?.message?.tool_calls?.flatMap((c, index) => (c.type === 'function' ? [{ index, id: c.id, function: c.function }] : [])));
+        calls.add(message?.tool_calls?.flatMap((c, index) => (c.type === 'function' ? [{ index, id: c.id, function: c.function }] : [])));
         const toolCalls = calls.finish();
         for (const call of toolCalls) req.onToolCall?.(call);
         return {
           text,
           usage: res.usage ? mapOpenAIUsage(res.usage) : estimateUsage(req.messages, text),
-          finishReason: mapFinish(choice?.finish_reason),
+          ...(res.usage ? {} : { usageEstimated: true }),
+          finishReason: message?.refusal && !text ? 'refused' : mapFinish(choice?.finish_reason),
           model: res.model || agent.model,
           ...(toolCalls.length > 0 ? { toolCalls } : {}),
         };
@@ -92,14 +96,16 @@ export class OpenAIProvider implements Provider {
       const parts: string[] = [];
       let usage: Usage | undefined;
       let finish: string | null | undefined;
+      let refused = false;
       let model = '';
       const calls = new OpenAIToolCalls();
       for await (const chunk of stream) {
         touch();
         if (!model && chunk.model) model = chunk.model;
         if (chunk.usage) usage = mapOpenAIUsage(chunk.usage);
-        const choice = chunk.choices[0];
+        const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
         if (!choice) continue;
+        if (choice.delta?.refusal) refused = true;
         const delta = choice.delta?.content;
         if (delta) {
           parts.push(delta);
@@ -114,7 +120,14 @@ export class OpenAIProvider implements Provider {
       for (const call of toolCalls) req.onToolCall?.(call);
       if (signal.aborted) return { text, usage: estimateUsage(req.messages, text), finishReason: 'other', model: model || agent.model };
       if (!finish) throw incompleteStreamError(ctx);
-      return { text, usage: usage ?? estimateUsage(req.messages, text), finishReason: mapFinish(finish), model: model || agent.model, ...(toolCalls.length > 0 ? { toolCalls } : {}) };
+      return {
+        text,
+        usage: usage ?? estimateUsage(req.messages, text),
+        ...(usage ? {} : { usageEstimated: true }),
+        finishReason: refused && !text ? 'refused' : mapFinish(finish),
+        model: model || agent.model,
+        ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      };
     });
   }
 }

@@ -29,10 +29,13 @@ export interface ProviderRequest {
 export interface ProviderResponse {
   text: string;
   usage: Usage;
-  finishReason: 'stop' | 'length' | 'tool_calls' | 'other';
+  /** `filtered`: the provider's content filter stopped the answer; `refused`: the model declined. */
+  finishReason: 'stop' | 'length' | 'tool_calls' | 'filtered' | 'refused' | 'other';
   model: string;
   /** The tools the model asked to call (in order), when it did. */
   toolCalls?: ToolCall[];
+  /** The provider reported no usage: `usage` is our estimate (the orchestrator recounts it with the tokenizer). */
+  usageEstimated?: boolean;
 }
 
 export interface Provider {

@@ -3,7 +3,7 @@
 // Shift+Enter adds a line, Escape stops). The host owns the history; this page only shows it.
 import type { ChatAgentInfo, ChatErrorInfo, ChatHistoryMessage, ChatMeta, HostMessage, HostMessageOf } from '../../shared/protocol';
 import { MAX_PROMPT_CHARS } from '../../shared/protocolLimits';
-import { formatDuration, formatUsd, plural } from '../../shared/format';
+import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
 import { codeLanguage, renderMarkdown } from './markdown';
 
@@ -192,7 +192,7 @@ function metaChips(meta: ChatMeta): HTMLElement[] {
   };
   chip(meta.agentId, 'agent', `Model ${meta.model}${meta.task ? ` · task ${meta.task}` : ''}`);
   if (meta.model !== meta.agentId) chip(meta.model, 'model');
-  chip(formatUsd(meta.costUsd), 'cost', 'Cost of this answer');
+  chip(formatCost(meta.costUsd, meta.costEstimated), 'cost', meta.costEstimated ? ESTIMATED_COST_TITLE : 'Cost of this answer');
   chip(formatDuration(meta.durationMs), 'duration', 'Time to the full answer');
   if (meta.retries > 0) chip(plural(meta.retries, 'retry', 'retries'), 'warn', `${plural(meta.attempts, 'attempt')} in all`);
   if (meta.fallbacks > 0) chip(plural(meta.fallbacks, 'fallback'), 'warn', 'Moved on to the next agent of the route');
@@ -347,7 +347,7 @@ function onStream(msg: HostMessageOf<'chat/stream'>): void {
     v.message.meta = msg.meta;
     if (msg.text !== undefined) v.message.content = msg.text;
     setWho(v, msg.meta.agentId);
-    announce(`Answer from ${msg.meta.agentId} complete, ${formatUsd(msg.meta.costUsd)}.`);
+    announce(`Answer from ${msg.meta.agentId} complete, ${msg.meta.costEstimated ? 'about ' : ''}${formatUsd(msg.meta.costUsd)}.`);
   } else {
     v.message.error = msg.error;
     announce(msg.error.code === 'CANCELLED' ? 'Stopped.' : `Error: ${msg.error.message}`);

@@ -2,7 +2,7 @@
 // inline SVG bars, breakers with reset, latency, live retries with countdowns, the last requests)
 // and the live event feed. It keeps nothing the host does not send, except the feed across reloads.
 import type { DashboardLiveEvent, DashboardSnapshot, HostMessage, SpendBar } from '../../shared/protocol';
-import { formatDuration, formatUsd, percent, plural } from '../../shared/format';
+import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, percent, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
 
 interface PageState {
@@ -191,7 +191,7 @@ function recentPanel(s: DashboardSnapshot): HTMLElement {
       r.agentId ?? '—',
       r.task,
       outcome,
-      formatUsd(r.costUsd),
+      r.costEstimated ? el('span', { text: formatCost(r.costUsd, true), attrs: { title: ESTIMATED_COST_TITLE } }) : formatUsd(r.costUsd),
       formatDuration(r.durationMs),
       String(r.attempts),
       el('span', { className: 'pruned', text: pruned.join('; ') || '—', attrs: { title: pruned.join('\n') } }),

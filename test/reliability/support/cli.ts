@@ -77,6 +77,8 @@ export function cliEnv(dir: string, extra: Record<string, string | undefined> = 
 export interface SpawnOptions {
   /** Called with each stdout chunk (e.g. to send SIGINT once the answer starts). */
   onStdout?: (chunk: string, child: ChildProcess) => void;
+  /** Called once the child runs (e.g. to watch the simulator and send SIGINT when the answer streams). */
+  onSpawn?: (child: ChildProcess) => void;
   timeoutMs?: number;
 }
 
@@ -92,6 +94,7 @@ export function runCli(label: string, args: string[], env: NodeJS.ProcessEnv, op
       opts.onStdout?.(d, child);
     });
     child.stderr.on('data', (d: string) => (stderr += d));
+    opts.onSpawn?.(child);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`maof ${args.join(' ')} did not exit within ${opts.timeoutMs ?? 60_000} ms`));

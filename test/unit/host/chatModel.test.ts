@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { parseConfig } from '../../../src/core/config/schema';
 import { MaofError } from '../../../src/core/errors';
 import type { RunSuccess } from '../../../src/core/orchestrator';
+import { formatCost } from '../../../src/shared/format';
 import { attemptCounts, boundHistory, errorInfo, restoreChat, resultMeta, statusLine } from '../../../src/host/chatModel';
 import type { ChatHistoryMessage } from '../../../src/shared/protocol';
 
@@ -64,6 +65,13 @@ describe('chat model', () => {
       assert.equal(meta.task, 'code');
       assert.deepEqual(meta.pruned, { dropped: ['big.ts'], truncated: ['app.ts'] });
       assert.equal(resultMeta(success()).pruned, undefined);
+    });
+
+    it('marks a cost counted with the tokenizer (no usage from the provider) as estimated, and only then', () => {
+      assert.equal(resultMeta(success({ usageEstimated: true })).costEstimated, true);
+      assert.equal(resultMeta(success()).costEstimated, undefined);
+      assert.equal(formatCost(0.0042, true), '≈$0.0042');
+      assert.equal(formatCost(0.0042), '$0.0042');
     });
 
     it('shows the error message through the sanitiser', () => {

@@ -86,6 +86,16 @@ describe('DashboardModel', () => {
     assert.equal(s.inFlight, 0);
   });
 
+  it('marks a request whose cost was estimated (a usage event without provider usage)', () => {
+    const model = new DashboardModel(() => 3);
+    model.onEvent({ type: 'request.started', at: T0, requestId: 'r1', task: 'code', agents: ['a'], pattern: 'single' });
+    model.onEvent({ type: 'usage', at: T0, requestId: 'r1', agentId: 'a', usage: { inputTokens: 9, outputTokens: 3, cacheReadTokens: 0, cacheWriteTokens: 0 }, costUsd: 0.01, estimated: true });
+    model.onEvent({ type: 'request.finished', at: T0 + 100, requestId: 'r1', ok: true, agentId: 'a', durationMs: 100, costUsd: 0.01, attempts: 1, cached: false });
+    run(model, 'r2', { at: T0 + 200 });
+    const s = model.snapshot(input({ now: T0 + 300 }));
+    assert.deepEqual(s.recent.map((r) => [r.requestId, r.costEstimated ?? false]), [['r2', false], ['r1', true]]);
+  });
+
   it('keeps only the last requests', () => {
     const model = new DashboardModel(() => 3);
     for (let i = 0; i < RECENT_REQUESTS + 10; i++) run(model, `r${i}`);

@@ -144,12 +144,38 @@ describe('mapProviderError', () => {
     const status = (s: number): string => mapProviderError(OpenAISdk.APIError.generate(s, { error: { message: 'x' } }, undefined, new Headers()), openaiCtx).code;
     assert.equal(status(413), 'CONTEXT_TOO_LARGE');
     assert.equal(status(422), 'BAD_REQUEST');
-    assert.equal(status(404), 'BAD_REQUEST');
+    assert.equal(status(404), 'CONFIG');
     assert.equal(status(409), 'UPSTREAM');
     assert.equal(status(408), 'TIMEOUT');
     assert.equal(status(504), 'UPSTREAM');
     assert.equal(status(529), 'OVERLOADED');
     assert.equal(status(403), 'AUTH');
+  });
+
+  it('maps an error sent inside a stream by its type and code, as the same error over HTTP', () => {
+    // What the OpenAI SDK throws for a `{"error": {...}}` chunk or an `event: error`: no status.
+    const inStream = (error: Record<string, unknown>): string => mapProviderError(new OpenAISdk.APIError(undefined, error, undefined, new Headers()), openaiCtx).code;
+    assert.equal(inStream({ message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' }), 'AUTH');
+    assert.equal(inStream({ message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' }), 'RATE_LIMITED');
+    assert.equal(inStream({ message: 'The engine is currently overloaded', type: 'server_error', code: null }), 'OVERLOADED');
+    assert.equal(inStream({ message: 'The server had an error', type: 'server_error', code: null }), 'UPSTREAM');
+    assert.equal(inStream({ message: 'The model `x` does not exist', type: 'invalid_request_error', code: 'model_not_found' }), 'CONFIG');
+    const anthropic = (type: string): string => mapProviderError(new AnthropicSdk.APIError(undefined, { type: 'error', error: { type, message: 'x' } }, undefined, new Headers()), anthropicCtx).code;
+    assert.equal(anthropic('authentication_error'), 'AUTH');
+    assert.equal(anthropic('overloaded_error'), 'OVERLOADED');
+    assert.equal(anthropic('rate_limit_error'), 'RATE_LIMITED');
+    assert.equal(anthropic('api_error'), 'UPSTREAM');
+  });
+
+  it('names a server behind a baseUrl by its kind, never as the provider itself', () => {
+    const e = OpenAISdk.APIError.generate(404, { error: { message: 'model "llama9" not found, try pulling it first', type: 'api_error' } }, undefined, new Headers());
+    const local = mapProviderError(e, { ...openaiCtx, agentId: 'local', baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama9' });
+    assert.equal(local.code, 'CONFIG');
+    assert.equal(local.message, 'The OpenAI-compatible server of agent "local" does not know model "llama9" — check the agent\'s model setting (the server lists the models it serves).');
+    const official = mapProviderError(e, { ...openaiCtx, baseUrl: 'https://api.openai.com/v1', model: 'gpt-9' });
+    assert.ok(official.message.startsWith('OpenAI does not know model "gpt-9"'), official.message);
+    const rejected = mapProviderError(new OpenAISdk.AuthenticationError(401, { message: 'bad key' }, undefined, new Headers()), { ...openaiCtx, baseUrl: 'https://openrouter.ai/api/v1' });
+    assert.ok(rejected.message.startsWith('The OpenAI-compatible server rejected the API key'), rejected.message);
   });
 
   it('is CANCELLED only when the caller aborted; an abort of our own is a TIMEOUT', () => {

@@ -20,6 +20,8 @@ interface CallOptions {
   signal?: AbortSignal;
   onDelta?: (text: string) => void;
   json?: boolean;
+  /** Call the provider's own API (no baseUrl): nothing may be sent without a key. */
+  official?: boolean;
 }
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
@@ -46,12 +48,12 @@ export function describeProviderContract(kind: Kind, makeProvider: () => Provide
   });
   beforeEach(() => sim.reset());
 
-  function agent(timeoutMs: number): AgentConfig {
+  function agent(timeoutMs: number, official = false): AgentConfig {
     return agentSchema.parse({
       id: 'contract-agent',
       provider: kind,
       model,
-      baseUrl: kind === 'openai' ? address.openaiBaseUrl : address.anthropicBaseUrl,
+      baseUrl: official ? undefined : kind === 'openai' ? address.openaiBaseUrl : address.anthropicBaseUrl,
       contextWindow: 200_000,
       timeoutMs,
     });
@@ -59,7 +61,7 @@ export function describeProviderContract(kind: Kind, makeProvider: () => Provide
 
   function request(o: CallOptions): ProviderRequest {
     return {
-      agent: agent(o.timeoutMs ?? 5000),
+      agent: agent(o.timeoutMs ?? 5000, o.official),
       apiKey: o.apiKey ?? TEST_KEY,
       messages: o.messages ?? [
         { role: 'system', content: 'You are a terse assistant.' },
@@ -106,16 +108,17 @@ export function describeProviderContract(kind: Kind, makeProvider: () => Provide
     assert.equal(res.finishReason, 'stop');
   });
 
-  if (kind === 'anthropic') {
-    it('fails with AUTH and sends nothing when no key is set', async () => {
-      const err = await failure({ stream: false, apiKey: '' }, 'AUTH');
-      assert.ok(err.message.includes('MAOF: Set API Key'), err.message);
-      assert.equal(sim.tally().requests, 0);
-    });
-  } else {
-    it('calls a keyless OpenAI-compatible server (baseUrl set) without a key', async () => {
-      const res = await provider.complete(request({ stream: false, apiKey: '' }));
+  it(`fails with AUTH and sends nothing when no key is set for ${label}'s own API`, async () => {
+    const err = await failure({ stream: false, apiKey: '', official: true }, 'AUTH');
+    assert.ok(err.message.includes('MAOF: Set API Key'), err.message);
+    assert.equal(sim.tally().requests, 0);
+  });
+
+  for (const stream of [false, true]) {
+    it(`calls a keyless ${label}-compatible server (baseUrl set, requiresKey false) without a key${stream ? ', streaming' : ''}`, async () => {
+      const res = await provider.complete(request({ stream, apiKey: '' }));
       assert.equal(res.finishReason, 'stop');
+      assert.ok(res.text.length > 0);
       assert.equal(sim.tally().succeeded, 1);
     });
   }
@@ -202,7 +205,24 @@ export function describeProviderContract(kind: Kind, makeProvider: () => Provide
         ['HTTP 401', { kind: 'status', status: 401 }, 'AUTH'],
         ['HTTP 403', { kind: 'status', status: 403 }, 'AUTH'],
         ['HTTP 400', { kind: 'status', status: 400 }, 'BAD_REQUEST'],
-        ['HTTP 404', { kind: 'status', status: 404 }, 'BAD_REQUEST'],
+        ['HTTP 404', { kind: 'status', status: 404 }, 'CONFIG'],
+        ['model not found (404)', { kind: 'model_not_found' }, 'CONFIG'],
+        [`${stream ? 'in-stream' : 'HTTP'} invalid_api_key`, { kind: 'stream_error', error: 'invalid_api_key' }, 'AUTH'],
+        [`${stream ? 'in-stream' : 'HTTP'} overloaded`, { kind: 'stream_error', error: 'overloaded' }, 'OVERLOADED'],
+        [`${stream ? 'in-stream' : 'HTTP'} rate limit`, { kind: 'stream_error', error: 'rate_limit' }, 'RATE_LIMITED'],
+        [`${stream ? 'in-stream' : 'HTTP'} server error`, { kind: 'stream_error', error: 'server_error' }, 'UPSTREAM'],
+        [stream ? "in-stream invalid_api_key as the stream's only event (mock-llm's shape)" : 'HTTP 401 for a bare stream_error not streamed', { kind: 'stream_error', error: 'invalid_api_key', bare: true }, 'AUTH'],
+        ['gateway-relayed 401 (Portkey shape)', { kind: 'gateway_error', status: 401 }, 'AUTH'],
+        ['gateway-relayed 404 model not found (Portkey shape)', { kind: 'gateway_error', status: 404 }, 'CONFIG'],
+        ['gateway-relayed 429 (Portkey shape)', { kind: 'gateway_error', status: 429 }, 'RATE_LIMITED'],
+        ['gateway-relayed 500 (Portkey shape)', { kind: 'gateway_error', status: 500 }, 'UPSTREAM'],
+        ['gateway-relayed 529 (Portkey shape)', { kind: 'gateway_error', status: 529 }, 'OVERLOADED'],
+        ...(kind === 'openai' && stream
+          ? ([
+              ['in-stream invalid_api_key as an SSE error event', { kind: 'stream_error', error: 'invalid_api_key', sseEvent: true }, 'AUTH'],
+              ['in-stream overloaded as an SSE error event', { kind: 'stream_error', error: 'overloaded', sseEvent: true }, 'OVERLOADED'],
+            ] as Array<[string, Fault, ErrorCode]>)
+          : []),
         ['context length exceeded', { kind: 'context_length' }, 'CONTEXT_TOO_LARGE'],
         ['connection reset before any byte', { kind: 'reset_before' }, 'NETWORK'],
         ['connection reset mid-reply', { kind: 'reset_mid_stream', afterChunks: 2 }, 'NETWORK'],
@@ -214,6 +234,33 @@ export function describeProviderContract(kind: Kind, makeProvider: () => Provide
           await withFault(fault, { stream }, code);
         });
       }
+
+      it(`a server that does not know the model names the agent, the model and the endpoint kind, never "${label}" alone`, async () => {
+        const err = await withFault({ kind: 'model_not_found' }, { stream }, 'CONFIG');
+        assert.equal(err.message, `The ${label}-compatible server of agent "contract-agent" does not know model "${model}" — check the agent's model setting (the server lists the models it serves).`);
+        assert.equal(err.fallbackWorthy, true);
+        assert.equal(err.countsAgainstBreaker, false);
+      });
+
+      for (const [reason, finish] of [['empty', 'other'], ['filtered', kind === 'openai' ? 'filtered' : 'refused'], ['refused', 'refused']] as const) {
+        it(`an answer without text (${reason}) comes back as such, for the orchestrator to refuse`, async () => {
+          sim.plan([{ fault: { kind: 'empty_answer', reason } }]);
+          const deltas: string[] = [];
+          const res = await provider.complete(request({ stream, onDelta: (d) => deltas.push(d) }));
+          assert.equal(res.text, '');
+          assert.equal(deltas.length, 0);
+          if (reason !== 'empty') assert.equal(res.finishReason, finish);
+        });
+      }
+
+      it('marks the usage as estimated when the server reports none', async () => {
+        sim.plan([{ fault: { kind: 'no_usage' } }]);
+        const res = await provider.complete(request({ stream }));
+        assert.ok(res.text.length > 0);
+        assert.equal(res.usageEstimated, true);
+        const billed = await provider.complete(request({ stream }));
+        assert.equal(billed.usageEstimated, undefined, 'a normal answer is billed, not estimated');
+      });
 
       it('names the fix when the key is rejected, without echoing the key', async () => {
         const err = await failure({ stream, apiKey: 'sk-bad-key-0123456789' }, 'AUTH');

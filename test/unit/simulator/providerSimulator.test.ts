@@ -209,6 +209,35 @@ describe('ProviderSimulator', () => {
       assert.equal((await json<AnthropicErrorBody>(a)).error.type, 'rate_limit_error');
     });
 
+    it('sends the shapes foreign servers send: an unknown model, an error inside a stream, an answer without text or usage', async () => {
+      sim.plan([{ fault: { kind: 'model_not_found' } }]);
+      const nf = await openai(chat('gpt-9'));
+      assert.equal(nf.status, 404);
+      assert.equal((await json<OpenAIErrorBody>(nf)).error.code, 'model_not_found');
+
+      sim.plan([{ fault: { kind: 'stream_error', error: 'invalid_api_key', afterChunks: 1 } }]);
+      const streamed = await (await openai({ ...chat(), stream: true })).text();
+      assert.match(streamed, /data: \{"error":\{"message":"Incorrect API key provided\.","type":"invalid_request_error","param":null,"code":"invalid_api_key"\}\}\n\n$/);
+      sim.plan([{ fault: { kind: 'stream_error', error: 'overloaded' } }]);
+      assert.match(await (await anthropic({ ...msg(), stream: true })).text(), /event: error\ndata: \{"type":"error","error":\{"type":"overloaded_error","message":"Overloaded"\}\}\n\n$/);
+      sim.plan([{ fault: { kind: 'stream_error', error: 'rate_limit' } }]);
+      const plain = await openai(chat());
+      assert.equal(plain.status, 429, 'a request that does not stream gets the same error over HTTP');
+
+      sim.plan([{ fault: { kind: 'empty_answer', reason: 'empty' } }, { fault: { kind: 'empty_answer', reason: 'filtered' } }, { fault: { kind: 'empty_answer', reason: 'refused' } }]);
+      assert.deepEqual((await json<{ choices: unknown[] }>(openai(chat()))).choices, []);
+      const filtered = await json<{ choices: Array<{ message: { content: null }; finish_reason: string }> }>(openai(chat()));
+      assert.deepEqual([filtered.choices[0]?.message.content, filtered.choices[0]?.finish_reason], [null, 'content_filter']);
+      const refused = await json<AnthropicMessageBody>(anthropic(msg()));
+      assert.deepEqual([refused.content, refused.stop_reason], [[], 'refusal']);
+
+      sim.plan([{ fault: { kind: 'no_usage' } }, { fault: { kind: 'no_usage' } }]);
+      assert.equal('usage' in (await json<Record<string, unknown>>(openai(chat()))), false);
+      const stream = await (await openai({ ...chat(), stream: true, stream_options: { include_usage: true } })).text();
+      assert.ok(!stream.includes('"usage"'), stream);
+      assert.equal((await control('/__sim/plan', [{ fault: { kind: 'stream_error', error: 'nope' } }])).status, 400);
+    });
+
     it("sends each provider's context-length error", async () => {
       sim.plan([{ fault: { kind: 'context_length' }, times: 2 }]);
       assert.equal((await json<OpenAIErrorBody>(openai(chat()))).error.code, 'context_length_exceeded');
