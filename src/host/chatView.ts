@@ -18,6 +18,7 @@ import {
 import { boundHistory, errorInfo, HISTORY_MAX_MESSAGES, restoreChat, resultMeta, statusLine, type SavedChat } from './chatModel';
 import { formatUsd } from '../shared/format';
 import { DeltaCoalescer } from './deltaCoalescer';
+import { keyStatus } from './keyNames';
 import { sanitizeForUser } from './errors';
 import type { MaofServices } from './services';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -385,7 +386,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
           provider: a.provider,
           model: a.model,
           breaker: breakerOf(a.id),
-          hasKey: await this.services.keys.hasKeyFor(a.id).catch(() => false),
+          key: keyStatus(a, await this.services.keys.hasKeyFor(a.id).catch(() => false)),
         };
         if (a.description) info.description = a.description;
         return info;
