@@ -6,6 +6,7 @@ import { MAX_PROMPT_CHARS } from '../../shared/protocolLimits';
 import { formatDuration, formatUsd, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
 import { agentNote, agentSuffix } from './agentNote';
+import { highlightCodeBlocks } from './highlight';
 import { codeLanguage, renderMarkdown } from './markdown';
 
 interface PageState {
@@ -245,6 +246,7 @@ function renderBody(v: View): void {
   }
   v.body.innerHTML = renderMarkdown(m.content);
   decorateCodeBlocks(v.body);
+  highlightCodeBlocks(v.body, () => scheduleRender(v));
 }
 
 function renderStatus(v: View): void {
