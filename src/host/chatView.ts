@@ -21,6 +21,7 @@ import { DeltaCoalescer } from './deltaCoalescer';
 import { keyStatus } from './keyNames';
 import { sanitizeForUser } from './errors';
 import type { MaofServices } from './services';
+import { markChatAnswered } from './walkthrough';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 import { CHAT_VIEW_ID } from './registry';
@@ -282,6 +283,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
         answer.content = result.text;
         answer.meta = resultMeta(result);
         this.post({ type: 'chat/stream', messageId: answer.id, done: true, meta: answer.meta, text: result.text });
+        markChatAnswered();
       } else {
         const error = result.error.code === 'CANCELLED' ? { code: 'CANCELLED', message: stoppedMessage(result.costUsd) } : errorInfo(result.error, (t) => sanitizeForUser(t, []));
         answer.error = error;

@@ -20,6 +20,7 @@ import { SecretKeys } from './secretKeys';
 import type { HostRegistry } from './registry';
 import type { MaofServices } from './services';
 import { registerStatusBar } from './statusBar';
+import { registerWalkthrough } from './walkthrough';
 import { registerWriteCommands } from './writeCommands';
 
 /** What `activate` returns (`extension.exports`): for integration tests and other extensions. */
@@ -111,6 +112,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('the chat view', () => registerChatView(services));
   start('the dashboard', () => registerDashboard(services));
   start('the status bar', () => registerStatusBar(services));
+  start('the walkthrough', () => registerWalkthrough(services));
   try {
     configService.reportIssues();
   } catch (err) {
