@@ -112,7 +112,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('the chat view', () => registerChatView(services));
   start('the dashboard', () => registerDashboard(services));
   start('the status bar', () => registerStatusBar(services));
-  start('the walkthrough', () => registerWalkthrough(services));
+  start('the walkthrough', () => registerWalkthrough(services, preview?.onDidChange));
   try {
     configService.reportIssues();
   } catch (err) {

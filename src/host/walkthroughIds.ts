@@ -3,6 +3,8 @@
 
 export const WALKTHROUGH_ID = 'gettingStarted';
 
+export type WalkthroughStep = 'connect' | 'generate' | 'chat' | 'dashboard';
+
 export const WALKTHROUGH_CONTEXT = {
   /** True while at least one agent can be asked: a key is set, or an agent needs none. */
   agentReady: 'maof.agentReady',
