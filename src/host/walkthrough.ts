@@ -9,7 +9,6 @@ import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID, type WalkthroughStep } from './wal
 
 /** Full step ids are `<publisher.name>#<walkthrough>#<step>`. */
 let stepPrefix = `maof.maof#${WALKTHROUGH_ID}#`;
-const marked = new Set<WalkthroughStep>();
 
 /**
  * Tells VS Code a step is done. completionEvents alone miss some: VS Code's walkthrough service
@@ -17,11 +16,10 @@ const marked = new Set<WalkthroughStep>();
  * context key that was already true when it started (seen in VS Code 1.139) — a user whose key
  * was set before opening the walkthrough would find "Connect a model" unchecked. The workbench's
  * own `welcome.markStepComplete` records the step whether or not the service runs yet; where that
- * command is missing, nothing breaks and the completionEvents still apply.
+ * command is missing, nothing breaks and the completionEvents still apply. Marking a done step
+ * again is a no-op for VS Code, and a step the user unchecked is checked again when they do it again.
  */
 export function markStepDone(step: WalkthroughStep): void {
-  if (marked.has(step)) return;
-  marked.add(step);
   vscode.commands.executeCommand('welcome.markStepComplete', stepPrefix + step).then(undefined, () => undefined);
 }
 
