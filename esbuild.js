@@ -124,15 +124,27 @@ const targets = [
   nodeBundle('src/host/hostMain.ts', 'host.js', { ...hostBundle, ...loadsChunks }),
   nodeBundle('src/cli/main.ts', 'cli.js', { ...loadsChunks, banner: { js: '#!/usr/bin/env node' } }),
   nodeBundle('src/simulator/main.ts', 'simulator.js'),
-  ...['chat', 'dashboard'].map((name) => ({
+  // The chat is an ES module split into chunks: each highlight.js grammar but a few tiny ones is a
+  // chunk of its own under webview/chat-chunks/, imported the first time an answer needs it.
+  {
     ...common,
-    entryPoints: [`src/webview/${name}/main.ts`],
-    outfile: path.join(outdir, 'webview', `${name}.js`),
+    entryPoints: { chat: 'src/webview/chat/main.ts' },
+    outdir: path.join(outdir, 'webview'),
+    splitting: true,
+    format: 'esm',
+    chunkNames: 'chat-chunks/[name]-[hash]',
+    platform: 'browser',
+    target: 'es2022',
+  },
+  {
+    ...common,
+    entryPoints: ['src/webview/dashboard/main.ts'],
+    outfile: path.join(outdir, 'webview', 'dashboard.js'),
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
-  })),
-].filter((t) => t.entryPoints.every((e) => fs.existsSync(path.join(__dirname, e))));
+  },
+].filter((t) => Object.values(t.entryPoints).every((e) => fs.existsSync(path.join(__dirname, e))));
 targets.push(...chunkTargets);
 
 // --bench also builds the in-process benchmarks (`npm run bench` does), so that they measure the
@@ -144,6 +156,8 @@ if (process.argv.includes('--bench')) {
 }
 
 async function main() {
+  // Chunk names carry a content hash: old ones would otherwise pile up (and go into the VSIX).
+  fs.rmSync(path.join(outdir, 'webview', 'chat-chunks'), { recursive: true, force: true });
   if (watch) {
     const contexts = await Promise.all(targets.map((t) => esbuild.context(t)));
     await Promise.all(contexts.map((c) => c.watch()));

@@ -1,12 +1,13 @@
 // Writes the extension's manifest contributions (settings schema, commands, menus, keybindings,
-// views) into package.json from the core's config defaults, so the settings UI and the zod schema
-// cannot drift apart. Touches only `contributes`, `activationEvents`, `capabilities`, `categories`;
+// views, the walkthrough) into package.json from the core's config defaults, so the settings UI
+// and the zod schema cannot drift apart. Touches only `contributes`, `activationEvents`, `capabilities`, `categories`;
 // package.json is re-read right before writing because other keys are edited by others.
 //   npx tsx scripts/manifestContributes.ts
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, retrySchema } from '../src/core/config/schema';
+import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/walkthroughIds';
 
 const root = path.resolve(__dirname, '..');
 
@@ -207,6 +208,48 @@ const commands: Command[] = [
   cmd('rejectInline', 'Reject Generated Change', { icon: '$(close)' }),
 ];
 
+// The Getting Started walkthrough (Welcome: Open Walkthrough… → Get started with MAOF). Each step
+// completes when the user has done it: a context key the extension sets (src/host/walkthrough.ts)
+// or the command that does it.
+const openAgentsSetting = `command:workbench.action.openSettings?${encodeURIComponent(JSON.stringify(['maof.agents']))}`;
+const walkthroughs = [
+  {
+    id: WALKTHROUGH_ID,
+    title: 'Get started with MAOF',
+    description: 'Connect a model, generate code, ask the chat and watch spend and retries on the dashboard.',
+    steps: [
+      {
+        id: 'connect',
+        title: 'Connect a model',
+        description: `Set an OpenAI or Anthropic API key (kept in VS Code's secret storage), or add a local OpenAI-compatible model that needs none.\n[Set API Key](command:maof.setApiKey)\n[Add a local model](${openAgentsSetting})`,
+        media: { markdown: 'media/walkthrough/connect.md' },
+        completionEvents: [`onContext:${WALKTHROUGH_CONTEXT.agentReady}`],
+      },
+      {
+        id: 'generate',
+        title: 'Generate code inline',
+        description: 'Open a file, put the cursor where code should go and describe it. The proposal shows inline with Accept / Reject.\n[Generate Code](command:maof.generateCode)',
+        media: { markdown: 'media/walkthrough/generate.md' },
+        completionEvents: ['onContext:maof.inlinePending'],
+      },
+      {
+        id: 'chat',
+        title: 'Ask the chat',
+        description: 'Ask a question in the MAOF chat: Auto picks the agent, the answer shows its cost, retries and fallbacks.\n[Open Chat](command:maof.openChat)',
+        media: { markdown: 'media/walkthrough/chat.md' },
+        completionEvents: [`onContext:${WALKTHROUGH_CONTEXT.chatAnswered}`],
+      },
+      {
+        id: 'dashboard',
+        title: 'Open the dashboard',
+        description: 'Spend against your budget, live retries, circuit breakers, latency and cache savings.\n[Show Dashboard](command:maof.showDashboard)',
+        media: { markdown: 'media/walkthrough/dashboard.md' },
+        completionEvents: ['onCommand:maof.showDashboard'],
+      },
+    ],
+  },
+];
+
 const contributes = {
   configuration,
   commands,
@@ -255,6 +298,7 @@ const contributes = {
       ],
     },
   ],
+  walkthroughs,
 };
 
 const capabilities = {

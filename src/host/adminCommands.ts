@@ -7,6 +7,7 @@ import { LEDGER_MAX_ENTRIES } from '../core/cost/costLedger';
 import type { AgentConfig } from '../core/config/schema';
 import { providerLabel } from '../core/errors';
 import { describeIssue } from './configMessages';
+import { keyStatus } from './keyNames';
 import { usageCsv } from './usageCsv';
 import { seconds, openMarkdown } from './markdownReport';
 import { withRequestProgress } from './requestProgress';
@@ -60,7 +61,7 @@ async function checkConnectivity(services: MaofServices, signal: AbortSignal): P
   const out: Connectivity[] = [];
   for (const [group, agents] of groups) {
     let agent: AgentConfig | undefined;
-    for (const a of agents) if (await services.keys.hasKeyFor(a.id)) agent = agent ?? a;
+    for (const a of agents) if (keyStatus(a, await services.keys.hasKeyFor(a.id)) !== 'missing') agent = agent ?? a;
     if (!agent) {
       out.push({ group, line: 'skipped — no key set' });
       continue;
@@ -111,7 +112,7 @@ export async function diagnoseReport(services: MaofServices, live: boolean): Pro
     '|---|---|---|---|---|---|---|',
   ];
   for (const a of config.agents) {
-    const key = (await services.keys.hasKeyFor(a.id)) ? 'yes' : 'no';
+    const key = { set: 'yes', missing: 'no', 'not-needed': 'not needed' }[keyStatus(a, await services.keys.hasKeyFor(a.id))];
     lines.push(`| ${a.id} | ${providerLabel(a.provider)} | ${a.model} | ${a.baseUrl ? 'custom' : 'default'} | ${key} | ${orchestrator.breakers.get(a.id).state} | ${formatUsd(summary.byAgent[a.id] ?? 0)} |`);
   }
   lines.push('', '## Routes', '');

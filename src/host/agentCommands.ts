@@ -8,6 +8,8 @@ import type { AgentConfig } from '../core/config/schema';
 import type { BreakerState } from '../core/events';
 import type { ChainStep, RunResult } from '../core/orchestrator';
 import { analysisToMarkdown } from '../core/structuredOutput';
+import type { KeyStatus } from '../shared/protocol';
+import { keyStatus } from './keyNames';
 import { attemptsOf, fenced, footer, openMarkdown, quote, seconds } from './markdownReport';
 import { promptArgument } from './inlineGeneration';
 import { withRequestProgress } from './requestProgress';
@@ -17,6 +19,12 @@ const BREAKER_BADGE: Record<BreakerState, string> = {
   closed: '$(check) closed',
   'half-open': '$(warning) half-open',
   open: '$(error) open',
+};
+
+const KEY_BADGE: Record<KeyStatus, string> = {
+  set: '$(key) key set',
+  missing: '$(circle-slash) no key',
+  'not-needed': 'no key needed',
 };
 
 function answerMarkdown(result: RunResult & { ok: true }, languageId = ''): string {
@@ -91,11 +99,11 @@ async function agentItems(services: MaofServices): Promise<AgentPick[]> {
   const items: AgentPick[] = [];
   for (const agent of services.config().agents) {
     const state = services.orchestrator.breakers.get(agent.id).state;
-    const hasKey = await services.keys.hasKeyFor(agent.id);
+    const key = keyStatus(agent, await services.keys.hasKeyFor(agent.id));
     items.push({
       label: agent.id,
       description: `${agent.provider} · ${agent.model}${agent.baseUrl ? ' · custom endpoint' : ''}`,
-      detail: [BREAKER_BADGE[state], hasKey ? '$(key) key set' : '$(circle-slash) no key', routed.has(agent.id) ? undefined : 'not in any route', agent.description].filter(Boolean).join(' · '),
+      detail: [BREAKER_BADGE[state], KEY_BADGE[key], routed.has(agent.id) ? undefined : 'not in any route', agent.description].filter(Boolean).join(' · '),
       agent,
     });
   }

@@ -18,8 +18,10 @@ import {
 import { boundHistory, errorInfo, HISTORY_MAX_MESSAGES, restoreChat, resultMeta, statusLine, type SavedChat } from './chatModel';
 import { formatUsd } from '../shared/format';
 import { DeltaCoalescer } from './deltaCoalescer';
+import { keyStatus } from './keyNames';
 import { sanitizeForUser } from './errors';
 import type { MaofServices } from './services';
+import { markChatAnswered } from './walkthrough';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 import { CHAT_VIEW_ID } from './registry';
@@ -281,6 +283,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
         answer.content = result.text;
         answer.meta = resultMeta(result);
         this.post({ type: 'chat/stream', messageId: answer.id, done: true, meta: answer.meta, text: result.text });
+        markChatAnswered();
       } else {
         const error = result.error.code === 'CANCELLED' ? { code: 'CANCELLED', message: stoppedMessage(result.costUsd) } : errorInfo(result.error, (t) => sanitizeForUser(t, []));
         answer.error = error;
@@ -385,7 +388,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
           provider: a.provider,
           model: a.model,
           breaker: breakerOf(a.id),
-          hasKey: await this.services.keys.hasKeyFor(a.id).catch(() => false),
+          key: keyStatus(a, await this.services.keys.hasKeyFor(a.id).catch(() => false)),
         };
         if (a.description) info.description = a.description;
         return info;

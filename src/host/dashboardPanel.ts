@@ -9,6 +9,7 @@ import { DashboardModel } from './dashboardModel';
 import type { MaofServices } from './services';
 import { UpdateThrottle } from './updateThrottle';
 import { DASHBOARD_VIEW_TYPE } from './registry';
+import { markStepDone } from './walkthrough';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 const UPDATE_INTERVAL_MS = 100;
@@ -251,7 +252,10 @@ export function registerDashboard(services: MaofServices): vscode.Disposable {
   const controller = new DashboardController(services);
   current = controller;
   return vscode.Disposable.from(
-    services.registry.registerCommand('maof.showDashboard', () => controller.show()),
+    services.registry.registerCommand('maof.showDashboard', () => {
+      markStepDone('dashboard');
+      return controller.show();
+    }),
     services.registry.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
       deserializeWebviewPanel: (panel) => {
         controller.restore(panel);

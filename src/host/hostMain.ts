@@ -24,6 +24,7 @@ import { resetSpendHistory, warnStateProblem } from './spendHistory';
 import type { HostRegistry } from './registry';
 import type { MaofServices } from './services';
 import { registerStatusBar } from './statusBar';
+import { registerWalkthrough } from './walkthrough';
 import { registerWriteCommands } from './writeCommands';
 
 /**
@@ -132,6 +133,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
       return resetSpendHistory(store);
     }),
   );
+  start('the walkthrough', () => registerWalkthrough(services, preview?.onDidChange));
   try {
     configService.reportIssues();
     void configService.reportUntrusted().catch((err: unknown) => logger.warn('Could not check the workspace settings', err));

@@ -1,5 +1,7 @@
 // How MAOF names API keys in SecretStorage and what a typed key must look like. Pure (no vscode
 // import) so it is unit-tested in plain Node.
+import { agentRequiresKey, type AgentConfig } from '../core/config/schema';
+import type { KeyStatus } from '../shared/protocol';
 
 /** Every storage name MAOF uses starts with this; nothing else of ours goes to SecretStorage. */
 export const SECRET_PREFIX = 'maof.apiKey.';
@@ -27,3 +29,12 @@ export function keyProblem(raw: string): string | undefined {
   return undefined;
 }
 
+
+/**
+ * Whether an agent can be asked, as the chat's selector and the pickers say it: a key is set, a
+ * key is missing, or the agent needs none (a local OpenAI-compatible server, `requiresKey: false`).
+ */
+export function keyStatus(agent: AgentConfig, hasKey: boolean): KeyStatus {
+  if (hasKey) return 'set';
+  return agentRequiresKey(agent) ? 'missing' : 'not-needed';
+}

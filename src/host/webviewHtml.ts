@@ -48,7 +48,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n
 </head>
 <body>
 <div id="root" class="maof-${name}"><p class="loading">Loading…</p></div>
-<script nonce="${escapeAttr(nonce)}" src="${escapeAttr(script.toString())}"></script>
+<script${name === 'chat' ? ' type="module"' : ''} nonce="${escapeAttr(nonce)}" src="${escapeAttr(script.toString())}"></script>
 </body>
 </html>`;
 }

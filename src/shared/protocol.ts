@@ -9,6 +9,9 @@ import { MAX_CODE_CHARS, MAX_ID_CHARS, MAX_LANGUAGE_CHARS, MAX_PROMPT_CHARS } fr
 
 export type BreakerStateName = 'closed' | 'open' | 'half-open';
 
+/** An agent's key: set, missing, or not needed (a local server that takes none). */
+export type KeyStatus = 'set' | 'missing' | 'not-needed';
+
 export interface ChatAgentInfo {
   id: string;
   /** What the selector shows, e.g. "claude-sonnet (claude-sonnet-4-5)". */
@@ -16,7 +19,7 @@ export interface ChatAgentInfo {
   provider: string;
   model: string;
   breaker: BreakerStateName;
-  hasKey: boolean;
+  key: KeyStatus;
   description?: string;
 }
 

@@ -95,7 +95,7 @@ describe('chat view', function () {
     assert.equal(state.sessionId, handle.sessionId);
     assert.ok(Array.isArray(state.history), 'with the history');
     const gpt = state.agents.find((a) => a.id === 'sim-gpt');
-    assert.deepEqual(gpt && { provider: gpt.provider, model: gpt.model, breaker: gpt.breaker, hasKey: gpt.hasKey }, { provider: 'openai', model: 'gpt-4.1-mini', breaker: 'closed', hasKey: true });
+    assert.deepEqual(gpt && { provider: gpt.provider, model: gpt.model, breaker: gpt.breaker, key: gpt.key }, { provider: 'openai', model: 'gpt-4.1-mini', breaker: 'closed', key: 'set' });
   });
 
   it('streams an answer in chunks under one message id, ending with done:true and meta', async () => {
@@ -262,5 +262,28 @@ describe('chat view', function () {
     await handle.receive({ type: 'chat/clear' });
     assert.notEqual(handle.sessionId, old);
     assert.deepEqual(handle.history(), []);
+  });
+
+  it('lists an agent that needs no key as ready, not as missing one, once no key is stored', async () => {
+    await clearKeys(api);
+    const posted: HostMessage[] = [];
+    const sub = handle.onDidPostMessage((m) => posted.push(m));
+    try {
+      // The keys' change reaches the view as a new chat/state; chat/ready asks for one anyway.
+      await waitFor('a chat/state without keys', async () => {
+        posted.length = 0;
+        await handle.receive({ type: 'chat/ready' });
+        const state = posted.find((m): m is HostMessageOf<'chat/state'> => m.type === 'chat/state');
+        return state?.agents.find((a) => a.id === 'sim-claude')?.key === 'missing';
+      });
+    } finally {
+      sub.dispose();
+    }
+    const state = posted.find((m): m is HostMessageOf<'chat/state'> => m.type === 'chat/state');
+    const key = (id: string): string | undefined => state?.agents.find((a) => a.id === id)?.key;
+    // sim-gpt is an OpenAI-compatible server on loopback: it takes no key. sim-claude needs one.
+    assert.equal(key('sim-gpt'), 'not-needed');
+    assert.equal(key('sim-claude'), 'missing');
+    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
   });
 });

@@ -5,6 +5,8 @@ import type { ChatAgentInfo, ChatErrorInfo, ChatHistoryMessage, ChatMeta, HostMe
 import { MAX_PROMPT_CHARS } from '../../shared/protocolLimits';
 import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
+import { agentNote, agentSuffix } from './agentNote';
+import { highlightCodeBlocks } from './highlight';
 import { codeLanguage, renderMarkdown } from './markdown';
 
 interface PageState {
@@ -47,7 +49,7 @@ root.replaceChildren();
 const agentSelect = el('select', { attrs: { id: 'agent', 'aria-label': 'Agent' } });
 const contextBox = el('input', { attrs: { id: 'context', type: 'checkbox' } });
 const newChat = el('button', { className: 'icon-button', text: 'New chat', attrs: { type: 'button', title: 'Start a new conversation', 'aria-label': 'Start a new conversation' } });
-const agentNote = el('div', { className: 'agent-note', attrs: { hidden: '' } });
+const noteBar = el('div', { className: 'agent-note', attrs: { hidden: '' } });
 const header = el(
   'header',
   { className: 'toolbar' },
@@ -76,7 +78,7 @@ const stopButton = el('button', { className: 'secondary', text: 'Stop', attrs: {
 const sendButton = el('button', { className: 'primary', text: 'Send', attrs: { type: 'button', 'aria-label': 'Send (Enter)' } });
 const composer = el('footer', { className: 'composer' }, prompt, el('div', { className: 'composer-actions' }, counter, stopButton, sendButton));
 
-root.append(header, agentNote, log, notice, composer, announcer);
+root.append(header, noteBar, log, notice, composer, announcer);
 prompt.value = saved.draft;
 
 // ---- helpers ------------------------------------------------------------------------------------
@@ -132,13 +134,6 @@ function updateComposer(): void {
 
 // ---- agents -------------------------------------------------------------------------------------
 
-function agentSuffix(a: ChatAgentInfo): string {
-  if (!a.hasKey) return ' — no key';
-  if (a.breaker === 'open') return ' — paused';
-  if (a.breaker === 'half-open') return ' — probing';
-  return '';
-}
-
 function renderAgents(): void {
   const options = [el('option', { text: 'Auto — best agent per task', attrs: { value: 'auto' } })];
   for (const a of agents) {
@@ -153,31 +148,16 @@ function renderAgents(): void {
 }
 
 function renderAgentNote(): void {
-  const id = agentSelect.value;
-  const a = agents.find((x) => x.id === id);
-  let text = '';
-  let action: { label: string; action: 'setApiKey' | 'resetBreakers' } | undefined;
-  if (id === 'auto') {
-    if (agents.length > 0 && agents.every((x) => !x.hasKey)) {
-      text = 'No API key is set for any agent.';
-      action = { label: 'Set API Key', action: 'setApiKey' };
-    }
-  } else if (a && !a.hasKey) {
-    text = `No API key for ${a.id} (${a.provider}).`;
-    action = { label: 'Set API Key', action: 'setApiKey' };
-  } else if (a && a.breaker === 'open') {
-    text = `${a.id} is paused after repeated failures; MAOF will probe it again shortly.`;
-    action = { label: 'Reset breaker', action: 'resetBreakers' };
-  }
-  agentNote.hidden = text === '';
-  agentNote.replaceChildren();
-  if (!text) return;
-  agentNote.append(el('span', { text }));
-  if (action) {
-    const act = action;
+  const note = agentNote(agents, agentSelect.value);
+  noteBar.hidden = note === undefined;
+  noteBar.replaceChildren();
+  if (!note) return;
+  noteBar.append(el('span', { text: note.text }));
+  const act = note.action;
+  if (act) {
     const b = el('button', { className: 'link-button', text: act.label, attrs: { type: 'button' } });
     b.addEventListener('click', () => api.postMessage({ type: 'chat/action', action: act.action }));
-    agentNote.append(b);
+    noteBar.append(b);
   }
 }
 
@@ -266,6 +246,7 @@ function renderBody(v: View): void {
   }
   v.body.innerHTML = renderMarkdown(m.content);
   decorateCodeBlocks(v.body);
+  highlightCodeBlocks(v.body, () => scheduleRender(v));
 }
 
 function renderStatus(v: View): void {

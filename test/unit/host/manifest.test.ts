@@ -1,11 +1,12 @@
 // The manifest's settings schema must say what the zod schema does: same defaults, so the
 // Settings UI never shows a default MAOF would not use.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_ROUTES } from '../../../src/core/config/defaults';
 import { RESTRICTED_SETTINGS } from '../../../src/core/config/settingsScopes';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, parseConfig, retrySchema } from '../../../src/core/config/schema';
+import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../../../src/host/walkthroughIds';
 
 interface Property {
   default?: unknown;
@@ -21,6 +22,7 @@ interface Manifest {
     menus: { commandPalette: Array<{ command: string; when: string }> };
     keybindings: Array<{ command: string; key: string; mac?: string }>;
     views: Record<string, Array<{ id: string; type?: string }>>;
+    walkthroughs: Array<{ id: string; title: string; steps: Array<{ id: string; title: string; description: string; media: { markdown?: string; image?: string }; completionEvents: string[] }> }>;
   };
   capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
 }
@@ -78,5 +80,45 @@ describe('package.json contributions', () => {
     assert.equal(trust.supported, 'limited');
     assert.ok(trust.restrictedConfigurations.includes('maof.agents'), 'a workspace cannot redirect keys to another endpoint');
     assert.deepEqual([...trust.restrictedConfigurations].sort(), RESTRICTED_SETTINGS.map((k) => `maof.${k}`).sort(), 'the host ignores exactly what the manifest declares');
+  });
+
+  it('has a Getting Started walkthrough whose steps complete on what the user did, with media that ships', () => {
+    const root = join(__dirname, '..', '..', '..');
+    const [walkthrough, ...others] = manifest.contributes.walkthroughs;
+    assert.equal(others.length, 0);
+    assert.equal(walkthrough?.id, WALKTHROUGH_ID);
+    assert.deepEqual(walkthrough.steps.map((s) => s.id), ['connect', 'generate', 'chat', 'dashboard']);
+    const commands = new Set(manifest.contributes.commands.map((c) => c.command));
+    // Context keys the extension sets: the walkthrough's own and inline generation's pending proposal.
+    const contexts = new Set<string>([...Object.values(WALKTHROUGH_CONTEXT), 'maof.inlinePending']);
+    const source = (file: string): string => readFileSync(join(root, 'src', 'host', file), 'utf8');
+    assert.match(source('inlinePreview.ts'), /PENDING_CONTEXT_KEY = 'maof\.inlinePending'/);
+    assert.match(source('chatView.ts'), /markChatAnswered\(\)/, 'the chat marks its step done');
+    const shipped = readFileSync(join(root, '.vscodeignore'), 'utf8').split('\n');
+    assert.ok(shipped.includes('!media/**'), 'media/ goes into the VSIX');
+    for (const step of walkthrough.steps) {
+      assert.ok(step.completionEvents.length > 0, `${step.id} completes on something`);
+      for (const event of step.completionEvents) {
+        const [kind, name] = [event.slice(0, event.indexOf(':')), event.slice(event.indexOf(':') + 1)];
+        if (kind === 'onCommand') assert.ok(commands.has(name), `${step.id}: ${name} is a MAOF command`);
+        else assert.ok(kind === 'onContext' && contexts.has(name), `${step.id}: ${event} is a context MAOF sets`);
+      }
+      for (const [, command] of step.description.matchAll(/\]\(command:([\w.]+)/g)) {
+        assert.ok(command && (commands.has(command) || command.startsWith('workbench.')), `${step.id}: button runs ${command}`);
+      }
+      const media = step.media.markdown ?? step.media.image;
+      assert.ok(media && existsSync(join(root, media)), `${step.id}: ${media} exists`);
+      assert.ok(media.startsWith('media/'), `${step.id}: ${media} is under media/`);
+    }
+  });
+
+  it('the walkthrough\'s local-model example is valid settings that route every task to it', () => {
+    const text = readFileSync(join(__dirname, '..', '..', '..', 'media', 'walkthrough', 'connect.md'), 'utf8');
+    const block = /```json\n([\s\S]*?)```/.exec(text)?.[1];
+    assert.ok(block);
+    const settings = JSON.parse(`{${block}}`) as Record<string, unknown>;
+    const { config, issues } = parseConfig({ agents: settings['maof.agents'], routes: settings['maof.routes'] });
+    assert.deepEqual(issues, []);
+    for (const task of ['code', 'writing', 'analysis']) assert.deepEqual(config.routes[task], ['local'], task);
   });
 });
