@@ -149,6 +149,7 @@ async function main(): Promise<void> {
   await attempt('P2', () => bundled(pkg.distDir, 'streamingFirstToken.ts', ['--iterations', quick ? '300' : '1500']));
   await attempt('P5', () => bundled(pkg.distDir, 'fanOut.ts', ['--rounds', quick ? '3' : '10']));
   await attempt('P6', () => bundled(pkg.distDir, 'cacheAndHeap.ts', ['--requests', quick ? '3000' : '20000'], ['--expose-gc'], 300_000));
+  await attempt('P7', () => bundled(pkg.distDir, 'languageModelProvider.ts', ['--iterations', quick ? '300' : '1000']));
   await attempt('P6batch', () => child('batchVsBare.ts', [pkg.distDir, '--requests', quick ? '1000' : '4000', '--runs', quick ? '1' : '3'], [], 400_000));
   if (wanted('P4')) {
     if (!pkg.vsix) errors.P4 = 'no VSIX to install';
@@ -199,6 +200,11 @@ async function main(): Promise<void> {
     row('P6', `maof batch ${String(pb.requests)} requests @32 vs bare SDK script (wall, incl. start-up)`, `${get(pb, 'ratio').toFixed(3)}× (${ms(get(pb, 'cliMs'))} vs ${ms(get(pb, 'bareMs'))}; ${String(pb.cliReqPerSec)} vs ${String(pb.bareReqPerSec)} req/s)`, '≤ 1.1×', get(pb, 'ratio') <= 1.1);
     row('P6', 'the same, bare script given MAOF transport (pipeline + CLI alone)', `${get(pb, 'ratioSameTransport').toFixed(3)}× (${ms(get(pb, 'cliMs'))} vs ${ms(get(pb, 'bareTransportMs'))})`, '—', undefined);
   } else if (wanted('P6batch')) failed('P6', 'maof batch vs bare SDK', '≤ 1.1×');
+  const p7 = results.P7;
+  if (p7) {
+    row('P7', 'vscode.lm provideTokenCount, 2 KB message after warm-up, p50', `${get(p7, 'tokenCount.warmMicros.p50').toFixed(2)} µs (first sight ${get(p7, 'tokenCount.firstSightMicros.p50').toFixed(0)} µs)`, '≤ 20 µs', get(p7, 'tokenCount.warmMicros.p50') <= 20);
+    row('P7', `vscode.lm time to first part vs bare SDK, p50 (${String(get(p7, 'firstPart.tools'))} tools)`, `${ms(get(p7, 'firstPart.addedP50'))} (${ms(get(p7, 'firstPart.pipeline.p50'))} vs ${ms(get(p7, 'firstPart.bare.p50'))})`, '≤ 1 ms', get(p7, 'firstPart.addedP50') <= 1);
+  } else if (wanted('P7')) failed('P7', 'language-model provider', '≤ 20 µs / ≤ 1 ms');
 
   const info = { ...host, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100), date: new Date().toISOString(), durationSeconds: Math.round((Date.now() - t0) / 1000), quick };
   const head = ['#', 'measure', 'result', 'target', 'met'];
