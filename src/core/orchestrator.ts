@@ -22,6 +22,7 @@ import { tokenizerFor, type Tokenizer } from './context/tokenizer';
 import { SessionStore } from './memory/sessionMemory';
 import { getProvider, type Provider, type ProviderResponse } from './providers/provider';
 import { BreakerRegistry } from './resilience/circuitBreaker';
+import { ThrottledSave } from './persistence/throttledSave';
 import { RateLimiter } from './resilience/rateLimiter';
 import { withRetry } from './resilience/retry';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
@@ -29,6 +30,12 @@ import { planRoute } from './router/router';
 import { parseStructured, repairPrompt, structuredSpecFor, type AnalysisResult } from './structuredOutput';
 
 export const BREAKER_STATE_KEY = 'maof.breakers.v1';
+/**
+ * Least time between two saves of breaker failure counts (state changes are saved at once). Counts
+ * are saved so that failures add up across CLI runs; a failure storm must not write the state
+ * file once per failure. flush() (CLI exit, deactivate) saves what is left.
+ */
+export const BREAKER_SAVE_INTERVAL_MS = 1_000;
 
 export interface OrchestratorDeps {
   config: MaofConfig;
@@ -177,8 +184,9 @@ export class Orchestrator {
   private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
   private readonly textHashes = new LRUCache<string, string>({ max: 512, maxSize: 32_000_000, sizeCalculation: (_h, text) => text.length + 1 });
   private readonly keyRequired = new WeakMap<AgentConfig, boolean>();
-  private breakerSave: Promise<void> = Promise.resolve();
-  private breakerSavePending = false;
+  private readonly breakerSaver: ThrottledSave;
+  /** A success moved a breaker's outcome window since the last save (saved at flush, not per request). */
+  private breakerOutcomesUnsaved = false;
 
   constructor(deps: OrchestratorDeps) {
     this.config = deps.config;
@@ -199,11 +207,25 @@ export class Orchestrator {
       logger: this.logger,
       onAlert: (a) => this.emit({ type: 'budget.alert', at: this.clock.now(), ...a }),
     });
-    this.breakers = new BreakerRegistry(this.config.breaker, this.clock, (agentId, from, to, reason) => {
-      this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
-      this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
-      this.saveBreakers();
-    });
+    this.breakerSaver = new ThrottledSave(
+      () => {
+        this.breakerOutcomesUnsaved = false;
+        return this.store.update(BREAKER_STATE_KEY, this.breakers.snapshots());
+      },
+      this.clock,
+      BREAKER_SAVE_INTERVAL_MS,
+      (err) => this.logger.warn('Could not save circuit breaker state', err),
+    );
+    this.breakers = new BreakerRegistry(
+      this.config.breaker,
+      this.clock,
+      (agentId, from, to, reason) => {
+        this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
+        this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
+        this.breakerSaver.request(true);
+      },
+      () => this.breakerSaver.request(),
+    );
     const saved = this.store.get<Record<string, unknown>>(BREAKER_STATE_KEY);
     if (saved) this.breakers.restore(saved);
   }
@@ -222,7 +244,8 @@ export class Orchestrator {
 
   /** Waits until ledger and breaker state are on disk. */
   async flush(): Promise<void> {
-    await Promise.all([this.ledger.flush(), this.breakerSave]);
+    if (this.breakerOutcomesUnsaved) this.breakerSaver.request(true);
+    await Promise.all([this.ledger.flush(), this.breakerSaver.flush()]);
   }
 
   // ---- single request -------------------------------------------------------------------------
@@ -542,6 +565,7 @@ export class Orchestrator {
               const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json });
               limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
               breaker.recordSuccess();
+              this.breakerOutcomesUnsaved = true;
               judged = true;
               state.attempts.push({ agent: agent.id, outcome: 'ok' });
               return res;
@@ -734,17 +758,6 @@ export class Orchestrator {
 
   private emit(event: MaofEvent): void {
     this.events.emit(event);
-  }
-
-  private saveBreakers(): void {
-    if (this.breakerSavePending) return;
-    this.breakerSavePending = true;
-    this.breakerSave = this.breakerSave
-      .then(async () => {
-        this.breakerSavePending = false;
-        await this.store.update(BREAKER_STATE_KEY, this.breakers.snapshots());
-      })
-      .catch((err: unknown) => this.logger.warn('Could not save circuit breaker state', err));
   }
 }
 
