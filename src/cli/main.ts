@@ -39,7 +39,8 @@ export interface JsonResult {
   task: string;
   agent?: string;
   text?: string;
-  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number }>;
+  /** elapsedMs: time at the provider for that attempt (long behind a gateway that retries itself). */
+  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number; elapsedMs?: number }>;
   usage?: { inputTokens: number; outputTokens: number };
   costUsd?: number;
   cached?: boolean;
@@ -55,7 +56,13 @@ export function cliMessage(message: string): string {
 }
 
 export function toJson(result: RunResult): JsonResult {
-  const attempts = result.attempts.map((a) => ({ agent: a.agent, outcome: a.outcome, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}) }));
+  const attempts = result.attempts.map((a) => ({
+    agent: a.agent,
+    outcome: a.outcome,
+    ...(a.status !== undefined ? { status: a.status } : {}),
+    ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}),
+    ...(a.elapsedMs !== undefined ? { elapsedMs: a.elapsedMs } : {}),
+  }));
   if (!result.ok) return { ok: false, task: result.task, error: { code: result.error.code, message: cliMessage(result.error.message) }, attempts };
   return {
     ok: true,

@@ -6,11 +6,11 @@ import { setMaxListeners } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
 import { sha256 } from './hash';
-import { MaofError, cancelledError, finalError, providerLabel, toMaofError, type ErrorCode } from './errors';
+import { MaofError, cancelledError, finalError, providerLabel, toMaofError, unknownPriceError, type ErrorCode } from './errors';
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
 import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from './types';
-import { agentRequiresKey, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
+import { agentRequiresKey, budgetIsSet, priceIsUnknown, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
 import { costOf, worstCaseCost } from './cost/costCalculator';
 import type { Pricing } from './cost/priceTable';
 import { CostLedger, type Reservation } from './cost/costLedger';
@@ -76,6 +76,8 @@ export interface AttemptRecord {
   outcome: AttemptOutcome;
   status?: number;
   waitMs?: number;
+  /** Time at the provider, from sending to the answer or the failure; absent when nothing was sent. */
+  elapsedMs?: number;
 }
 
 interface RunBase {
@@ -184,6 +186,7 @@ export class Orchestrator {
   private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
   private readonly textHashes = new LRUCache<string, string>({ max: 512, maxSize: 32_000_000, sizeCalculation: (_h, text) => text.length + 1 });
   private readonly keyRequired = new WeakMap<AgentConfig, boolean>();
+  private readonly priceUnknown = new WeakMap<AgentConfig, boolean>();
   private readonly breakerSaver: ThrottledSave;
   /** A success moved a breaker's outcome window since the last save (saved at flush, not per request). */
   private breakerOutcomesUnsaved = false;
@@ -330,7 +333,7 @@ export class Orchestrator {
     const classifierId = this.config.classifierAgent;
     if (local.confidence >= 0.5 || !classifierId) return local;
     const agent = this.config.agents.find((a) => a.id === classifierId);
-    if (!agent) return local;
+    if (!agent || this.refusedForPrice(agent)) return local;
     try {
       const apiKey = await this.keyFor(agent);
       if (!apiKey) return local;
@@ -372,6 +375,10 @@ export class Orchestrator {
         lastError = preferInformative(lastError, error);
         const next = agents[i + 1];
         if (!next || !error.fallbackWorthy) throw next ? error : lastError;
+        if (this.clock.now() >= state.started + this.config.retry.maxTotalMs) {
+          this.logger.info(`Request ${state.requestId}: "${agent.id}" failed with ${error.code} and retry.maxTotalMs is spent; not trying "${next.id}".`);
+          throw lastError;
+        }
         this.emit({ type: 'fallback', at: this.clock.now(), requestId: state.requestId, from: agent.id, to: next.id, reason: error.code });
         this.logger.info(`Request ${state.requestId}: "${agent.id}" failed with ${error.code}; falling back to "${next.id}".`);
       }
@@ -385,6 +392,11 @@ export class Orchestrator {
       this.skip(state, agent, 'CONFIG');
       state.attempts.push({ agent: agent.id, outcome: 'AUTH' });
       throw new MaofError('AUTH', providerKeyAllowed(agent) ? `No ${providerLabel(agent.provider)} API key is set for agent "${agent.id}" — run "MAOF: Set API Key".` : `Agent "${agent.id}" uses its own endpoint, so it needs its own key — run "MAOF: Set API Key" and pick the agent.`, { agentId: agent.id, provider: agent.provider });
+    }
+    if (this.refusedForPrice(agent)) {
+      this.skip(state, agent, 'CONFIG');
+      state.attempts.push({ agent: agent.id, outcome: 'CONFIG' });
+      throw unknownPriceError(agent.id, agent.model);
     }
     const breaker = this.breakers.get(agent.id);
     if (breaker.state === 'open') {
@@ -525,6 +537,9 @@ export class Orchestrator {
     json: boolean,
   ): Promise<CallOutcome> {
     const pricing = pricingFor(agent);
+    // maxTotalMs bounds the whole request: no retry waits past it, and a call still running at it
+    // (a gateway retrying on its own) is aborted then.
+    const deadline = state.started + this.config.retry.maxTotalMs;
     const reservation: Reservation = this.ledger.reserve(worstCaseCost(inputTokens, maxOutputTokens, pricing), { agentId: agent.id });
     let settled = false;
     // A cancel while a call is at the provider is billed (estimated), not released: the provider
@@ -551,6 +566,7 @@ export class Orchestrator {
             throw circuitOpenError(agent.id);
           }
           let judged = false;
+          let sentAt: number | undefined;
           try {
             const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
               this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
@@ -562,12 +578,13 @@ export class Orchestrator {
             }
             try {
               streamedChars = 0;
-              const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json });
+              sentAt = this.clock.now();
+              const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, deadline });
               limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
               breaker.recordSuccess();
               this.breakerOutcomesUnsaved = true;
               judged = true;
-              state.attempts.push({ agent: agent.id, outcome: 'ok' });
+              state.attempts.push({ agent: agent.id, outcome: 'ok', elapsedMs: this.clock.now() - sentAt });
               return res;
             } catch (err) {
               limit.settle(inputTokens);
@@ -576,11 +593,15 @@ export class Orchestrator {
             }
           } catch (err) {
             const error = state.signal.aborted ? cancelledError() : toMaofError(err).withAgent(agent.id, agent.provider);
+            const now = this.clock.now();
             if (!judged) {
-              if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
+              // Cut off by the request's own deadline says as little about the agent as a cancel.
+              if (error.countsAgainstBreaker && !(error.code === 'TIMEOUT' && now >= deadline)) breaker.recordFailure(error.code);
               else breaker.recordNeutral();
             }
-            state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status });
+            const record: AttemptRecord = { agent: agent.id, outcome: error.code, status: error.status };
+            if (sentAt !== undefined) record.elapsedMs = now - sentAt;
+            state.attempts.push(record);
             throw error;
           }
         },
@@ -588,13 +609,14 @@ export class Orchestrator {
           policy: this.config.retry,
           clock: this.clock,
           signal: state.signal,
-          // maxTotalMs bounds retries; a fallback agent still gets its first attempt after a slow primary.
-          deadline: Math.max(state.started + this.config.retry.maxTotalMs, this.clock.now() + 1),
+          deadline,
           random: this.random,
           onRetry: ({ attempt, error, waitMs }) => {
             const last = state.attempts[state.attempts.length - 1];
             if (last) last.waitMs = waitMs;
-            this.emit({ type: 'retry.scheduled', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt, waitMs, code: error.code });
+            const event: MaofEvent = { type: 'retry.scheduled', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt, waitMs, code: error.code };
+            if (last?.elapsedMs !== undefined) event.elapsedMs = last.elapsedMs;
+            this.emit(event);
           },
         },
       );
@@ -731,6 +753,17 @@ export class Orchestrator {
       n += count + 4;
     }
     return n;
+  }
+
+  /** An agent of unknown price would count as $0 and slip past any budget, so it is refused while one is set. */
+  private refusedForPrice(agent: AgentConfig): boolean {
+    if (!budgetIsSet(this.config.budget)) return false;
+    let unknown = this.priceUnknown.get(agent);
+    if (unknown === undefined) {
+      unknown = priceIsUnknown(agent);
+      this.priceUnknown.set(agent, unknown);
+    }
+    return unknown;
   }
 
   /** agentRequiresKey parses the base URL; an agent object never changes, so once per agent. */

@@ -19,6 +19,8 @@ export interface ProviderRequest {
   signal: AbortSignal;
   /** Ask for a JSON object (OpenAI response_format json_object; Anthropic: no prefill, just pass). */
   json?: boolean;
+  /** Clock time at which the call is aborted with TIMEOUT whatever its progress (the request's retry.maxTotalMs). */
+  deadline?: number;
 }
 
 export interface ProviderResponse {

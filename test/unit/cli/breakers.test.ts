@@ -55,6 +55,9 @@ describe('maof breakers: failure counts add up across CLI runs', function () {
     const first = await cli(['ask', '--config', config, '--agent', 'fast', '--json', 'one'], env);
     assert.equal(first.code, 1);
     assert.equal(sim.tally().requests, 3, 'three attempts in the first run');
+    const attempts = (JSON.parse(first.stdout) as { attempts: Array<{ outcome: string; elapsedMs?: number }> }).attempts;
+    assert.deepEqual(attempts.map((a) => a.outcome), ['UPSTREAM', 'UPSTREAM', 'UPSTREAM']);
+    assert.ok(attempts.every((a) => typeof a.elapsedMs === 'number' && a.elapsedMs >= 0), '--json gives each attempt its elapsed time');
     const second = await cli(['ask', '--config', config, '--agent', 'fast', '--json', 'two'], env);
     assert.equal(second.code, 1);
     // Failures 4 and 5 open the breaker: the second run's third attempt is refused without a request.
