@@ -394,7 +394,7 @@ export class Orchestrator {
       throw new MaofError('AUTH', providerKeyAllowed(agent) ? `No ${providerLabel(agent.provider)} API key is set for agent "${agent.id}" — run "MAOF: Set API Key".` : `Agent "${agent.id}" uses its own endpoint, so it needs its own key — run "MAOF: Set API Key" and pick the agent.`, { agentId: agent.id, provider: agent.provider });
     }
     if (this.refusedForPrice(agent)) {
-      this.skip(state, agent, 'CONFIG');
+      this.skip(state, agent, 'PRICE_UNKNOWN');
       state.attempts.push({ agent: agent.id, outcome: 'CONFIG' });
       throw unknownPriceError(agent.id, agent.model);
     }
@@ -785,7 +785,7 @@ export class Orchestrator {
     return pruner;
   }
 
-  private skip(state: RunState, agent: AgentConfig, reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG'): void {
+  private skip(state: RunState, agent: AgentConfig, reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' | 'PRICE_UNKNOWN'): void {
     this.emit({ type: 'agent.skipped', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason });
   }
 

@@ -6,6 +6,7 @@ import type { AgentConfig } from '../core/config/schema';
 import { providerLabel, type MaofError } from '../core/errors';
 import type { MaofEvent } from '../core/events';
 import type { AttemptRecord, RunSuccess } from '../core/orchestrator';
+import { formatDuration } from '../shared/format';
 import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta } from '../shared/protocol';
 import { codeLabel } from './dashboardModel';
 
@@ -36,6 +37,14 @@ export function attemptCounts(attempts: readonly AttemptRecord[]): { attempts: n
   return { attempts: calls, retries, fallbacks: Math.max(0, agents.length - 1) };
 }
 
+/** One line per call, with its real elapsed time: behind a gateway that retries on its own one call can take long. */
+export function attemptLog(attempts: readonly AttemptRecord[]): string[] {
+  return attempts.filter(isCall).map((a) => {
+    const what = a.outcome === 'ok' ? 'answered' : codeLabel(a.outcome);
+    return a.elapsedMs === undefined ? `${a.agent}: ${what}` : `${a.agent}: ${what} after ${formatDuration(a.elapsedMs)}`;
+  });
+}
+
 export function resultMeta(result: RunSuccess): ChatMeta {
   const counts = attemptCounts(result.attempts);
   const meta: ChatMeta = {
@@ -47,6 +56,7 @@ export function resultMeta(result: RunSuccess): ChatMeta {
     durationMs: result.durationMs,
     task: result.task,
   };
+  if (counts.attempts > 1) meta.attemptLog = attemptLog(result.attempts);
   const dropped = result.pruned?.dropped.map((d) => d.label) ?? [];
   const truncated = result.pruned?.truncated.map((t) => t.label) ?? [];
   if (dropped.length > 0 || truncated.length > 0) meta.pruned = { dropped, truncated };
@@ -89,7 +99,9 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
         NETWORK: `Could not reach ${p}`,
         UPSTREAM: `${p} server error`,
       };
-      return { text: `${what[event.code] ?? `${event.agentId} failed (${codeLabel(event.code)})`} — ${next}`, waitMs: event.waitMs };
+      // Behind a gateway that retries on its own one attempt can take long: say how long it took.
+      const took = event.elapsedMs === undefined ? '' : ` after ${formatDuration(event.elapsedMs)}`;
+      return { text: `${what[event.code] ?? `${event.agentId} failed (${codeLabel(event.code)})`}${took} — ${next}`, waitMs: event.waitMs };
     }
     case 'fallback':
       return { text: `${event.from} failed (${codeLabel(event.reason)}) — falling back to ${event.to}` };
@@ -100,6 +112,7 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
         CIRCUIT_OPEN: `${event.agentId} is paused (circuit breaker open) — skipping it`,
         CONFIG: `No API key for ${event.agentId} — skipping it`,
         CONTEXT_TOO_LARGE: `Too large for ${event.agentId}'s context window — skipping it`,
+        PRICE_UNKNOWN: `${event.agentId} has no known price and a budget is set — skipping it (set its pricing)`,
       };
       return { text: why[event.reason] };
     }
@@ -131,6 +144,7 @@ const metaSchema = z.object({
   durationMs: z.number().finite(),
   task: z.string().optional(),
   pruned: z.object({ dropped: z.array(z.string()), truncated: z.array(z.string()) }).optional(),
+  attemptLog: z.array(z.string().max(200)).max(50).optional(),
 });
 
 const messageSchema = z.object({
