@@ -15,6 +15,9 @@ export const HISTORY_MAX_MESSAGES = 100;
 /** Characters kept per saved message. */
 export const HISTORY_MAX_CHARS = 20_000;
 
+/** From this long on, a failed attempt's status line says how long it took. */
+export const SLOW_ATTEMPT_MS = 1_000;
+
 /** Whether an attempt record stands for a call that reached (or tried to reach) the agent. */
 function isCall(a: AttemptRecord): boolean {
   if (a.outcome === 'skipped' || a.outcome === 'cached' || a.outcome === 'CIRCUIT_OPEN' || a.outcome === 'INVALID_OUTPUT') return false;
@@ -99,8 +102,9 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
         NETWORK: `Could not reach ${p}`,
         UPSTREAM: `${p} server error`,
       };
-      // Behind a gateway that retries on its own one attempt can take long: say how long it took.
-      const took = event.elapsedMs === undefined ? '' : ` after ${formatDuration(event.elapsedMs)}`;
+      // Behind a gateway that retries on its own one attempt can take long: say how long it took
+      // (a quick failure's milliseconds are noise).
+      const took = event.elapsedMs !== undefined && event.elapsedMs >= SLOW_ATTEMPT_MS ? ` after ${formatDuration(event.elapsedMs)}` : '';
       return { text: `${what[event.code] ?? `${event.agentId} failed (${codeLabel(event.code)})`}${took} — ${next}`, waitMs: event.waitMs };
     }
     case 'fallback':

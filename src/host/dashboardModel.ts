@@ -140,7 +140,8 @@ export class DashboardModel {
           waitMs: event.waitMs,
           scheduledAt: event.at,
         });
-        this.addLive(event.at, 'retry', `${event.agentId} ${codeLabel(event.code)}${event.elapsedMs === undefined ? '' : ` after ${seconds(event.elapsedMs)}`} — retry ${event.attempt + 1}/${this.maxAttempts()} in ${seconds(event.waitMs)}`);
+        // A slow failure (a gateway retrying on its own) says how long it took; a quick one need not.
+        this.addLive(event.at, 'retry', `${event.agentId} ${codeLabel(event.code)}${event.elapsedMs !== undefined && event.elapsedMs >= 1_000 ? ` after ${seconds(event.elapsedMs)}` : ''} — retry ${event.attempt + 1}/${this.maxAttempts()} in ${seconds(event.waitMs)}`);
         return true;
       case 'fallback':
         this.retries.delete(event.requestId);

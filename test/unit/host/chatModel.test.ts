@@ -98,6 +98,8 @@ describe('chat model', () => {
     it('says how long a failed attempt took before the retry (a gateway retrying on its own makes it long)', () => {
       const line = statusLine({ type: 'retry.scheduled', at: 0, requestId: 'r', agentId: 'gpt-4.1', attempt: 1, waitMs: 1000, code: 'UPSTREAM', elapsedMs: 41_200 }, agents, 3);
       assert.equal(line?.text, 'OpenAI server error after 41 s — retrying in 1 s (attempt 2/3)');
+      const quick = statusLine({ type: 'retry.scheduled', at: 0, requestId: 'r', agentId: 'gpt-4.1', attempt: 1, waitMs: 1000, code: 'UPSTREAM', elapsedMs: 40 }, agents, 3);
+      assert.equal(quick?.text, 'OpenAI server error — retrying in 1 s (attempt 2/3)', 'a quick failure needs no time');
     });
 
     it('says why an agent of unknown price was skipped under a budget', () => {
