@@ -2,7 +2,7 @@
 // `agent:<id>`, `secret:<name>`) to storage names, caches what was read (kept in sync across
 // windows by `secrets.onDidChange`) and runs the Set / Clear API Key interactions.
 import * as vscode from 'vscode';
-import type { AgentConfig, MaofConfig } from '../core/config/schema';
+import { providerKeyAllowed, type AgentConfig, type MaofConfig } from '../core/config/schema';
 import type { Logger, SecretSource } from '../core/ports';
 import { keyProblem, MAX_KEY_LENGTH, SECRET_PREFIX, storageNameFor } from './keyNames';
 import type { HostKeys, KeyTarget } from './services';
@@ -86,6 +86,8 @@ export class SecretKeys implements HostKeys, SecretSource, vscode.Disposable {
     if (!agent) return false;
     const own = await this.read(this.storageName({ kind: 'agent', agentId }));
     if (own?.trim()) return true;
+    // The provider-wide key is never sent to a hosted gateway (see providerKeyAllowed): it does not count.
+    if (!providerKeyAllowed(agent)) return false;
     const shared = await this.read(`${SECRET_PREFIX}${agent.provider}`);
     return Boolean(shared?.trim());
   }

@@ -67,6 +67,10 @@ describe('settings', () => {
       const gateway = { id: 'team-gw', provider: 'openai', model: 'team-smart', baseUrl: 'https://gateway.example.com/v1', contextWindow: 128_000 };
       await setSettings({ agents: [gateway], budget: { monthlyUsd: 20 } });
       await waitFor('the gateway agent', () => api.orchestrator.currentConfig.agents.some((a) => a.id === 'team-gw'));
+      // The OpenAI key is never sent to a hosted gateway, so Diagnose must not count it for team-gw.
+      await api.services.extensionContext.secrets.store('maof.apiKey.openai', 'sk-test-openai-provider-0123456789');
+      await waitFor('the provider key to be read', async () => api.services.keys.hasKeyFor('gpt-4.1'));
+      assert.equal(await api.services.keys.hasKeyFor('team-gw'), false, 'a provider-wide key does not count for a hosted gateway');
       // Its own key, so that the price, not a missing key, is what stops it.
       await api.services.extensionContext.secrets.store('maof.apiKey.agent.team-gw', 'sk-team-gw-0123456789abcdef');
       const gwAgent = api.orchestrator.currentConfig.agents.find((a) => a.id === 'team-gw')!;
@@ -96,6 +100,7 @@ describe('settings', () => {
     } finally {
       warnings.restore();
       await api.services.extensionContext.secrets.delete('maof.apiKey.agent.team-gw');
+      await api.services.extensionContext.secrets.delete('maof.apiKey.openai');
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
