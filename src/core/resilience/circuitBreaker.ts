@@ -117,12 +117,20 @@ export class CircuitBreaker {
     }
     const state = this.state;
     this.lastFailureCode = code;
-    this.consecutiveFailures++;
-    if (state === 'half-open') this.open(code);
-    else if (state === 'closed') {
-      this.pushOutcome(true);
-      if (this.consecutiveFailures >= this.policy.failureThreshold || this.rateExceeded()) this.open(code);
+    if (state === 'open') {
+      this.consecutiveFailures++;
+      this.onCountChange?.();
+      return;
     }
+    if (state === 'half-open') {
+      this.consecutiveFailures++;
+      this.open(code);
+      this.onCountChange?.();
+      return;
+    }
+    this.consecutiveFailures++;
+    this.pushOutcome(true);
+    if (this.consecutiveFailures >= this.policy.failureThreshold || this.rateExceeded()) this.open(code);
     this.onCountChange?.();
   }
 
