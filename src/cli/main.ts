@@ -1,6 +1,7 @@
 // `maof` — the headless CLI over the same core the extension runs:
 //   maof ask [--task T | --agent A] [--config F] [--json] PROMPT
 //   maof batch FILE.jsonl [--concurrency N] [--config F] [--json]
+//   maof breakers [reset [AGENT]] [--config F] [--json]
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { MaofError, toMaofError } from '../core/errors';
@@ -16,10 +17,13 @@ import { EnvSecretSource } from './envSecretSource';
 import { loadConfigFile, userConfigDir } from './configFile';
 import { readBatchFile, runBatch } from './batch';
 import { AnswerView } from './answerView';
+import { breakerRows, formatBreakerTable, resetBreakers } from './breakersCommand';
 
 const USAGE = `Usage:
   maof ask [--task T | --agent A] [--config F] [--json] PROMPT
   maof batch FILE.jsonl [--concurrency N] [--config F] [--json]
+  maof breakers [--config F] [--json]     each agent's circuit breaker
+  maof breakers reset [AGENT] [--config F] reset one agent's breaker, or all
 
 Options:
   --task T         code, writing, analysis, a task of your config, or auto (default)
@@ -37,7 +41,8 @@ export interface JsonResult {
   task: string;
   agent?: string;
   text?: string;
-  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number }>;
+  /** elapsedMs: time at the provider for that attempt (long behind a gateway that retries itself). */
+  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number; elapsedMs?: number }>;
   usage?: { inputTokens: number; outputTokens: number };
   costUsd?: number;
   /** The provider reported no usage: usage and cost are counted with the tokenizer. */
@@ -51,11 +56,17 @@ export function cliMessage(message: string): string {
   return message
     .replace(/run "MAOF: Set API Key" and pick the agent/g, "set the environment variable named by the agent's apiKeyEnv")
     .replace(/run "MAOF: Set API Key"/g, "set OPENAI_API_KEY / ANTHROPIC_API_KEY (or the agent's apiKeyEnv)")
-    .replace(/run "MAOF: Reset Circuit Breakers"/g, 'wait for the breaker to close');
+    .replace(/run "MAOF: Reset Circuit Breakers"/g, 'run "maof breakers reset"');
 }
 
 export function toJson(result: RunResult): JsonResult {
-  const attempts = result.attempts.map((a) => ({ agent: a.agent, outcome: a.outcome, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}) }));
+  const attempts = result.attempts.map((a) => ({
+    agent: a.agent,
+    outcome: a.outcome,
+    ...(a.status !== undefined ? { status: a.status } : {}),
+    ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}),
+    ...(a.elapsedMs !== undefined ? { elapsedMs: a.elapsedMs } : {}),
+  }));
   if (!result.ok) return { ok: false, task: result.task, error: { code: result.error.code, message: cliMessage(result.error.message) }, attempts };
   return {
     ok: true,
@@ -107,7 +118,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     (values.help ? io.out : io.err)(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (command !== 'ask' && command !== 'batch') {
+  if (command !== 'ask' && command !== 'batch' && command !== 'breakers') {
     io.err(`maof: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
@@ -146,6 +157,24 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const safe = (s: string): string => scrub(s, known);
 
   try {
+    if (command === 'breakers') {
+      const agentIds = loaded.config.agents.map((a) => a.id);
+      const [sub, agent, ...extra] = rest;
+      if (sub === undefined) {
+        const rows = breakerRows(orchestrator.breakers, agentIds);
+        io.out(values.json ? `${JSON.stringify({ breakers: rows })}\n` : `${formatBreakerTable(rows)}\n`);
+        return 0;
+      }
+      if (sub !== 'reset' || extra.length > 0) {
+        io.err(`maof: breakers takes "reset [AGENT]" or nothing, e.g. maof breakers reset ${agentIds[0] ?? 'AGENT'}\n`);
+        return 2;
+      }
+      const reset = resetBreakers(orchestrator.breakers, agentIds, agent);
+      if (values.json) io.out(`${JSON.stringify({ reset })}\n`);
+      else if (reset.length === 0) io.out(agent ? `The breaker of ${agent} had nothing to reset.\n` : 'Every breaker was already closed with no failures.\n');
+      else io.out(`Reset the breaker${reset.length === 1 ? '' : 's'} of ${reset.join(', ')}.\n`);
+      return 0;
+    }
     if (command === 'ask') {
       const prompt = rest.join(' ');
       if (!prompt.trim()) {

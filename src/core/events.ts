@@ -13,9 +13,10 @@ interface Base {
 export type MaofEvent =
   | (Base & { type: 'request.started'; requestId: string; task: string; agents: string[]; pattern: 'single' | 'fanout' | 'chain' })
   | (Base & { type: 'attempt'; requestId: string; agentId: string; attempt: number })
-  | (Base & { type: 'retry.scheduled'; requestId: string; agentId: string; attempt: number; waitMs: number; code: ErrorCode })
+  /** elapsedMs: how long the failed attempt took (a gateway retrying on its own makes it long). */
+  | (Base & { type: 'retry.scheduled'; requestId: string; agentId: string; attempt: number; waitMs: number; code: ErrorCode; elapsedMs?: number })
   | (Base & { type: 'fallback'; requestId: string; from: string; to: string; reason: ErrorCode })
-  | (Base & { type: 'agent.skipped'; requestId: string; agentId: string; reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' })
+  | (Base & { type: 'agent.skipped'; requestId: string; agentId: string; reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' | 'PRICE_UNKNOWN' })
   | (Base & { type: 'breaker.changed'; agentId: string; from: BreakerState; to: BreakerState; reason?: ErrorCode })
   | (Base & { type: 'cache.hit'; requestId: string; agentId: string; savedUsd: number })
   | (Base & { type: 'queued'; requestId: string; agentId: string; waitMs: number; reason: 'rpm' | 'tpm' })

@@ -6,11 +6,11 @@ import { setMaxListeners } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
 import { keyFingerprint, sha256 } from './hash';
-import { MaofError, cancelledError, finalError, providerLabel, toMaofError, type ErrorCode } from './errors';
+import { MaofError, cancelledError, finalError, providerLabel, toMaofError, unknownPriceError, type ErrorCode } from './errors';
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
 import { addUsage, ZERO_USAGE, type ChatMessage, type MessagePart, type ToolCall, type ToolDefinition, type ToolMode, type Usage } from './types';
-import { agentRequiresKey, ownKeyAllowed, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
+import { agentRequiresKey, budgetIsSet, ownKeyAllowed, priceIsUnknown, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
 import { costOf, worstCaseCost } from './cost/costCalculator';
 import type { Pricing } from './cost/priceTable';
 import { CostLedger, type Reservation } from './cost/costLedger';
@@ -22,6 +22,7 @@ import { tokenizerFor, type Tokenizer } from './context/tokenizer';
 import { SessionStore } from './memory/sessionMemory';
 import { getProvider, type Provider, type ProviderResponse } from './providers/provider';
 import { BreakerRegistry } from './resilience/circuitBreaker';
+import { ThrottledSave } from './persistence/throttledSave';
 import { RateLimiter } from './resilience/rateLimiter';
 import { withRetry } from './resilience/retry';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
@@ -29,6 +30,12 @@ import { planRoute } from './router/router';
 import { parseStructured, repairPrompt, structuredSpecFor, type AnalysisResult } from './structuredOutput';
 
 export const BREAKER_STATE_KEY = 'maof.breakers.v1';
+/**
+ * Least time between two saves of breaker failure counts (state changes are saved at once). Counts
+ * are saved so that failures add up across CLI runs; a failure storm must not write the state
+ * file once per failure. flush() (CLI exit, deactivate) saves what is left.
+ */
+export const BREAKER_SAVE_INTERVAL_MS = 1_000;
 
 export interface OrchestratorDeps {
   config: MaofConfig;
@@ -79,6 +86,8 @@ export interface AttemptRecord {
   outcome: AttemptOutcome;
   status?: number;
   waitMs?: number;
+  /** Time at the provider, from sending to the answer or the failure; absent when nothing was sent. */
+  elapsedMs?: number;
 }
 
 interface RunBase {
@@ -192,8 +201,10 @@ export class Orchestrator {
   private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
   private readonly textHashes = new LRUCache<string, string>({ max: 512, maxSize: 32_000_000, sizeCalculation: (_h, text) => text.length + 1 });
   private readonly keyRequired = new WeakMap<AgentConfig, boolean>();
-  private breakerSave: Promise<void> = Promise.resolve();
-  private breakerSavePending = false;
+  private readonly priceUnknown = new WeakMap<AgentConfig, boolean>();
+  private readonly breakerSaver: ThrottledSave;
+  /** A success moved a breaker's outcome window since the last save (saved at flush, not per request). */
+  private breakerOutcomesUnsaved = false;
 
   constructor(deps: OrchestratorDeps) {
     this.config = deps.config;
@@ -214,11 +225,25 @@ export class Orchestrator {
       logger: this.logger,
       onAlert: (a) => this.emit({ type: 'budget.alert', at: this.clock.now(), ...a }),
     });
-    this.breakers = new BreakerRegistry(this.config.breaker, this.clock, (agentId, from, to, reason) => {
-      this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
-      this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
-      this.saveBreakers();
-    });
+    this.breakerSaver = new ThrottledSave(
+      () => {
+        this.breakerOutcomesUnsaved = false;
+        return this.store.update(BREAKER_STATE_KEY, this.breakers.snapshots());
+      },
+      this.clock,
+      BREAKER_SAVE_INTERVAL_MS,
+      (err) => this.logger.warn('Could not save circuit breaker state', err),
+    );
+    this.breakers = new BreakerRegistry(
+      this.config.breaker,
+      this.clock,
+      (agentId, from, to, reason) => {
+        this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
+        this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
+        this.breakerSaver.request(true);
+      },
+      () => this.breakerSaver.request(),
+    );
     const saved = this.store.get<Record<string, unknown>>(BREAKER_STATE_KEY);
     if (saved) this.breakers.restore(saved);
   }
@@ -237,7 +262,8 @@ export class Orchestrator {
 
   /** Waits until ledger and breaker state are on disk. */
   async flush(): Promise<void> {
-    await Promise.all([this.ledger.flush(), this.breakerSave]);
+    if (this.breakerOutcomesUnsaved) this.breakerSaver.request(true);
+    await Promise.all([this.ledger.flush(), this.breakerSaver.flush()]);
   }
 
   // ---- single request -------------------------------------------------------------------------
@@ -323,7 +349,7 @@ export class Orchestrator {
     const classifierId = this.config.classifierAgent;
     if (local.confidence >= 0.5 || !classifierId) return local;
     const agent = this.config.agents.find((a) => a.id === classifierId);
-    if (!agent) return local;
+    if (!agent || this.refusedForPrice(agent)) return local;
     try {
       const apiKey = await this.keyFor(agent);
       if (!apiKey) return local;
@@ -365,6 +391,10 @@ export class Orchestrator {
         lastError = preferInformative(lastError, error);
         const next = agents[i + 1];
         if (!next || !error.fallbackWorthy) throw next ? error : lastError;
+        if (this.clock.now() >= state.started + this.config.retry.maxTotalMs) {
+          this.logger.info(`Request ${state.requestId}: "${agent.id}" failed with ${error.code} and retry.maxTotalMs is spent; not trying "${next.id}".`);
+          throw lastError;
+        }
         this.emit({ type: 'fallback', at: this.clock.now(), requestId: state.requestId, from: agent.id, to: next.id, reason: error.code });
         this.logger.info(`Request ${state.requestId}: "${agent.id}" failed with ${error.code}; falling back to "${next.id}".`);
       }
@@ -378,6 +408,11 @@ export class Orchestrator {
       this.skip(state, agent, 'CONFIG');
       state.attempts.push({ agent: agent.id, outcome: 'AUTH' });
       throw new MaofError('AUTH', missingKeyMessage(agent), { agentId: agent.id, provider: agent.provider });
+    }
+    if (this.refusedForPrice(agent)) {
+      this.skip(state, agent, 'PRICE_UNKNOWN');
+      state.attempts.push({ agent: agent.id, outcome: 'CONFIG' });
+      throw unknownPriceError(agent.id, agent.model);
     }
     const breaker = this.breakers.get(agent.id);
     if (breaker.state === 'open') {
@@ -533,6 +568,9 @@ export class Orchestrator {
     json: boolean,
   ): Promise<CallOutcome> {
     const pricing = pricingFor(agent);
+    // maxTotalMs bounds the whole request: no retry waits past it, and a call still running at it
+    // (a gateway retrying on its own) is aborted then.
+    const deadline = state.started + this.config.retry.maxTotalMs;
     const reservation: Reservation = this.ledger.reserve(worstCaseCost(inputTokens, maxOutputTokens, pricing), { agentId: agent.id });
     let settled = false;
     // A cancel while a call is at the provider is billed (estimated), not released: the provider
@@ -566,6 +604,7 @@ export class Orchestrator {
             throw circuitOpenError(agent.id);
           }
           let judged = false;
+          let sentAt: number | undefined;
           try {
             const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
               this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
@@ -577,13 +616,15 @@ export class Orchestrator {
             }
             try {
               streamedChars = 0;
-              let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}) });
+              sentAt = this.clock.now();
+              let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, deadline, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}) });
               if (res.usageEstimated) res = { ...res, usage: countedUsage(agent, messages, res.text) };
               limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
               // The server answered, so it is healthy; an answer without text is still no answer.
               breaker.recordSuccess();
+              this.breakerOutcomesUnsaved = true;
               judged = true;
-              state.attempts.push({ agent: agent.id, outcome: unusableAnswer(res, agent) ? 'INVALID_OUTPUT' : 'ok' });
+              state.attempts.push({ agent: agent.id, outcome: unusableAnswer(res, agent) ? 'INVALID_OUTPUT' : 'ok', elapsedMs: this.clock.now() - sentAt });
               return res;
             } catch (err) {
               limit.settle(inputTokens);
@@ -592,11 +633,15 @@ export class Orchestrator {
             }
           } catch (err) {
             const error = state.signal.aborted ? cancelledError() : toMaofError(err).withAgent(agent.id, agent.provider);
+            const now = this.clock.now();
             if (!judged) {
-              if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
+              // Cut off by the request's own deadline says as little about the agent as a cancel.
+              if (error.countsAgainstBreaker && !(error.code === 'TIMEOUT' && now >= deadline)) breaker.recordFailure(error.code);
               else breaker.recordNeutral();
             }
-            state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status });
+            const record: AttemptRecord = { agent: agent.id, outcome: error.code, status: error.status };
+            if (sentAt !== undefined) record.elapsedMs = now - sentAt;
+            state.attempts.push(record);
             throw error;
           }
         },
@@ -604,13 +649,14 @@ export class Orchestrator {
           policy: this.config.retry,
           clock: this.clock,
           signal: state.signal,
-          // maxTotalMs bounds retries; a fallback agent still gets its first attempt after a slow primary.
-          deadline: Math.max(state.started + this.config.retry.maxTotalMs, this.clock.now() + 1),
+          deadline,
           random: this.random,
           onRetry: ({ attempt, error, waitMs }) => {
             const last = state.attempts[state.attempts.length - 1];
             if (last) last.waitMs = waitMs;
-            this.emit({ type: 'retry.scheduled', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt, waitMs, code: error.code });
+            const event: MaofEvent = { type: 'retry.scheduled', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt, waitMs, code: error.code };
+            if (last?.elapsedMs !== undefined) event.elapsedMs = last.elapsedMs;
+            this.emit(event);
           },
         },
       );
@@ -765,6 +811,17 @@ export class Orchestrator {
     return n;
   }
 
+  /** An agent of unknown price would count as $0 and slip past any budget, so it is refused while one is set. */
+  private refusedForPrice(agent: AgentConfig): boolean {
+    if (!budgetIsSet(this.config.budget)) return false;
+    let unknown = this.priceUnknown.get(agent);
+    if (unknown === undefined) {
+      unknown = priceIsUnknown(agent);
+      this.priceUnknown.set(agent, unknown);
+    }
+    return unknown;
+  }
+
   /** agentRequiresKey parses the base URL; an agent object never changes, so once per agent. */
   private requiresKey(agent: AgentConfig): boolean {
     let required = this.keyRequired.get(agent);
@@ -784,23 +841,12 @@ export class Orchestrator {
     return pruner;
   }
 
-  private skip(state: RunState, agent: AgentConfig, reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG'): void {
+  private skip(state: RunState, agent: AgentConfig, reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' | 'PRICE_UNKNOWN'): void {
     this.emit({ type: 'agent.skipped', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason });
   }
 
   private emit(event: MaofEvent): void {
     this.events.emit(event);
-  }
-
-  private saveBreakers(): void {
-    if (this.breakerSavePending) return;
-    this.breakerSavePending = true;
-    this.breakerSave = this.breakerSave
-      .then(async () => {
-        this.breakerSavePending = false;
-        await this.store.update(BREAKER_STATE_KEY, this.breakers.snapshots());
-      })
-      .catch((err: unknown) => this.logger.warn('Could not save circuit breaker state', err));
   }
 }
 

@@ -6,6 +6,7 @@ import type { AgentConfig } from '../core/config/schema';
 import { providerLabel, type MaofError } from '../core/errors';
 import type { MaofEvent } from '../core/events';
 import type { AttemptRecord, RunSuccess } from '../core/orchestrator';
+import { formatDuration } from '../shared/format';
 import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta } from '../shared/protocol';
 import { codeLabel } from './dashboardModel';
 
@@ -13,6 +14,9 @@ import { codeLabel } from './dashboardModel';
 export const HISTORY_MAX_MESSAGES = 100;
 /** Characters kept per saved message. */
 export const HISTORY_MAX_CHARS = 20_000;
+
+/** From this long on, a failed attempt's status line says how long it took. */
+export const SLOW_ATTEMPT_MS = 1_000;
 
 /** Whether an attempt record stands for a call that reached (or tried to reach) the agent. */
 function isCall(a: AttemptRecord): boolean {
@@ -36,6 +40,14 @@ export function attemptCounts(attempts: readonly AttemptRecord[]): { attempts: n
   return { attempts: calls, retries, fallbacks: Math.max(0, agents.length - 1) };
 }
 
+/** One line per call, with its real elapsed time: behind a gateway that retries on its own one call can take long. */
+export function attemptLog(attempts: readonly AttemptRecord[]): string[] {
+  return attempts.filter(isCall).map((a) => {
+    const what = a.outcome === 'ok' ? 'answered' : codeLabel(a.outcome);
+    return a.elapsedMs === undefined ? `${a.agent}: ${what}` : `${a.agent}: ${what} after ${formatDuration(a.elapsedMs)}`;
+  });
+}
+
 export function resultMeta(result: RunSuccess): ChatMeta {
   const counts = attemptCounts(result.attempts);
   const meta: ChatMeta = {
@@ -48,6 +60,7 @@ export function resultMeta(result: RunSuccess): ChatMeta {
     durationMs: result.durationMs,
     task: result.task,
   };
+  if (counts.attempts > 1) meta.attemptLog = attemptLog(result.attempts);
   const dropped = result.pruned?.dropped.map((d) => d.label) ?? [];
   const truncated = result.pruned?.truncated.map((t) => t.label) ?? [];
   if (dropped.length > 0 || truncated.length > 0) meta.pruned = { dropped, truncated };
@@ -90,7 +103,10 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
         NETWORK: `Could not reach ${p}`,
         UPSTREAM: `${p} server error`,
       };
-      return { text: `${what[event.code] ?? `${event.agentId} failed (${codeLabel(event.code)})`} — ${next}`, waitMs: event.waitMs };
+      // Behind a gateway that retries on its own one attempt can take long: say how long it took
+      // (a quick failure's milliseconds are noise).
+      const took = event.elapsedMs !== undefined && event.elapsedMs >= SLOW_ATTEMPT_MS ? ` after ${formatDuration(event.elapsedMs)}` : '';
+      return { text: `${what[event.code] ?? `${event.agentId} failed (${codeLabel(event.code)})`}${took} — ${next}`, waitMs: event.waitMs };
     }
     case 'fallback':
       return { text: `${event.from} failed (${codeLabel(event.reason)}) — falling back to ${event.to}` };
@@ -101,6 +117,7 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
         CIRCUIT_OPEN: `${event.agentId} is paused (circuit breaker open) — skipping it`,
         CONFIG: `No API key for ${event.agentId} — skipping it`,
         CONTEXT_TOO_LARGE: `Too large for ${event.agentId}'s context window — skipping it`,
+        PRICE_UNKNOWN: `${event.agentId} has no known price and a budget is set — skipping it (set its pricing)`,
       };
       return { text: why[event.reason] };
     }
@@ -133,6 +150,7 @@ const metaSchema = z.object({
   durationMs: z.number().finite(),
   task: z.string().optional(),
   pruned: z.object({ dropped: z.array(z.string()), truncated: z.array(z.string()) }).optional(),
+  attemptLog: z.array(z.string().max(200)).max(50).optional(),
 });
 
 const messageSchema = z.object({

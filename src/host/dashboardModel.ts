@@ -62,7 +62,15 @@ const CODE_LABEL: Record<string, string> = {
   CIRCUIT_OPEN: 'breaker open',
   CONTEXT_TOO_LARGE: 'context too large',
   INVALID_OUTPUT: 'invalid output',
+  CONFIG: 'settings problem',
+};
+
+/** Why an agent was passed over without a call (agent.skipped). */
+const SKIP_LABEL: Record<string, string> = {
+  CIRCUIT_OPEN: 'breaker open',
+  CONTEXT_TOO_LARGE: 'context too large',
   CONFIG: 'no key',
+  PRICE_UNKNOWN: 'no known price',
 };
 
 export function codeLabel(code: string): string {
@@ -134,14 +142,15 @@ export class DashboardModel {
           waitMs: event.waitMs,
           scheduledAt: event.at,
         });
-        this.addLive(event.at, 'retry', `${event.agentId} ${codeLabel(event.code)} — retry ${event.attempt + 1}/${this.maxAttempts()} in ${seconds(event.waitMs)}`);
+        // A slow failure (a gateway retrying on its own) says how long it took; a quick one need not.
+        this.addLive(event.at, 'retry', `${event.agentId} ${codeLabel(event.code)}${event.elapsedMs !== undefined && event.elapsedMs >= 1_000 ? ` after ${seconds(event.elapsedMs)}` : ''} — retry ${event.attempt + 1}/${this.maxAttempts()} in ${seconds(event.waitMs)}`);
         return true;
       case 'fallback':
         this.retries.delete(event.requestId);
         this.addLive(event.at, 'fallback', `${event.from} ${codeLabel(event.reason)} — falling back to ${event.to}`);
         return true;
       case 'agent.skipped':
-        this.addLive(event.at, 'skipped', `${event.agentId} skipped (${codeLabel(event.reason)})`);
+        this.addLive(event.at, 'skipped', `${event.agentId} skipped (${SKIP_LABEL[event.reason] ?? codeLabel(event.reason)})`);
         return true;
       case 'queued':
         this.addLive(event.at, 'queued', `${event.agentId} queued ${seconds(event.waitMs)} by its rate limit (${event.reason})`);

@@ -40,6 +40,8 @@ export interface ChatMeta {
   task?: string;
   /** Context items left out or shortened to fit the agent's window. */
   pruned?: { dropped: string[]; truncated: string[] };
+  /** Each call with how long it took, e.g. "gw: server error after 4.1 s" (when there was more than one). */
+  attemptLog?: string[];
 }
 
 export interface ChatErrorInfo {

@@ -66,20 +66,28 @@ describe('chat view in the real workbench', function () {
     await screenshot(page, 'chat-02-answer');
   });
 
-  e2eIt('narrates a rate-limit retry under the pending answer, then counts it', async (page) => {
+  e2eIt('narrates a rate-limit retry under the pending answer, with how long the slow attempt took, then counts it', async (page) => {
     const chat = await openChat(page);
+    // Answers take 1.2 s, as behind a gateway that retried on its own before giving up.
+    sim.setLatency(1_200);
     sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'rate_limit', retryAfterMs: 2500 } }]);
-    await ask(chat, 'Fix the off-by-one bug', 'sim-gpt');
-    const answer = chat.locator('.msg.assistant').last();
-    const status = answer.locator('.msg-status');
-    await status.waitFor({ state: 'visible', timeout: 15_000 });
-    await chat.locator('.msg-status', { hasText: 'Rate-limited by OpenAI' }).waitFor({ timeout: 10_000 });
-    assert.match(await textOf(status), /Rate-limited by OpenAI — retrying in \d s \(attempt 2\/2\)/);
-    assert.ok(await chat.locator('button', { hasText: 'Stop' }).isVisible(), 'Stop is offered while the answer is pending');
-    await screenshot(page, 'chat-03-retry-status');
-    await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 20_000 });
-    assert.match(await textOf(answer.locator('.meta')), /1 retry/);
-    assert.equal(await status.isVisible(), false, 'the status line goes when the answer is done');
+    try {
+      await ask(chat, 'Fix the off-by-one bug', 'sim-gpt');
+      const answer = chat.locator('.msg.assistant').last();
+      const status = answer.locator('.msg-status');
+      await status.waitFor({ state: 'visible', timeout: 15_000 });
+      await chat.locator('.msg-status', { hasText: 'Rate-limited by OpenAI' }).waitFor({ timeout: 10_000 });
+      assert.match(await textOf(status), /Rate-limited by OpenAI after 1\.\d s — retrying in \d s \(attempt 2\/2\)/);
+      assert.ok(await chat.locator('button', { hasText: 'Stop' }).isVisible(), 'Stop is offered while the answer is pending');
+      await screenshot(page, 'chat-03-retry-status');
+      await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 20_000 });
+      assert.match(await textOf(answer.locator('.meta')), /1 retry/);
+      const calls = await answer.locator('.chip', { hasText: '1 retry' }).getAttribute('title');
+      assert.match(calls ?? '', /2 attempts in all:\nsim-gpt: rate-limited after 1\.\d s\nsim-gpt: answered after 1\.\d s/);
+      assert.equal(await status.isVisible(), false, 'the status line goes when the answer is done');
+    } finally {
+      sim.setLatency(0);
+    }
   });
 
   e2eIt('Escape stops a streaming answer and keeps what arrived', async (page) => {

@@ -36,12 +36,14 @@ describe('dashboard and status bar in the real workbench', function () {
   const sim = new ProviderSimulator();
 
   let original: Record<string, unknown> = {};
+  let settings: Record<string, unknown> = {};
 
   before(async () => {
     const address = await sim.start();
     original = readUserSettings();
     // A breaker that opens after two failures, so one failed request trips it.
-    await applyUserSettings(session().page, simulatorSettings(address, original, { 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } }));
+    settings = simulatorSettings(address, original, { 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } });
+    await applyUserSettings(session().page, settings);
   });
   after(async () => {
     await applyUserSettings(session().page, original).catch((err: unknown) => console.log(`      (could not restore the settings: ${String(err)})`));
@@ -141,5 +143,25 @@ describe('dashboard and status bar in the real workbench', function () {
     const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
     assert.match(await textOf(byAgent), /sim-gpt \$0\.\d+/);
     await screenshot(page, 'dashboard-06-restored-after-reload');
+  });
+
+  e2eIt('Diagnose shows where each price comes from and lists an agent of unknown price as a settings problem', async (page) => {
+    const gateway = { id: 'team-gw', provider: 'openai', model: 'team-smart', baseUrl: 'https://gateway.example.com/v1', contextWindow: 128000 };
+    await applyUserSettings(page, { ...settings, 'maof.agents': [...(settings['maof.agents'] as unknown[]), gateway] });
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'MAOF: Diagnose');
+    await page.getByRole('button', { name: 'Report Only' }).click({ timeout: 15_000 });
+    const tab = page.locator('.tabs-container .tab', { hasText: 'MAOF Diagnostics' });
+    await tab.waitFor({ state: 'visible', timeout: 20_000 });
+    const lines = page.locator('.editor-instance .monaco-editor .view-lines').last();
+    await page.waitForFunction(() => [...document.querySelectorAll('.view-lines')].some((v) => (v.textContent ?? '').includes('team-gw')), undefined, { timeout: 20_000 });
+    const text = await textOf(lines);
+    assert.match(text, /team-gw.*\*\*unknown\*\*/);
+    assert.match(text, /sim-gpt.*built-in/);
+    assert.ok(!text.includes('gateway.example.com'), 'no endpoint in the report');
+    assert.match(text, /team-gw \| OpenAI \| team-smart \| custom \| ?no \| ?\*\*unknown\*\*/, 'the OpenAI key does not count for a hosted gateway');
+    await screenshot(page, 'dashboard-07-diagnose-unknown-price');
+    // The report is an unsaved document: close it without the save prompt that would block the palette.
+    await runCommand(page, 'View: Revert and Close Editor');
   });
 });

@@ -24,6 +24,8 @@ export interface ProviderRequest {
   toolMode?: ToolMode;
   /** Called for each whole tool call as soon as the stream has finished it. */
   onToolCall?: (call: ToolCall) => void;
+  /** Clock time at which the call is aborted with TIMEOUT whatever its progress (the request's retry.maxTotalMs). */
+  deadline?: number;
 }
 
 export interface ProviderResponse {

@@ -174,7 +174,7 @@ function metaChips(meta: ChatMeta): HTMLElement[] {
   if (meta.model !== meta.agentId) chip(meta.model, 'model');
   chip(formatCost(meta.costUsd, meta.costEstimated), 'cost', meta.costEstimated ? ESTIMATED_COST_TITLE : 'Cost of this answer');
   chip(formatDuration(meta.durationMs), 'duration', 'Time to the full answer');
-  if (meta.retries > 0) chip(plural(meta.retries, 'retry', 'retries'), 'warn', `${plural(meta.attempts, 'attempt')} in all`);
+  if (meta.retries > 0) chip(plural(meta.retries, 'retry', 'retries'), 'warn', `${plural(meta.attempts, 'attempt')} in all${meta.attemptLog ? `:\n${meta.attemptLog.join('\n')}` : ''}`);
   if (meta.fallbacks > 0) chip(plural(meta.fallbacks, 'fallback'), 'warn', 'Moved on to the next agent of the route');
   if (meta.cached) chip('cached', 'badge', 'Answered from the response cache at no cost');
   if (meta.pruned && (meta.pruned.dropped.length > 0 || meta.pruned.truncated.length > 0)) {

@@ -142,6 +142,18 @@ describe('DashboardModel', () => {
     assert.equal(model.recentLiveEvents().length, 4, 'a page opened later still gets the recent feed');
   });
 
+  it("says how long the failed attempt took, and why an agent of unknown price was skipped", () => {
+    const model = new DashboardModel(() => 3);
+    model.onEvent({ type: 'retry.scheduled', at: T0, requestId: 'r1', agentId: 'gw', attempt: 1, waitMs: 1000, code: 'TIMEOUT', elapsedMs: 42_000 });
+    model.onEvent({ type: 'retry.scheduled', at: T0, requestId: 'r4', agentId: 'gw', attempt: 1, waitMs: 1000, code: 'TIMEOUT', elapsedMs: 30 });
+    model.onEvent({ type: 'agent.skipped', at: T0, requestId: 'r2', agentId: 'team-gw', reason: 'PRICE_UNKNOWN' });
+    model.onEvent({ type: 'agent.skipped', at: T0, requestId: 'r3', agentId: 'gpt-4.1', reason: 'CONFIG' });
+    assert.deepEqual(
+      model.takeLiveEvents().map((e) => e.text),
+      ['gw timed out after 42 s — retry 2/3 in 1.0 s', 'gw timed out — retry 2/3 in 1.0 s', 'team-gw skipped (no known price)', 'gpt-4.1 skipped (no key)'],
+    );
+  });
+
   it('keeps only the last live events for a page opened later', () => {
     const model = new DashboardModel(() => 3);
     for (let i = 0; i < LIVE_HISTORY + 5; i++) model.onEvent({ type: 'cache.hit', at: T0 + i, requestId: `r${i}`, agentId: 'a', savedUsd: 0 });
