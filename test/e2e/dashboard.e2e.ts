@@ -161,7 +161,11 @@ describe('dashboard and status bar in the real workbench', function () {
     assert.ok(!text.includes('gateway.example.com'), 'no endpoint in the report');
     assert.match(text, /team-gw \| OpenAI \| team-smart \| custom \| ?no \| ?\*\*unknown\*\*/, 'the OpenAI key does not count for a hosted gateway');
     await screenshot(page, 'dashboard-07-diagnose-unknown-price');
-    // The report is an unsaved document: close it without the save prompt that would block the palette.
+    // The report is an unsaved document: close it without the save prompt that would block the
+    // palette — its own tab first, so that no later test finds it (or a split group) left open.
+    await tab.click();
     await runCommand(page, 'View: Revert and Close Editor');
+    await tab.waitFor({ state: 'detached', timeout: 10_000 });
+    await runCommand(page, 'View: Close All Editors');
   });
 });
