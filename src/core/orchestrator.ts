@@ -23,7 +23,7 @@ import { SessionStore } from './memory/sessionMemory';
 import { getProvider, type Provider, type ProviderResponse } from './providers/provider';
 import { BreakerRegistry } from './resilience/circuitBreaker';
 import { RateLimiter } from './resilience/rateLimiter';
-import { withRetry } from './resilience/retry';
+import { backoffDelay, exceedsRetryAfterCap, withRetry } from './resilience/retry';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
 import { planRoute } from './router/router';
 import { parseStructured, repairPrompt, structuredSpecFor, type AnalysisResult } from './structuredOutput';
@@ -177,6 +177,8 @@ export class Orchestrator {
   private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
   private readonly textHashes = new LRUCache<string, string>({ max: 512, maxSize: 32_000_000, sizeCalculation: (_h, text) => text.length + 1 });
   private readonly keyRequired = new WeakMap<AgentConfig, boolean>();
+  /** Requests waiting for an open breaker: woken by any breaker change (a probe's answer, a reset). */
+  private readonly breakerWaiters = new Set<() => void>();
   private breakerSave: Promise<void> = Promise.resolve();
   private breakerSavePending = false;
 
@@ -203,6 +205,11 @@ export class Orchestrator {
       this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
       this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
       this.saveBreakers();
+      if (this.breakerWaiters.size > 0) {
+        const waiters = [...this.breakerWaiters];
+        this.breakerWaiters.clear();
+        for (const wake of waiters) wake();
+      }
     });
     const saved = this.store.get<Record<string, unknown>>(BREAKER_STATE_KEY);
     if (saved) this.breakers.restore(saved);
@@ -331,8 +338,60 @@ export class Orchestrator {
     }
   }
 
-  /** Tries each agent of the route in order; returns the first success or throws the last error. */
+  /**
+   * Tries the route; when it failed only because its agents' breakers are open (or a probe is in
+   * flight), waits for the earliest cool-down to end or for any breaker to change, within the
+   * request's maxTotalMs, and tries again instead of failing at once.
+   */
   private async runRoute(req: RunRequest, state: RunState, agents: AgentConfig[]): Promise<Omit<RunSuccess, 'classification'>> {
+    for (;;) {
+      try {
+        return await this.runRouteOnce(req, state, agents);
+      } catch (err) {
+        const error = toMaofError(err);
+        if (state.signal.aborted || !isPaused(error)) throw err;
+        const next = this.earliestBreakerRetry(agents);
+        const deadline = state.started + this.config.retry.maxTotalMs;
+        if (next === undefined || next.at > deadline) throw err;
+        this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: next.agentId, reason: 'breaker', until: next.at });
+        this.logger.info(`Request ${state.requestId}: every agent of the route is paused; waiting for "${next.agentId}" to be tried again.`);
+        await this.waitForBreakers(next.at, state.signal);
+      }
+    }
+  }
+
+  /** The agent whose breaker lets a request through first, and when (probe in flight: its time-out). */
+  private earliestBreakerRetry(agents: AgentConfig[]): { agentId: string; at: number } | undefined {
+    let best: { agentId: string; at: number } | undefined;
+    const now = this.clock.now();
+    for (const agent of agents) {
+      const breaker = this.breakers.get(agent.id);
+      // A closed breaker in a route that failed only on paused agents is an agent without a key.
+      if (breaker.state === 'closed') continue;
+      const at = now + breaker.retryInMs();
+      if (!best || at < best.at) best = { agentId: agent.id, at };
+    }
+    return best;
+  }
+
+  private waitForBreakers(until: number, signal: AbortSignal): Promise<void> {
+    const done = new AbortController();
+    const wake = (): void => done.abort();
+    this.breakerWaiters.add(wake);
+    const onAbort = (): void => done.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    return this.clock
+      .sleep(Math.max(1, until - this.clock.now()), done.signal)
+      .catch(() => undefined)
+      .finally(() => {
+        this.breakerWaiters.delete(wake);
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) throw cancelledError();
+      });
+  }
+
+  /** Tries each agent of the route in order; returns the first success or throws the last error. */
+  private async runRouteOnce(req: RunRequest, state: RunState, agents: AgentConfig[]): Promise<Omit<RunSuccess, 'classification'>> {
     let lastError: MaofError | undefined;
     const missingKeys = new Set<string>();
     for (let i = 0; i < agents.length; i++) {
@@ -502,7 +561,24 @@ export class Orchestrator {
     json: boolean,
   ): Promise<CallOutcome> {
     const pricing = pricingFor(agent);
-    const reservation: Reservation = this.ledger.reserve(worstCaseCost(inputTokens, maxOutputTokens, pricing), { agentId: agent.id });
+    const deadline = state.started + this.config.retry.maxTotalMs;
+    let worst = worstCaseCost(inputTokens, maxOutputTokens, pricing);
+    if (!this.ledger.fitsNow(worst)) {
+      // A refusal or a wait is at stake: count the input exactly instead of the cheap upper bound.
+      const exact = this.messageTokens(tokenizerFor(agent.provider, agent.model), messages);
+      if (exact < inputTokens) {
+        inputTokens = exact;
+        worst = worstCaseCost(inputTokens, maxOutputTokens, pricing);
+      }
+    }
+    const pending = this.ledger.reserveOrWait(worst, {
+      agentId: agent.id,
+      maxOutputTokens,
+      signal: state.signal,
+      deadline,
+      onWait: () => this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'budget', until: deadline }),
+    });
+    const reservation: Reservation = pending instanceof Promise ? await pending : pending;
     let settled = false;
     // A cancel while a call is at the provider is billed (estimated), not released: the provider
     // has read the prompt and, when streaming, written what was shown.
@@ -522,42 +598,70 @@ export class Orchestrator {
         : undefined;
       const response = await withRetry(
         async (attempt) => {
-          const permit = breaker.tryAcquire();
-          if (!permit.allowed) {
-            state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
-            throw circuitOpenError(agent.id);
-          }
-          let judged = false;
-          try {
-            const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
-              this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
-            );
-            if (this.events.active) this.emit({ type: 'attempt', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt });
-            if (state.deltasDelivered) {
-              state.deltasDelivered = false;
-              req.onRestart?.(agent.id);
+          // A 429 the provider wants waited out is a pause, not a failed attempt: the loop goes
+          // round again after the key's shared pause, bounded by the request's deadline.
+          // Set after a 429 of this request, whose wait was shown already: the next round says nothing.
+          let announced = false;
+          for (let pauses = 1; ; pauses++) {
+            const permit = breaker.tryAcquire();
+            if (!permit.allowed) {
+              state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
+              throw circuitOpenError(agent.id);
             }
+            let judged = false;
+            let pauseUntil: number | undefined;
+            /** The key's pause outlasts this request's deadline: nothing was sent, nothing to judge. */
+            let sentNothing = false;
             try {
-              streamedChars = 0;
-              const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json });
-              limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
-              breaker.recordSuccess();
-              judged = true;
-              state.attempts.push({ agent: agent.id, outcome: 'ok' });
-              return res;
+              const paused = this.limiter.pausedUntil(keyId);
+              if (paused !== undefined) {
+                sentNothing = paused > deadline;
+                if (sentNothing) throw keyPausedError(agent.id, paused - this.clock.now());
+                if (!announced) this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: paused });
+              }
+              announced = false;
+              const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
+                this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
+              );
+              if (this.events.active) this.emit({ type: 'attempt', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt });
+              if (state.deltasDelivered) {
+                state.deltasDelivered = false;
+                req.onRestart?.(agent.id);
+              }
+              try {
+                streamedChars = 0;
+                const res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json });
+                limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
+                this.limiter.served(keyId);
+                breaker.recordSuccess();
+                judged = true;
+                state.attempts.push({ agent: agent.id, outcome: 'ok' });
+                return res;
+              } catch (err) {
+                limit.settle(inputTokens);
+                if (state.signal.aborted) cancelledInFlight = true;
+                throw err;
+              }
             } catch (err) {
-              limit.settle(inputTokens);
-              if (state.signal.aborted) cancelledInFlight = true;
-              throw err;
+              const error = state.signal.aborted ? cancelledError() : toMaofError(err).withAgent(agent.id, agent.provider);
+              if (!judged) {
+                if (error.code === 'RATE_LIMITED' && (sentNothing || !exceedsRetryAfterCap(error, this.config.retry))) {
+                  // A provider asking us to slow down is not an outage: the breaker does not count
+                  // it, and every request on the key shares the pause.
+                  breaker.recordNeutral();
+                  if (!sentNothing) pauseUntil = this.limiter.rateLimited(keyId, error.retryAfterMs ?? backoffDelay(pauses, this.config.retry, this.random));
+                } else if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
+                else breaker.recordNeutral();
+              }
+              if (pauseUntil !== undefined && pauseUntil <= deadline && !state.signal.aborted) {
+                state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, waitMs: Math.max(0, pauseUntil - this.clock.now()) });
+                this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: pauseUntil });
+                announced = true;
+                continue;
+              }
+              state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status });
+              throw error;
             }
-          } catch (err) {
-            const error = state.signal.aborted ? cancelledError() : toMaofError(err).withAgent(agent.id, agent.provider);
-            if (!judged) {
-              if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
-              else breaker.recordNeutral();
-            }
-            state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status });
-            throw error;
           }
         },
         {
@@ -565,7 +669,7 @@ export class Orchestrator {
           clock: this.clock,
           signal: state.signal,
           // maxTotalMs bounds retries; a fallback agent still gets its first attempt after a slow primary.
-          deadline: Math.max(state.started + this.config.retry.maxTotalMs, this.clock.now() + 1),
+          deadline: Math.max(deadline, this.clock.now() + 1),
           random: this.random,
           onRetry: ({ attempt, error, waitMs }) => {
             const last = state.attempts[state.attempts.length - 1];
@@ -752,6 +856,16 @@ function circuitOpenError(agentId: string): MaofError {
   return new MaofError('CIRCUIT_OPEN', `Agent "${agentId}" is paused after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".`, { agentId });
 }
 
+
+/** A request on a key the provider paused for longer than the request may still wait: try the next agent. */
+function keyPausedError(agentId: string, waitMs: number): MaofError {
+  return new MaofError('RATE_LIMITED', `Agent "${agentId}" is rate-limited by its provider for another ${Math.max(1, Math.ceil(waitMs / 1000))} s — MAOF tried the other agents of the route; try again shortly.`, { agentId, retryAfterMs: waitMs });
+}
+
+/** The route failed only because its agents are paused (open breakers), not because they failed now. */
+function isPaused(error: MaofError): boolean {
+  return error.code === 'CIRCUIT_OPEN';
+}
 
 /** A missing key says less than a real upstream failure; keep the more useful error to show. */
 function preferInformative(previous: MaofError | undefined, next: MaofError): MaofError {

@@ -51,8 +51,10 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     const r = ok(await orchestrator.run({ prompt: 'implement a stack', task: 'code' }));
     assert.equal(r.agentId, 'oa');
     assert.deepEqual(r.attempts, [{ agent: 'oa', outcome: 'RATE_LIMITED', status: 429, waitMs: 40 }, { agent: 'oa', outcome: 'ok' }]);
-    const retry = events.find((e) => e.type === 'retry.scheduled');
-    assert.ok(retry && retry.type === 'retry.scheduled' && retry.waitMs === 40);
+    // A 429 is a pause the key shares, shown as a wait with its end time, not a failed attempt.
+    const wait = events.find((e) => e.type === 'waiting');
+    assert.ok(wait && wait.type === 'waiting' && wait.reason === 'rate-limit' && wait.agentId === 'oa' && wait.until - wait.at === 40);
+    assert.equal(orchestrator.breakers.get('oa').snapshot().consecutiveFailures, 0, 'the 429 did not count against the breaker');
     assert.equal(sim.tally().requests, 2);
   });
 
