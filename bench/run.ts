@@ -146,6 +146,7 @@ async function main(): Promise<void> {
   await attempt('P2', () => bundled(pkg.distDir, 'streamingFirstToken.ts', ['--iterations', quick ? '300' : '1500']));
   await attempt('P5', () => bundled(pkg.distDir, 'fanOut.ts', ['--rounds', quick ? '3' : '10']));
   await attempt('P6', () => bundled(pkg.distDir, 'cacheAndHeap.ts', ['--requests', quick ? '3000' : '20000'], ['--expose-gc'], 300_000));
+  await attempt('P7', () => child('waits.ts', ['--requests', quick ? '400' : '1000', '--rate', '200', '--concurrency', '16']));
   await attempt('P6batch', () => child('batchVsBare.ts', [pkg.distDir, '--requests', quick ? '1000' : '4000', '--runs', quick ? '1' : '3'], [], 400_000));
   if (wanted('P4')) {
     if (!pkg.vsix) errors.P4 = 'no VSIX to install';
@@ -196,6 +197,25 @@ async function main(): Promise<void> {
     row('P6', `maof batch ${String(pb.requests)} requests @32 vs bare SDK script (wall, incl. start-up)`, `${get(pb, 'ratio').toFixed(3)}× (${ms(get(pb, 'cliMs'))} vs ${ms(get(pb, 'bareMs'))}; ${String(pb.cliReqPerSec)} vs ${String(pb.bareReqPerSec)} req/s)`, '≤ 1.1×', get(pb, 'ratio') <= 1.1);
     row('P6', 'the same, bare script given MAOF transport (pipeline + CLI alone)', `${get(pb, 'ratioSameTransport').toFixed(3)}× (${ms(get(pb, 'cliMs'))} vs ${ms(get(pb, 'bareTransportMs'))})`, '—', undefined);
   } else if (wanted('P6batch')) failed('P6', 'maof batch vs bare SDK', '≤ 1.1×');
+
+  const p7 = results.P7;
+  if (p7) {
+    const ratio = get(p7, 'storm.maof.drainMs') / get(p7, 'storm.floorMs');
+    row(
+      'P7',
+      `storm: ${String(get(p7, 'storm.requests'))} requests @${String(get(p7, 'storm.concurrency'))}, simulator admits ${String(get(p7, 'storm.rate'))}/s (429 + retry-after-ms above)`,
+      `MAOF ${(get(p7, 'storm.maof.answered') * 100).toFixed(1)} % answered, drain ${ms(get(p7, 'storm.maof.drainMs'))} = ${ratio.toFixed(2)}× the ${ms(get(p7, 'storm.floorMs'))} floor; bare SDK (2 retries) ${(get(p7, 'storm.bare.answered') * 100).toFixed(1)} % in ${ms(get(p7, 'storm.bare.drainMs'))}`,
+      '100 %, ≤ 1.2×',
+      get(p7, 'storm.maof.answered') === 1 && ratio <= 1.2,
+    );
+    row(
+      'P7',
+      `budget: ${String(get(p7, 'budget.requests'))} requests @${String(get(p7, 'budget.requests'))} vs one at a time, same budget`,
+      `${(get(p7, 'budget.utilisation') * 100).toFixed(1)} % (${String(get(p7, 'budget.batchAnswered'))} vs ${String(get(p7, 'budget.serialAnswered'))}); provider tally $${get(p7, 'budget.providerUsd').toFixed(6)} of $${get(p7, 'budget.limitUsd').toFixed(6)}`,
+      '≥ 95 %, never over',
+      get(p7, 'budget.utilisation') >= 0.95 && p7.budget !== undefined && (p7.budget as Json).overLimit === false,
+    );
+  } else if (wanted('P7')) failed('P7', 'storm goodput / budget utilisation', '100 %, ≤ 1.2× / ≥ 95 %');
 
   const info = { ...host, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100), date: new Date().toISOString(), durationSeconds: Math.round((Date.now() - t0) / 1000), quick };
   const head = ['#', 'measure', 'result', 'target', 'met'];

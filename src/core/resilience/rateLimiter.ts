@@ -24,8 +24,8 @@ const MINUTE_MS = 60_000;
 /** How long a pace learned from 429s is kept after the last one: the provider's rate-limit window. */
 export const LEARNED_WINDOW_MS = 60_000;
 /** Each answer on a paced key raises the pace by this factor; each 429 cuts it by PACE_DOWN. */
-const PACE_UP = 1.02;
-const PACE_DOWN = 0.7;
+const PACE_UP = 1.05;
+const PACE_DOWN = 0.8;
 const MIN_PACE_RPS = 0.5;
 const MAX_PACE_RPS = 1e6;
 
@@ -115,7 +115,9 @@ export class RateLimiter {
       const served = this.servedPerSecond(keyId, now);
       learned = { pausedUntil: now, rps: served > 0 ? served : MAX_PACE_RPS, nextAt: now, expires: 0 };
       this.learned.set(keyId, learned);
-    } else {
+    } else if (now >= learned.pausedUntil) {
+      // One cut per pause: the requests already in flight when the provider pushed back answer
+      // 429 together, and that is one signal, not sixteen.
       learned.rps = Math.max(MIN_PACE_RPS, learned.rps * PACE_DOWN);
     }
     learned.pausedUntil = Math.max(learned.pausedUntil, now + wait);
