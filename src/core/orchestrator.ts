@@ -562,23 +562,20 @@ export class Orchestrator {
   ): Promise<CallOutcome> {
     const pricing = pricingFor(agent);
     const deadline = state.started + this.config.retry.maxTotalMs;
-    let worst = worstCaseCost(inputTokens, maxOutputTokens, pricing);
-    if (!this.ledger.fitsNow(worst)) {
+    let reservation: Reservation | undefined = this.ledger.tryReserve(worstCaseCost(inputTokens, maxOutputTokens, pricing));
+    if (!reservation) {
       // A refusal or a wait is at stake: count the input exactly instead of the cheap upper bound.
       const exact = this.messageTokens(tokenizerFor(agent.provider, agent.model), messages);
-      if (exact < inputTokens) {
-        inputTokens = exact;
-        worst = worstCaseCost(inputTokens, maxOutputTokens, pricing);
-      }
+      if (exact < inputTokens) inputTokens = exact;
+      const pending = this.ledger.reserveOrWait(worstCaseCost(inputTokens, maxOutputTokens, pricing), {
+        agentId: agent.id,
+        maxOutputTokens,
+        signal: state.signal,
+        deadline,
+        onWait: () => this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'budget', until: deadline }),
+      });
+      reservation = pending instanceof Promise ? await pending : pending;
     }
-    const pending = this.ledger.reserveOrWait(worst, {
-      agentId: agent.id,
-      maxOutputTokens,
-      signal: state.signal,
-      deadline,
-      onWait: () => this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'budget', until: deadline }),
-    });
-    const reservation: Reservation = pending instanceof Promise ? await pending : pending;
     let settled = false;
     // A cancel while a call is at the provider is billed (estimated), not released: the provider
     // has read the prompt and, when streaming, written what was shown.

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { worstCaseCost } from '../../src/core/cost/costCalculator';
 import { pricingFor } from '../../src/core/config/schema';
-import type { Reservation, ReserveWaitOptions } from '../../src/core/cost/costLedger';
+import type { Reservation } from '../../src/core/cost/costLedger';
 import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { record } from './support/runContext';
 import { CountedSimulator, assertSanitised, buildOrchestrator, expectOk, relConfig, scanResult, scanStore } from './support/pipeline';
@@ -44,10 +44,10 @@ describe('R3 budget race: 64 concurrent requests, a budget that affords 10', fun
     sim.reset();
     const probe = buildOrchestrator('r3-probe', config());
     const reserved: number[] = [];
-    const reserve = probe.orchestrator.ledger.reserveOrWait.bind(probe.orchestrator.ledger);
-    probe.orchestrator.ledger.reserveOrWait = (amountUsd: number, opts: ReserveWaitOptions): Reservation | Promise<Reservation> => {
+    const reserve = probe.orchestrator.ledger.tryReserve.bind(probe.orchestrator.ledger);
+    probe.orchestrator.ledger.tryReserve = (amountUsd: number): Reservation | undefined => {
       reserved.push(amountUsd);
-      return reserve(amountUsd, opts);
+      return reserve(amountUsd);
     };
     expectOk(await probe.orchestrator.run({ prompt: PROMPT, task: 'code' }));
     assert.equal(reserved.length, 1);

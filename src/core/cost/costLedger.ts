@@ -384,12 +384,20 @@ export class CostLedger {
     return this.wait(amount, amountUsd, opts);
   }
 
-  /** Whether a worst case of `amountUsd` fits beside settled spend and reservations in flight now. */
-  fitsNow(amountUsd: number): boolean {
+  /**
+   * The hot path: reserves `amountUsd` when it fits now beside settled spend and reservations in
+   * flight (and no one waits before it); otherwise reserves nothing and returns undefined, and
+   * the caller goes to reserveOrWait (after counting the worst case exactly).
+   */
+  tryReserve(amountUsd: number): Reservation | undefined {
+    if (!Number.isFinite(amountUsd) || amountUsd < 0) return undefined;
     this.roll();
     const amount = usdToNano(amountUsd);
-    if (this.policy.perRequestUsd !== undefined && amount > usdToNano(this.policy.perRequestUsd)) return false;
-    return this.waiters.length === 0 && this.fits(amount);
+    // Fitting spend + reservations + it implies fitting spend + it: only the per-request limit is left to check.
+    if (this.waiters.length > 0 || !this.fits(amount)) return undefined;
+    if (amount > 0 && this.policy.perRequestUsd !== undefined && amount > usdToNano(this.policy.perRequestUsd)) return undefined;
+    this.reservedNano += amount;
+    return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, amount, this);
   }
 
   /** Requests waiting for budget. */

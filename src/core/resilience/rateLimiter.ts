@@ -24,7 +24,7 @@ const MINUTE_MS = 60_000;
 /** How long a pace learned from 429s is kept after the last one: the provider's rate-limit window. */
 export const LEARNED_WINDOW_MS = 60_000;
 /** Each answer on a paced key raises the pace by this factor; each 429 cuts it by PACE_DOWN. */
-const PACE_UP = 1.05;
+const PACE_UP = 1.02;
 const PACE_DOWN = 0.8;
 const MIN_PACE_RPS = 0.5;
 const MAX_PACE_RPS = 1e6;
@@ -118,7 +118,8 @@ export class RateLimiter {
     } else if (now >= learned.pausedUntil) {
       // One cut per pause: the requests already in flight when the provider pushed back answer
       // 429 together, and that is one signal, not sixteen.
-      learned.rps = Math.max(MIN_PACE_RPS, learned.rps * PACE_DOWN);
+      // Not below what the key was served in the last second: while the provider is saturated that is its rate.
+      learned.rps = Math.max(MIN_PACE_RPS, this.servedPerSecond(keyId, now), learned.rps * PACE_DOWN);
     }
     learned.pausedUntil = Math.max(learned.pausedUntil, now + wait);
     learned.nextAt = Math.max(learned.nextAt, learned.pausedUntil);
