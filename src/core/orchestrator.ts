@@ -227,6 +227,17 @@ export class Orchestrator {
     this.cache.setPolicy(config.cache);
   }
 
+  /**
+   * The user's "retry now" on a waiting request: the agent's breaker is reset and its key's 429
+   * pause ended, so requests waiting for either try the agent at once. A budget wait cannot be cut.
+   */
+  retryNow(agentId: string): void {
+    const agent = this.config.agents.find((a) => a.id === agentId);
+    const key = agent ? this.keyIds.get(agent) : undefined;
+    if (key) this.limiter.endPause(key.id);
+    this.breakers.reset(agentId);
+  }
+
   /** Waits until ledger and breaker state are on disk. */
   async flush(): Promise<void> {
     await Promise.all([this.ledger.flush(), this.breakerSave]);

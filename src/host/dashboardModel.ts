@@ -141,6 +141,11 @@ export class DashboardModel {
       case 'agent.skipped':
         this.addLive(event.at, 'skipped', `${event.agentId} skipped (${codeLabel(event.reason)})`);
         return true;
+      case 'waiting': {
+        const why = { 'rate-limit': 'paused by its provider (429)', breaker: 'route paused (breakers open), next try', budget: 'waiting for budget in flight, at most' }[event.reason];
+        this.addLive(event.at, event.reason === 'budget' ? 'budget' : 'queued', `${event.agentId ?? 'request'} ${why} ${seconds(Math.max(0, event.until - event.at))}`);
+        return true;
+      }
       case 'queued':
         this.addLive(event.at, 'queued', `${event.agentId} queued ${seconds(event.waitMs)} by its rate limit (${event.reason})`);
         return true;

@@ -39,6 +39,8 @@ interface Learned {
   /** The earliest time the next request may go. */
   nextAt: number;
   expires: number;
+  /** Requests sleeping out the pause: "retry now" wakes them. */
+  sleepers: Set<AbortController>;
 }
 
 /** Answers per key in the current and the previous second: the first 429's starting pace. */
@@ -113,7 +115,7 @@ export class RateLimiter {
     if (!learned || now >= learned.expires) {
       // Nothing served on the key lately says nothing about its rate: pause only, no pace yet.
       const served = this.servedPerSecond(keyId, now);
-      learned = { pausedUntil: now, rps: served > 0 ? served : MAX_PACE_RPS, nextAt: now, expires: 0 };
+      learned = { pausedUntil: now, rps: served > 0 ? served : MAX_PACE_RPS, nextAt: now, expires: 0, sleepers: new Set() };
       this.learned.set(keyId, learned);
     } else if (now >= learned.pausedUntil) {
       // One cut per pause: the requests already in flight when the provider pushed back answer
@@ -148,6 +150,16 @@ export class RateLimiter {
     }
   }
 
+  /** The user asked to retry now: the key's pause ends and its waiting requests go (still paced). */
+  endPause(keyId: string): void {
+    const learned = this.learned.get(keyId);
+    if (!learned) return;
+    const now = this.clock.now();
+    learned.pausedUntil = now;
+    learned.nextAt = now;
+    for (const wake of learned.sleepers) wake.abort();
+  }
+
   /** When a key's shared pause ends, or undefined when it is not paused. */
   pausedUntil(keyId: string): number | undefined {
     if (this.learned.size === 0) return undefined;
@@ -177,7 +189,20 @@ export class RateLimiter {
       const slot = Math.max(now, learned.pausedUntil, learned.nextAt);
       learned.nextAt = slot + 1000 / learned.rps;
       if (slot <= now) return;
-      await this.clock.sleep(slot - now, signal);
+      const wake = new AbortController();
+      learned.sleepers.add(wake);
+      const onAbort = (): void => wake.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await this.clock.sleep(slot - now, wake.signal);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        // Woken by endPause: take a new slot from now.
+        continue;
+      } finally {
+        learned.sleepers.delete(wake);
+        signal?.removeEventListener('abort', onAbort);
+      }
       // A 429 that came while this request slept moved the pause past its slot: queue again.
       if (this.clock.now() >= learned.pausedUntil) return;
     }
