@@ -106,6 +106,8 @@ export interface DashboardRetry {
   waitMs: number;
   /** Wait left at the snapshot's time. */
   remainingMs: number;
+  /** Set when the request waits instead of failing (no attempt was spent): why. */
+  waitReason?: 'rate-limit' | 'breaker' | 'budget';
 }
 
 export interface DashboardRequest {
