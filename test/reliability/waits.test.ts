@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { runBatch, type BatchItem } from '../../src/cli/batch';
 import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
-import { record } from './support/runContext';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cliEnv, jsonLines, runCliInProcess, writeCliConfig } from './support/cli';
+import { record, tempDir } from './support/runContext';
 import { CountedSimulator, buildOrchestrator, expectOk, relConfig } from './support/pipeline';
 
 describe('R8 waits: a rate-limit storm and a busy budget are waited out', function () {
@@ -39,6 +42,23 @@ describe('R8 waits: a rate-limit storm and a busy budget are waited out', functi
     // One shared pause: the 16 requests in flight did not each hammer the provider after it.
     assert.ok(sim.tally().requests <= 200 + 20, `upstream requests ${sim.tally().requests}: only the 20 storm answers were extra`);
     record('R8', { stormAnswered: results.filter((r) => r.ok).length, stormUpstream: sim.tally().requests });
+  });
+
+  it('maof batch --json through a storm: every line an answer on stdout, the wait reported once per pause on stderr, exit 0', async () => {
+    sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'rate_limit', retryAfterMs: 300 }, times: 20 }]);
+    const dir = tempDir('r8-cli');
+    const config = writeCliConfig(path.join(dir, 'config.json'), relConfig(addr, { routes: { code: ['oa'] } }));
+    const batch = path.join(dir, 'prompts.jsonl');
+    writeFileSync(batch, Array.from({ length: 40 }, (_, i) => JSON.stringify({ prompt: `cli storm ${i} [[words:6]]`, task: 'code' })).join('\n'));
+    const r = await runCliInProcess('r8-cli', ['batch', batch, '--json', '--concurrency', '16', '--config', config], cliEnv(dir));
+    const lines = jsonLines(r.stdout);
+    assert.equal(lines.length, 40, 'stdout is the 40 JSON lines and nothing else');
+    assert.deepEqual(lines.filter((l) => l.ok !== true).map((l) => JSON.stringify(l.error)), []);
+    assert.equal(r.code, 0);
+    const waits = r.stderr.split('\n').filter((l) => l.startsWith('[maof] waiting'));
+    assert.ok(waits.length >= 1, `the wait was reported on stderr: ${r.stderr}`);
+    assert.ok(waits.length < 16, `once per shared pause, not once per request (${waits.length} lines)`);
+    assert.match(waits[0], /^\[maof\] waiting up to 1 s for the provider's rate limit \(oa\)…$/);
   });
 
   it('64 requests at once against a budget their real costs fill to about half: all 64 answered, never over the limit', async () => {
