@@ -409,7 +409,7 @@ export class Orchestrator {
       const agent = agents[i];
       if (state.signal.aborted) throw cancelledError();
       try {
-        const result = await this.tryAgent(req, state, agent);
+        const result = await this.tryAgent(req, state, agent, i < agents.length - 1);
         if (missingKeys.size > 0) this.logger.info(`Request ${state.requestId}: no key for ${[...missingKeys].join(', ')}; answered by "${agent.id}".`);
         return result;
       } catch (err) {
@@ -426,7 +426,8 @@ export class Orchestrator {
     throw lastError ?? new MaofError('CONFIG', `The route for task "${state.task}" has no agents — add one to maof.routes.`);
   }
 
-  private async tryAgent(req: RunRequest, state: RunState, agent: AgentConfig): Promise<Omit<RunSuccess, 'classification'>> {
+  /** `hasNext`: a later agent of the route may take the request, so a paused key is passed over. */
+  private async tryAgent(req: RunRequest, state: RunState, agent: AgentConfig, hasNext: boolean): Promise<Omit<RunSuccess, 'classification'>> {
     const apiKey = (await this.keyFor(agent)) ?? (this.requiresKey(agent) ? undefined : '');
     if (apiKey === undefined) {
       this.skip(state, agent, 'CONFIG');
@@ -438,6 +439,15 @@ export class Orchestrator {
       this.skip(state, agent, 'CIRCUIT_OPEN');
       state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
       throw circuitOpenError(agent.id);
+    }
+    if (hasNext) {
+      // The provider paused this agent's key (a 429): while another agent of the route is free, go
+      // there rather than queue behind the pause; only a route whose agents are all paused waits.
+      const paused = this.limiter.pausedUntil(this.keyIdFor(agent, apiKey));
+      if (paused !== undefined) {
+        state.attempts.push({ agent: agent.id, outcome: 'skipped' });
+        throw keyPausedError(agent.id, paused - this.clock.now());
+      }
     }
 
     const maxOutputTokens = Math.min(req.maxOutputTokens ?? agent.maxOutputTokens, agent.maxOutputTokens);
