@@ -48,6 +48,8 @@ interface Admitted {
   second: number;
   count: number;
   previous: number;
+  /** When the key was first served: a history shorter than a second is a rate over that span. */
+  first: number;
 }
 /** Float slack so that a bucket refilled to 0.9999999 of a token still counts as one. */
 const EPSILON = 1e-6;
@@ -135,7 +137,7 @@ export class RateLimiter {
     const second = Math.floor(now / 1000);
     let a = this.admitted.get(keyId);
     if (!a) {
-      a = { second, count: 0, previous: 0 };
+      a = { second, count: 0, previous: 0, first: now };
       this.admitted.set(keyId, a);
     }
     if (a.second !== second) {
@@ -170,6 +172,10 @@ export class RateLimiter {
   private servedPerSecond(keyId: string, now: number): number {
     const a = this.admitted.get(keyId);
     if (!a) return 0;
+    // A batch's first 429 often comes within its first second: its burst, over the time it took,
+    // says more about the provider's rate than "10 in the last second" (50 ms floor against noise).
+    const age = now - a.first;
+    if (age < 1000) return ((a.count + a.previous) * 1000) / Math.max(50, age);
     const second = Math.floor(now / 1000);
     if (a.second === second) return Math.max(a.previous, a.count);
     return a.second === second - 1 ? a.count : 0;
