@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { MaofError, toMaofError } from '../core/errors';
+import type { EventOf } from '../core/events';
 import { Orchestrator, type RunResult } from '../core/orchestrator';
 import { FileStateStore } from '../core/persistence/fileStateStore';
 import { MemoryStateStore, type StateStore } from '../core/ports';
@@ -91,6 +92,12 @@ interface Io {
   rows?: number;
 }
 
+const WAIT_WORDS: Record<EventOf<'waiting'>['reason'], string> = {
+  'rate-limit': 'for the provider\'s rate limit',
+  breaker: 'for a paused agent to be tried again',
+  budget: 'at most for requests in flight to settle their budget',
+};
+
 export async function main(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
@@ -151,6 +158,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
       else if (e.type === 'budget.alert') logger.warn(`budget alert: ${Math.round(e.fraction * 100)} % of the ${e.period}ly limit (${formatUsd(e.spentUsd)} of ${formatUsd(e.limitUsd)})`);
     });
   }
+  // A wait is news even without --verbose: the user sees why nothing moves (stderr keeps --json clean).
+  let lastWait = '';
+  orchestrator.events.onType('waiting', (e) => {
+    // A batch's requests share one pause: say it once, not once per request.
+    const key = `${e.reason}|${e.agentId ?? ''}|${Math.ceil(e.until / 1000)}`;
+    if (key === lastWait) return;
+    lastWait = key;
+    io.err(`[maof] waiting up to ${Math.max(1, Math.ceil((e.until - e.at) / 1000))} s ${WAIT_WORDS[e.reason]}${e.agentId ? ` (${e.agentId})` : ''}…\n`);
+  });
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);

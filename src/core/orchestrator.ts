@@ -24,7 +24,7 @@ import { getProvider, type Provider, type ProviderResponse } from './providers/p
 import { BreakerRegistry } from './resilience/circuitBreaker';
 import { ThrottledSave } from './persistence/throttledSave';
 import { RateLimiter } from './resilience/rateLimiter';
-import { withRetry } from './resilience/retry';
+import { backoffDelay, exceedsRetryAfterCap, withRetry } from './resilience/retry';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
 import { planRoute } from './router/router';
 import { parseStructured, repairPrompt, structuredSpecFor, type AnalysisResult } from './structuredOutput';
@@ -205,6 +205,8 @@ export class Orchestrator {
   private readonly breakerSaver: ThrottledSave;
   /** A success moved a breaker's outcome window since the last save (saved at flush, not per request). */
   private breakerOutcomesUnsaved = false;
+  /** Requests waiting for an open breaker: woken by any breaker change (a probe's answer, a reset). */
+  private readonly breakerWaiters = new Set<() => void>();
 
   constructor(deps: OrchestratorDeps) {
     this.config = deps.config;
@@ -241,6 +243,11 @@ export class Orchestrator {
         this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
         this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
         this.breakerSaver.request(true);
+        if (this.breakerWaiters.size > 0) {
+          const waiters = [...this.breakerWaiters];
+          this.breakerWaiters.clear();
+          for (const wake of waiters) wake();
+        }
       },
       () => this.breakerSaver.request(),
     );
@@ -258,6 +265,17 @@ export class Orchestrator {
     this.breakers.setPolicy(config.breaker);
     this.ledger.setPolicy(config.budget);
     this.cache.setPolicy(config.cache);
+  }
+
+  /**
+   * The user's "retry now" on a waiting request: the agent's breaker is reset and its key's 429
+   * pause ended, so requests waiting for either try the agent at once. A budget wait cannot be cut.
+   */
+  retryNow(agentId: string): void {
+    const agent = this.config.agents.find((a) => a.id === agentId);
+    const key = agent ? this.keyIds.get(agent) : undefined;
+    if (key) this.limiter.endPause(key.id);
+    this.breakers.reset(agentId);
   }
 
   /** Waits until ledger and breaker state are on disk. */
@@ -373,15 +391,67 @@ export class Orchestrator {
     }
   }
 
-  /** Tries each agent of the route in order; returns the first success or throws the last error. */
+  /**
+   * Tries the route; when it failed only because its agents' breakers are open (or a probe is in
+   * flight), waits for the earliest cool-down to end or for any breaker to change, within the
+   * request's maxTotalMs, and tries again instead of failing at once.
+   */
   private async runRoute(req: RunRequest, state: RunState, agents: AgentConfig[]): Promise<Omit<RunSuccess, 'classification'>> {
+    for (;;) {
+      try {
+        return await this.runRouteOnce(req, state, agents);
+      } catch (err) {
+        const error = toMaofError(err);
+        if (state.signal.aborted || !isPaused(error)) throw err;
+        const next = this.earliestBreakerRetry(agents);
+        const deadline = state.started + this.config.retry.maxTotalMs;
+        if (next === undefined || next.at > deadline) throw err;
+        this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: next.agentId, reason: 'breaker', until: next.at });
+        this.logger.info(`Request ${state.requestId}: every agent of the route is paused; waiting for "${next.agentId}" to be tried again.`);
+        await this.waitForBreakers(next.at, state.signal);
+      }
+    }
+  }
+
+  /** The agent whose breaker lets a request through first, and when (probe in flight: its time-out). */
+  private earliestBreakerRetry(agents: AgentConfig[]): { agentId: string; at: number } | undefined {
+    let best: { agentId: string; at: number } | undefined;
+    const now = this.clock.now();
+    for (const agent of agents) {
+      const breaker = this.breakers.get(agent.id);
+      // A closed breaker in a route that failed only on paused agents is an agent without a key.
+      if (breaker.state === 'closed') continue;
+      const at = now + breaker.retryInMs();
+      if (!best || at < best.at) best = { agentId: agent.id, at };
+    }
+    return best;
+  }
+
+  private waitForBreakers(until: number, signal: AbortSignal): Promise<void> {
+    const done = new AbortController();
+    const wake = (): void => done.abort();
+    this.breakerWaiters.add(wake);
+    const onAbort = (): void => done.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    return this.clock
+      .sleep(Math.max(1, until - this.clock.now()), done.signal)
+      .catch(() => undefined)
+      .finally(() => {
+        this.breakerWaiters.delete(wake);
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) throw cancelledError();
+      });
+  }
+
+  /** Tries each agent of the route in order; returns the first success or throws the last error. */
+  private async runRouteOnce(req: RunRequest, state: RunState, agents: AgentConfig[]): Promise<Omit<RunSuccess, 'classification'>> {
     let lastError: MaofError | undefined;
     const missingKeys = new Set<string>();
     for (let i = 0; i < agents.length; i++) {
       const agent = agents[i];
       if (state.signal.aborted) throw cancelledError();
       try {
-        const result = await this.tryAgent(req, state, agent);
+        const result = await this.tryAgent(req, state, agent, i < agents.length - 1);
         if (missingKeys.size > 0) this.logger.info(`Request ${state.requestId}: no key for ${[...missingKeys].join(', ')}; answered by "${agent.id}".`);
         return result;
       } catch (err) {
@@ -402,7 +472,8 @@ export class Orchestrator {
     throw lastError ?? new MaofError('CONFIG', `The route for task "${state.task}" has no agents — add one to maof.routes.`);
   }
 
-  private async tryAgent(req: RunRequest, state: RunState, agent: AgentConfig): Promise<Omit<RunSuccess, 'classification'>> {
+  /** `hasNext`: a later agent of the route may take the request, so a paused key is passed over. */
+  private async tryAgent(req: RunRequest, state: RunState, agent: AgentConfig, hasNext: boolean): Promise<Omit<RunSuccess, 'classification'>> {
     const apiKey = (await this.keyFor(agent)) ?? (this.requiresKey(agent) ? undefined : '');
     if (apiKey === undefined) {
       this.skip(state, agent, 'CONFIG');
@@ -419,6 +490,15 @@ export class Orchestrator {
       this.skip(state, agent, 'CIRCUIT_OPEN');
       state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
       throw circuitOpenError(agent.id);
+    }
+    if (hasNext) {
+      // The provider paused this agent's key (a 429): while another agent of the route is free, go
+      // there rather than queue behind the pause; only a route whose agents are all paused waits.
+      const paused = this.limiter.pausedUntil(this.keyIdFor(agent, apiKey));
+      if (paused !== undefined) {
+        state.attempts.push({ agent: agent.id, outcome: 'skipped' });
+        throw keyPausedError(agent.id, paused - this.clock.now());
+      }
     }
 
     const maxOutputTokens = Math.min(req.maxOutputTokens ?? agent.maxOutputTokens, agent.maxOutputTokens);
@@ -571,7 +651,20 @@ export class Orchestrator {
     // maxTotalMs bounds the whole request: no retry waits past it, and a call still running at it
     // (a gateway retrying on its own) is aborted then.
     const deadline = state.started + this.config.retry.maxTotalMs;
-    const reservation: Reservation = this.ledger.reserve(worstCaseCost(inputTokens, maxOutputTokens, pricing), { agentId: agent.id });
+    let reservation: Reservation | undefined = this.ledger.tryReserve(worstCaseCost(inputTokens, maxOutputTokens, pricing));
+    if (!reservation) {
+      // A refusal or a wait is at stake: count the input exactly instead of the cheap upper bound.
+      const exact = this.messageTokens(tokenizerFor(agent.provider, agent.model), messages);
+      if (exact < inputTokens) inputTokens = exact;
+      const pending = this.ledger.reserveOrWait(worstCaseCost(inputTokens, maxOutputTokens, pricing), {
+        agentId: agent.id,
+        maxOutputTokens,
+        signal: state.signal,
+        deadline,
+        onWait: () => this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'budget', until: deadline }),
+      });
+      reservation = pending instanceof Promise ? await pending : pending;
+    }
     let settled = false;
     // A cancel while a call is at the provider is billed (estimated), not released: the provider
     // has read the prompt and, when streaming, written what was shown.
@@ -598,51 +691,79 @@ export class Orchestrator {
         : undefined;
       const response = await withRetry(
         async (attempt) => {
-          const permit = breaker.tryAcquire();
-          if (!permit.allowed) {
-            state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
-            throw circuitOpenError(agent.id);
-          }
-          let judged = false;
-          let sentAt: number | undefined;
-          try {
-            const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
-              this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
-            );
-            if (this.events.active) this.emit({ type: 'attempt', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt });
-            if (state.deltasDelivered) {
-              state.deltasDelivered = false;
-              req.onRestart?.(agent.id);
+          // A 429 the provider wants waited out is a pause, not a failed attempt: the loop goes
+          // round again after the key's shared pause, bounded by the request's deadline.
+          // Set after a 429 of this request, whose wait was shown already: the next round says nothing.
+          let announced = false;
+          for (let pauses = 1; ; pauses++) {
+            const permit = breaker.tryAcquire();
+            if (!permit.allowed) {
+              state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
+              throw circuitOpenError(agent.id);
             }
+            let judged = false;
+            let sentAt: number | undefined;
+            let pauseUntil: number | undefined;
+            /** The key's pause outlasts this request's deadline: nothing was sent, nothing to judge. */
+            let sentNothing = false;
             try {
-              streamedChars = 0;
-              sentAt = this.clock.now();
-              let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, deadline, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}) });
-              if (res.usageEstimated) res = { ...res, usage: countedUsage(agent, messages, res.text) };
-              limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
-              // The server answered, so it is healthy; an answer without text is still no answer.
-              breaker.recordSuccess();
-              this.breakerOutcomesUnsaved = true;
-              judged = true;
-              state.attempts.push({ agent: agent.id, outcome: unusableAnswer(res, agent) ? 'INVALID_OUTPUT' : 'ok', elapsedMs: this.clock.now() - sentAt });
-              return res;
+              const paused = this.limiter.pausedUntil(keyId);
+              if (paused !== undefined) {
+                sentNothing = paused > deadline;
+                if (sentNothing) throw keyPausedError(agent.id, paused - this.clock.now());
+                if (!announced) this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: paused });
+              }
+              announced = false;
+              const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
+                this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
+              );
+              if (this.events.active) this.emit({ type: 'attempt', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt });
+              if (state.deltasDelivered) {
+                state.deltasDelivered = false;
+                req.onRestart?.(agent.id);
+              }
+              try {
+                streamedChars = 0;
+                sentAt = this.clock.now();
+                let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, deadline, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}) });
+                if (res.usageEstimated) res = { ...res, usage: countedUsage(agent, messages, res.text) };
+                limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
+                this.limiter.served(keyId);
+                // The server answered, so it is healthy; an answer without text is still no answer.
+                breaker.recordSuccess();
+                this.breakerOutcomesUnsaved = true;
+                judged = true;
+                state.attempts.push({ agent: agent.id, outcome: unusableAnswer(res, agent) ? 'INVALID_OUTPUT' : 'ok', elapsedMs: this.clock.now() - sentAt });
+                return res;
+              } catch (err) {
+                limit.settle(inputTokens);
+                if (state.signal.aborted) cancelledInFlight = true;
+                throw err;
+              }
             } catch (err) {
-              limit.settle(inputTokens);
-              if (state.signal.aborted) cancelledInFlight = true;
-              throw err;
+              const error = state.signal.aborted ? cancelledError() : toMaofError(err).withAgent(agent.id, agent.provider);
+              const now = this.clock.now();
+              const elapsed = sentAt !== undefined ? { elapsedMs: now - sentAt } : {};
+              if (!judged) {
+                // Cut off by the request's own deadline says as little about the agent as a cancel.
+                if (error.code === 'TIMEOUT' && now >= deadline) breaker.recordNeutral();
+                else if (error.code === 'RATE_LIMITED' && (sentNothing || !exceedsRetryAfterCap(error, this.config.retry))) {
+                  // A provider asking us to slow down is not an outage: the breaker does not count
+                  // it, and every request on the key shares the pause.
+                  breaker.recordNeutral();
+                  if (!sentNothing) pauseUntil = this.limiter.rateLimited(keyId, error.retryAfterMs ?? backoffDelay(pauses, this.config.retry, this.random));
+                } else if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
+                else breaker.recordNeutral();
+              }
+              if (pauseUntil !== undefined && pauseUntil <= deadline && !state.signal.aborted) {
+                state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, waitMs: Math.max(0, pauseUntil - this.clock.now()), ...elapsed });
+                this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: pauseUntil });
+                announced = true;
+                continue;
+              }
+              state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, ...elapsed });
+              throw error;
             }
-          } catch (err) {
-            const error = state.signal.aborted ? cancelledError() : toMaofError(err).withAgent(agent.id, agent.provider);
-            const now = this.clock.now();
-            if (!judged) {
-              // Cut off by the request's own deadline says as little about the agent as a cancel.
-              if (error.countsAgainstBreaker && !(error.code === 'TIMEOUT' && now >= deadline)) breaker.recordFailure(error.code);
-              else breaker.recordNeutral();
-            }
-            const record: AttemptRecord = { agent: agent.id, outcome: error.code, status: error.status };
-            if (sentAt !== undefined) record.elapsedMs = now - sentAt;
-            state.attempts.push(record);
-            throw error;
           }
         },
         {
@@ -890,6 +1011,16 @@ function circuitOpenError(agentId: string): MaofError {
   return new MaofError('CIRCUIT_OPEN', `Agent "${agentId}" is paused after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".`, { agentId });
 }
 
+
+/** A request on a key the provider paused for longer than the request may still wait: try the next agent. */
+function keyPausedError(agentId: string, waitMs: number): MaofError {
+  return new MaofError('RATE_LIMITED', `Agent "${agentId}" is rate-limited by its provider for another ${Math.max(1, Math.ceil(waitMs / 1000))} s — MAOF tried the other agents of the route; try again shortly.`, { agentId, retryAfterMs: waitMs });
+}
+
+/** The route failed only because its agents are paused (open breakers), not because they failed now. */
+function isPaused(error: MaofError): boolean {
+  return error.code === 'CIRCUIT_OPEN';
+}
 
 /** A missing key says less than a real upstream failure; keep the more useful error to show. */
 function preferInformative(previous: MaofError | undefined, next: MaofError): MaofError {

@@ -7,7 +7,7 @@ import { providerLabel, type MaofError } from '../core/errors';
 import type { MaofEvent } from '../core/events';
 import type { AttemptRecord, RunSuccess } from '../core/orchestrator';
 import { formatDuration } from '../shared/format';
-import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta } from '../shared/protocol';
+import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../shared/protocol';
 import { codeLabel } from './dashboardModel';
 
 /** Messages kept per conversation (older ones are dropped when saving). */
@@ -79,6 +79,8 @@ export interface StatusLine {
   text: string;
   /** The line contains "in N s" counting down from this wait. */
   waitMs?: number;
+  /** The request waits instead of failing: the chat offers "Retry now" and "Switch agent". */
+  wait?: ChatWait;
 }
 
 /**
@@ -110,6 +112,16 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
     }
     case 'fallback':
       return { text: `${event.from} failed (${codeLabel(event.reason)}) — falling back to ${event.to}` };
+    case 'waiting': {
+      const waitMs = Math.max(0, event.until - event.at);
+      const agent = event.agentId ?? 'the route';
+      const text: Record<typeof event.reason, string> = {
+        'rate-limit': `${provider(agent)} asked to slow down — waiting for ${agent}'s rate limit, sending in ${waitSeconds(waitMs)} s`,
+        breaker: `Every agent of the route is paused — trying ${agent} again in ${waitSeconds(waitMs)} s`,
+        budget: `Waiting for budget held by requests in flight — giving up in ${waitSeconds(waitMs)} s`,
+      };
+      return { text: text[event.reason], waitMs, wait: event.agentId === undefined ? { reason: event.reason } : { reason: event.reason, agentId: event.agentId } };
+    }
     case 'queued':
       return { text: `Queued by ${event.agentId}'s rate limit (${event.reason === 'rpm' ? 'requests' : 'tokens'} per minute) — sending in ${waitSeconds(event.waitMs)} s`, waitMs: event.waitMs };
     case 'agent.skipped': {

@@ -100,6 +100,9 @@ export function dailyBars(byDay: Record<string, number>, lastDay: string, days =
   return out;
 }
 
+/** The error a wait spares the user, shown beside its countdown. */
+const WAIT_CODE = { 'rate-limit': 'RATE_LIMITED', breaker: 'CIRCUIT_OPEN', budget: 'BUDGET_EXCEEDED' } as const;
+
 export class DashboardModel {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly retries = new Map<string, LiveRetry>();
@@ -152,6 +155,21 @@ export class DashboardModel {
       case 'agent.skipped':
         this.addLive(event.at, 'skipped', `${event.agentId} skipped (${SKIP_LABEL[event.reason] ?? codeLabel(event.reason)})`);
         return true;
+      case 'waiting': {
+        this.retries.set(event.requestId, {
+          requestId: event.requestId,
+          agentId: event.agentId ?? '—',
+          nextAttempt: 0,
+          maxAttempts: 0,
+          code: WAIT_CODE[event.reason],
+          waitMs: Math.max(0, event.until - event.at),
+          scheduledAt: event.at,
+          waitReason: event.reason,
+        });
+        const why = { 'rate-limit': 'paused by its provider (429)', breaker: 'route paused (breakers open), next try', budget: 'waiting for budget in flight, at most' }[event.reason];
+        this.addLive(event.at, event.reason === 'budget' ? 'budget' : 'queued', `${event.agentId ?? 'request'} ${why} ${seconds(Math.max(0, event.until - event.at))}`);
+        return true;
+      }
       case 'queued':
         this.addLive(event.at, 'queued', `${event.agentId} queued ${seconds(event.waitMs)} by its rate limit (${event.reason})`);
         return true;

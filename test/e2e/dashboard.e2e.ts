@@ -91,6 +91,27 @@ describe('dashboard and status bar in the real workbench', function () {
     await screenshot(page, 'dashboard-07-estimated-cost');
   });
 
+  e2eIt('a request waiting out a 429 pause counts down in Live retries and in the status bar, then is answered', async (page) => {
+    // Long enough to look at, within the retry-after cap (5 s): waited out, not fallen back from.
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'rate_limit', retryAfterMs: 4_500 } }]);
+    await runCommand(page, 'MAOF: Open Chat');
+    const chat = await findWebview(page, '.maof-chat #prompt');
+    await chat.locator('#agent').selectOption('sim-gpt');
+    const before = await chat.locator('.msg.assistant').count();
+    await chat.locator('#prompt').fill('Implement a stack class');
+    await chat.locator('#prompt').press('Enter');
+    await chat.locator('.msg-status', { hasText: 'asked to slow down' }).waitFor({ timeout: 15_000 });
+    const dash = await dashboard(page);
+    const live = dash.locator('section', { has: dash.locator('h2', { hasText: 'Live retries' }) });
+    await live.locator('li', { hasText: 'paused by its provider (429)' }).waitFor({ timeout: 5_000 });
+    assert.match(await textOf(live), /sim-gpt paused by its provider \(429\) — next try in \d+ s/);
+    assert.match(await textOf(statusItem(page)), /MAOF \$\d+\.\d+ \/ \$20\.00\s*\d+ s/, 'the status bar counts the wait down');
+    await screenshot(page, 'dashboard-03-waiting');
+    await runCommand(page, 'MAOF: Open Chat');
+    const again = await findWebview(page, '.maof-chat #prompt');
+    await again.locator('.msg.assistant').nth(before).locator('.chip.cost').waitFor({ timeout: 20_000 });
+  });
+
   e2eIt('a failing agent trips its breaker: warning status bar, Reset on the dashboard closes it', async (page) => {
     sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
     await chatAsk(page, 'Implement a queue class', 'sim-gpt');

@@ -92,6 +92,15 @@ export class CircuitBreaker {
     return { allowed: false, retryInMs: Math.max(0, this.probeStartedAt + this.policy.resetTimeoutMs - now) };
   }
 
+  /** How long until tryAcquire may let a request through (0 when it would now); no side effect. */
+  retryInMs(): number {
+    const state = this.state;
+    const now = this.clock.now();
+    if (state === 'closed') return 0;
+    if (state === 'open') return Math.max(0, (this.openedAt ?? now) + this.policy.resetTimeoutMs - now);
+    return this.probeStartedAt === undefined ? 0 : Math.max(0, this.probeStartedAt + this.policy.resetTimeoutMs - now);
+  }
+
   recordSuccess(): void {
     const state = this.state;
     if (state === 'half-open') {

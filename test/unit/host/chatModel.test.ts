@@ -117,6 +117,16 @@ describe('chat model', () => {
       );
     });
 
+    it('shows a wait instead of a failure as a countdown that offers retry now and switch agent', () => {
+      assert.deepEqual(statusLine({ type: 'waiting', at: 1_000, requestId: 'r', agentId: 'gpt-4.1', reason: 'rate-limit', until: 4_000 }, agents, 3), {
+        text: "OpenAI asked to slow down — waiting for gpt-4.1's rate limit, sending in 3 s",
+        waitMs: 3_000,
+        wait: { reason: 'rate-limit', agentId: 'gpt-4.1' },
+      });
+      assert.match(statusLine({ type: 'waiting', at: 0, requestId: 'r', agentId: 'gpt-4.1', reason: 'breaker', until: 30_000 }, agents, 3)?.text ?? '', /paused — trying gpt-4\.1 again in 30 s/);
+      assert.match(statusLine({ type: 'waiting', at: 0, requestId: 'r', agentId: 'gpt-4.1', reason: 'budget', until: 60_000 }, agents, 3)?.text ?? '', /Waiting for budget held by requests in flight — giving up in 60 s/);
+    });
+
     it('narrates fallbacks, rate-limit queueing, skipped agents and attempts', () => {
       assert.equal(statusLine({ type: 'fallback', at: 0, requestId: 'r', from: 'gpt-4.1', to: 'claude-sonnet', reason: 'RATE_LIMITED' }, agents, 3)?.text, 'gpt-4.1 failed (rate-limited) — falling back to claude-sonnet');
       assert.deepEqual(statusLine({ type: 'queued', at: 0, requestId: 'r', agentId: 'gpt-4.1', waitMs: 4000, reason: 'rpm' }, agents, 3), {
