@@ -204,6 +204,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       let streamed = false;
       const result = await orchestrator.run({
         prompt,
+        source: 'CLI',
         task: values.task ?? 'auto',
         agentId: values.agent,
         stream,

@@ -79,6 +79,8 @@ export interface RunRequest {
   tools?: readonly ToolDefinition[];
   toolMode?: ToolMode;
   onToolCall?: (call: ToolCall) => void;
+  /** Who asked, for the dashboard's spend by source ("MAOF chat", "commands", "VS Code Chat", "CLI"…). */
+  source?: string;
 }
 
 export interface AttemptRecord {
@@ -160,6 +162,7 @@ interface RunState {
   deltasDelivered: boolean;
   signal: AbortSignal;
   usageEstimated?: boolean;
+  source?: string;
 }
 
 interface CallOutcome {
@@ -297,6 +300,7 @@ export class Orchestrator {
       requestId: req.requestId ?? randomUUID(),
       started: this.clock.now(),
       task: req.task && req.task !== 'auto' ? req.task : 'auto',
+      ...(req.source !== undefined ? { source: req.source } : {}),
       attempts: [],
       usage: ZERO_USAGE,
       costUsd: 0,
@@ -604,7 +608,7 @@ export class Orchestrator {
       if (cached) {
         state.attempts.push({ agent: agent.id, outcome: 'cached' });
         this.emit({ type: 'cache.hit', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, savedUsd: value.costUsd });
-        this.ledger.recordCacheHit({ requestId: state.requestId, agentId: agent.id, task: state.task, savedUsd: value.costUsd });
+        this.ledger.recordCacheHit({ requestId: state.requestId, agentId: agent.id, task: state.task, savedUsd: value.costUsd, source: state.source });
         if (req.onDelta && value.text) req.onDelta(value.text);
       }
     } else {
@@ -782,7 +786,7 @@ export class Orchestrator {
         },
       );
       const costUsd = costOf(response.usage, pricing);
-      this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage: response.usage, costUsd, cached: false });
+      this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage: response.usage, costUsd, cached: false, source: state.source });
       settled = true;
       state.usage = addUsage(state.usage, response.usage);
       state.costUsd += costUsd;
@@ -809,7 +813,7 @@ export class Orchestrator {
   private billCancelled(state: RunState, agent: AgentConfig, reservation: Reservation, pricing: Pricing, inputTokens: number, streamedChars: number): void {
     const usage: Usage = { inputTokens, outputTokens: Math.ceil(streamedChars / 4), cacheReadTokens: 0, cacheWriteTokens: 0 };
     const costUsd = costOf(usage, pricing);
-    this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage, costUsd, cached: false });
+    this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage, costUsd, cached: false, source: state.source });
     state.usage = addUsage(state.usage, usage);
     state.costUsd += costUsd;
     this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage, costUsd });
@@ -838,7 +842,7 @@ export class Orchestrator {
   }
 
   /** Runs steps in order; each step sees the chain's input and the previous step's output. */
-  async chain(steps: ChainStep[], input: string, shared: Pick<RunRequest, 'context' | 'signal' | 'sessionId'> & { onStep?: (index: number, result: RunResult) => void } = {}): Promise<ChainResult> {
+  async chain(steps: ChainStep[], input: string, shared: Pick<RunRequest, 'context' | 'signal' | 'sessionId' | 'source'> & { onStep?: (index: number, result: RunResult) => void } = {}): Promise<ChainResult> {
     const out: ChainResult = { ok: true, steps: [], costUsd: 0 };
     let previous = input;
     for (let i = 0; i < steps.length; i++) {
@@ -846,7 +850,7 @@ export class Orchestrator {
       const usesPlaceholders = step.prompt.includes('{{previous}}') || step.prompt.includes('{{input}}');
       const body = step.prompt.replaceAll('{{input}}', input).replaceAll('{{previous}}', previous);
       const prompt = usesPlaceholders || i === 0 ? (i === 0 && !usesPlaceholders ? `${body}\n\n${input}` : body) : `${body}\n\nPrevious step's output:\n${previous}`;
-      const result = await this.run({ prompt, task: step.task ?? 'auto', agentId: step.agentId, context: shared.context, signal: shared.signal, sessionId: shared.sessionId });
+      const result = await this.run({ prompt, task: step.task ?? 'auto', agentId: step.agentId, context: shared.context, signal: shared.signal, sessionId: shared.sessionId, source: shared.source });
       out.steps.push({ name: step.name ?? `step ${i + 1}`, result });
       out.costUsd += result.costUsd;
       shared.onStep?.(i, result);

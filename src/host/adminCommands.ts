@@ -68,7 +68,7 @@ async function checkConnectivity(services: MaofServices, signal: AbortSignal): P
       continue;
     }
     // A nonce keeps the answer out of the response cache: this must reach the provider.
-    const result = await services.orchestrator.run({ prompt: `Reply with OK. (connectivity check ${Date.now().toString(36)})`, agentId: agent.id, task: 'writing', maxOutputTokens: 1, temperature: 0, structured: false, signal });
+    const result = await services.orchestrator.run({ prompt: `Reply with OK. (connectivity check ${Date.now().toString(36)})`, agentId: agent.id, task: 'writing', maxOutputTokens: 1, temperature: 0, structured: false, signal, source: 'commands' });
     out.push({
       group,
       line: result.ok ? `✓ ${agent.id} answered in ${seconds(result.durationMs)}` : `✗ ${agent.id}: ${result.error.code} — ${result.error.message}`,

@@ -295,6 +295,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
       this.seedMemory(orchestrator, sessionId, user.id);
       const result = await orchestrator.run({
         prompt: message.prompt,
+        source: 'MAOF chat',
         task: 'auto',
         agentId: agentId === 'auto' ? undefined : agentId,
         context,

@@ -268,6 +268,7 @@ export class DashboardModel {
       },
       byAgent: bars(summary.byAgent),
       byTask: bars(summary.byTask),
+      bySource: bars(summary.bySource),
       byDay: dailyBars(summary.byDay, summary.day),
       breakers,
       latency: this.latency.stats(),

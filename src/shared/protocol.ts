@@ -150,6 +150,8 @@ export interface DashboardSnapshot {
   };
   byAgent: SpendBar[];
   byTask: SpendBar[];
+  /** Who asked: MAOF's chat, its commands, VS Code's Chat and Language Model API, the CLI. */
+  bySource: SpendBar[];
   /** The last 30 days, oldest first, zero days included. */
   byDay: SpendBar[];
   breakers: DashboardBreaker[];

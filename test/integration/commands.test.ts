@@ -100,7 +100,7 @@ describe('agent and admin commands', function () {
       const csv = vscode.Uri.file(path.join(dir, 'usage.csv'));
       await vscode.commands.executeCommand('maof.exportUsage', { uri: csv });
       const lines = fs.readFileSync(csv.fsPath, 'utf8').trim().split('\n');
-      assert.equal(lines[0], 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached');
+      assert.equal(lines[0], 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached,source');
       assert.ok(lines.some((l) => l.includes(result.requestId) && l.includes(',sim-gpt,gpt-4.1-mini,code,')), 'the request is a row');
 
       const json = vscode.Uri.file(path.join(dir, 'usage.json'));

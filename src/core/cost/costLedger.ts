@@ -34,6 +34,8 @@ export interface LedgerEntry {
   usage: Usage;
   costUsd: number;
   cached: boolean;
+  /** Who asked: "MAOF chat", "commands", "VS Code Chat", "CLI"… (absent in entries older than the field). */
+  source?: string;
 }
 
 export interface Reservation {
@@ -105,6 +107,8 @@ export interface SpendSummary {
   perRequestLimitUsd?: number;
   byAgent: Record<string, number>;
   byTask: Record<string, number>;
+  /** Spend this month by who asked (see LedgerEntry.source; "other" when a caller said nothing). */
+  bySource: Record<string, number>;
   byDay: Record<string, number>;
   requests: number;
   cacheHits: number;
@@ -132,6 +136,7 @@ export interface CacheHitRecord {
   savedUsd: number;
   model?: string;
   usage?: Usage;
+  source?: string;
 }
 
 /** Money left before the tightest of the monthly and daily limits, or undefined when neither is set. */
@@ -160,6 +165,8 @@ interface PersistedLedger {
   byDay: Record<string, number>;
   byAgent: Record<string, number>;
   byTask: Record<string, number>;
+  /** Absent in files written before the field. */
+  bySource?: Record<string, number>;
   requests: number;
   cacheHits: number;
   savedNano: number;
@@ -183,6 +190,7 @@ const entrySchema = z.object({
   usage: usageSchema,
   costUsd: z.number().nonnegative().finite(),
   cached: z.boolean(),
+  source: z.string().max(200).optional(),
 });
 const firedSchema = z.object({ period: z.string(), limitNano: nanoSchema, fractions: z.array(z.number().gt(0).max(1)).max(32) });
 
@@ -191,6 +199,7 @@ interface LoadedLedger {
   byDay: Map<string, number>;
   byAgent: Map<string, number>;
   byTask: Map<string, number>;
+  bySource: Map<string, number>;
   requests: number;
   cacheHits: number;
   savedNano: number;
@@ -226,7 +235,7 @@ function salvageCount(value: unknown, name: string, problems: string[]): number 
 
 /** Keeps every part of a stored ledger that is still valid; describes what it dropped in `problems`. */
 function salvageLedger(raw: unknown, problems: string[]): LoadedLedger {
-  const empty: LoadedLedger = { byDay: new Map(), byAgent: new Map(), byTask: new Map(), requests: 0, cacheHits: 0, savedNano: 0, alerts: {}, entries: [] };
+  const empty: LoadedLedger = { byDay: new Map(), byAgent: new Map(), byTask: new Map(), bySource: new Map(), requests: 0, cacheHits: 0, savedNano: 0, alerts: {}, entries: [] };
   if (!isRecord(raw)) {
     problems.push('stored ledger is not an object');
     return empty;
@@ -239,6 +248,7 @@ function salvageLedger(raw: unknown, problems: string[]): LoadedLedger {
     out.month = raw.month;
     out.byAgent = salvageTotals(raw.byAgent, ANY_KEY_RE, 'byAgent', problems);
     out.byTask = salvageTotals(raw.byTask, ANY_KEY_RE, 'byTask', problems);
+    if (raw.bySource !== undefined) out.bySource = salvageTotals(raw.bySource, ANY_KEY_RE, 'bySource', problems);
     out.requests = salvageCount(raw.requests, 'requests', problems);
     out.cacheHits = salvageCount(raw.cacheHits, 'cacheHits', problems);
     out.savedNano = salvageCount(raw.savedNano, 'savedNano', problems);
@@ -308,6 +318,7 @@ export class CostLedger {
   private byDay = new Map<string, number>();
   private byAgent = new Map<string, number>();
   private byTask = new Map<string, number>();
+  private bySource = new Map<string, number>();
   private requests = 0;
   private cacheHits = 0;
   private savedNano = 0;
@@ -423,6 +434,7 @@ export class CostLedger {
     this.monthNano += nano;
     add(this.byAgent, entry.agentId, nano);
     add(this.byTask, entry.task, nano);
+    add(this.bySource, entry.source ?? 'other', nano);
     this.requests++;
     // Only now, with the real cost counted: a waiter served before it would see too little spent.
     this.serveWaiters();
@@ -435,6 +447,7 @@ export class CostLedger {
       usage: { ...entry.usage },
       costUsd,
       cached: entry.cached,
+      ...(entry.source !== undefined ? { source: entry.source } : {}),
     });
     this.checkAlerts();
     this.schedulePersist();
@@ -462,6 +475,7 @@ export class CostLedger {
       usage: { ...(hit.usage ?? ZERO_USAGE) },
       costUsd: 0,
       cached: true,
+      ...(hit.source !== undefined ? { source: hit.source } : {}),
     });
     this.schedulePersist();
   }
@@ -478,6 +492,7 @@ export class CostLedger {
       perRequestLimitUsd: p.perRequestUsd,
       byAgent: toUsdRecord(this.byAgent),
       byTask: toUsdRecord(this.byTask),
+      bySource: toUsdRecord(this.bySource),
       byDay: toUsdRecord(this.byDay, true),
       requests: this.requests,
       cacheHits: this.cacheHits,
@@ -692,6 +707,7 @@ export class CostLedger {
       this.month = month;
       this.byAgent = new Map();
       this.byTask = new Map();
+      this.bySource = new Map();
       this.requests = 0;
       this.cacheHits = 0;
       this.savedNano = 0;
@@ -758,6 +774,7 @@ export class CostLedger {
     this.month = loaded.month ?? '';
     this.byAgent = loaded.byAgent;
     this.byTask = loaded.byTask;
+    this.bySource = loaded.bySource;
     this.requests = loaded.requests;
     this.cacheHits = loaded.cacheHits;
     this.savedNano = loaded.savedNano;
@@ -772,6 +789,7 @@ export class CostLedger {
       byDay: Object.fromEntries(this.byDay),
       byAgent: Object.fromEntries(this.byAgent),
       byTask: Object.fromEntries(this.byTask),
+      bySource: Object.fromEntries(this.bySource),
       requests: this.requests,
       cacheHits: this.cacheHits,
       savedNano: this.savedNano,

@@ -82,6 +82,8 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
     let brokeOffAfter: string | undefined;
     const req: RunRequest = {
       prompt: lastUserText(conversation) || '(continue)',
+      // VS Code does not say which extension asked: the native Chat, Copilot, Cline, Roo Code…
+      source: 'VS Code Language Model API',
       messages: conversation,
       stream: true,
       signal: abort.signal,

@@ -234,6 +234,7 @@ function render(): void {
     header,
     cards,
     el('div', { className: 'grid' }, panel('Spend by agent', barList(s.byAgent, 'No spend this month.')), panel('Spend by task', barList(s.byTask, 'No spend this month.'))),
+    panel('Spend by source', barList(s.bySource, 'No spend this month.')),
     panel('Spend by day', dayChart(s.byDay)),
     el('div', { className: 'grid' }, breakersPanel(s), latencyPanel(s)),
     el('div', { className: 'grid' }, retriesPanel(s), activityPanel()),

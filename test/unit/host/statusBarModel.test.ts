@@ -9,6 +9,7 @@ function summary(over: Partial<SpendSummary> = {}): SpendSummary {
     reservedUsd: 0,
     byAgent: {},
     byTask: {},
+    bySource: {},
     byDay: {},
     requests: 3,
     cacheHits: 2,
