@@ -699,6 +699,8 @@ export class Orchestrator {
           // round again after the key's shared pause, bounded by the request's deadline.
           // Set after a 429 of this request, whose wait was shown already: the next round says nothing.
           let announced = false;
+          /** The 429 this request is waiting out: what the user is told if time runs out meanwhile. */
+          let pausedBy: MaofError | undefined;
           for (let pauses = 1; ; pauses++) {
             const permit = breaker.tryAcquire();
             if (!permit.allowed) {
@@ -763,9 +765,12 @@ export class Orchestrator {
                 state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, waitMs: Math.max(0, pauseUntil - this.clock.now()), ...elapsed });
                 this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: pauseUntil });
                 announced = true;
+                pausedBy = error;
                 continue;
               }
               state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, ...elapsed });
+              // Out of time while the provider kept saying "slow down": that, not the cut-off call, is the news.
+              if (pausedBy && error.code === 'TIMEOUT' && now >= deadline) throw pausedBy;
               throw error;
             }
           }

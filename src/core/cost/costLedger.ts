@@ -407,6 +407,8 @@ export class CostLedger {
     // Fitting spend + reservations + it implies fitting spend + it: only the per-request limit is left to check.
     if (this.waiters.length > 0 || !this.fits(amount)) return undefined;
     if (amount > 0 && this.policy.perRequestUsd !== undefined && amount > usdToNano(this.policy.perRequestUsd)) return undefined;
+    // Unknown spend history under a limit: the slow path refuses with the reason.
+    if (amount > 0 && this.store.problem) return undefined;
     this.reservedNano += amount;
     return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, amount, this);
   }
@@ -603,6 +605,8 @@ export class CostLedger {
     const lowerCap = opts.agentId
       ? ` or lower agent "${opts.agentId}"'s maxOutputTokens${opts.maxOutputTokens !== undefined ? ` (${opts.maxOutputTokens.toLocaleString('en-US')} now)` : ''}`
       : ' or lower the agent\'s maxOutputTokens';
+    const unknown = this.unknownSpend(opts.agentId);
+    if (unknown) return unknown;
     if (p.perRequestUsd !== undefined && amount > usdToNano(p.perRequestUsd)) {
       return budgetExceeded(
         `This request needs up to ${cost()}, above the per-request limit of ${formatUsd(p.perRequestUsd)} — select less context, raise maof.budget.perRequestUsd${lowerCap}.`,
@@ -634,6 +638,16 @@ export class CostLedger {
     return undefined;
   }
 
+  /**
+   * Spend history that exists but could not be read: the month's spend is unknown, so a limit
+   * cannot be honoured — what costs money is refused rather than counted again from $0.
+   */
+  private unknownSpend(agentId: string | undefined): MaofError | undefined {
+    const problem = this.store.problem;
+    if (!problem || (this.policy.monthlyUsd === undefined && this.policy.dailyUsd === undefined)) return undefined;
+    return budgetExceeded(problem.message, `state file ${problem.kind}${problem.code ? ` (${problem.code})` : ''}: spend history unknown`, agentId);
+  }
+
   private checkLimits(amount: number, agentId: string | undefined): void {
     const p = this.policy;
     // Formatted only for the refusal message: reserve() runs on every request.
@@ -645,12 +659,8 @@ export class CostLedger {
         agentId,
       );
     }
-    // Spend history that exists but could not be read: the month's spend is unknown, so a limit
-    // cannot be honoured — refuse what costs money rather than start counting again from $0.
-    const problem = this.store.problem;
-    if (problem && (p.monthlyUsd !== undefined || p.dailyUsd !== undefined)) {
-      throw budgetExceeded(problem.message, `state file ${problem.kind}${problem.code ? ` (${problem.code})` : ''}: spend history unknown`, agentId);
-    }
+    const unknown = this.unknownSpend(agentId);
+    if (unknown) throw unknown;
     // Monthly first: when the month is exhausted, raising the daily limit would not help.
     const periods = [
       { period: 'month' as const, limitUsd: p.monthlyUsd, spent: this.monthNano },
