@@ -710,6 +710,7 @@ export class Orchestrator {
             let judged = false;
             let sentAt: number | undefined;
             let pauseUntil: number | undefined;
+            let pauseWaitMs = 0;
             /** The key's pause outlasts this request's deadline: nothing was sent, nothing to judge. */
             let sentNothing = false;
             try {
@@ -757,12 +758,17 @@ export class Orchestrator {
                   // A provider asking us to slow down is not an outage: the breaker does not count
                   // it, and every request on the key shares the pause.
                   breaker.recordNeutral();
-                  if (!sentNothing) pauseUntil = this.limiter.rateLimited(keyId, error.retryAfterMs ?? backoffDelay(pauses, this.config.retry, this.random));
+                  if (!sentNothing) {
+                    const pausedAt = this.clock.now();
+                    pauseUntil = this.limiter.rateLimited(keyId, error.retryAfterMs ?? backoffDelay(pauses, this.config.retry, this.random));
+                    // Measured from the same instant the pause was set, so a 1,000 ms Retry-After reads 1,000.
+                    pauseWaitMs = Math.max(0, pauseUntil - pausedAt);
+                  }
                 } else if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
                 else breaker.recordNeutral();
               }
               if (pauseUntil !== undefined && pauseUntil <= deadline && !state.signal.aborted) {
-                state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, waitMs: Math.max(0, pauseUntil - this.clock.now()), ...elapsed });
+                state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, waitMs: pauseWaitMs, ...elapsed });
                 this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: pauseUntil });
                 announced = true;
                 pausedBy = error;
