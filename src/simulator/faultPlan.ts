@@ -15,8 +15,11 @@ export type Fault =
   | { kind: 'rate_limit'; retryAfterS?: number; retryAfterMs?: number; retryAfterDate?: boolean; resetHeader?: string }
   /** Anthropic 529 overloaded_error; OpenAI 503 "engine is currently overloaded". */
   | { kind: 'overloaded' }
-  /** The provider's real body for that status (OpenAI's 502 is Cloudflare's HTML page). */
-  | { kind: 'status'; status: FaultStatus }
+  /**
+   * The provider's real body for that status (OpenAI's 502 is Cloudflare's HTML page);
+   * `retryAfterMs` adds retry-after-ms / retry-after headers, as servers send with a 503.
+   */
+  | { kind: 'status'; status: FaultStatus; retryAfterMs?: number }
   | { kind: 'context_length' }
   /** Waits `ms` before the headers, then answers normally. */
   | { kind: 'delay'; ms: number }
@@ -244,7 +247,8 @@ export function parseFault(raw: unknown, where = 'fault'): Fault {
     case 'status': {
       const status = raw.status;
       if (typeof status !== 'number' || !(STATUSES as readonly number[]).includes(status)) throw new Error(`${where}.status must be one of ${STATUSES.join(', ')}`);
-      return { kind, status: status as FaultStatus };
+      const retryAfterMs = optNumber(raw, 'retryAfterMs', where);
+      return retryAfterMs === undefined ? { kind, status: status as FaultStatus } : { kind, status: status as FaultStatus, retryAfterMs };
     }
     case 'delay':
       return { kind, ms: optNumber(raw, 'ms', where) ?? 0 };

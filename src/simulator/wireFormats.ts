@@ -176,13 +176,22 @@ export function faultResponse(provider: SimProvider, fault: Fault, model: string
       return { status, headers: { 'content-type': JSON_TYPE, ...(status === 429 ? { 'retry-after': '1' } : {}) }, body: JSON.stringify({ type: 'error', error: anthropicBody, request_id: requestId }) };
     }
     case 'status': {
+      let r: WireResponse;
       if (provider === 'openai') {
-        if (fault.status === 502) return { status: 502, headers: { 'content-type': 'text/html' }, body: CLOUDFLARE_502 };
-        const [message, type, code] = OPENAI_STATUS[fault.status];
-        return openaiError(fault.status, message, type, code);
+        if (fault.status === 502) r = { status: 502, headers: { 'content-type': 'text/html' }, body: CLOUDFLARE_502 };
+        else {
+          const [message, type, code] = OPENAI_STATUS[fault.status];
+          r = openaiError(fault.status, message, type, code);
+        }
+      } else {
+        const [type, message] = ANTHROPIC_STATUS[fault.status];
+        r = anthropicError(fault.status, type, message, requestId);
       }
-      const [type, message] = ANTHROPIC_STATUS[fault.status];
-      return anthropicError(fault.status, type, message, requestId);
+      if (fault.retryAfterMs !== undefined) {
+        r.headers['retry-after-ms'] = String(Math.round(fault.retryAfterMs));
+        r.headers['retry-after'] = String(Math.max(1, Math.ceil(fault.retryAfterMs / 1000)));
+      }
+      return r;
     }
     default:
       return undefined;
