@@ -4,8 +4,7 @@
 // dead primary, cancel, count tokens. The test API is used only to point MAOF at the simulator.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
-import { clearKeys, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor } from './helpers';
+import { clearKeys, maofApi, simulatorSuite, storeKeys, TEST_KEYS, waitFor } from './helpers';
 
 async function maofModel(id: string): Promise<vscode.LanguageModelChat> {
   let found: vscode.LanguageModelChat | undefined;
@@ -38,21 +37,7 @@ const READ_FILE: vscode.LanguageModelChatTool = {
 
 describe('MAOF through vscode.lm (as another extension uses it)', function () {
   this.timeout(60_000);
-  const sim = new ProviderSimulator();
-  let address: SimulatorAddress;
-
-  before(async () => {
-    address = await sim.start();
-    const api = await maofApi();
-    await useSimulatorSettings(api, address);
-    await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
-  });
-  after(async () => {
-    const api = await maofApi();
-    await clearKeys(api);
-    await resetSettings();
-    await sim.stop();
-  });
+  const { sim } = simulatorSuite();
   beforeEach(() => sim.reset());
 
   it('lists auto, one model per task route and one per agent, with names that say what they are', async () => {

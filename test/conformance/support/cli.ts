@@ -1,5 +1,6 @@
 // Runs the built `maof` CLI (dist/cli.js, built by `npm run test:conformance` and by `npm test`'s
 // build stage) as a user runs it, with a clean environment and output captured.
+import type { JsonResult } from '../../../src/cli/main';
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,16 +38,8 @@ export function runCli(args: string[], stateDir: string, opts: { keys?: boolean 
   });
 }
 
-export interface JsonAnswer {
-  ok: boolean;
-  agent?: string;
-  text?: string;
-  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number; elapsedMs?: number }>;
-  usage?: { inputTokens: number; outputTokens: number };
-  costUsd?: number;
-  usageEstimated?: boolean;
-  error?: { code: string; message: string };
-}
+/** What `maof ask --json` prints: the CLI's own type (src/cli/main.ts). */
+export type JsonAnswer = JsonResult;
 
 export function jsonLines(stdout: string): JsonAnswer[] {
   return stdout
