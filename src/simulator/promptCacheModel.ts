@@ -51,39 +51,39 @@ export class PromptCacheModel {
   /** Bills one request's prompt and remembers what it leaves in the cache. */
   bill(provider: SimProvider, model: string, segments: readonly PromptSegment[]): CacheBilling {
     if (segments.length === 0) return { readTokens: 0, writeTokens: 0 };
-    const total = segments[segments.length - 1]!.endTokens;
+    const total = segments[segments.length - 1].endTokens;
     if (provider === 'openai') {
       if (total < OPENAI_CACHE_MINIMUM) return { readTokens: 0, writeTokens: 0 };
       const keys = prefixKeys(provider, model, segments);
       let matched = 0;
       for (let i = keys.length - 1; i >= 0; i--) {
-        if (this.live(keys[i]!)) {
-          matched = segments[i]!.endTokens;
+        if (this.live(keys[i])) {
+          matched = segments[i].endTokens;
           break;
         }
       }
-      for (let i = 0; i < keys.length; i++) if (segments[i]!.endTokens >= OPENAI_CACHE_MINIMUM) this.put(keys[i]!);
+      for (let i = 0; i < keys.length; i++) if (segments[i].endTokens >= OPENAI_CACHE_MINIMUM) this.put(keys[i]);
       const read = matched >= OPENAI_CACHE_MINIMUM ? Math.floor(matched / OPENAI_CACHE_STEP) * OPENAI_CACHE_STEP : 0;
       return { readTokens: read, writeTokens: 0 };
     }
     const minimum = anthropicCacheMinimum(model);
     const marked: number[] = [];
-    for (let i = 0; i < segments.length; i++) if (segments[i]!.breakpoint && segments[i]!.endTokens >= minimum) marked.push(i);
+    for (let i = 0; i < segments.length; i++) if (segments[i].breakpoint && segments[i].endTokens >= minimum) marked.push(i);
     if (marked.length === 0) return { readTokens: 0, writeTokens: 0 };
     const keys = prefixKeys(provider, model, segments);
     let hit = -1;
     for (const b of marked) {
       for (let j = b; j >= Math.max(0, b - LOOKBACK_BLOCKS + 1); j--) {
-        if (j > hit && this.live(keys[j]!)) {
+        if (j > hit && this.live(keys[j])) {
           hit = j;
           break;
         }
       }
     }
-    const read = hit >= 0 ? segments[hit]!.endTokens : 0;
-    if (hit >= 0) this.put(keys[hit]!);
-    for (const b of marked) this.put(keys[b]!);
-    const last = segments[marked[marked.length - 1]!]!.endTokens;
+    const read = hit >= 0 ? segments[hit].endTokens : 0;
+    if (hit >= 0) this.put(keys[hit]);
+    for (const b of marked) this.put(keys[b]);
+    const last = segments[marked[marked.length - 1]].endTokens;
     return { readTokens: read, writeTokens: Math.max(0, last - read) };
   }
 
@@ -110,7 +110,7 @@ function prefixKeys(provider: SimProvider, model: string, segments: readonly Pro
   const hash: Hash = createHash('sha256').update(`${provider}\0${model}\0`);
   const keys = new Array<string>(segments.length);
   for (let i = 0; i < segments.length; i++) {
-    hash.update(segments[i]!.text).update('\0');
+    hash.update(segments[i].text).update('\0');
     keys[i] = hash.copy().digest('base64');
   }
   return keys;
