@@ -27,6 +27,8 @@ import { withRetry } from './resilience/retry';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
 import { planRoute } from './router/router';
 import { parseStructured, repairPrompt, structuredSpecFor, type AnalysisResult } from './structuredOutput';
+import { cacheableLayout, conversationKeyOf, promptCacheFor, stableContextOrder } from './promptLayout';
+import type { PromptCacheRequest } from './providers/promptCache';
 
 export const BREAKER_STATE_KEY = 'maof.breakers.v1';
 
@@ -52,6 +54,8 @@ export interface RunRequest {
   system?: string;
   context?: ContextItem[];
   sessionId?: string;
+  /** Requests that share a prefix without a chat session (a chain run): their prompts are cached as one conversation's. */
+  conversationId?: string;
   stream?: boolean;
   onDelta?: (text: string) => void;
   /** A new attempt started after deltas were delivered: the consumer must discard them. */
@@ -397,6 +401,8 @@ export class Orchestrator {
     const history = conversation
       ? conversation.map((m) => (this.config.context.redactSecrets ? redactMessage(m) : m))
       : req.sessionId ? this.sessions.get(req.sessionId).toMessages().slice(-this.config.context.historyTurns * 2) : [];
+    // A turn of a conversation asks the provider to cache its prefix (and lays it out to stay stable).
+    const promptCache = promptCacheFor(agent, conversationKeyOf(req));
     // Tool schemas are read by the model too: counted like a message.
     const toolText = req.tools && req.tools.length > 0 ? JSON.stringify(req.tools) : '';
 
@@ -434,14 +440,16 @@ export class Orchestrator {
         truncated: report.truncated.map((t) => t.label),
         redactions: report.redactions,
       });
-      contextText = renderContext(report.kept);
+      contextText = renderContext(promptCache ? stableContextOrder(report.kept) : report.kept);
       // Only the cache key uses them; hashing a large context on every request is not free.
       if (report.kept.length > 0 && this.config.cache.enabled) contextHashes = report.kept.map((k) => this.hashText(k.text));
     }
     const userContent = contextText ? `${contextText}\n\n${prompt}` : prompt;
-    const messages: ChatMessage[] = conversation
-      ? [...(system || contextText ? [{ role: 'system' as const, content: [system, contextText].filter(Boolean).join('\n\n') }] : []), ...history]
-      : [{ role: 'system', content: system }, ...history, { role: 'user', content: userContent }];
+    const messages: ChatMessage[] = promptCache
+      ? cacheableLayout(system, contextText, history, conversation ? undefined : prompt)
+      : conversation
+        ? [...(system || contextText ? [{ role: 'system' as const, content: [system, contextText].filter(Boolean).join('\n\n') }] : []), ...history]
+        : [{ role: 'system', content: system }, ...history, { role: 'user', content: userContent }];
     const temperature = req.temperature ?? agent.temperature ?? taskConfig?.temperature;
 
     // Never cached: answers with tools (a tool call asks the caller to act, and its result changes
@@ -461,14 +469,14 @@ export class Orchestrator {
 
     const compute = async (): Promise<CachedResponse> => {
       const inputTokens = fixed + (state.pruned?.usedTokens ?? 0);
-      let outcome = await this.callAgent(req, state, agent, apiKey, messages, inputTokens, maxOutputTokens, temperature, spec !== undefined);
+      let outcome = await this.callAgent(req, state, agent, apiKey, messages, inputTokens, maxOutputTokens, temperature, spec !== undefined, promptCache);
       let costUsd = outcome.costUsd;
       if (spec) {
         let parsed = parseStructured(outcome.response.text, spec);
         if (!parsed.ok) {
           this.logger.info(`Request ${state.requestId}: "${agent.id}" returned invalid structured output (${parsed.problem}); asking once for a repair.`);
           const repairMessages: ChatMessage[] = [...messages, { role: 'assistant', content: outcome.response.text }, { role: 'user', content: repairPrompt(parsed.problem, spec) }];
-          outcome = await this.callAgent(req, state, agent, apiKey, repairMessages, inputTokens + tokenizer.count(outcome.response.text) + 64, maxOutputTokens, temperature, true);
+          outcome = await this.callAgent(req, state, agent, apiKey, repairMessages, inputTokens + tokenizer.count(outcome.response.text) + 64, maxOutputTokens, temperature, true, promptCache);
           costUsd += outcome.costUsd;
           parsed = parseStructured(outcome.response.text, spec);
           if (!parsed.ok) {
@@ -531,6 +539,7 @@ export class Orchestrator {
     maxOutputTokens: number,
     temperature: number | undefined,
     json: boolean,
+    promptCache?: PromptCacheRequest,
   ): Promise<CallOutcome> {
     const pricing = pricingFor(agent);
     const reservation: Reservation = this.ledger.reserve(worstCaseCost(inputTokens, maxOutputTokens, pricing), { agentId: agent.id });
@@ -577,7 +586,7 @@ export class Orchestrator {
             }
             try {
               streamedChars = 0;
-              let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}) });
+              let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}), ...(promptCache ? { promptCache } : {}) });
               if (res.usageEstimated) res = { ...res, usage: countedUsage(agent, messages, res.text) };
               limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
               // The server answered, so it is healthy; an answer without text is still no answer.
@@ -673,13 +682,15 @@ export class Orchestrator {
   /** Runs steps in order; each step sees the chain's input and the previous step's output. */
   async chain(steps: ChainStep[], input: string, shared: Pick<RunRequest, 'context' | 'signal' | 'sessionId'> & { onStep?: (index: number, result: RunResult) => void } = {}): Promise<ChainResult> {
     const out: ChainResult = { ok: true, steps: [], costUsd: 0 };
+    // The steps share instructions and context: one conversation for the prompt cache (a lone step is a one-shot).
+    const chainId = steps.length > 1 && !shared.sessionId ? randomUUID() : undefined;
     let previous = input;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
       const usesPlaceholders = step.prompt.includes('{{previous}}') || step.prompt.includes('{{input}}');
       const body = step.prompt.replaceAll('{{input}}', input).replaceAll('{{previous}}', previous);
       const prompt = usesPlaceholders || i === 0 ? (i === 0 && !usesPlaceholders ? `${body}\n\n${input}` : body) : `${body}\n\nPrevious step's output:\n${previous}`;
-      const result = await this.run({ prompt, task: step.task ?? 'auto', agentId: step.agentId, context: shared.context, signal: shared.signal, sessionId: shared.sessionId });
+      const result = await this.run({ prompt, task: step.task ?? 'auto', agentId: step.agentId, context: shared.context, signal: shared.signal, sessionId: shared.sessionId, conversationId: chainId });
       out.steps.push({ name: step.name ?? `step ${i + 1}`, result });
       out.costUsd += result.costUsd;
       shared.onStep?.(i, result);

@@ -200,20 +200,19 @@ function promptSegments(provider: SimProvider, raw: Record<string, unknown>, too
     const last = segments[segments.length - 1];
     if (last && blocks.length > 0) last.endTokens = total;
   };
-  if (provider === 'anthropic' && raw.system !== undefined) {
-    message(typeof raw.system === 'string' ? [raw.system] : Array.isArray(raw.system) ? raw.system : [], (b) => contentText(typeof b === 'string' ? b : [b]), 'system:');
-  }
+  // Anthropic reads a string content as one text block: the same prefix either way.
+  const blocks = (content: unknown): unknown[] => (typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? content : []);
+  if (provider === 'anthropic' && raw.system !== undefined) message(blocks(raw.system), (b) => contentText([b]), 'system:');
   for (const m of Array.isArray(raw.messages) ? raw.messages : []) {
     if (!isRecord(m)) continue;
-    if (provider === 'openai' || !Array.isArray(m.content)) {
-      // OpenAI caches whole messages here; a string content is one block.
-      const { content, ...rest } = m;
-      const text = contentText(content);
-      total += estimateTokens(text.length) + 4;
-      segments.push({ text: `${blockBytes(rest)}${blockBytes(content)}`, endTokens: total, breakpoint: false });
+    if (provider === 'anthropic') {
+      message(blocks(m.content), (b) => contentText([b]), `${String(m.role)}:`);
       continue;
     }
-    message(m.content, (b) => contentText([b]), `${String(m.role)}:`);
+    // OpenAI: compared message by message here.
+    const { content, ...rest } = m;
+    total += estimateTokens(contentText(content).length) + 4;
+    segments.push({ text: `${blockBytes(rest)}${blockBytes(content)}`, endTokens: total, breakpoint: false });
   }
   return { segments, toolTokens };
 }
