@@ -18,6 +18,11 @@ export type MaofEvent =
   | (Base & { type: 'agent.skipped'; requestId: string; agentId: string; reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' })
   | (Base & { type: 'breaker.changed'; agentId: string; from: BreakerState; to: BreakerState; reason?: ErrorCode })
   | (Base & { type: 'cache.hit'; requestId: string; agentId: string; savedUsd: number })
+  /**
+   * A conversation's turn was answered by another agent than the one whose provider holds its
+   * prompt in cache: `cachedTokens` are paid again, at an estimated `extraCostUsd`.
+   */
+  | (Base & { type: 'promptCache.lost'; requestId: string; from: string; to: string; reason: ErrorCode | 'agent-changed'; cachedTokens: number; extraCostUsd: number })
   | (Base & { type: 'queued'; requestId: string; agentId: string; waitMs: number; reason: 'rpm' | 'tpm' })
   | (Base & { type: 'context.pruned'; requestId: string; agentId: string; keptTokens: number; budgetTokens: number; dropped: string[]; truncated: string[]; redactions: number })
   | (Base & { type: 'usage'; requestId: string; agentId: string; usage: Usage; costUsd: number; /** No usage from the provider: counted with the tokenizer. */ estimated?: boolean })

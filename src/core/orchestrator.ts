@@ -26,6 +26,7 @@ import { RateLimiter } from './resilience/rateLimiter';
 import { withRetry } from './resilience/retry';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
 import { planRoute } from './router/router';
+import { lostCacheCostUsd, StickyRoutes, type StickyPlan } from './router/stickyRoutes';
 import { parseStructured, repairPrompt, structuredSpecFor, type AnalysisResult } from './structuredOutput';
 import { cacheableLayout, conversationKeyOf, promptCacheFor, stableContextOrder } from './promptLayout';
 import type { PromptCacheRequest } from './providers/promptCache';
@@ -191,6 +192,7 @@ export class Orchestrator {
   private readonly providerFor: (kind: AgentConfig['provider']) => Provider;
   private readonly random: () => number;
   private readonly pruners = new Map<string, ContextPruner>();
+  private readonly sticky = new StickyRoutes();
   private readonly keyIds = new WeakMap<AgentConfig, { apiKey: string; id: string }>();
   /** Per tokenizer: counts of texts sent again and again (the system prompt every request). */
   private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
@@ -273,9 +275,12 @@ export class Orchestrator {
       } else if (state.task === 'auto') {
         state.task = classifyTask(req.prompt, this.config.tasks).task;
       }
-      const plan = planRoute(this.config, state.task, req.agentId);
+      // A pinned agent (fan-out, compare, a chat with one agent picked) is not routed: nothing to keep sticky.
+      const conversationKey = req.agentId ? undefined : conversationKeyOf(req);
+      const plan = this.stickyPlan(conversationKey, planRoute(this.config, state.task, req.agentId).agents);
       if (this.events.active) this.emit({ type: 'request.started', at: state.started, requestId: state.requestId, task: state.task, agents: plan.agents.map((a) => a.id), pattern: 'single' });
       const result = await this.runRoute(req, state, plan.agents);
+      if (conversationKey && !result.cached) this.noteTurn(conversationKey, plan, result, state);
       if (req.sessionId) {
         const memory = this.sessions.get(req.sessionId);
         const at = this.clock.now();
@@ -304,6 +309,27 @@ export class Orchestrator {
         ...(state.usageEstimated ? { usageEstimated: true } : {}),
       };
     }
+  }
+
+  /** A conversation's turn goes first to the agent whose provider holds its prompt in cache, while its breaker lets it. */
+  private stickyPlan(conversationKey: string | undefined, agents: AgentConfig[]): StickyPlan {
+    return this.sticky.plan(conversationKey, agents, (a) => this.breakers.get(a.id).state !== 'open');
+  }
+
+  /** Remembers who answered the turn; an answer from another agent than the warm one says what the lost cache cost. */
+  private noteTurn(conversationKey: string, plan: StickyPlan, result: { agentId: string; usage: Usage }, state: RunState): void {
+    const answered = this.config.agents.find((a) => a.id === result.agentId);
+    if (!answered) return;
+    const warm = plan.warm;
+    if (warm && warm.agentId !== answered.id && warm.cachedTokens > 0) {
+      const warmAgent = this.config.agents.find((a) => a.id === warm.agentId);
+      const failed = state.attempts.find((a) => a.agent === warm.agentId && a.outcome !== 'ok' && a.outcome !== 'cached' && a.outcome !== 'skipped')?.outcome;
+      const reason: ErrorCode | 'agent-changed' = failed && failed !== 'ok' && failed !== 'cached' && failed !== 'skipped' ? failed : 'agent-changed';
+      const extraCostUsd = warmAgent ? lostCacheCostUsd(warm.cachedTokens, pricingFor(warmAgent), pricingFor(answered)) : 0;
+      this.emit({ type: 'promptCache.lost', at: this.clock.now(), requestId: state.requestId, from: warm.agentId, to: answered.id, reason, cachedTokens: warm.cachedTokens, extraCostUsd });
+      this.logger.info(`Request ${state.requestId}: answered by "${answered.id}" instead of "${warm.agentId}", whose prompt cache held ${warm.cachedTokens} tokens of this conversation (about $${extraCostUsd.toFixed(4)} more).`);
+    }
+    this.sticky.remember(conversationKey, answered, result.usage);
   }
 
   private finish(state: RunState, ok: boolean, agentId: string | undefined, errorCode: ErrorCode | undefined, cached: boolean): void {
@@ -662,7 +688,7 @@ export class Orchestrator {
   /** Sends the same request to several agents at once; every result (or error) comes back. */
   async fanOut(req: Omit<RunRequest, 'agentId'>, agentIds: string[], mergeWith?: string): Promise<FanOutResult> {
     const settled = await Promise.all(
-      agentIds.map(async (agentId) => ({ agentId, result: await this.run({ ...req, agentId, requestId: undefined, onDelta: undefined, onRestart: undefined, sessionId: undefined }) })),
+      agentIds.map(async (agentId) => ({ agentId, result: await this.run({ ...req, agentId, requestId: undefined, onDelta: undefined, onRestart: undefined, sessionId: undefined, conversationId: undefined }) })),
     );
     let merged: RunResult | undefined;
     const good = settled.filter((s): s is { agentId: string; result: RunSuccess } => s.result.ok);
