@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultPlan, parseChaos, parseFaultSteps, type ChaosOptions, type Fault, type FaultKind, type FaultStep, type SimProvider } from './faultPlan';
 import { buildReply, estimateMessageTokens, type PromptMessage, type SimulatedReply } from './simulatedReply';
-import { estimateTokens } from '../core/providers/promptCache';
+import { estimateTokens, OPENAI_CACHE_MINIMUM } from '../core/providers/promptCache';
 import { PromptCacheModel, type PromptSegment } from './promptCacheModel';
 import {
   authError,
@@ -381,7 +381,8 @@ export class ProviderSimulator {
     res.end(r.body);
   }
 
-  private parseCall(provider: SimProvider, raw: unknown): ParsedCall | string {
+  /** `cacheable`: the body is long enough for OpenAI's cache, or marks an Anthropic breakpoint. */
+  private parseCall(provider: SimProvider, raw: unknown, cacheable: boolean): ParsedCall | string {
     if (!isRecord(raw)) return 'The request body is not a JSON object.';
     if (typeof raw.model !== 'string' || !raw.model) return provider === 'openai' ? 'you must provide a model parameter' : 'model: Field required';
     if (!Array.isArray(raw.messages) || raw.messages.length === 0) {
@@ -413,7 +414,10 @@ export class ProviderSimulator {
     const fmt = raw.response_format;
     const jsonRequested = isRecord(fmt) && (fmt.type === 'json_object' || fmt.type === 'json_schema');
     const includeUsage = isRecord(raw.stream_options) && raw.stream_options.include_usage === true;
-    const { segments, toolTokens } = promptSegments(provider, raw, rawTools);
+    // Most requests (short prompts, benchmarks at full speed) cannot be cached: skip the blocks.
+    const { segments, toolTokens } = cacheable
+      ? promptSegments(provider, raw, rawTools)
+      : { segments: [], toolTokens: rawTools.reduce((n, t) => n + estimateTokens(blockBytes(t).length), 0) };
     return { model: raw.model, stream: raw.stream === true, includeUsage, maxTokens, messages, jsonRequested, tools, toolRequired, toolTokens, segments };
   }
 
@@ -424,7 +428,8 @@ export class ProviderSimulator {
     } catch {
       raw = undefined;
     }
-    const call = this.parseCall(provider, raw);
+    const cacheable = provider === 'openai' ? body.length >= OPENAI_CACHE_MINIMUM * 4 : body.includes('"cache_control"');
+    const call = this.parseCall(provider, raw, cacheable);
     const model = typeof call === 'string' ? (isRecord(raw) && typeof raw.model === 'string' ? raw.model : '(unknown)') : call.model;
     const stream = typeof call === 'string' ? isRecord(raw) && raw.stream === true : call.stream;
     const ex: Exchange = { provider, model, stream, res, done: false, status: 0 };
