@@ -25,7 +25,7 @@ export type MaofEvent =
   | (Base & { type: 'promptCache.lost'; requestId: string; from: string; to: string; reason: ErrorCode | 'agent-changed'; cachedTokens: number; extraCostUsd: number })
   | (Base & { type: 'queued'; requestId: string; agentId: string; waitMs: number; reason: 'rpm' | 'tpm' })
   | (Base & { type: 'context.pruned'; requestId: string; agentId: string; keptTokens: number; budgetTokens: number; dropped: string[]; truncated: string[]; redactions: number })
-  | (Base & { type: 'usage'; requestId: string; agentId: string; usage: Usage; costUsd: number; /** No usage from the provider: counted with the tokenizer. */ estimated?: boolean })
+  | (Base & { type: 'usage'; requestId: string; agentId: string; usage: Usage; costUsd: number; /** No usage from the provider: counted with the tokenizer. */ estimated?: boolean; /** What the provider's prompt cache saved on this call (negative: a write that costs more than input). */ promptCacheSavedUsd?: number })
   | (Base & { type: 'budget.alert'; period: 'month' | 'day'; fraction: number; spentUsd: number; limitUsd: number })
   | (Base & { type: 'request.finished'; requestId: string; ok: boolean; agentId?: string; errorCode?: ErrorCode; durationMs: number; costUsd: number; attempts: number; cached: boolean });
 

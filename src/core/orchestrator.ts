@@ -11,7 +11,7 @@ import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
 import { addUsage, ZERO_USAGE, type ChatMessage, type MessagePart, type ToolCall, type ToolDefinition, type ToolMode, type Usage } from './types';
 import { agentRequiresKey, ownKeyAllowed, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
-import { costOf, worstCaseCost } from './cost/costCalculator';
+import { costOf, promptCacheSavingsUsd, worstCaseCost } from './cost/costCalculator';
 import type { Pricing } from './cost/priceTable';
 import { CostLedger, type Reservation } from './cost/costLedger';
 import { ResponseCache, type CachedResponse } from './cache/responseCache';
@@ -98,6 +98,8 @@ interface RunBase {
   pruned?: PruneReport;
   /** A provider reported no usage: `usage` and `costUsd` are counted with the tokenizer, not billed figures. */
   usageEstimated?: boolean;
+  /** What the provider's prompt cache saved (cache reads less the write premium), when it did anything. */
+  promptCacheSavedUsd?: number;
 }
 
 export interface RunSuccess extends RunBase {
@@ -106,7 +108,9 @@ export interface RunSuccess extends RunBase {
   model: string;
   text: string;
   structured?: AnalysisResult;
+  /** Answered from MAOF's own response cache (no provider call): `responseCacheSavedUsd` is what the call cost. */
   cached: boolean;
+  responseCacheSavedUsd?: number;
   /** The tools the model asked to call, when the request offered tools. */
   toolCalls?: ToolCall[];
 }
@@ -156,6 +160,7 @@ interface RunState {
   deltasDelivered: boolean;
   signal: AbortSignal;
   usageEstimated?: boolean;
+  promptCacheSavedUsd?: number;
 }
 
 interface CallOutcome {
@@ -544,6 +549,8 @@ export class Orchestrator {
       text: value.text,
       structured,
       cached,
+      ...(cached ? { responseCacheSavedUsd: value.costUsd } : {}),
+      ...(state.promptCacheSavedUsd !== undefined ? { promptCacheSavedUsd: state.promptCacheSavedUsd } : {}),
       ...(value.toolCalls ? { toolCalls: value.toolCalls } : {}),
       attempts: state.attempts,
       durationMs: this.clock.now() - state.started,
@@ -654,11 +661,13 @@ export class Orchestrator {
       settled = true;
       state.usage = addUsage(state.usage, response.usage);
       state.costUsd += costUsd;
+      const promptCacheSavedUsd = response.usage.cacheReadTokens + response.usage.cacheWriteTokens > 0 ? promptCacheSavingsUsd(response.usage, pricing) : undefined;
+      if (promptCacheSavedUsd !== undefined) state.promptCacheSavedUsd = (state.promptCacheSavedUsd ?? 0) + promptCacheSavedUsd;
       if (response.usageEstimated) {
         state.usageEstimated = true;
         this.logger.info(`Request ${state.requestId}: "${agent.id}" reported no usage; its cost is estimated with the tokenizer.`);
       }
-      if (this.events.active) this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd, ...(response.usageEstimated ? { estimated: true } : {}) });
+      if (this.events.active) this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd, ...(response.usageEstimated ? { estimated: true } : {}), ...(promptCacheSavedUsd !== undefined ? { promptCacheSavedUsd } : {}) });
       // Billed (the provider read the prompt), but not an answer: the next agent may give one.
       const unusable = unusableAnswer(response, agent);
       if (unusable) throw unusable;

@@ -7,6 +7,7 @@ import { makeOrchestrator, simConfig } from '../helpers/orchestratorHarness';
 import type { RunResult, RunSuccess } from '../../../src/core/orchestrator';
 import type { ContextItem } from '../../../src/core/context/contextPruner';
 import type { ChatMessage, ToolDefinition } from '../../../src/core/types';
+import { toJson } from '../../../src/cli/main';
 
 function ok(r: RunResult): RunSuccess {
   if (!r.ok) assert.fail(`expected success, got ${r.error.code}: ${r.error.message}`);
@@ -71,6 +72,25 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
       assert.ok(t2.usage.cacheReadTokens >= t1.usage.cacheWriteTokens, `read ${t2.usage.cacheReadTokens}`);
       assert.ok(t2.usage.inputTokens < 100, `uncached ${t2.usage.inputTokens}`);
       assert.ok(t2.costUsd < t1.costUsd / 3, `turn 2 $${t2.costUsd} vs turn 1 $${t1.costUsd}`);
+      // The savings are the provider's, told apart from MAOF's response cache.
+      assert.ok((t1.promptCacheSavedUsd ?? 0) < 0, 'turn 1 paid the write premium');
+      const expected = (t2.usage.cacheReadTokens * (3 - 0.3) - t2.usage.cacheWriteTokens * (3.75 - 3)) / 1e6;
+      assert.ok(Math.abs((t2.promptCacheSavedUsd ?? 0) - expected) < 1e-9, `saved ${t2.promptCacheSavedUsd}`);
+      const json = toJson(t2);
+      assert.equal(json.promptCacheSavedUsd, Math.round(expected * 1e8) / 1e8);
+      assert.equal(json.cachedInputTokens, t2.usage.cacheReadTokens);
+      assert.equal(json.cached, false);
+      assert.equal(json.responseCacheSavedUsd, undefined);
+    });
+
+    it('tells a response-cache hit (MAOF, no provider call) from provider prompt caching', async () => {
+      const { orchestrator } = makeOrchestrator(config());
+      const first = ok(await orchestrator.run({ prompt: 'same question', agentId: 'an', task: 'code', temperature: 0, structured: false }));
+      const again = ok(await orchestrator.run({ prompt: 'same question', agentId: 'an', task: 'code', temperature: 0, structured: false }));
+      assert.equal(again.cached, true);
+      const json = toJson(again);
+      assert.equal(json.responseCacheSavedUsd, Math.round(first.costUsd * 1e8) / 1e8);
+      assert.equal(json.promptCacheSavedUsd, undefined);
     });
 
     it('asks for nothing on a one-shot command (a cache write costs more than input)', async () => {
