@@ -1,6 +1,6 @@
 // Which requests ask a provider to cache their prompt, and the order that keeps a conversation's
-// prefix byte-identical from turn to turn: instructions, context (the stable files first, in a
-// fixed order), history, then the new turn.
+// prefix byte-identical from turn to turn: context (the stable files first, in a fixed order),
+// instructions, history, then the new turn.
 import { sha256 } from './hash';
 import type { AgentConfig } from './config/schema';
 import type { KeptItem } from './context/contextPruner';
@@ -47,14 +47,16 @@ export function stableContextOrder(kept: readonly KeptItem[]): KeptItem[] {
 }
 
 /**
- * A cached conversation's messages: instructions and context as two system messages (Anthropic
+ * A cached conversation's messages: context and instructions as two system messages (Anthropic
  * gets a breakpoint after each), then the history, then the new turn. The context is no longer
- * glued to the new turn, where it would be sent again, uncached, every turn.
+ * glued to the new turn, where it would be sent again, uncached, every turn; it comes before the
+ * instructions because those change with the task (`auto` may classify each chat turn anew), and a
+ * cached prefix ends at the first byte that changed.
  */
 export function cacheableLayout(system: string, context: string, history: readonly ChatMessage[], prompt: string | undefined): ChatMessage[] {
   const out: ChatMessage[] = [];
-  if (system) out.push({ role: 'system', content: system });
   if (context) out.push({ role: 'system', content: context });
+  if (system) out.push({ role: 'system', content: system });
   out.push(...history);
   if (prompt !== undefined) out.push({ role: 'user', content: prompt });
   return out;

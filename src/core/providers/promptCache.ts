@@ -64,7 +64,8 @@ function markContent(content: string | ContentBlockParam[]): ContentBlockParam[]
 
 /**
  * Marks Anthropic cache breakpoints where the prompt stops being stable: after the tools and the
- * system instructions, after the long context (the last system block), after the settled history
+ * first system block (the context, when there is one), after the last system block (the
+ * instructions, which change with the task), after the settled history
  * (the turn before the new one) and after the new turn (the next request of the conversation
  * starts with all of it, and Anthropic finds that prefix by looking back from its own breakpoints).
  * A breakpoint goes only where the prefix reaches the model's minimum: below it, a mark caches

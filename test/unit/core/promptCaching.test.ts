@@ -145,6 +145,14 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
     });
   });
 
+  it('keeps the context cached when the task changes between turns (auto classifies each turn)', async () => {
+    const { orchestrator } = makeOrchestrator(config());
+    ok(await orchestrator.run({ prompt: 'Write a function like value3', agentId: 'oa-compat', task: 'code', sessionId: 's7', context: CONTEXT, structured: false }));
+    const t2 = ok(await orchestrator.run({ prompt: 'Review value4 for bugs', agentId: 'oa-compat', task: 'analysis', sessionId: 's7', context: CONTEXT, structured: false }));
+    // The ~7,000 tokens of context, in 128-token steps; the new instructions and what follows are not.
+    assert.ok(t2.usage.cacheReadTokens > 6500, `cached ${t2.usage.cacheReadTokens}`);
+  });
+
   describe('OpenAI and compatible', () => {
     it('keeps the prefix byte-identical from turn to turn, so the context is cached automatically', async () => {
       const { orchestrator } = makeOrchestrator(config());
