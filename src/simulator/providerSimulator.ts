@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { FaultPlan, parseChaos, parseFaultSteps, type ChaosOptions, type Fault, type FaultKind, type FaultStep, type SimProvider } from './faultPlan';
 import { buildReply, estimateMessageTokens, type PromptMessage, type SimulatedReply } from './simulatedReply';
 import { estimateTokens, OPENAI_CACHE_MINIMUM } from '../core/providers/promptCache';
-import { PromptCacheModel, type PromptSegment } from './promptCacheModel';
+import { DEFAULT_PROMPT_CACHE_TTL_MS, PromptCacheModel, type PromptSegment } from './promptCacheModel';
 import {
   authError,
   badRequest,
@@ -239,9 +239,11 @@ export class ProviderSimulator {
   private seq = 0;
   private readonly promptCache: PromptCacheModel;
   private readonly keepBodies: boolean;
+  private readonly promptCacheTtlMs: number;
 
   constructor(opts: SimulatorOptions = {}) {
-    this.promptCache = new PromptCacheModel(opts.now ?? Date.now, opts.promptCacheTtlMs);
+    this.promptCacheTtlMs = opts.promptCacheTtlMs ?? DEFAULT_PROMPT_CACHE_TTL_MS;
+    this.promptCache = new PromptCacheModel(opts.now ?? Date.now, this.promptCacheTtlMs);
     this.keepBodies = opts.keepBodies === true;
   }
 
@@ -311,10 +313,11 @@ export class ProviderSimulator {
     this.promptCache.clear();
   }
 
-  /** Clears the plan, chaos, latency, tallies, log and prompt cache. */
+  /** Clears the plan, chaos, latency, tallies, log and prompt cache (its TTL back to the one it started with). */
   reset(): void {
     this.faults.reset();
     this.promptCache.clear();
+    this.promptCache.setTtl(this.promptCacheTtlMs);
     this.latencyMs = 0;
     this.counts = zeroCounts();
     this.byModel = new Map();

@@ -61,6 +61,18 @@ describe('simulator prompt cache', () => {
       assert.equal((await ask(system, 'q4')).usage?.prompt_tokens_details?.cached_tokens, 0, 'after the TTL');
     });
 
+    it('takes its TTL and a clear over the control API', async () => {
+      const control = (body: unknown) => fetch(`http://127.0.0.1:${addr.port}/__sim/prompt-cache`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const system = text(2000, 'openai-control');
+      await ask(system, 'q1');
+      assert.equal((await control({ clear: true })).status, 200);
+      assert.equal((await ask(system, 'q2')).usage?.prompt_tokens_details?.cached_tokens, 0, 'cleared');
+      assert.equal((await control({ ttlMs: 0, clear: true })).status, 200);
+      await ask(system, 'q3');
+      assert.equal((await ask(system, 'q4')).usage?.prompt_tokens_details?.cached_tokens, 0, 'a TTL of 0 caches nothing');
+      assert.equal((await control({ ttlMs: -1 })).status, 400);
+    });
+
     it('keeps the [[cached:N]] marker working', async () => {
       const r = await ask('short system', 'hello [[cached:7]]');
       assert.equal(r.usage?.prompt_tokens_details?.cached_tokens, 7);
