@@ -282,7 +282,7 @@ export class Orchestrator {
       }
       // A pinned agent (fan-out, compare, a chat with one agent picked) is not routed: nothing to keep sticky.
       const conversationKey = req.agentId ? undefined : conversationKeyOf(req);
-      const plan = this.stickyPlan(conversationKey, planRoute(this.config, state.task, req.agentId).agents);
+      const plan = await this.stickyPlan(conversationKey, planRoute(this.config, state.task, req.agentId).agents);
       if (this.events.active) this.emit({ type: 'request.started', at: state.started, requestId: state.requestId, task: state.task, agents: plan.agents.map((a) => a.id), pattern: 'single' });
       const result = await this.runRoute(req, state, plan.agents);
       if (conversationKey && !result.cached) this.noteTurn(conversationKey, plan, result, state);
@@ -316,9 +316,13 @@ export class Orchestrator {
     }
   }
 
-  /** A conversation's turn goes first to the agent whose provider holds its prompt in cache, while its breaker lets it. */
-  private stickyPlan(conversationKey: string | undefined, agents: AgentConfig[]): StickyPlan {
-    return this.sticky.plan(conversationKey, agents, (a) => this.breakers.get(a.id).state !== 'open');
+  /** A conversation's turn goes first to the agent whose provider holds its prompt in cache, while its breaker lets it and its key is there. */
+  private async stickyPlan(conversationKey: string | undefined, agents: AgentConfig[]): Promise<StickyPlan> {
+    const plan = this.sticky.plan(conversationKey, agents, (a) => this.breakers.get(a.id).state !== 'open');
+    if (plan.agents === agents) return plan;
+    const warm = plan.agents[0];
+    const usable = !this.requiresKey(warm) || (await this.keyFor(warm)) !== undefined;
+    return usable ? plan : { agents, ...(plan.warm ? { warm: plan.warm } : {}) };
   }
 
   /** Remembers who answered the turn; an answer from another agent than the warm one says what the lost cache cost. */

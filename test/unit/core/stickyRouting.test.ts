@@ -77,6 +77,16 @@ describe('sticky routing within a conversation', function () {
     assert.deepEqual(started?.agents, ['an', 'oa'], 'the route as configured, the open agent not put first');
   });
 
+  it('does not put first an agent whose key was removed', async () => {
+    const { orchestrator, secrets } = makeOrchestrator(config());
+    sim.plan([{ match: { provider: 'anthropic' }, fault: { kind: 'overloaded' }, times: 1 }]);
+    ok(await orchestrator.run(turn('first question')));
+    secrets.values['provider:openai'] = undefined;
+    const t2 = ok(await orchestrator.run(turn('second question')));
+    assert.equal(t2.agentId, 'an');
+    assert.deepEqual(t2.attempts.map((a) => a.agent), ['an'], 'no attempt on the keyless warm agent');
+  });
+
   it('leaves a pinned agent alone (fan-out and compare)', async () => {
     const { orchestrator, events } = makeOrchestrator(config());
     ok(await orchestrator.run(turn('first question')));
