@@ -282,7 +282,9 @@ export class Orchestrator {
       }
       // A pinned agent (fan-out, compare, a chat with one agent picked) is not routed: nothing to keep sticky.
       const conversationKey = req.agentId ? undefined : conversationKeyOf(req);
-      const plan = await this.stickyPlan(conversationKey, planRoute(this.config, state.task, req.agentId).agents);
+      const route = planRoute(this.config, state.task, req.agentId).agents;
+      // A one-shot request (the hot path of commands and batches) awaits nothing here.
+      const plan: StickyPlan = conversationKey ? await this.stickyPlan(conversationKey, route) : { agents: route };
       if (this.events.active) this.emit({ type: 'request.started', at: state.started, requestId: state.requestId, task: state.task, agents: plan.agents.map((a) => a.id), pattern: 'single' });
       const result = await this.runRoute(req, state, plan.agents);
       if (conversationKey && !result.cached) this.noteTurn(conversationKey, plan, result, state);
@@ -317,7 +319,7 @@ export class Orchestrator {
   }
 
   /** A conversation's turn goes first to the agent whose provider holds its prompt in cache, while its breaker lets it and its key is there. */
-  private async stickyPlan(conversationKey: string | undefined, agents: AgentConfig[]): Promise<StickyPlan> {
+  private async stickyPlan(conversationKey: string, agents: AgentConfig[]): Promise<StickyPlan> {
     const plan = this.sticky.plan(conversationKey, agents, (a) => this.breakers.get(a.id).state !== 'open');
     if (plan.agents === agents) return plan;
     const warm = plan.agents[0];
