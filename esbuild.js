@@ -150,7 +150,7 @@ targets.push(...chunkTargets);
 // --bench also builds the in-process benchmarks (`npm run bench` does), so that they measure the
 // code as shipped — minified, one copy of each SDK from the chunks — rather than tsx's output.
 if (process.argv.includes('--bench')) {
-  for (const name of ['pipelineOverhead', 'streamingFirstToken', 'fanOut', 'cacheAndHeap', 'pruneLarge', 'profileBatch']) {
+  for (const name of ['pipelineOverhead', 'streamingFirstToken', 'fanOut', 'cacheAndHeap', 'pruneLarge', 'profileBatch', 'languageModelProvider']) {
     targets.push(nodeBundle(`bench/${name}.ts`, path.join('bench', `${name}.js`), { plugins: [lazyChunks('../chunks')], supported: { 'dynamic-import': false } }));
   }
 }

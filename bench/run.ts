@@ -149,6 +149,8 @@ async function main(): Promise<void> {
   await attempt('P2', () => bundled(pkg.distDir, 'streamingFirstToken.ts', ['--iterations', quick ? '300' : '1500']));
   await attempt('P5', () => bundled(pkg.distDir, 'fanOut.ts', ['--rounds', quick ? '3' : '10']));
   await attempt('P6', () => bundled(pkg.distDir, 'cacheAndHeap.ts', ['--requests', quick ? '3000' : '20000'], ['--expose-gc'], 300_000));
+  await attempt('P7', () => bundled(pkg.distDir, 'languageModelProvider.ts', ['--iterations', quick ? '300' : '1000']));
+  await attempt('P8', () => child('waits.ts', ['--requests', quick ? '400' : '1000', '--rate', '200', '--concurrency', '16']));
   await attempt('P6batch', () => child('batchVsBare.ts', [pkg.distDir, '--requests', quick ? '1000' : '4000', '--runs', quick ? '1' : '3'], [], 400_000));
   await attempt('PC1', () => child('promptCaching.ts', []));
   if (wanted('P4')) {
@@ -200,6 +202,30 @@ async function main(): Promise<void> {
     row('P6', `maof batch ${String(pb.requests)} requests @32 vs bare SDK script (wall, incl. start-up)`, `${get(pb, 'ratio').toFixed(3)}× (${ms(get(pb, 'cliMs'))} vs ${ms(get(pb, 'bareMs'))}; ${String(pb.cliReqPerSec)} vs ${String(pb.bareReqPerSec)} req/s)`, '≤ 1.1×', get(pb, 'ratio') <= 1.1);
     row('P6', 'the same, bare script given MAOF transport (pipeline + CLI alone)', `${get(pb, 'ratioSameTransport').toFixed(3)}× (${ms(get(pb, 'cliMs'))} vs ${ms(get(pb, 'bareTransportMs'))})`, '—', undefined);
   } else if (wanted('P6batch')) failed('P6', 'maof batch vs bare SDK', '≤ 1.1×');
+  const p7 = results.P7;
+  if (p7) {
+    row('P7', 'vscode.lm provideTokenCount, 2 KB message after warm-up, p50', `${get(p7, 'tokenCount.warmMicros.p50').toFixed(2)} µs (first sight ${get(p7, 'tokenCount.firstSightMicros.p50').toFixed(0)} µs)`, '≤ 20 µs', get(p7, 'tokenCount.warmMicros.p50') <= 20);
+    row('P7', `vscode.lm time to first part vs bare SDK, p50 (${String(get(p7, 'firstPart.tools'))} tools)`, `${ms(get(p7, 'firstPart.addedP50'))} (${ms(get(p7, 'firstPart.pipeline.p50'))} vs ${ms(get(p7, 'firstPart.bare.p50'))})`, '≤ 1 ms', get(p7, 'firstPart.addedP50') <= 1);
+  } else if (wanted('P7')) failed('P7', 'language-model provider', '≤ 20 µs / ≤ 1 ms');
+
+  const p8 = results.P8;
+  if (p8) {
+    const ratio = get(p8, 'storm.maof.drainMs') / get(p8, 'storm.floorMs');
+    row(
+      'P8',
+      `storm: ${String(get(p8, 'storm.requests'))} requests @${String(get(p8, 'storm.concurrency'))}, simulator admits ${String(get(p8, 'storm.rate'))}/s (429 + retry-after-ms above)`,
+      `MAOF ${(get(p8, 'storm.maof.answered') * 100).toFixed(1)} % answered, drain ${ms(get(p8, 'storm.maof.drainMs'))} = ${ratio.toFixed(2)}× the ${ms(get(p8, 'storm.floorMs'))} floor (unthrottled ${ms(get(p8, 'storm.maof.unthrottledMs'))}); bare SDK (2 retries) ${(get(p8, 'storm.bare.answered') * 100).toFixed(1)} % in ${ms(get(p8, 'storm.bare.drainMs'))}`,
+      '100 %, ≤ 1.2×',
+      get(p8, 'storm.maof.answered') === 1 && ratio <= 1.2,
+    );
+    row(
+      'P8',
+      `budget: ${String(get(p8, 'budget.requests'))} requests @${String(get(p8, 'budget.requests'))} vs one at a time, same budget`,
+      `${(get(p8, 'budget.utilisation') * 100).toFixed(1)} % (${String(get(p8, 'budget.batchAnswered'))} vs ${String(get(p8, 'budget.serialAnswered'))}); provider tally $${get(p8, 'budget.providerUsd').toFixed(6)} of $${get(p8, 'budget.limitUsd').toFixed(6)}`,
+      '≥ 95 %, never over',
+      get(p8, 'budget.utilisation') >= 0.95 && p8.budget !== undefined && (p8.budget as Json).overLimit === false,
+    );
+  } else if (wanted('P8')) failed('P8', 'storm goodput / budget utilisation', '100 %, ≤ 1.2× / ≥ 95 %');
 
   const pc1 = results.PC1;
   if (pc1) {

@@ -77,7 +77,7 @@ export async function runBatch(
       if (!item.ok) {
         results[index] = { ok: false, requestId: `line-${index + 1}`, task: 'unknown', error: item.error, attempts: [], durationMs: 0, costUsd: 0, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } };
       } else {
-        results[index] = await orchestrator.run({ prompt: item.prompt, task: item.task ?? 'auto', agentId: item.agent, signal: opts.signal });
+        results[index] = await orchestrator.run({ prompt: item.prompt, task: item.task ?? 'auto', agentId: item.agent, signal: opts.signal, source: 'CLI' });
       }
       flush();
     }

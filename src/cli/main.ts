@@ -1,9 +1,11 @@
 // `maof` — the headless CLI over the same core the extension runs:
 //   maof ask [--task T | --agent A] [--config F] [--json] PROMPT
 //   maof batch FILE.jsonl [--concurrency N] [--config F] [--json]
+//   maof breakers [reset [AGENT]] [--config F] [--json]
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { MaofError, toMaofError } from '../core/errors';
+import type { EventOf } from '../core/events';
 import { Orchestrator, type RunResult } from '../core/orchestrator';
 import { FileStateStore } from '../core/persistence/fileStateStore';
 import { MemoryStateStore, type StateStore } from '../core/ports';
@@ -16,10 +18,13 @@ import { EnvSecretSource } from './envSecretSource';
 import { loadConfigFile, userConfigDir } from './configFile';
 import { readBatchFile, runBatch } from './batch';
 import { AnswerView } from './answerView';
+import { breakerRows, formatBreakerTable, resetBreakers } from './breakersCommand';
 
 const USAGE = `Usage:
   maof ask [--task T | --agent A] [--config F] [--json] PROMPT
   maof batch FILE.jsonl [--concurrency N] [--config F] [--json]
+  maof breakers [--config F] [--json]     each agent's circuit breaker
+  maof breakers reset [AGENT] [--config F] reset one agent's breaker, or all
 
 Options:
   --task T         code, writing, analysis, a task of your config, or auto (default)
@@ -37,7 +42,8 @@ export interface JsonResult {
   task: string;
   agent?: string;
   text?: string;
-  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number }>;
+  /** elapsedMs: time at the provider for that attempt (long behind a gateway that retries itself). */
+  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number; elapsedMs?: number }>;
   usage?: { inputTokens: number; outputTokens: number };
   costUsd?: number;
   /** The provider reported no usage: usage and cost are counted with the tokenizer. */
@@ -57,11 +63,17 @@ export function cliMessage(message: string): string {
   return message
     .replace(/run "MAOF: Set API Key" and pick the agent/g, "set the environment variable named by the agent's apiKeyEnv")
     .replace(/run "MAOF: Set API Key"/g, "set OPENAI_API_KEY / ANTHROPIC_API_KEY (or the agent's apiKeyEnv)")
-    .replace(/run "MAOF: Reset Circuit Breakers"/g, 'wait for the breaker to close');
+    .replace(/run "MAOF: Reset Circuit Breakers"/g, 'run "maof breakers reset"');
 }
 
 export function toJson(result: RunResult): JsonResult {
-  const attempts = result.attempts.map((a) => ({ agent: a.agent, outcome: a.outcome, ...(a.status !== undefined ? { status: a.status } : {}), ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}) }));
+  const attempts = result.attempts.map((a) => ({
+    agent: a.agent,
+    outcome: a.outcome,
+    ...(a.status !== undefined ? { status: a.status } : {}),
+    ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}),
+    ...(a.elapsedMs !== undefined ? { elapsedMs: a.elapsedMs } : {}),
+  }));
   if (!result.ok) return { ok: false, task: result.task, error: { code: result.error.code, message: cliMessage(result.error.message) }, attempts };
   return {
     ok: true,
@@ -87,6 +99,12 @@ interface Io {
   columns?: number;
   rows?: number;
 }
+
+const WAIT_WORDS: Record<EventOf<'waiting'>['reason'], string> = {
+  'rate-limit': 'for the provider\'s rate limit',
+  breaker: 'for a paused agent to be tried again',
+  budget: 'at most for requests in flight to settle their budget',
+};
 
 export async function main(argv: string[], io: Io): Promise<number> {
   let parsed;
@@ -115,7 +133,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     (values.help ? io.out : io.err)(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (command !== 'ask' && command !== 'batch') {
+  if (command !== 'ask' && command !== 'batch' && command !== 'breakers') {
     io.err(`maof: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;
   }
@@ -148,12 +166,39 @@ export async function main(argv: string[], io: Io): Promise<number> {
       else if (e.type === 'budget.alert') logger.warn(`budget alert: ${Math.round(e.fraction * 100)} % of the ${e.period}ly limit (${formatUsd(e.spentUsd)} of ${formatUsd(e.limitUsd)})`);
     });
   }
+  // A wait is news even without --verbose: the user sees why nothing moves (stderr keeps --json clean).
+  let lastWait = '';
+  orchestrator.events.onType('waiting', (e) => {
+    // A batch's requests share one pause: say it once, not once per request.
+    const key = `${e.reason}|${e.agentId ?? ''}|${Math.ceil(e.until / 1000)}`;
+    if (key === lastWait) return;
+    lastWait = key;
+    io.err(`[maof] waiting up to ${Math.max(1, Math.ceil((e.until - e.at) / 1000))} s ${WAIT_WORDS[e.reason]}${e.agentId ? ` (${e.agentId})` : ''}…\n`);
+  });
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   const safe = (s: string): string => scrub(s, known);
 
   try {
+    if (command === 'breakers') {
+      const agentIds = loaded.config.agents.map((a) => a.id);
+      const [sub, agent, ...extra] = rest;
+      if (sub === undefined) {
+        const rows = breakerRows(orchestrator.breakers, agentIds);
+        io.out(values.json ? `${JSON.stringify({ breakers: rows })}\n` : `${formatBreakerTable(rows)}\n`);
+        return 0;
+      }
+      if (sub !== 'reset' || extra.length > 0) {
+        io.err(`maof: breakers takes "reset [AGENT]" or nothing, e.g. maof breakers reset ${agentIds[0] ?? 'AGENT'}\n`);
+        return 2;
+      }
+      const reset = resetBreakers(orchestrator.breakers, agentIds, agent);
+      if (values.json) io.out(`${JSON.stringify({ reset })}\n`);
+      else if (reset.length === 0) io.out(agent ? `The breaker of ${agent} had nothing to reset.\n` : 'Every breaker was already closed with no failures.\n');
+      else io.out(`Reset the breaker${reset.length === 1 ? '' : 's'} of ${reset.join(', ')}.\n`);
+      return 0;
+    }
     if (command === 'ask') {
       const prompt = rest.join(' ');
       if (!prompt.trim()) {
@@ -167,6 +212,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       let streamed = false;
       const result = await orchestrator.run({
         prompt,
+        source: 'CLI',
         task: values.task ?? 'auto',
         agentId: values.agent,
         stream,

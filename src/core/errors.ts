@@ -119,6 +119,14 @@ export function toMaofError(err: unknown): MaofError {
   return new MaofError('UPSTREAM', 'Something unexpected went wrong in MAOF — see the MAOF log for details.', { detail, cause: err });
 }
 
+/**
+ * An agent whose price MAOF cannot know (see priceIsUnknown) while a budget is set: a settings
+ * problem, refused before anything is sent; the route moves on to its next agent.
+ */
+export function unknownPriceError(agentId: string, model: string): MaofError {
+  return new MaofError('CONFIG', `Agent "${agentId}" has no known price for model "${model}", so MAOF cannot keep it within your budget — set pricing for agent "${agentId}" (0 is allowed).`, { agentId });
+}
+
 export function providerLabel(provider: string | undefined): string {
   if (provider === 'anthropic') return 'Anthropic';
   if (provider === 'openai') return 'OpenAI';

@@ -4,6 +4,8 @@ import type { Usage } from './types';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 export type AttemptOutcome = 'ok' | 'cached' | 'skipped' | ErrorCode;
+/** Why a request waits instead of failing: a provider's 429 pause, an open breaker, budget held in flight. */
+export type WaitReason = 'rate-limit' | 'breaker' | 'budget';
 
 interface Base {
   /** Clock time (ms since epoch) when the event happened. */
@@ -13,9 +15,10 @@ interface Base {
 export type MaofEvent =
   | (Base & { type: 'request.started'; requestId: string; task: string; agents: string[]; pattern: 'single' | 'fanout' | 'chain' })
   | (Base & { type: 'attempt'; requestId: string; agentId: string; attempt: number })
-  | (Base & { type: 'retry.scheduled'; requestId: string; agentId: string; attempt: number; waitMs: number; code: ErrorCode })
+  /** elapsedMs: how long the failed attempt took (a gateway retrying on its own makes it long). */
+  | (Base & { type: 'retry.scheduled'; requestId: string; agentId: string; attempt: number; waitMs: number; code: ErrorCode; elapsedMs?: number })
   | (Base & { type: 'fallback'; requestId: string; from: string; to: string; reason: ErrorCode })
-  | (Base & { type: 'agent.skipped'; requestId: string; agentId: string; reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' })
+  | (Base & { type: 'agent.skipped'; requestId: string; agentId: string; reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' | 'PRICE_UNKNOWN' })
   | (Base & { type: 'breaker.changed'; agentId: string; from: BreakerState; to: BreakerState; reason?: ErrorCode })
   | (Base & { type: 'cache.hit'; requestId: string; agentId: string; savedUsd: number })
   /**
@@ -23,6 +26,11 @@ export type MaofEvent =
    * prompt in cache: `cachedTokens` are paid again, at an estimated `extraCostUsd`.
    */
   | (Base & { type: 'promptCache.lost'; requestId: string; from: string; to: string; reason: ErrorCode | 'agent-changed'; cachedTokens: number; extraCostUsd: number })
+  /**
+   * The request waits instead of failing; `until` is the clock time the wait ends at the latest
+   * (a budget wait ends when reservations settle: `until` is then its deadline). Shown as a countdown.
+   */
+  | (Base & { type: 'waiting'; requestId: string; agentId?: string; reason: WaitReason; until: number })
   | (Base & { type: 'queued'; requestId: string; agentId: string; waitMs: number; reason: 'rpm' | 'tpm' })
   | (Base & { type: 'context.pruned'; requestId: string; agentId: string; keptTokens: number; budgetTokens: number; dropped: string[]; truncated: string[]; redactions: number })
   | (Base & { type: 'usage'; requestId: string; agentId: string; usage: Usage; costUsd: number; /** No usage from the provider: counted with the tokenizer. */ estimated?: boolean; /** What the provider's prompt cache saved on this call (negative: a write that costs more than input). */ promptCacheSavedUsd?: number })

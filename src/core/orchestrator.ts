@@ -6,11 +6,11 @@ import { setMaxListeners } from 'node:events';
 import { LRUCache } from 'lru-cache';
 import { systemClock } from './clock';
 import { keyFingerprint, sha256 } from './hash';
-import { MaofError, cancelledError, finalError, providerLabel, toMaofError, type ErrorCode } from './errors';
+import { MaofError, cancelledError, finalError, providerLabel, toMaofError, unknownPriceError, type ErrorCode } from './errors';
 import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
 import { addUsage, ZERO_USAGE, type ChatMessage, type MessagePart, type ToolCall, type ToolDefinition, type ToolMode, type Usage } from './types';
-import { agentRequiresKey, ownKeyAllowed, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
+import { agentRequiresKey, budgetIsSet, ownKeyAllowed, priceIsUnknown, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
 import { costOf, promptCacheSavingsUsd, worstCaseCost } from './cost/costCalculator';
 import type { Pricing } from './cost/priceTable';
 import { CostLedger, type Reservation } from './cost/costLedger';
@@ -22,8 +22,9 @@ import { tokenizerFor, type Tokenizer } from './context/tokenizer';
 import { SessionStore } from './memory/sessionMemory';
 import { getProvider, type Provider, type ProviderResponse } from './providers/provider';
 import { BreakerRegistry } from './resilience/circuitBreaker';
+import { ThrottledSave } from './persistence/throttledSave';
 import { RateLimiter } from './resilience/rateLimiter';
-import { withRetry } from './resilience/retry';
+import { backoffDelay, exceedsRetryAfterCap, withRetry } from './resilience/retry';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
 import { planRoute } from './router/router';
 import { lostCacheCostUsd, StickyRoutes, type StickyPlan } from './router/stickyRoutes';
@@ -32,6 +33,12 @@ import { cacheableLayout, conversationKeyOf, promptCacheFor, stableContextOrder 
 import type { PromptCacheRequest } from './providers/promptCache';
 
 export const BREAKER_STATE_KEY = 'maof.breakers.v1';
+/**
+ * Least time between two saves of breaker failure counts (state changes are saved at once). Counts
+ * are saved so that failures add up across CLI runs; a failure storm must not write the state
+ * file once per failure. flush() (CLI exit, deactivate) saves what is left.
+ */
+export const BREAKER_SAVE_INTERVAL_MS = 1_000;
 
 export interface OrchestratorDeps {
   config: MaofConfig;
@@ -77,6 +84,8 @@ export interface RunRequest {
   tools?: readonly ToolDefinition[];
   toolMode?: ToolMode;
   onToolCall?: (call: ToolCall) => void;
+  /** Who asked, for the dashboard's spend by source ("MAOF chat", "commands", "VS Code Chat", "CLI"…). */
+  source?: string;
 }
 
 export interface AttemptRecord {
@@ -84,6 +93,8 @@ export interface AttemptRecord {
   outcome: AttemptOutcome;
   status?: number;
   waitMs?: number;
+  /** Time at the provider, from sending to the answer or the failure; absent when nothing was sent. */
+  elapsedMs?: number;
 }
 
 interface RunBase {
@@ -161,6 +172,7 @@ interface RunState {
   signal: AbortSignal;
   usageEstimated?: boolean;
   promptCacheSavedUsd?: number;
+  source?: string;
 }
 
 interface CallOutcome {
@@ -203,8 +215,12 @@ export class Orchestrator {
   private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
   private readonly textHashes = new LRUCache<string, string>({ max: 512, maxSize: 32_000_000, sizeCalculation: (_h, text) => text.length + 1 });
   private readonly keyRequired = new WeakMap<AgentConfig, boolean>();
-  private breakerSave: Promise<void> = Promise.resolve();
-  private breakerSavePending = false;
+  private readonly priceUnknown = new WeakMap<AgentConfig, boolean>();
+  private readonly breakerSaver: ThrottledSave;
+  /** A success moved a breaker's outcome window since the last save (saved at flush, not per request). */
+  private breakerOutcomesUnsaved = false;
+  /** Requests waiting for an open breaker: woken by any breaker change (a probe's answer, a reset). */
+  private readonly breakerWaiters = new Set<() => void>();
 
   constructor(deps: OrchestratorDeps) {
     this.config = deps.config;
@@ -225,11 +241,30 @@ export class Orchestrator {
       logger: this.logger,
       onAlert: (a) => this.emit({ type: 'budget.alert', at: this.clock.now(), ...a }),
     });
-    this.breakers = new BreakerRegistry(this.config.breaker, this.clock, (agentId, from, to, reason) => {
-      this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
-      this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
-      this.saveBreakers();
-    });
+    this.breakerSaver = new ThrottledSave(
+      () => {
+        this.breakerOutcomesUnsaved = false;
+        return this.store.update(BREAKER_STATE_KEY, this.breakers.snapshots());
+      },
+      this.clock,
+      BREAKER_SAVE_INTERVAL_MS,
+      (err) => this.logger.warn('Could not save circuit breaker state', err),
+    );
+    this.breakers = new BreakerRegistry(
+      this.config.breaker,
+      this.clock,
+      (agentId, from, to, reason) => {
+        this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
+        this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
+        this.breakerSaver.request(true);
+        if (this.breakerWaiters.size > 0) {
+          const waiters = [...this.breakerWaiters];
+          this.breakerWaiters.clear();
+          for (const wake of waiters) wake();
+        }
+      },
+      () => this.breakerSaver.request(),
+    );
     const saved = this.store.get<Record<string, unknown>>(BREAKER_STATE_KEY);
     if (saved) this.breakers.restore(saved);
   }
@@ -246,9 +281,21 @@ export class Orchestrator {
     this.cache.setPolicy(config.cache);
   }
 
+  /**
+   * The user's "retry now" on a waiting request: the agent's breaker is reset and its key's 429
+   * pause ended, so requests waiting for either try the agent at once. A budget wait cannot be cut.
+   */
+  retryNow(agentId: string): void {
+    const agent = this.config.agents.find((a) => a.id === agentId);
+    const key = agent ? this.keyIds.get(agent) : undefined;
+    if (key) this.limiter.endPause(key.id);
+    this.breakers.reset(agentId);
+  }
+
   /** Waits until ledger and breaker state are on disk. */
   async flush(): Promise<void> {
-    await Promise.all([this.ledger.flush(), this.breakerSave]);
+    if (this.breakerOutcomesUnsaved) this.breakerSaver.request(true);
+    await Promise.all([this.ledger.flush(), this.breakerSaver.flush()]);
   }
 
   // ---- single request -------------------------------------------------------------------------
@@ -264,6 +311,7 @@ export class Orchestrator {
       requestId: req.requestId ?? randomUUID(),
       started: this.clock.now(),
       task: req.task && req.task !== 'auto' ? req.task : 'auto',
+      ...(req.source !== undefined ? { source: req.source } : {}),
       attempts: [],
       usage: ZERO_USAGE,
       costUsd: 0,
@@ -364,7 +412,7 @@ export class Orchestrator {
     const classifierId = this.config.classifierAgent;
     if (local.confidence >= 0.5 || !classifierId) return local;
     const agent = this.config.agents.find((a) => a.id === classifierId);
-    if (!agent) return local;
+    if (!agent || this.refusedForPrice(agent)) return local;
     try {
       const apiKey = await this.keyFor(agent);
       if (!apiKey) return local;
@@ -388,15 +436,67 @@ export class Orchestrator {
     }
   }
 
-  /** Tries each agent of the route in order; returns the first success or throws the last error. */
+  /**
+   * Tries the route; when it failed only because its agents' breakers are open (or a probe is in
+   * flight), waits for the earliest cool-down to end or for any breaker to change, within the
+   * request's maxTotalMs, and tries again instead of failing at once.
+   */
   private async runRoute(req: RunRequest, state: RunState, agents: AgentConfig[]): Promise<Omit<RunSuccess, 'classification'>> {
+    for (;;) {
+      try {
+        return await this.runRouteOnce(req, state, agents);
+      } catch (err) {
+        const error = toMaofError(err);
+        if (state.signal.aborted || !isPaused(error)) throw err;
+        const next = this.earliestBreakerRetry(agents);
+        const deadline = state.started + this.config.retry.maxTotalMs;
+        if (next === undefined || next.at > deadline) throw err;
+        this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: next.agentId, reason: 'breaker', until: next.at });
+        this.logger.info(`Request ${state.requestId}: every agent of the route is paused; waiting for "${next.agentId}" to be tried again.`);
+        await this.waitForBreakers(next.at, state.signal);
+      }
+    }
+  }
+
+  /** The agent whose breaker lets a request through first, and when (probe in flight: its time-out). */
+  private earliestBreakerRetry(agents: AgentConfig[]): { agentId: string; at: number } | undefined {
+    let best: { agentId: string; at: number } | undefined;
+    const now = this.clock.now();
+    for (const agent of agents) {
+      const breaker = this.breakers.get(agent.id);
+      // A closed breaker in a route that failed only on paused agents is an agent without a key.
+      if (breaker.state === 'closed') continue;
+      const at = now + breaker.retryInMs();
+      if (!best || at < best.at) best = { agentId: agent.id, at };
+    }
+    return best;
+  }
+
+  private waitForBreakers(until: number, signal: AbortSignal): Promise<void> {
+    const done = new AbortController();
+    const wake = (): void => done.abort();
+    this.breakerWaiters.add(wake);
+    const onAbort = (): void => done.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    return this.clock
+      .sleep(Math.max(1, until - this.clock.now()), done.signal)
+      .catch(() => undefined)
+      .finally(() => {
+        this.breakerWaiters.delete(wake);
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) throw cancelledError();
+      });
+  }
+
+  /** Tries each agent of the route in order; returns the first success or throws the last error. */
+  private async runRouteOnce(req: RunRequest, state: RunState, agents: AgentConfig[]): Promise<Omit<RunSuccess, 'classification'>> {
     let lastError: MaofError | undefined;
     const missingKeys = new Set<string>();
     for (let i = 0; i < agents.length; i++) {
       const agent = agents[i];
       if (state.signal.aborted) throw cancelledError();
       try {
-        const result = await this.tryAgent(req, state, agent);
+        const result = await this.tryAgent(req, state, agent, i < agents.length - 1);
         if (missingKeys.size > 0) this.logger.info(`Request ${state.requestId}: no key for ${[...missingKeys].join(', ')}; answered by "${agent.id}".`);
         return result;
       } catch (err) {
@@ -406,6 +506,10 @@ export class Orchestrator {
         lastError = preferInformative(lastError, error);
         const next = agents[i + 1];
         if (!next || !error.fallbackWorthy) throw next ? error : lastError;
+        if (this.clock.now() >= state.started + this.config.retry.maxTotalMs) {
+          this.logger.info(`Request ${state.requestId}: "${agent.id}" failed with ${error.code} and retry.maxTotalMs is spent; not trying "${next.id}".`);
+          throw lastError;
+        }
         this.emit({ type: 'fallback', at: this.clock.now(), requestId: state.requestId, from: agent.id, to: next.id, reason: error.code });
         this.logger.info(`Request ${state.requestId}: "${agent.id}" failed with ${error.code}; falling back to "${next.id}".`);
       }
@@ -413,18 +517,33 @@ export class Orchestrator {
     throw lastError ?? new MaofError('CONFIG', `The route for task "${state.task}" has no agents — add one to maof.routes.`);
   }
 
-  private async tryAgent(req: RunRequest, state: RunState, agent: AgentConfig): Promise<Omit<RunSuccess, 'classification'>> {
+  /** `hasNext`: a later agent of the route may take the request, so a paused key is passed over. */
+  private async tryAgent(req: RunRequest, state: RunState, agent: AgentConfig, hasNext: boolean): Promise<Omit<RunSuccess, 'classification'>> {
     const apiKey = (await this.keyFor(agent)) ?? (this.requiresKey(agent) ? undefined : '');
     if (apiKey === undefined) {
       this.skip(state, agent, 'CONFIG');
       state.attempts.push({ agent: agent.id, outcome: 'AUTH' });
       throw new MaofError('AUTH', missingKeyMessage(agent), { agentId: agent.id, provider: agent.provider });
     }
+    if (this.refusedForPrice(agent)) {
+      this.skip(state, agent, 'PRICE_UNKNOWN');
+      state.attempts.push({ agent: agent.id, outcome: 'CONFIG' });
+      throw unknownPriceError(agent.id, agent.model);
+    }
     const breaker = this.breakers.get(agent.id);
     if (breaker.state === 'open') {
       this.skip(state, agent, 'CIRCUIT_OPEN');
       state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
       throw circuitOpenError(agent.id);
+    }
+    if (hasNext) {
+      // The provider paused this agent's key (a 429): while another agent of the route is free, go
+      // there rather than queue behind the pause; only a route whose agents are all paused waits.
+      const paused = this.limiter.pausedUntil(this.keyIdFor(agent, apiKey));
+      if (paused !== undefined) {
+        state.attempts.push({ agent: agent.id, outcome: 'skipped' });
+        throw keyPausedError(agent.id, paused - this.clock.now());
+      }
     }
 
     const maxOutputTokens = Math.min(req.maxOutputTokens ?? agent.maxOutputTokens, agent.maxOutputTokens);
@@ -534,7 +653,7 @@ export class Orchestrator {
       if (cached) {
         state.attempts.push({ agent: agent.id, outcome: 'cached' });
         this.emit({ type: 'cache.hit', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, savedUsd: value.costUsd });
-        this.ledger.recordCacheHit({ requestId: state.requestId, agentId: agent.id, task: state.task, savedUsd: value.costUsd });
+        this.ledger.recordCacheHit({ requestId: state.requestId, agentId: agent.id, task: state.task, savedUsd: value.costUsd, source: state.source });
         if (req.onDelta && value.text) req.onDelta(value.text);
       }
     } else {
@@ -581,7 +700,23 @@ export class Orchestrator {
     promptCache?: PromptCacheRequest,
   ): Promise<CallOutcome> {
     const pricing = pricingFor(agent);
-    const reservation: Reservation = this.ledger.reserve(worstCaseCost(inputTokens, maxOutputTokens, pricing), { agentId: agent.id });
+    // maxTotalMs bounds the whole request: no retry waits past it, and a call still running at it
+    // (a gateway retrying on its own) is aborted then.
+    const deadline = state.started + this.config.retry.maxTotalMs;
+    let reservation: Reservation | undefined = this.ledger.tryReserve(worstCaseCost(inputTokens, maxOutputTokens, pricing));
+    if (!reservation) {
+      // A refusal or a wait is at stake: count the input exactly instead of the cheap upper bound.
+      const exact = this.messageTokens(tokenizerFor(agent.provider, agent.model), messages);
+      if (exact < inputTokens) inputTokens = exact;
+      const pending = this.ledger.reserveOrWait(worstCaseCost(inputTokens, maxOutputTokens, pricing), {
+        agentId: agent.id,
+        maxOutputTokens,
+        signal: state.signal,
+        deadline,
+        onWait: () => this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'budget', until: deadline }),
+      });
+      reservation = pending instanceof Promise ? await pending : pending;
+    }
     let settled = false;
     // A cancel while a call is at the provider is billed (estimated), not released: the provider
     // has read the prompt and, when streaming, written what was shown.
@@ -608,62 +743,109 @@ export class Orchestrator {
         : undefined;
       const response = await withRetry(
         async (attempt) => {
-          const permit = breaker.tryAcquire();
-          if (!permit.allowed) {
-            state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
-            throw circuitOpenError(agent.id);
-          }
-          let judged = false;
-          try {
-            const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
-              this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
-            );
-            if (this.events.active) this.emit({ type: 'attempt', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt });
-            if (state.deltasDelivered) {
-              state.deltasDelivered = false;
-              req.onRestart?.(agent.id);
+          // A 429 the provider wants waited out is a pause, not a failed attempt: the loop goes
+          // round again after the key's shared pause, bounded by the request's deadline.
+          // Set after a 429 of this request, whose wait was shown already: the next round says nothing.
+          let announced = false;
+          /** The 429 this request is waiting out: what the user is told if time runs out meanwhile. */
+          let pausedBy: MaofError | undefined;
+          for (let pauses = 1; ; pauses++) {
+            const permit = breaker.tryAcquire();
+            if (!permit.allowed) {
+              state.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
+              throw circuitOpenError(agent.id);
             }
+            let judged = false;
+            let sentAt: number | undefined;
+            let pauseUntil: number | undefined;
+            let pauseWaitMs = 0;
+            /** The key's pause outlasts this request's deadline: nothing was sent, nothing to judge. */
+            let sentNothing = false;
             try {
-              streamedChars = 0;
-              let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}), ...(promptCache ? { promptCache } : {}) });
-              if (res.usageEstimated) res = { ...res, usage: countedUsage(agent, messages, res.text) };
-              limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
-              // The server answered, so it is healthy; an answer without text is still no answer.
-              breaker.recordSuccess();
-              judged = true;
-              state.attempts.push({ agent: agent.id, outcome: unusableAnswer(res, agent) ? 'INVALID_OUTPUT' : 'ok' });
-              return res;
+              const paused = this.limiter.pausedUntil(keyId);
+              if (paused !== undefined) {
+                sentNothing = paused > deadline;
+                if (sentNothing) throw keyPausedError(agent.id, paused - this.clock.now());
+                if (!announced) this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: paused });
+              }
+              announced = false;
+              const limit = await this.limiter.acquire(keyId, agent.rateLimit, inputTokens + maxOutputTokens, state.signal, (waitMs, reason) =>
+                this.emit({ type: 'queued', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, waitMs, reason }),
+              );
+              if (this.events.active) this.emit({ type: 'attempt', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt });
+              if (state.deltasDelivered) {
+                state.deltasDelivered = false;
+                req.onRestart?.(agent.id);
+              }
+              try {
+                streamedChars = 0;
+                sentAt = this.clock.now();
+                let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, deadline, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}), ...(promptCache ? { promptCache } : {}) });
+                if (res.usageEstimated) res = { ...res, usage: countedUsage(agent, messages, res.text) };
+                limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
+                this.limiter.served(keyId);
+                // The server answered, so it is healthy; an answer without text is still no answer.
+                breaker.recordSuccess();
+                this.breakerOutcomesUnsaved = true;
+                judged = true;
+                state.attempts.push({ agent: agent.id, outcome: unusableAnswer(res, agent) ? 'INVALID_OUTPUT' : 'ok', elapsedMs: this.clock.now() - sentAt });
+                return res;
+              } catch (err) {
+                limit.settle(inputTokens);
+                if (state.signal.aborted) cancelledInFlight = true;
+                throw err;
+              }
             } catch (err) {
-              limit.settle(inputTokens);
-              if (state.signal.aborted) cancelledInFlight = true;
-              throw err;
+              const error = state.signal.aborted ? cancelledError() : toMaofError(err).withAgent(agent.id, agent.provider);
+              const now = this.clock.now();
+              const elapsed = sentAt !== undefined ? { elapsedMs: now - sentAt } : {};
+              if (!judged) {
+                // Cut off by the request's own deadline says as little about the agent as a cancel.
+                if (error.code === 'TIMEOUT' && now >= deadline) breaker.recordNeutral();
+                else if (error.code === 'RATE_LIMITED' && (sentNothing || !exceedsRetryAfterCap(error, this.config.retry))) {
+                  // A provider asking us to slow down is not an outage: the breaker does not count
+                  // it, and every request on the key shares the pause.
+                  breaker.recordNeutral();
+                  if (!sentNothing) {
+                    const pausedAt = this.clock.now();
+                    pauseUntil = this.limiter.rateLimited(keyId, error.retryAfterMs ?? backoffDelay(pauses, this.config.retry, this.random));
+                    // Measured from the same instant the pause was set, so a 1,000 ms Retry-After reads 1,000.
+                    pauseWaitMs = Math.max(0, pauseUntil - pausedAt);
+                  }
+                } else if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
+                else breaker.recordNeutral();
+              }
+              if (pauseUntil !== undefined && pauseUntil <= deadline && !state.signal.aborted) {
+                state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, waitMs: pauseWaitMs, ...elapsed });
+                this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: pauseUntil });
+                announced = true;
+                pausedBy = error;
+                continue;
+              }
+              state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, ...elapsed });
+              // Out of time while the provider kept saying "slow down": that, not the cut-off call, is the news.
+              if (pausedBy && error.code === 'TIMEOUT' && now >= deadline) throw pausedBy;
+              throw error;
             }
-          } catch (err) {
-            const error = state.signal.aborted ? cancelledError() : toMaofError(err).withAgent(agent.id, agent.provider);
-            if (!judged) {
-              if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
-              else breaker.recordNeutral();
-            }
-            state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status });
-            throw error;
           }
         },
         {
           policy: this.config.retry,
           clock: this.clock,
           signal: state.signal,
-          // maxTotalMs bounds retries; a fallback agent still gets its first attempt after a slow primary.
-          deadline: Math.max(state.started + this.config.retry.maxTotalMs, this.clock.now() + 1),
+          deadline,
           random: this.random,
           onRetry: ({ attempt, error, waitMs }) => {
             const last = state.attempts[state.attempts.length - 1];
             if (last) last.waitMs = waitMs;
-            this.emit({ type: 'retry.scheduled', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt, waitMs, code: error.code });
+            const event: MaofEvent = { type: 'retry.scheduled', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, attempt, waitMs, code: error.code };
+            if (last?.elapsedMs !== undefined) event.elapsedMs = last.elapsedMs;
+            this.emit(event);
           },
         },
       );
       const costUsd = costOf(response.usage, pricing);
-      this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage: response.usage, costUsd, cached: false });
+      this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage: response.usage, costUsd, cached: false, source: state.source });
       settled = true;
       state.usage = addUsage(state.usage, response.usage);
       state.costUsd += costUsd;
@@ -692,7 +874,7 @@ export class Orchestrator {
   private billCancelled(state: RunState, agent: AgentConfig, reservation: Reservation, pricing: Pricing, inputTokens: number, streamedChars: number): void {
     const usage: Usage = { inputTokens, outputTokens: Math.ceil(streamedChars / 4), cacheReadTokens: 0, cacheWriteTokens: 0 };
     const costUsd = costOf(usage, pricing);
-    this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage, costUsd, cached: false });
+    this.ledger.settle(reservation, { requestId: state.requestId, agentId: agent.id, model: agent.model, task: state.task, usage, costUsd, cached: false, source: state.source });
     state.usage = addUsage(state.usage, usage);
     state.costUsd += costUsd;
     this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage, costUsd });
@@ -721,7 +903,7 @@ export class Orchestrator {
   }
 
   /** Runs steps in order; each step sees the chain's input and the previous step's output. */
-  async chain(steps: ChainStep[], input: string, shared: Pick<RunRequest, 'context' | 'signal' | 'sessionId'> & { onStep?: (index: number, result: RunResult) => void } = {}): Promise<ChainResult> {
+  async chain(steps: ChainStep[], input: string, shared: Pick<RunRequest, 'context' | 'signal' | 'sessionId' | 'source'> & { onStep?: (index: number, result: RunResult) => void } = {}): Promise<ChainResult> {
     const out: ChainResult = { ok: true, steps: [], costUsd: 0 };
     // The steps share instructions and context: one conversation for the prompt cache (a lone step is a one-shot).
     const chainId = steps.length > 1 && !shared.sessionId ? randomUUID() : undefined;
@@ -731,7 +913,7 @@ export class Orchestrator {
       const usesPlaceholders = step.prompt.includes('{{previous}}') || step.prompt.includes('{{input}}');
       const body = step.prompt.replaceAll('{{input}}', input).replaceAll('{{previous}}', previous);
       const prompt = usesPlaceholders || i === 0 ? (i === 0 && !usesPlaceholders ? `${body}\n\n${input}` : body) : `${body}\n\nPrevious step's output:\n${previous}`;
-      const result = await this.run({ prompt, task: step.task ?? 'auto', agentId: step.agentId, context: shared.context, signal: shared.signal, sessionId: shared.sessionId, conversationId: chainId });
+      const result = await this.run({ prompt, task: step.task ?? 'auto', agentId: step.agentId, context: shared.context, signal: shared.signal, sessionId: shared.sessionId, source: shared.source, conversationId: chainId });
       out.steps.push({ name: step.name ?? `step ${i + 1}`, result });
       out.costUsd += result.costUsd;
       shared.onStep?.(i, result);
@@ -817,6 +999,17 @@ export class Orchestrator {
     return n;
   }
 
+  /** An agent of unknown price would count as $0 and slip past any budget, so it is refused while one is set. */
+  private refusedForPrice(agent: AgentConfig): boolean {
+    if (!budgetIsSet(this.config.budget)) return false;
+    let unknown = this.priceUnknown.get(agent);
+    if (unknown === undefined) {
+      unknown = priceIsUnknown(agent);
+      this.priceUnknown.set(agent, unknown);
+    }
+    return unknown;
+  }
+
   /** agentRequiresKey parses the base URL; an agent object never changes, so once per agent. */
   private requiresKey(agent: AgentConfig): boolean {
     let required = this.keyRequired.get(agent);
@@ -836,23 +1029,12 @@ export class Orchestrator {
     return pruner;
   }
 
-  private skip(state: RunState, agent: AgentConfig, reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG'): void {
+  private skip(state: RunState, agent: AgentConfig, reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' | 'PRICE_UNKNOWN'): void {
     this.emit({ type: 'agent.skipped', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason });
   }
 
   private emit(event: MaofEvent): void {
     this.events.emit(event);
-  }
-
-  private saveBreakers(): void {
-    if (this.breakerSavePending) return;
-    this.breakerSavePending = true;
-    this.breakerSave = this.breakerSave
-      .then(async () => {
-        this.breakerSavePending = false;
-        await this.store.update(BREAKER_STATE_KEY, this.breakers.snapshots());
-      })
-      .catch((err: unknown) => this.logger.warn('Could not save circuit breaker state', err));
   }
 }
 
@@ -896,6 +1078,16 @@ function circuitOpenError(agentId: string): MaofError {
   return new MaofError('CIRCUIT_OPEN', `Agent "${agentId}" is paused after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".`, { agentId });
 }
 
+
+/** A request on a key the provider paused for longer than the request may still wait: try the next agent. */
+function keyPausedError(agentId: string, waitMs: number): MaofError {
+  return new MaofError('RATE_LIMITED', `Agent "${agentId}" is rate-limited by its provider for another ${Math.max(1, Math.ceil(waitMs / 1000))} s — MAOF tried the other agents of the route; try again shortly.`, { agentId, retryAfterMs: waitMs });
+}
+
+/** The route failed only because its agents are paused (open breakers), not because they failed now. */
+function isPaused(error: MaofError): boolean {
+  return error.code === 'CIRCUIT_OPEN';
+}
 
 /** A missing key says less than a real upstream failure; keep the more useful error to show. */
 function preferInformative(previous: MaofError | undefined, next: MaofError): MaofError {

@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { formatUsd } from '../core/cost/costCalculator';
 import { LEDGER_MAX_ENTRIES } from '../core/cost/costLedger';
-import type { AgentConfig } from '../core/config/schema';
+import { priceIsUnknown, type AgentConfig } from '../core/config/schema';
+import { builtInPrice } from '../core/cost/priceTable';
 import { providerLabel } from '../core/errors';
 import { describeIssue } from './configMessages';
 import { keyStatus } from './keyNames';
@@ -67,13 +68,20 @@ async function checkConnectivity(services: MaofServices, signal: AbortSignal): P
       continue;
     }
     // A nonce keeps the answer out of the response cache: this must reach the provider.
-    const result = await services.orchestrator.run({ prompt: `Reply with OK. (connectivity check ${Date.now().toString(36)})`, agentId: agent.id, task: 'writing', maxOutputTokens: 1, temperature: 0, structured: false, signal });
+    const result = await services.orchestrator.run({ prompt: `Reply with OK. (connectivity check ${Date.now().toString(36)})`, agentId: agent.id, task: 'writing', maxOutputTokens: 1, temperature: 0, structured: false, signal, source: 'commands' });
     out.push({
       group,
       line: result.ok ? `✓ ${agent.id} answered in ${seconds(result.durationMs)}` : `✗ ${agent.id}: ${result.error.code} — ${result.error.message}`,
     });
   }
   return out;
+}
+
+/** Where an agent's price comes from; "unknown" is also listed under settings problems. */
+function priceLabel(agent: AgentConfig): string {
+  if (agent.pricing) return 'set';
+  if (builtInPrice(agent.model)) return 'built-in';
+  return priceIsUnknown(agent) ? '**unknown**' : 'free (this machine)';
 }
 
 async function diagnose(services: MaofServices, args: unknown): Promise<vscode.TextDocument | undefined> {
@@ -108,12 +116,12 @@ export async function diagnoseReport(services: MaofServices, live: boolean): Pro
     '',
     '## Agents',
     '',
-    '| Agent | Provider | Model | Endpoint | Key set | Breaker | Spent this month |',
-    '|---|---|---|---|---|---|---|',
+    '| Agent | Provider | Model | Endpoint | Key set | Price | Breaker | Spent this month |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const a of config.agents) {
     const key = { set: 'yes', missing: 'no', 'not-needed': 'not needed' }[keyStatus(a, await services.keys.hasKeyFor(a.id))];
-    lines.push(`| ${a.id} | ${providerLabel(a.provider)} | ${a.model} | ${a.baseUrl ? 'custom' : 'default'} | ${key} | ${orchestrator.breakers.get(a.id).state} | ${formatUsd(summary.byAgent[a.id] ?? 0)} |`);
+    lines.push(`| ${a.id} | ${providerLabel(a.provider)} | ${a.model} | ${a.baseUrl ? 'custom' : 'default'} | ${key} | ${priceLabel(a)} | ${orchestrator.breakers.get(a.id).state} | ${formatUsd(summary.byAgent[a.id] ?? 0)} |`);
   }
   lines.push('', '## Routes', '');
   for (const [task, ids] of Object.entries(config.routes)) lines.push(`- **${task}**: ${ids.length ? ids.join(' → ') : '_no agent_'}`);

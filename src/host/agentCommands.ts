@@ -79,7 +79,7 @@ async function analyse(services: MaofServices, scope: 'selection' | 'file'): Pro
     numbered(doc.getText(range), range.start.line + 1),
   ].join('\n');
   const result = await withRequestProgress({ title: 'MAOF', verb: 'Analysing', events: services.orchestrator.events }, (run) =>
-    services.orchestrator.run({ prompt, task: 'analysis', structured: true, signal: run.signal, requestId: run.requestId }),
+    services.orchestrator.run({ prompt, task: 'analysis', structured: true, signal: run.signal, requestId: run.requestId, source: 'commands' }),
   );
   if (!result.ok) {
     await services.showError(result.error);
@@ -127,7 +127,7 @@ async function askAgent(services: MaofServices, args: unknown): Promise<vscode.T
   if (!question?.trim()) return undefined;
   const context = await services.collectContext();
   const result = await withRequestProgress({ title: 'MAOF', verb: 'Asking', events: services.orchestrator.events }, (run) =>
-    services.orchestrator.run({ prompt: question, agentId, context, signal: run.signal, requestId: run.requestId }),
+    services.orchestrator.run({ prompt: question, agentId, context, signal: run.signal, requestId: run.requestId, source: 'commands' }),
   );
   if (!result.ok) {
     await services.showError(result.error);
@@ -172,7 +172,7 @@ async function compareAgents(services: MaofServices, args: unknown): Promise<vsc
   const agentIds = ids;
   const out = await withRequestProgress({ title: 'MAOF', verb: 'Comparing', events: services.orchestrator.events, anyRequest: true }, (run) => {
     run.report(`Asking ${agentIds.length} agents at once…`);
-    return services.orchestrator.fanOut({ prompt: question, task: 'auto', context, signal: run.signal }, agentIds);
+    return services.orchestrator.fanOut({ prompt: question, task: 'auto', context, signal: run.signal, source: 'commands' }, agentIds);
   });
   if (out.results.every((r) => !r.result.ok && r.result.error.code === 'CANCELLED')) return undefined;
   return openMarkdown(comparisonMarkdown(question, out.results), 'Agent comparison');
@@ -248,6 +248,7 @@ async function runChain(services: MaofServices, args: unknown): Promise<vscode.T
     run.report(`Step 1 of ${steps.length}: ${steps[0]?.name ?? ''}…`);
     return services.orchestrator.chain(steps, chainInput, {
       signal: run.signal,
+      source: 'commands',
       context,
       onStep: (index, result) => {
         if (result.ok && index + 1 < steps.length) run.report(`Step ${index + 2} of ${steps.length}: ${steps[index + 1]?.name ?? ''}…`);

@@ -6,13 +6,17 @@ import type { AgentConfig } from '../core/config/schema';
 import { providerLabel, type MaofError } from '../core/errors';
 import type { MaofEvent } from '../core/events';
 import type { AttemptRecord, RunSuccess } from '../core/orchestrator';
-import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta } from '../shared/protocol';
+import { formatDuration } from '../shared/format';
+import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../shared/protocol';
 import { codeLabel } from './dashboardModel';
 
 /** Messages kept per conversation (older ones are dropped when saving). */
 export const HISTORY_MAX_MESSAGES = 100;
 /** Characters kept per saved message. */
 export const HISTORY_MAX_CHARS = 20_000;
+
+/** From this long on, a failed attempt's status line says how long it took. */
+export const SLOW_ATTEMPT_MS = 1_000;
 
 /** Whether an attempt record stands for a call that reached (or tried to reach) the agent. */
 function isCall(a: AttemptRecord): boolean {
@@ -36,6 +40,14 @@ export function attemptCounts(attempts: readonly AttemptRecord[]): { attempts: n
   return { attempts: calls, retries, fallbacks: Math.max(0, agents.length - 1) };
 }
 
+/** One line per call, with its real elapsed time: behind a gateway that retries on its own one call can take long. */
+export function attemptLog(attempts: readonly AttemptRecord[]): string[] {
+  return attempts.filter(isCall).map((a) => {
+    const what = a.outcome === 'ok' ? 'answered' : codeLabel(a.outcome);
+    return a.elapsedMs === undefined ? `${a.agent}: ${what}` : `${a.agent}: ${what} after ${formatDuration(a.elapsedMs)}`;
+  });
+}
+
 export function resultMeta(result: RunSuccess): ChatMeta {
   const counts = attemptCounts(result.attempts);
   const meta: ChatMeta = {
@@ -49,6 +61,7 @@ export function resultMeta(result: RunSuccess): ChatMeta {
     durationMs: result.durationMs,
     task: result.task,
   };
+  if (counts.attempts > 1) meta.attemptLog = attemptLog(result.attempts);
   const dropped = result.pruned?.dropped.map((d) => d.label) ?? [];
   const truncated = result.pruned?.truncated.map((t) => t.label) ?? [];
   if (dropped.length > 0 || truncated.length > 0) meta.pruned = { dropped, truncated };
@@ -67,6 +80,8 @@ export interface StatusLine {
   text: string;
   /** The line contains "in N s" counting down from this wait. */
   waitMs?: number;
+  /** The request waits instead of failing: the chat offers "Retry now" and "Switch agent". */
+  wait?: ChatWait;
 }
 
 /**
@@ -91,10 +106,23 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
         NETWORK: `Could not reach ${p}`,
         UPSTREAM: `${p} server error`,
       };
-      return { text: `${what[event.code] ?? `${event.agentId} failed (${codeLabel(event.code)})`} — ${next}`, waitMs: event.waitMs };
+      // Behind a gateway that retries on its own one attempt can take long: say how long it took
+      // (a quick failure's milliseconds are noise).
+      const took = event.elapsedMs !== undefined && event.elapsedMs >= SLOW_ATTEMPT_MS ? ` after ${formatDuration(event.elapsedMs)}` : '';
+      return { text: `${what[event.code] ?? `${event.agentId} failed (${codeLabel(event.code)})`}${took} — ${next}`, waitMs: event.waitMs };
     }
     case 'fallback':
       return { text: `${event.from} failed (${codeLabel(event.reason)}) — falling back to ${event.to}` };
+    case 'waiting': {
+      const waitMs = Math.max(0, event.until - event.at);
+      const agent = event.agentId ?? 'the route';
+      const text: Record<typeof event.reason, string> = {
+        'rate-limit': `${provider(agent)} asked to slow down — waiting for ${agent}'s rate limit, sending in ${waitSeconds(waitMs)} s`,
+        breaker: `Every agent of the route is paused — trying ${agent} again in ${waitSeconds(waitMs)} s`,
+        budget: `Waiting for budget held by requests in flight — giving up in ${waitSeconds(waitMs)} s`,
+      };
+      return { text: text[event.reason], waitMs, wait: event.agentId === undefined ? { reason: event.reason } : { reason: event.reason, agentId: event.agentId } };
+    }
     case 'queued':
       return { text: `Queued by ${event.agentId}'s rate limit (${event.reason === 'rpm' ? 'requests' : 'tokens'} per minute) — sending in ${waitSeconds(event.waitMs)} s`, waitMs: event.waitMs };
     case 'agent.skipped': {
@@ -102,6 +130,7 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
         CIRCUIT_OPEN: `${event.agentId} is paused (circuit breaker open) — skipping it`,
         CONFIG: `No API key for ${event.agentId} — skipping it`,
         CONTEXT_TOO_LARGE: `Too large for ${event.agentId}'s context window — skipping it`,
+        PRICE_UNKNOWN: `${event.agentId} has no known price and a budget is set — skipping it (set its pricing)`,
       };
       return { text: why[event.reason] };
     }
@@ -136,6 +165,7 @@ const metaSchema = z.object({
   durationMs: z.number().finite(),
   task: z.string().optional(),
   pruned: z.object({ dropped: z.array(z.string()), truncated: z.array(z.string()) }).optional(),
+  attemptLog: z.array(z.string().max(200)).max(50).optional(),
 });
 
 const messageSchema = z.object({

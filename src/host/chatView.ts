@@ -11,9 +11,11 @@ import {
   type ChatAgentInfo,
   type ChatHistoryMessage,
   type ChatState,
+  type ChatWait,
   type HostMessage,
   type WebviewMessage,
   type WebviewMessageOf,
+  type WaitAction,
 } from '../shared/protocol';
 import { boundHistory, errorInfo, HISTORY_MAX_MESSAGES, restoreChat, resultMeta, statusLine, type SavedChat } from './chatModel';
 import { formatUsd } from '../shared/format';
@@ -47,6 +49,11 @@ export interface ChatViewHandle {
 interface Running {
   controller: AbortController;
   requestId: string;
+  /** What was sent, so "Switch agent" can ask another agent the same. */
+  prompt: string;
+  includeContext: boolean;
+  /** Set while the request waits instead of failing (rate-limit pause, open breakers, budget). */
+  wait?: ChatWait;
 }
 
 let current: ChatViewProvider | undefined;
@@ -190,6 +197,9 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
       case 'chat/action':
         await this.runAction(message.action);
         return;
+      case 'chat/waitAction':
+        await this.runWaitAction(message.messageId, message.action);
+        return;
       default:
         this.services.logger.debug(`Chat: ignored ${message.type}, which is for another view.`);
     }
@@ -210,6 +220,26 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
         await vscode.commands.executeCommand('maof.showDashboard');
         return;
     }
+  }
+
+  /** "Retry now" tries the waiting agent at once; "Switch agent" stops the request and asks another. */
+  private async runWaitAction(messageId: string, action: WaitAction): Promise<void> {
+    const running = this.running.get(messageId);
+    if (!running?.wait) return;
+    const waitingFor = running.wait.agentId;
+    if (action === 'retryNow') {
+      if (waitingFor && running.wait.reason !== 'budget') this.services.orchestrator.retryNow(waitingFor);
+      else this.post({ type: 'chat/notice', kind: 'info', text: 'A budget wait ends when requests in flight settle — switch agent or raise the budget instead.' });
+      return;
+    }
+    const others = this.services.config().agents.filter((a) => a.id !== waitingFor);
+    const picked = await vscode.window.showQuickPick(
+      others.map((a) => ({ label: a.id, description: a.model })),
+      { title: 'MAOF: ask another agent', placeHolder: waitingFor ? `Instead of ${waitingFor}, which is waiting` : 'Pick an agent' },
+    );
+    if (!picked || !this.running.has(messageId)) return;
+    running.controller.abort();
+    await this.send({ type: 'chat/send', sessionId: this.state.sessionId, prompt: running.prompt, agentId: picked.label, includeContext: running.includeContext });
   }
 
   private async send(message: WebviewMessageOf<'chat/send'>): Promise<void> {
@@ -234,7 +264,8 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
 
     const controller = new AbortController();
     const requestId = randomUUID();
-    this.running.set(answer.id, { controller, requestId });
+    const running: Running = { controller, requestId, prompt: message.prompt, includeContext: message.includeContext };
+    this.running.set(answer.id, running);
     const maxAttempts = config.retry.maxAttempts;
     let unsubscribe = (): void => undefined;
     const coalescer = new DeltaCoalescer((text) => {
@@ -247,7 +278,10 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
       unsubscribe = orchestrator.events.on((event: MaofEvent) => {
         if (!('requestId' in event) || event.requestId !== requestId) return;
         const line = statusLine(event, this.services.config().agents, maxAttempts);
-        if (line) this.post({ type: 'chat/status', messageId: answer.id, ...line });
+        if (line) {
+          running.wait = line.wait;
+          this.post({ type: 'chat/status', messageId: answer.id, ...line });
+        }
       });
       let context: ContextItem[] | undefined;
       if (message.includeContext) {
@@ -261,6 +295,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
       this.seedMemory(orchestrator, sessionId, user.id);
       const result = await orchestrator.run({
         prompt: message.prompt,
+        source: 'MAOF chat',
         task: 'auto',
         agentId: agentId === 'auto' ? undefined : agentId,
         context,

@@ -64,8 +64,16 @@ const CODE_LABEL: Record<string, string> = {
   CIRCUIT_OPEN: 'breaker open',
   CONTEXT_TOO_LARGE: 'context too large',
   INVALID_OUTPUT: 'invalid output',
+  CONFIG: 'settings problem',
+};
+
+/** Why an agent was passed over without a call (agent.skipped). */
+const SKIP_LABEL: Record<string, string> = {
+  CIRCUIT_OPEN: 'breaker open',
+  CONTEXT_TOO_LARGE: 'context too large',
   CONFIG: 'no key',
   'agent-changed': 'agent changed',
+  PRICE_UNKNOWN: 'no known price',
 };
 
 export function codeLabel(code: string): string {
@@ -94,6 +102,9 @@ export function dailyBars(byDay: Record<string, number>, lastDay: string, days =
   }
   return out;
 }
+
+/** The error a wait spares the user, shown beside its countdown. */
+const WAIT_CODE = { 'rate-limit': 'RATE_LIMITED', breaker: 'CIRCUIT_OPEN', budget: 'BUDGET_EXCEEDED' } as const;
 
 export class DashboardModel {
   private readonly inFlight = new Map<string, InFlight>();
@@ -139,15 +150,31 @@ export class DashboardModel {
           waitMs: event.waitMs,
           scheduledAt: event.at,
         });
-        this.addLive(event.at, 'retry', `${event.agentId} ${codeLabel(event.code)} — retry ${event.attempt + 1}/${this.maxAttempts()} in ${seconds(event.waitMs)}`);
+        // A slow failure (a gateway retrying on its own) says how long it took; a quick one need not.
+        this.addLive(event.at, 'retry', `${event.agentId} ${codeLabel(event.code)}${event.elapsedMs !== undefined && event.elapsedMs >= 1_000 ? ` after ${seconds(event.elapsedMs)}` : ''} — retry ${event.attempt + 1}/${this.maxAttempts()} in ${seconds(event.waitMs)}`);
         return true;
       case 'fallback':
         this.retries.delete(event.requestId);
         this.addLive(event.at, 'fallback', `${event.from} ${codeLabel(event.reason)} — falling back to ${event.to}`);
         return true;
       case 'agent.skipped':
-        this.addLive(event.at, 'skipped', `${event.agentId} skipped (${codeLabel(event.reason)})`);
+        this.addLive(event.at, 'skipped', `${event.agentId} skipped (${SKIP_LABEL[event.reason] ?? codeLabel(event.reason)})`);
         return true;
+      case 'waiting': {
+        this.retries.set(event.requestId, {
+          requestId: event.requestId,
+          agentId: event.agentId ?? '—',
+          nextAttempt: 0,
+          maxAttempts: 0,
+          code: WAIT_CODE[event.reason],
+          waitMs: Math.max(0, event.until - event.at),
+          scheduledAt: event.at,
+          waitReason: event.reason,
+        });
+        const why = { 'rate-limit': 'paused by its provider (429)', breaker: 'route paused (breakers open), next try', budget: 'waiting for budget in flight, at most' }[event.reason];
+        this.addLive(event.at, event.reason === 'budget' ? 'budget' : 'queued', `${event.agentId ?? 'request'} ${why} ${seconds(Math.max(0, event.until - event.at))}`);
+        return true;
+      }
       case 'queued':
         this.addLive(event.at, 'queued', `${event.agentId} queued ${seconds(event.waitMs)} by its rate limit (${event.reason})`);
         return true;
@@ -255,6 +282,7 @@ export class DashboardModel {
       },
       byAgent: bars(summary.byAgent),
       byTask: bars(summary.byTask),
+      bySource: bars(summary.bySource),
       byDay: dailyBars(summary.byDay, summary.day),
       breakers,
       latency: this.latency.stats(),

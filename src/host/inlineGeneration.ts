@@ -67,6 +67,7 @@ export async function runInline(services: MaofServices, preview: InlinePreview, 
       let lastReport = 0;
       return services.orchestrator.run({
         prompt: job.prompt,
+        source: 'commands',
         task: job.task,
         system: job.system,
         context: job.context,

@@ -65,6 +65,9 @@ export function logEvent(logger: Logger, event: MaofEvent): void {
     case 'attempt':
       logger.debug(`Request ${id}: attempt ${event.attempt} with "${event.agentId}".`);
       break;
+    case 'waiting':
+      logger.info(`Request ${id}: waiting up to ${Math.max(0, event.until - event.at)} ms (${event.reason}${event.agentId ? `, "${event.agentId}"` : ''}).`);
+      break;
     case 'queued':
       logger.info(`Request ${id}: waiting ${event.waitMs} ms for "${event.agentId}"'s ${event.reason} limit.`);
       break;

@@ -1,6 +1,6 @@
 // The words of a progress notification, from the core's events: pure, unit-tested in plain Node.
 import type { ErrorCode } from '../core/errors';
-import type { MaofEvent } from '../core/events';
+import type { MaofEvent, WaitReason } from '../core/events';
 
 const REASON: Partial<Record<ErrorCode, string>> = {
   RATE_LIMITED: '429',
@@ -12,6 +12,12 @@ const REASON: Partial<Record<ErrorCode, string>> = {
   CIRCUIT_OPEN: 'paused',
   CONTEXT_TOO_LARGE: 'context too large',
   INVALID_OUTPUT: 'invalid output',
+};
+
+const WAITING: Record<WaitReason, string> = {
+  'rate-limit': 'for the provider’s rate limit',
+  breaker: 'for a paused agent',
+  budget: 'for budget held by requests in flight',
 };
 
 export function reasonLabel(code: ErrorCode): string {
@@ -32,6 +38,8 @@ export function narrate(verb: string, event: MaofEvent, current: { agent?: strin
     case 'fallback':
       current.agent = event.to;
       return `${verb} with ${event.to}… (${event.from} failed: ${reasonLabel(event.reason)})`;
+    case 'waiting':
+      return `${verb} with ${event.agentId ?? current.agent ?? 'MAOF'}… (waiting ${Math.max(1, Math.ceil((event.until - event.at) / 1000))} s ${WAITING[event.reason]})`;
     case 'queued':
       return `${verb} with ${event.agentId}… (waiting ${Math.max(1, Math.ceil(event.waitMs / 1000))} s for the rate limit)`;
     default:

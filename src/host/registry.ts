@@ -19,6 +19,8 @@ export interface HostRegistry {
   registerWebviewPanelSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable;
   registerLanguageModelProvider(vendor: string, provider: LanguageModelProviderImpl): vscode.Disposable;
   registerChatParticipant(id: string, handler: vscode.ChatRequestHandler): vscode.Disposable;
+  /** Ids of the manifest commands whose real handler the host has registered (not just a placeholder). */
+  handledCommands(): string[];
 }
 
 /** A language-model provider whose change event the registry forwards. */
@@ -109,6 +111,10 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
       this.lmForwarders.get(vendor)?.dispose();
       this.lmForwarders.delete(vendor);
     });
+  }
+
+  handledCommands(): string[] {
+    return [...this.handlers.keys()];
   }
 
   registerChatParticipant(id: string, handler: vscode.ChatRequestHandler): vscode.Disposable {

@@ -87,6 +87,7 @@ export class SecretKeys implements HostKeys, SecretSource, vscode.Disposable {
     if (!agent || !ownKeyAllowed(agent)) return false;
     const own = await this.read(this.storageName({ kind: 'agent', agentId }));
     if (own?.trim()) return true;
+    // The provider-wide key is never sent to a hosted gateway (see providerKeyAllowed): it does not count.
     if (!providerKeyAllowed(agent)) return false;
     const shared = await this.read(`${SECRET_PREFIX}${agent.provider}`);
     return Boolean(shared?.trim());

@@ -1,7 +1,8 @@
 // The status bar item: the month's spend against the budget, a warning background while a circuit
 // breaker is open or a budget alert fired this period, and a click that opens the dashboard.
 import * as vscode from 'vscode';
-import { statusBarView } from './statusBarModel';
+import type { WaitReason } from '../core/events';
+import { statusBarView, type Waiting } from './statusBarModel';
 import type { MaofServices } from './services';
 import { UpdateThrottle } from './updateThrottle';
 
@@ -17,11 +18,19 @@ export function registerStatusBar(services: MaofServices): vscode.Disposable {
   item.tooltip = 'MAOF — click to open the dashboard';
   item.show();
 
+  /** Requests waiting instead of failing, by request id: shown as a countdown while any remain. */
+  const waits = new Map<string, { reason: WaitReason; until: number }>();
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const waiting = (): Waiting | undefined => {
+    let soonest: { reason: WaitReason; until: number } | undefined;
+    for (const w of waits.values()) if (!soonest || w.until < soonest.until) soonest = w;
+    return soonest ? { count: waits.size, reason: soonest.reason, seconds: Math.max(0, Math.ceil((soonest.until - Date.now()) / 1000)) } : undefined;
+  };
   const update = (): void => {
     try {
       const orchestrator = services.orchestrator;
       const breakers = services.config().agents.map((a) => ({ agentId: a.id, state: orchestrator.breakers.get(a.id).state }));
-      const view = statusBarView(orchestrator.ledger.summary(), breakers);
+      const view = statusBarView(orchestrator.ledger.summary(), breakers, waiting());
       item.text = view.text;
       item.tooltip = view.tooltip;
       item.accessibilityInformation = { label: view.ariaLabel, role: 'button' };
@@ -41,6 +50,19 @@ export function registerStatusBar(services: MaofServices): vscode.Disposable {
     update();
     try {
       unsubscribe = services.orchestrator.events.on((event) => {
+        if (event.type === 'waiting') {
+          waits.set(event.requestId, { reason: event.reason, until: event.until });
+          ticker ??= setInterval(() => throttle.request(), 1_000);
+          throttle.request();
+          return;
+        }
+        if ((event.type === 'attempt' || event.type === 'request.finished') && waits.delete(event.requestId)) {
+          if (waits.size === 0 && ticker) {
+            clearInterval(ticker);
+            ticker = undefined;
+          }
+          throttle.request();
+        }
         switch (event.type) {
           case 'usage':
           case 'cache.hit':
@@ -62,6 +84,7 @@ export function registerStatusBar(services: MaofServices): vscode.Disposable {
     new vscode.Disposable(() => {
       clearTimeout(start);
       clearInterval(refresh);
+      if (ticker) clearInterval(ticker);
       throttle.dispose();
       unsubscribe?.();
     }),

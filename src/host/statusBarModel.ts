@@ -2,7 +2,21 @@
 // No vscode import: tested in Node.
 import { formatUsd } from '../core/cost/costCalculator';
 import type { SpendSummary } from '../core/cost/costLedger';
-import type { BreakerState } from '../core/events';
+import type { BreakerState, WaitReason } from '../core/events';
+
+/** Requests waiting instead of failing, as the status bar shows them: how many, and the soonest end. */
+export interface Waiting {
+  count: number;
+  reason: WaitReason;
+  /** Seconds until the soonest wait ends (at the latest). */
+  seconds: number;
+}
+
+const WAIT_WORDS: Record<WaitReason, string> = {
+  'rate-limit': 'for a provider’s rate limit',
+  breaker: 'for a paused agent',
+  budget: 'for budget held by requests in flight',
+};
 
 export interface StatusBarView {
   text: string;
@@ -28,7 +42,7 @@ function ofLimit(spent: number, limit: number | undefined): string {
   return `${formatUsd(spent)} of ${formatUsd(limit)}${share}`;
 }
 
-export function statusBarView(summary: SpendSummary, breakers: readonly AgentBreaker[]): StatusBarView {
+export function statusBarView(summary: SpendSummary, breakers: readonly AgentBreaker[], waiting?: Waiting): StatusBarView {
   const limit = summary.monthlyLimitUsd;
   const amount = limit !== undefined ? `${formatUsd(summary.monthUsd)} / ${formatUsd(limit)}` : formatUsd(summary.monthUsd);
   const open = breakers.filter((b) => b.state === 'open').map((b) => b.agentId);
@@ -52,13 +66,15 @@ export function statusBarView(summary: SpendSummary, breakers: readonly AgentBre
     lines.push(`Circuit breakers — ${parts.join('; ')}`);
   }
   lines.push(...alerts);
+  const waitText = waiting && waiting.count > 0 ? `${waiting.count} request${waiting.count === 1 ? '' : 's'} waiting ${WAIT_WORDS[waiting.reason]} (${waiting.seconds} s)` : '';
+  if (waitText) lines.push(waitText);
   lines.push('', 'Click to open the MAOF dashboard');
 
   const problems = [open.length > 0 ? `${open.length} circuit breaker${open.length === 1 ? '' : 's'} open` : '', ...alerts].filter(Boolean);
   return {
-    text: `$(pulse) MAOF ${amount}`,
+    text: `$(pulse) MAOF ${amount}${waitText ? ` $(watch) ${waiting!.seconds} s` : ''}`,
     tooltip: lines.join('\n'),
     warning,
-    ariaLabel: `MAOF spend this month ${amount.replace(' / ', ' of ')}${problems.length > 0 ? `. ${problems.join('. ')}` : ''}`,
+    ariaLabel: `MAOF spend this month ${amount.replace(' / ', ' of ')}${problems.length > 0 ? `. ${problems.join('. ')}` : ''}${waitText ? `. ${waitText}` : ''}`,
   };
 }

@@ -7,9 +7,9 @@ function csvField(value: string | number | boolean): string {
 }
 
 export function usageCsv(entries: LedgerEntry[]): string {
-  const header = ['time', 'requestId', 'agent', 'model', 'task', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'costUsd', 'cached'];
+  const header = ['time', 'requestId', 'agent', 'model', 'task', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'costUsd', 'cached', 'source'];
   const rows = entries.map((e) =>
-    [new Date(e.at).toISOString(), e.requestId, e.agentId, e.model, e.task, e.usage.inputTokens, e.usage.outputTokens, e.usage.cacheReadTokens, e.usage.cacheWriteTokens, e.costUsd, e.cached].map(csvField).join(','),
+    [new Date(e.at).toISOString(), e.requestId, e.agentId, e.model, e.task, e.usage.inputTokens, e.usage.outputTokens, e.usage.cacheReadTokens, e.usage.cacheWriteTokens, e.costUsd, e.cached, e.source ?? ''].map(csvField).join(','),
   );
   return [header.join(','), ...rows].join('\n') + '\n';
 }

@@ -266,7 +266,7 @@ async function writeCommitMessage(services: MaofServices, args: unknown): Promis
     body,
   ].join('\n');
   const result = await withRequestProgress({ title: 'MAOF', verb: 'Writing the commit message', events: services.orchestrator.events }, (run) =>
-    services.orchestrator.run({ prompt, task: 'writing', signal: run.signal, requestId: run.requestId, structured: false }),
+    services.orchestrator.run({ prompt, task: 'writing', signal: run.signal, requestId: run.requestId, structured: false, source: 'commands' }),
   );
   if (!result.ok) {
     await services.showError(result.error);

@@ -45,6 +45,8 @@ export interface ChatMeta {
   task?: string;
   /** Context items left out or shortened to fit the agent's window. */
   pruned?: { dropped: string[]; truncated: string[] };
+  /** Each call with how long it took, e.g. "gw: server error after 4.1 s" (when there was more than one). */
+  attemptLog?: string[];
 }
 
 export interface ChatErrorInfo {
@@ -116,6 +118,8 @@ export interface DashboardRetry {
   waitMs: number;
   /** Wait left at the snapshot's time. */
   remainingMs: number;
+  /** Set when the request waits instead of failing (no attempt was spent): why. */
+  waitReason?: 'rate-limit' | 'breaker' | 'budget';
 }
 
 export interface DashboardRequest {
@@ -151,6 +155,8 @@ export interface DashboardSnapshot {
   };
   byAgent: SpendBar[];
   byTask: SpendBar[];
+  /** Who asked: MAOF's chat, its commands, VS Code's Chat and Language Model API, the CLI. */
+  bySource: SpendBar[];
   /** The last 30 days, oldest first, zero days included. */
   byDay: SpendBar[];
   breakers: DashboardBreaker[];
@@ -188,13 +194,25 @@ export interface HostToWebview {
   'chat/stream': ChatStreamChunk;
   /** A retry began after text was shown: the partial text is void. */
   'chat/restart': { messageId: string; agentId?: string };
-  /** A live line under a pending answer; with waitMs, "in N s" counts down from it. */
-  'chat/status': { messageId: string; text: string; waitMs?: number };
+  /**
+   * A live line under a pending answer; with waitMs, "in N s" counts down from it. With `wait`
+   * the request is waiting instead of failing, and the chat offers "Retry now" and "Switch agent".
+   */
+  'chat/status': { messageId: string; text: string; waitMs?: number; wait?: ChatWait };
   /** Feedback on Copy / Insert / Apply. */
   'chat/notice': { kind: 'info' | 'error'; text: string };
   'dashboard/snapshot': DashboardSnapshot;
   'dashboard/event': { events: DashboardLiveEvent[] };
 }
+
+/** Why a pending answer waits (the core's WaitReason) and for which agent. */
+export interface ChatWait {
+  reason: 'rate-limit' | 'breaker' | 'budget';
+  agentId?: string;
+}
+
+export const WAIT_ACTIONS = ['retryNow', 'switchAgent'] as const;
+export type WaitAction = (typeof WAIT_ACTIONS)[number];
 
 export const CHAT_ACTIONS = ['setApiKey', 'resetBreakers', 'openSettings', 'showDashboard'] as const;
 export type ChatAction = (typeof CHAT_ACTIONS)[number];
@@ -214,6 +232,8 @@ export interface WebviewToHost {
   'chat/setAgent': { agentId: string; includeContext?: boolean };
   /** A fix offered next to an error (only these; the host maps them to its commands). */
   'chat/action': { action: ChatAction };
+  /** On a waiting answer: try the agent now, or stop and ask another agent. */
+  'chat/waitAction': { messageId: string; action: WaitAction };
   'dashboard/ready': Empty;
   'dashboard/resetBreaker': { agentId: string };
   'dashboard/resetAll': Empty;
@@ -270,6 +290,10 @@ export const webviewMessageSchemas = {
   'chat/setAgent': msg('chat/setAgent', { agentId: idField('agentId'), includeContext: boolField('includeContext').optional() }),
   'chat/action': msg('chat/action', {
     action: z.enum(CHAT_ACTIONS, { error: (iss) => `action must be one of ${CHAT_ACTIONS.join(', ')} (got ${describe(iss.input)})` }),
+  }),
+  'chat/waitAction': msg('chat/waitAction', {
+    messageId: idField('messageId'),
+    action: z.enum(WAIT_ACTIONS, { error: (iss) => `action must be one of ${WAIT_ACTIONS.join(', ')} (got ${describe(iss.input)})` }),
   }),
   'dashboard/ready': msg('dashboard/ready', {}),
   'dashboard/resetBreaker': msg('dashboard/resetBreaker', { agentId: idField('agentId') }),

@@ -232,6 +232,8 @@ export class ProviderSimulator {
   private readonly sockets = new Set<Socket>();
   private readonly faults = new FaultPlan();
   private latencyMs = 0;
+  /** Admission-rate mode: a token bucket of `rps` per second (burst `burst`); above it, 429s. */
+  private admission: { rps: number; burst: number; tokens: number; at: number } | undefined;
   private counts = zeroCounts();
   private byModel = new Map<string, TallyCounts>();
   private log: RequestLogEntry[] = [];
@@ -298,6 +300,34 @@ export class ProviderSimulator {
     this.faults.setChaos(opts);
   }
 
+  /**
+   * Admits `rps` completions per second (with a burst of `burst`, default a twentieth of a second's
+   * worth) and answers the rest 429 with retry-after-ms: the time until the next one would be
+   * admitted, as a provider's rate limiter does. undefined switches it off.
+   */
+  setAdmissionRate(rps: number | undefined, burst?: number): void {
+    if (rps === undefined || !(rps > 0)) {
+      this.admission = undefined;
+      return;
+    }
+    const b = Math.max(1, burst ?? Math.ceil(rps / 20));
+    this.admission = { rps, burst: b, tokens: b, at: Date.now() };
+  }
+
+  /** A rate_limit fault when the admission bucket is empty, else takes one token. */
+  private admit(): Fault | undefined {
+    const a = this.admission;
+    if (!a) return undefined;
+    const now = Date.now();
+    a.tokens = Math.min(a.burst, a.tokens + ((now - a.at) * a.rps) / 1000);
+    a.at = now;
+    if (a.tokens >= 1) {
+      a.tokens -= 1;
+      return undefined;
+    }
+    return { kind: 'rate_limit', retryAfterMs: Math.max(1, Math.ceil(((1 - a.tokens) * 1000) / a.rps)) };
+  }
+
   /** Base latency before every completion's headers. */
   setLatency(ms: number): void {
     this.latencyMs = Math.max(0, ms);
@@ -318,6 +348,7 @@ export class ProviderSimulator {
     this.faults.reset();
     this.promptCache.clear();
     this.promptCache.setTtl(this.promptCacheTtlMs);
+    this.admission = undefined;
     this.latencyMs = 0;
     this.counts = zeroCounts();
     this.byModel = new Map();
@@ -449,7 +480,7 @@ export class ProviderSimulator {
     ex.call = call;
     if (this.keepBodies) ex.body = raw;
 
-    const fault = this.faults.next(provider, model, stream);
+    const fault = this.admit() ?? this.faults.next(provider, model, stream);
     if (fault) ex.fault = fault.kind;
     const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0) + (fault?.kind === 'slow_stream' && !stream ? fault.chunkDelayMs : 0);
     if (fault?.kind === 'hang') return; // answered only by the client giving up (or stop())

@@ -38,7 +38,8 @@ describe('chat view in the real workbench', function () {
   before(async () => {
     const address: SimulatorAddress = await sim.start();
     original = readUserSettings();
-    await applyUserSettings(session().page, simulatorSettings(address, original));
+    // A retry-after cap of 5 minutes: a long 429 pause is waited out (with Retry now), not fallen back from.
+    await applyUserSettings(session().page, simulatorSettings(address, original, { 'maof.retry': { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 300_000, maxTotalMs: 600_000 } }));
   });
   after(async () => {
     // Leave MAOF configured as it was for the suites that follow.
@@ -66,18 +67,47 @@ describe('chat view in the real workbench', function () {
     await screenshot(page, 'chat-02-answer');
   });
 
-  e2eIt('narrates a rate-limit retry under the pending answer, then counts it', async (page) => {
+  e2eIt('narrates a server-error retry under the pending answer, with how long the slow attempt took, then counts it', async (page) => {
     const chat = await openChat(page);
-    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'rate_limit', retryAfterMs: 2500 } }]);
+    // Answers take 1.2 s, as behind a gateway that retried on its own before giving up.
+    sim.setLatency(1_200);
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 500 } }]);
+    try {
+      await ask(chat, 'Fix the off-by-one bug', 'sim-gpt');
+      const answer = chat.locator('.msg.assistant').last();
+      const status = answer.locator('.msg-status');
+      await status.waitFor({ state: 'visible', timeout: 15_000 });
+      await chat.locator('.msg-status', { hasText: 'server error' }).waitFor({ timeout: 10_000 });
+      assert.match(await textOf(status), /server error after 1\.\d s — retrying in \d s \(attempt 2\/2\)/);
+      assert.ok(await chat.locator('button', { hasText: 'Stop' }).isVisible(), 'Stop is offered while the answer is pending');
+      await screenshot(page, 'chat-03-retry-status');
+      await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 20_000 });
+      assert.match(await textOf(answer.locator('.meta')), /1 retry/);
+      const calls = await answer.locator('.chip', { hasText: '1 retry' }).getAttribute('title');
+      assert.match(calls ?? '', /2 attempts in all:\nsim-gpt: server error after 1\.\d s\nsim-gpt: answered after 1\.\d s/);
+      assert.equal(await status.isVisible(), false, 'the status line goes when the answer is done');
+    } finally {
+      sim.setLatency(0);
+    }
+  });
+
+  e2eIt('shows a rate-limit pause as a countdown with Retry now and Switch agent; Retry now sends at once', async (page) => {
+    const chat = await openChat(page);
+    // Four minutes: only Retry now can bring the answer within this test's time-outs.
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'rate_limit', retryAfterMs: 240_000 } }]);
     await ask(chat, 'Fix the off-by-one bug', 'sim-gpt');
     const answer = chat.locator('.msg.assistant').last();
     const status = answer.locator('.msg-status');
-    await status.waitFor({ state: 'visible', timeout: 15_000 });
-    await chat.locator('.msg-status', { hasText: 'Rate-limited by OpenAI' }).waitFor({ timeout: 10_000 });
-    assert.match(await textOf(status), /Rate-limited by OpenAI — retrying in \d s \(attempt 2\/2\)/);
+    await chat.locator('.msg-status', { hasText: 'asked to slow down' }).waitFor({ timeout: 15_000 });
+    assert.match(await textOf(status), /OpenAI asked to slow down — waiting for sim-gpt's rate limit, sending in \d+ s/);
+    const retryNow = status.locator('button', { hasText: 'Retry now' });
+    assert.ok(await retryNow.isVisible(), 'Retry now is offered');
+    assert.ok(await status.locator('button', { hasText: 'Switch agent' }).isVisible(), 'Switch agent is offered');
     assert.ok(await chat.locator('button', { hasText: 'Stop' }).isVisible(), 'Stop is offered while the answer is pending');
-    await screenshot(page, 'chat-03-retry-status');
+    await screenshot(page, 'chat-03-rate-limit-wait');
+    await retryNow.click();
     await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 20_000 });
+    assert.match(await textOf(answer.locator('.msg-body')), /^Simulated gpt-4\.1-mini reply: Fix the off-by-one bug/);
     assert.match(await textOf(answer.locator('.meta')), /1 retry/);
     assert.equal(await status.isVisible(), false, 'the status line goes when the answer is done');
   });

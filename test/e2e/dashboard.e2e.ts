@@ -36,12 +36,14 @@ describe('dashboard and status bar in the real workbench', function () {
   const sim = new ProviderSimulator();
 
   let original: Record<string, unknown> = {};
+  let settings: Record<string, unknown> = {};
 
   before(async () => {
     const address = await sim.start();
     original = readUserSettings();
     // A breaker that opens after two failures, so one failed request trips it.
-    await applyUserSettings(session().page, simulatorSettings(address, original, { 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } }));
+    settings = simulatorSettings(address, original, { 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } });
+    await applyUserSettings(session().page, settings);
   });
   after(async () => {
     await applyUserSettings(session().page, original).catch((err: unknown) => console.log(`      (could not restore the settings: ${String(err)})`));
@@ -109,6 +111,27 @@ describe('dashboard and status bar in the real workbench', function () {
     await screenshot(page, 'dashboard-07-estimated-cost');
   });
 
+  e2eIt('a request waiting out a 429 pause counts down in Live retries and in the status bar, then is answered', async (page) => {
+    // Long enough to look at, within the retry-after cap (5 s): waited out, not fallen back from.
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'rate_limit', retryAfterMs: 4_500 } }]);
+    await runCommand(page, 'MAOF: Open Chat');
+    const chat = await findWebview(page, '.maof-chat #prompt');
+    await chat.locator('#agent').selectOption('sim-gpt');
+    const before = await chat.locator('.msg.assistant').count();
+    await chat.locator('#prompt').fill('Implement a stack class');
+    await chat.locator('#prompt').press('Enter');
+    await chat.locator('.msg-status', { hasText: 'asked to slow down' }).waitFor({ timeout: 15_000 });
+    const dash = await dashboard(page);
+    const live = dash.locator('section', { has: dash.locator('h2', { hasText: 'Live retries' }) });
+    await live.locator('li', { hasText: 'paused by its provider (429)' }).waitFor({ timeout: 5_000 });
+    assert.match(await textOf(live), /sim-gpt paused by its provider \(429\) — next try in \d+ s/);
+    assert.match(await textOf(statusItem(page)), /MAOF \$\d+\.\d+ \/ \$20\.00\s*\d+ s/, 'the status bar counts the wait down');
+    await screenshot(page, 'dashboard-03-waiting');
+    await runCommand(page, 'MAOF: Open Chat');
+    const again = await findWebview(page, '.maof-chat #prompt');
+    await again.locator('.msg.assistant').nth(before).locator('.chip.cost').waitFor({ timeout: 20_000 });
+  });
+
   e2eIt('a failing agent trips its breaker: warning status bar, Reset on the dashboard closes it', async (page) => {
     sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
     await chatAsk(page, 'Implement a queue class', 'sim-gpt');
@@ -161,5 +184,29 @@ describe('dashboard and status bar in the real workbench', function () {
     const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
     assert.match(await textOf(byAgent), /sim-gpt \$0\.\d+/);
     await screenshot(page, 'dashboard-06-restored-after-reload');
+  });
+
+  e2eIt('Diagnose shows where each price comes from and lists an agent of unknown price as a settings problem', async (page) => {
+    const gateway = { id: 'team-gw', provider: 'openai', model: 'team-smart', baseUrl: 'https://gateway.example.com/v1', contextWindow: 128000 };
+    await applyUserSettings(page, { ...settings, 'maof.agents': [...(settings['maof.agents'] as unknown[]), gateway] });
+    await runCommand(page, 'View: Close All Editors');
+    await runCommand(page, 'MAOF: Diagnose');
+    await page.getByRole('button', { name: 'Report Only' }).click({ timeout: 15_000 });
+    const tab = page.locator('.tabs-container .tab', { hasText: 'MAOF Diagnostics' });
+    await tab.waitFor({ state: 'visible', timeout: 20_000 });
+    const lines = page.locator('.editor-instance .monaco-editor .view-lines').last();
+    await page.waitForFunction(() => [...document.querySelectorAll('.view-lines')].some((v) => (v.textContent ?? '').includes('team-gw')), undefined, { timeout: 20_000 });
+    const text = await textOf(lines);
+    assert.match(text, /team-gw.*\*\*unknown\*\*/);
+    assert.match(text, /sim-gpt.*built-in/);
+    assert.ok(!text.includes('gateway.example.com'), 'no endpoint in the report');
+    assert.match(text, /team-gw \| OpenAI \| team-smart \| custom \| ?no \| ?\*\*unknown\*\*/, 'the OpenAI key does not count for a hosted gateway');
+    await screenshot(page, 'dashboard-07-diagnose-unknown-price');
+    // The report is an unsaved document: close it without the save prompt that would block the
+    // palette — its own tab first, so that no later test finds it (or a split group) left open.
+    await tab.click();
+    await runCommand(page, 'View: Revert and Close Editor');
+    await tab.waitFor({ state: 'detached', timeout: 10_000 });
+    await runCommand(page, 'View: Close All Editors');
   });
 });

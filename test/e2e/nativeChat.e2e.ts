@@ -42,7 +42,8 @@ describe('VS Code\'s native Chat through MAOF', function () {
     await applyUserSettings(session().page, simulatorSettings(address, original, { 'chat.allowAnonymousAccess': true }));
   });
   after(async () => {
-    await runCommand(session().page, 'View: Close Panel').catch(() => undefined);
+    // The Chat opens in the secondary side bar: close it, so later tests get the usual layout.
+    await runCommand(session().page, 'View: Close Secondary Side Bar').catch(() => undefined);
     await applyUserSettings(session().page, original).catch(() => undefined);
     await sim.stop();
   });

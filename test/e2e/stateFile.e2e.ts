@@ -34,6 +34,12 @@ describe('a damaged state file in the real workbench', function () {
   e2eIt('MAOF warns once with the fix; Reset Spend History asks, moves the file aside and says where', async (page) => {
     const dir = storageDir();
     const file = path.join(dir, 'state.json');
+    // Earlier tests' spend may still be waiting for its throttled save, which the extension host
+    // writes when it shuts down: reload once so that nothing is pending, then damage the file.
+    await runCommand(page, 'Developer: Reload Window');
+    await page.waitForLoadState('domcontentloaded');
+    await waitForWorkbench(page);
+    await page.locator('.statusbar-item', { hasText: /MAOF \$/ }).first().waitFor({ timeout: 60_000 });
     fs.writeFileSync(file, GARBAGE);
 
     await runCommand(page, 'Developer: Reload Window');

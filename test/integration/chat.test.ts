@@ -137,10 +137,12 @@ describe('chat view', function () {
     sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'rate_limit', retryAfterMs: 300 } }]);
     const turn = await send(handle, 'Fix the bug in this function', { agentId: 'sim-gpt' });
     const statuses = turn.posted.filter((m): m is HostMessageOf<'chat/status'> => m.type === 'chat/status' && m.messageId === turn.answerId);
-    const retry = statuses.find((s) => s.text.startsWith('Rate-limited by OpenAI'));
+    // A 429 is a pause the user can cut short or leave: a countdown with the wait's reason and agent.
+    const retry = statuses.find((s) => s.text.startsWith('OpenAI asked to slow down'));
     assert.ok(retry, `a rate-limit status line; got ${JSON.stringify(statuses.map((s) => s.text))}`);
-    assert.match(retry.text, /retrying in 1 s \(attempt 2\/2\)/);
+    assert.match(retry.text, /waiting for sim-gpt's rate limit, sending in 1 s/);
     assert.ok(retry.waitMs !== undefined && retry.waitMs > 0);
+    assert.deepEqual(retry.wait, { reason: 'rate-limit', agentId: 'sim-gpt' });
     const meta = metaOf(turn);
     assert.equal(meta.retries, 1);
     assert.equal(meta.attempts, 2);

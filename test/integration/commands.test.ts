@@ -84,7 +84,8 @@ describe('agent and admin commands', function () {
     const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.diagnose', { connectivity: true });
     assert.ok(doc);
     const text = doc.getText();
-    assert.match(text, /\| sim-gpt \| OpenAI \| gpt-4\.1-mini \| custom \| yes \| closed \|/);
+    assert.match(text, /\| sim-gpt \| OpenAI \| gpt-4\.1-mini \| custom \| yes \| set \| closed \|/);
+    assert.match(text, /\| claude-haiku \| Anthropic \| [\w.-]+ \| default \| yes \| built-in \|/);
     assert.match(text, /\| claude-sonnet \| Anthropic \| [\w.-]+ \| default \| yes \|/);
     assert.match(text, /## Connectivity\n\n(.|\n)*✓ sim-gpt answered/);
     for (const leak of [TEST_KEYS.openai, TEST_KEYS.anthropic, '127.0.0.1', address().openaiBaseUrl]) assert.ok(!text.includes(leak), `leaks ${leak}`);
@@ -99,7 +100,7 @@ describe('agent and admin commands', function () {
       const csv = vscode.Uri.file(path.join(dir, 'usage.csv'));
       await vscode.commands.executeCommand('maof.exportUsage', { uri: csv });
       const lines = fs.readFileSync(csv.fsPath, 'utf8').trim().split('\n');
-      assert.equal(lines[0], 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached');
+      assert.equal(lines[0], 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached,source');
       assert.ok(lines.some((l) => l.includes(result.requestId) && l.includes(',sim-gpt,gpt-4.1-mini,code,')), 'the request is a row');
 
       const json = vscode.Uri.file(path.join(dir, 'usage.json'));

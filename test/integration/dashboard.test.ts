@@ -136,7 +136,7 @@ describe('dashboard panel', function () {
       const result = await run;
       assert.ok(result.ok);
       await waitFor('a snapshot after the retry', () => snapshots[snapshots.length - 1]?.retries === 0, 5_000);
-      assert.ok(events.some((t) => /sim-gpt rate-limited — retry 2\/2/.test(t)), JSON.stringify(events));
+      assert.ok(events.some((t) => /sim-gpt paused by its provider \(429\)/.test(t)), JSON.stringify(events));
 
       // A burst of events makes at most a couple of updates.
       const startCount = snapshots.length;

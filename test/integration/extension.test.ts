@@ -32,14 +32,19 @@ describe('extension', () => {
     assert.ok(fs.existsSync(path.join(dist, 'host.js')), 'the host proper is built apart');
   });
 
-  it('registers every command it contributes, all in the MAOF category', async () => {
-    await maofApi();
+  it('registers every command it contributes, each with its real handler, all in the MAOF category', async () => {
+    const api = await maofApi();
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: ManifestCommand[] } };
     const contributed = manifest.contributes.commands;
     assert.ok(contributed.length >= 16);
     const registered = new Set(await vscode.commands.getCommands(true));
     const missing = contributed.filter((c) => !registered.has(c.command)).map((c) => c.command);
     assert.deepEqual(missing, [], `contributed but not registered: ${missing.join(', ')}`);
+    // VS Code sees a placeholder for every manifest command from activation on; what matters is
+    // that each one reaches a real handler of the host.
+    const handled = new Set(api.services.registry.handledCommands());
+    const placeholdersOnly = contributed.filter((c) => !handled.has(c.command)).map((c) => c.command);
+    assert.deepEqual(placeholdersOnly, [], `commands with no real handler: ${placeholdersOnly.join(', ')}`);
     for (const c of contributed) assert.equal(c.category, 'MAOF', `${c.command} has the MAOF category`);
   });
 

@@ -97,7 +97,7 @@ describe('Generate Code (inline)', function () {
     assert.equal(doc.getText(), '// edited meanwhile\n' + before);
   });
 
-  it('narrates a 429 retry in the progress notification and still succeeds', async () => {
+  it('narrates a 429 pause in the progress notification and still succeeds', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'rate_limit', retryAfterMs: 200 } }]);
     const reports: string[] = [];
     const stub = stubWindow('withProgress', ((_options: vscode.ProgressOptions, task: (p: vscode.Progress<{ message?: string }>, t: vscode.CancellationToken) => Thenable<unknown>) =>
@@ -106,7 +106,7 @@ describe('Generate Code (inline)', function () {
       const { doc } = await openAt('src/math.ts', 'end');
       const before = doc.getText();
       assert.equal((await generate('a function that returns the range')).status, 'proposed');
-      assert.ok(reports.some((r) => /Generating with sim-gpt… \(retry 2 after 429, waiting 1 s\)/.test(r)), `progress was: ${reports.join(' | ')}`);
+      assert.ok(reports.some((r) => /Generating with sim-gpt… \(waiting 1 s for the provider’s rate limit\)/.test(r)), `progress was: ${reports.join(' | ')}`);
       await vscode.commands.executeCommand('maof.rejectInline');
       assert.equal(doc.getText(), before);
     } finally {

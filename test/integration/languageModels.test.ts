@@ -71,11 +71,14 @@ describe('MAOF through vscode.lm (as another extension uses it)', function () {
   it('answers each provider with streamed text, and the request shows in the ledger', async () => {
     const api = await maofApi();
     for (const [id, model] of [['agent:sim-gpt', 'gpt-4.1-mini'], ['agent:sim-claude', 'claude-haiku-4-5']] as const) {
-      const before = api.orchestrator.ledger.summary().requests;
+      const before = api.orchestrator.ledger.summary();
       const response = await (await maofModel(id)).sendRequest([vscode.LanguageModelChatMessage.User('Say hello to the extension')], {});
       const got = await collect(response);
       assert.match(got.text, new RegExp(`^Simulated ${model.replace(/\./g, '\\.')} reply: Say hello to the extension`));
-      assert.equal(api.orchestrator.ledger.summary().requests, before + 1, 'billed once');
+      const after = api.orchestrator.ledger.summary();
+      assert.equal(after.requests, before.requests + 1, 'billed once');
+      const source = 'VS Code Language Model API';
+      assert.ok((after.bySource[source] ?? 0) > (before.bySource[source] ?? 0), 'the spend is the Language Model API\'s in the dashboard');
     }
   });
 

@@ -1,6 +1,7 @@
 // Settings: an invalid value is named in ONE warning (with "Open Settings"), only that field falls
 // back to its default, the same problem is not reported again, and the live orchestrator follows.
 import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
 import { captureMessages, maofApi, resetSettings, setSettings, waitFor } from './helpers';
 
 describe('settings', () => {
@@ -56,6 +57,51 @@ describe('settings', () => {
       assert.match(warnings.messages[0].message, /no-such-agent/);
     } finally {
       warnings.restore();
+    }
+  });
+
+  it('an agent of unknown price on a remote endpoint: warned once by name, listed by Diagnose, refused under a budget', async () => {
+    const api = await maofApi();
+    const warnings = captureMessages('showWarningMessage');
+    try {
+      const gateway = { id: 'team-gw', provider: 'openai', model: 'team-smart', baseUrl: 'https://gateway.example.com/v1', contextWindow: 128_000 };
+      await setSettings({ agents: [gateway], budget: { monthlyUsd: 20 } });
+      await waitFor('the gateway agent', () => api.orchestrator.currentConfig.agents.some((a) => a.id === 'team-gw'));
+      // The OpenAI key is never sent to a hosted gateway, so Diagnose must not count it for team-gw.
+      await api.services.extensionContext.secrets.store('maof.apiKey.openai', 'sk-test-openai-provider-0123456789');
+      await waitFor('the provider key to be read', async () => api.services.keys.hasKeyFor('gpt-4.1'));
+      assert.equal(await api.services.keys.hasKeyFor('team-gw'), false, 'a provider-wide key does not count for a hosted gateway');
+      // Its own key, so that the price, not a missing key, is what stops it.
+      await api.services.extensionContext.secrets.store('maof.apiKey.agent.team-gw', 'sk-team-gw-0123456789abcdef');
+      const gwAgent = api.orchestrator.currentConfig.agents.find((a) => a.id === 'team-gw')!;
+      await waitFor('the agent key to reach the orchestrator', async () => (await api.keyFingerprint(gwAgent.id)) !== undefined);
+      await waitFor('the warning', () => warnings.messages.length > 0);
+      assert.match(warnings.messages[0].message, /maof\.agents\.team-gw\.pricing/);
+      assert.match(warnings.messages[0].message, /set pricing for agent "team-gw"/);
+
+      const r = await api.orchestrator.run({ prompt: 'hello', agentId: 'team-gw', task: 'writing' });
+      assert.equal(r.ok, false);
+      if (!r.ok) {
+        assert.equal(r.error.code, 'CONFIG');
+        assert.match(r.error.message, /set pricing for agent "team-gw"/);
+      }
+
+      const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.diagnose', { connectivity: false });
+      assert.ok(doc);
+      const text = doc.getText();
+      assert.match(text, /\| team-gw \| OpenAI \| team-smart \| custom \| yes \| \*\*unknown\*\* \|/);
+      assert.match(text, /## Settings problems\n\n- maof\.agents\.team-gw\.pricing — no known price/);
+      assert.ok(!text.includes('gateway.example.com'), 'Diagnose never shows an endpoint');
+
+      // Pricing written (zero is fine): the problem is gone and not reported again.
+      await setSettings({ agents: [{ ...gateway, pricing: { inputPerMTok: 0, outputPerMTok: 0 } }], budget: { monthlyUsd: 20 } });
+      await waitFor('the priced agent', () => !api.services.configIssues().some((i) => i.path === 'agents.team-gw.pricing'));
+      assert.equal(warnings.messages.filter((m) => m.message.includes('team-gw')).length, 1, 'warned once');
+    } finally {
+      warnings.restore();
+      await api.services.extensionContext.secrets.delete('maof.apiKey.agent.team-gw');
+      await api.services.extensionContext.secrets.delete('maof.apiKey.openai');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
 });

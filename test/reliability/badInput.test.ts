@@ -4,7 +4,7 @@
 // good part of the input still runs, and the ledger and breakers persisted before stay intact.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvSecretSource } from '../../src/cli/envSecretSource';
 import { parseConfig, type MaofConfig } from '../../src/core/config/schema';
@@ -525,18 +525,18 @@ describe('R4 bad input: refused clearly, nothing crashes, no state lost', functi
       assertStateIntact();
     });
 
-    it('an unreadable state file is moved aside (never deleted) and the CLI still works', async () => {
+    it('a damaged state file is left as it is, never overwritten, and the CLI says what to do', async () => {
       const other = tempDir('bad-state');
       const garbage = '{"maof.ledger.v1": {"v": 1, "month": "2026-';
       writeFileSync(path.join(other, 'state.json'), garbage);
       const r = await runCliInProcess('r4-bad-state', ['ask', '--json', '--task', 'code', '--config', configFile, 'after a bad state file'], cliEnv(other));
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /state file was unreadable and was moved aside to .*state\.json\.corrupt-\d+/);
-      const aside = readdirSync(other).filter((f) => f.startsWith('state.json.corrupt-'));
-      assert.equal(aside.length, 1);
-      assert.equal(readFileSync(path.join(other, aside[0]), 'utf8'), garbage, 'the old bytes are kept for the user');
-      assert.ok(existsSync(path.join(other, 'state.json')));
-      assert.ok(readPersisted(path.join(other, 'state.json')).monthUsd > 0, 'a new, valid state was written');
+      assert.match(r.stderr, /state\.json is not valid JSON\)\. It was left as it is/);
+      assert.match(r.stderr, /restore the file from a backup and run maof again, or move the file away/);
+      // Under a budget paid requests are refused until the file is fixed; either way a clear answer.
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ok?: boolean; error?: { code: string } };
+      assert.ok(out.ok === true || out.error?.code === 'BUDGET_EXCEEDED', r.stdout);
+      assert.equal(readFileSync(path.join(other, 'state.json'), 'utf8'), garbage, 'the damaged bytes are never written over');
+      assert.deepEqual(readdirSync(other).filter((f) => f.startsWith('state.json.corrupt-')), [], 'nothing moved without the user');
       refused();
     });
 

@@ -1,7 +1,10 @@
 // R3: 64 requests start together against a monthly budget that affords exactly 10 worst-case
-// reservations, while the simulator is slow enough that all of them are in flight at once. Spend
-// (and spend + held reservations) must never exceed the limit, exactly 54 must be refused with
-// BUDGET_EXCEEDED before anything is sent, and the simulator must see exactly 10 requests.
+// reservations, while the simulator is slow enough that all of them are in flight at once, and
+// every answer runs to maxOutputTokens so that real costs do exhaust the budget. The other 54 wait
+// for the 10 to settle (issue 14) and are then refused, because settled spend plus their own
+// worst case no longer fits. Spend (and spend + held reservations) must never exceed the limit,
+// exactly 54 must be refused with BUDGET_EXCEEDED before anything is sent, and the simulator must
+// see exactly 10 requests.
 import assert from 'node:assert/strict';
 import { worstCaseCost } from '../../src/core/cost/costCalculator';
 import { pricingFor } from '../../src/core/config/schema';
@@ -14,7 +17,8 @@ const REQUESTS = 64;
 const AFFORDABLE = 10;
 const PRICING = { inputPerMTok: 3, outputPerMTok: 15 };
 const MAX_OUTPUT = 1_000;
-const PROMPT = 'Write a function that merges two sorted arrays [[words:40]]';
+// Asks for more words than maxOutputTokens allows: each answer is cut there, costing its worst case.
+const PROMPT = 'Write a function that merges two sorted arrays [[words:3000]]';
 
 describe('R3 budget race: 64 concurrent requests, a budget that affords 10', function () {
   this.timeout(30_000);
@@ -40,10 +44,10 @@ describe('R3 budget race: 64 concurrent requests, a budget that affords 10', fun
     sim.reset();
     const probe = buildOrchestrator('r3-probe', config());
     const reserved: number[] = [];
-    const reserve = probe.orchestrator.ledger.reserve.bind(probe.orchestrator.ledger);
-    probe.orchestrator.ledger.reserve = (amountUsd: number, meta?: { agentId?: string }): Reservation => {
+    const reserve = probe.orchestrator.ledger.tryReserve.bind(probe.orchestrator.ledger);
+    probe.orchestrator.ledger.tryReserve = (amountUsd: number): Reservation | undefined => {
       reserved.push(amountUsd);
-      return reserve(amountUsd, meta);
+      return reserve(amountUsd);
     };
     expectOk(await probe.orchestrator.run({ prompt: PROMPT, task: 'code' }));
     assert.equal(reserved.length, 1);

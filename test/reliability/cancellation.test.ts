@@ -107,9 +107,11 @@ describe('R7 cancellation: upstream closed, nothing held, in-flight calls billed
       let reservedWhileWaiting = 0;
       let scheduledAt = 0;
       let waitMs = 0;
-      orchestrator.events.onType('retry.scheduled', (e) => {
+      // A 429 within the retry-after cap is a pause of the key, announced as a wait with its end.
+      orchestrator.events.onType('waiting', (e) => {
+        if (e.reason !== 'rate-limit' || scheduledAt > 0) return;
         scheduledAt = Date.now();
-        waitMs = e.waitMs;
+        waitMs = e.until - e.at;
         setTimeout(() => {
           reservedWhileWaiting = orchestrator.ledger.summary().reservedUsd;
           controller.abort();

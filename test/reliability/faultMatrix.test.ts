@@ -32,7 +32,16 @@ interface Row {
   overCap?: boolean;
   /** The provider answered (without text) and billed the prompt: the failed attempt costs money. */
   billed?: boolean;
+  /**
+   * A 429 we are willing to wait out: a pause of the key, not a failed attempt. It does not count
+   * toward maxAttempts or the breaker, so the request is answered by the same agent once the
+   * storm ends (bounded only by maxTotalMs), with a 'waiting' event per pause.
+   */
+  pause?: boolean;
 }
+
+/** Consecutive 429s the no-fallback cell of a pause row waits out: more than maxAttempts. */
+const STORM = 4;
 
 const MAX_ATTEMPTS = 3;
 const BACKOFF = [5, 10]; // baseDelayMs 5, doubling, jitter 0
@@ -49,7 +58,8 @@ const ROWS: Row[] = [
     status: fixed(429),
     message: /is rate-limiting agent "(oa|an)" — retries and fallbacks did not help/,
     retryable: true,
-    waits: [1000, 1000],
+    waits: [1000, 1000, 1000, 1000],
+    pause: true,
   },
   {
     name: '429 retry-after over the cap',
@@ -65,12 +75,13 @@ const ROWS: Row[] = [
   {
     name: '429 retry-after-ms',
     fault: { kind: 'rate_limit', retryAfterMs: 25 },
-    point: 'fallback',
+    point: 'retry',
     code: 'RATE_LIMITED',
     status: fixed(429),
     message: /is rate-limiting agent "(oa|an)"/,
     retryable: true,
-    waits: [25, 25],
+    waits: [25, 25, 25, 25],
+    pause: true,
   },
   { name: '500', fault: { kind: 'status', status: 500 }, point: 'retry', code: 'UPSTREAM', status: fixed(500), message: /had a server error answering agent "(oa|an)"/, retryable: true, waits: BACKOFF },
   { name: '502', fault: { kind: 'status', status: 502 }, point: 'fallback', code: 'UPSTREAM', status: fixed(502), message: /had a server error answering agent "(oa|an)"/, retryable: true, waits: BACKOFF },
@@ -198,6 +209,7 @@ const tuples = (attempts: Array<{ agent: string; outcome: string; status?: numbe
 /** The attempts the primary makes before it succeeds (retry) or gives up (fallback / no fallback). */
 function primaryFailures(row: Row, p: Provider, scenario: Point | 'none', stream: boolean): Tuple[] {
   const id = AGENT[p].id;
+  if (row.pause) return Array.from({ length: scenario === 'none' ? STORM : 1 }, (_, i): Tuple => [id, row.code, row.status(p, stream) ?? null, row.waits[i] ?? null]);
   const failures = !row.retryable || row.overCap ? 1 : scenario === 'retry' ? 1 : MAX_ATTEMPTS;
   return Array.from({ length: failures }, (_, i): Tuple => {
     const retried = scenario === 'retry' || i < failures - 1;
@@ -288,7 +300,12 @@ describe('R1 fault matrix: each upstream fault ends in a retry, a fallback or a 
           else assert.equal(restarts, 0);
 
           // What the dashboard and chat narrate: one retry event per wait, one fallback event.
-          const retried = failures.filter((a) => a[3] !== null).map((a) => a[3]);
+          const retried = row.pause ? [] : failures.filter((a) => a[3] !== null).map((a) => a[3]);
+          assert.deepEqual(
+            events.filter((e) => e.type === 'waiting').map((e) => (e.type === 'waiting' ? [e.reason, e.agentId, e.until - e.at] : [])),
+            row.pause ? failures.map((a) => ['rate-limit', p.id, a[3]]) : [],
+            'a 429 pause is shown as a wait with its end',
+          );
           assert.deepEqual(events.filter((e) => e.type === 'retry.scheduled').map((e) => (e.type === 'retry.scheduled' ? e.waitMs : -1)), retried);
           const fallbacks = events.filter((e) => e.type === 'fallback');
           assert.deepEqual(fallbacks.map((e) => (e.type === 'fallback' ? [e.from, e.to, e.reason] : [])), row.point === 'retry' ? [] : [[p.id, o.id, row.code]]);
@@ -302,6 +319,24 @@ describe('R1 fault matrix: each upstream fault ends in a retry, a fallback or a 
           assert.ok(Math.abs(spend.monthUsd - cost) < 1e-9);
         });
 
+        if (row.pause) {
+          cells++;
+          it(`${where}, no fallback, ${STORM} 429s in a row → waited out, answered by ${p.id}, breaker closed`, async function () {
+            this.timeout(cellTimeout(row));
+            sim.plan([{ match: { provider }, fault: row.fault, times: STORM }]);
+            const { orchestrator } = buildOrchestrator(`r1p-${seq}`, configFor(provider, false, row));
+            const id = `cell-${++seq}`;
+            const ok = expectOk(await orchestrator.run({ prompt: `${id} implement it [[words:24]]`, task: 'code', stream, onDelta: () => undefined }));
+            await sim.quiesce();
+            assert.equal(ok.agentId, p.id);
+            assert.deepEqual(tuples(ok.attempts), [...primaryFailures(row, provider, 'none', stream), [p.id, 'ok', null, null]]);
+            assert.equal(sim.requestsBy(provider), STORM + 1);
+            const breaker = orchestrator.breakers.get(p.id).snapshot();
+            assert.equal(breaker.state, 'closed');
+            assert.equal(breaker.consecutiveFailures, 0, 'a rate-limit pause is not an outage');
+          });
+          continue;
+        }
         cells++;
         it(`${where}, no fallback → ${row.code}${row.status(provider, stream) ? ` ${row.status(provider, stream)}` : ''}, sanitised`, async function () {
           this.timeout(cellTimeout(row));

@@ -295,9 +295,7 @@ export function parseConfig(raw: unknown): ParsedConfig {
   }
 
   for (const a of agents) {
-    if (!a.pricing && !builtInPrice(a.model) && !a.baseUrl) {
-      issues.push({ path: `agents.${a.id}.pricing`, message: `no built-in price for model "${a.model}"; its cost counts as $0 — set pricing` });
-    }
+    if (priceIsUnknown(a)) issues.push({ path: `agents.${a.id}.pricing`, message: unknownPriceMessage(a) });
   }
 
   return { config: { agents, routes, tasks, ...sections, classifierAgent }, issues };
@@ -370,6 +368,29 @@ export function providerKeyAllowed(agent: AgentConfig): boolean {
  */
 export function ownKeyAllowed(agent: AgentConfig): boolean {
   return !agent.fromWorkspace || officialEndpoint(agent);
+}
+
+/**
+ * An agent MAOF cannot price: no `pricing` of its own, a model the built-in table does not know (a
+ * gateway alias, a new model) and an endpoint off this machine, so it may well cost money. Such an
+ * agent counts as $0, which would let it pass every budget: while a budget is set, it is refused
+ * until `pricing` is written (zero included — then the user said so).
+ */
+export function priceIsUnknown(agent: AgentConfig): boolean {
+  if (agent.pricing || builtInPrice(agent.model)) return false;
+  if (!agent.baseUrl) return true;
+  const host = hostOf(agent.baseUrl);
+  return host === undefined || !isLoopbackHost(host);
+}
+
+/** The settings problem and its fix, worded once for the config warning, Diagnose and the CLI. */
+export function unknownPriceMessage(agent: Pick<AgentConfig, 'id' | 'model'>): string {
+  return `no known price for model "${agent.model}" on a remote endpoint, so its cost counts as $0 and requests to it are refused while a budget is set — set pricing for agent "${agent.id}" (inputPerMTok, outputPerMTok; 0 is allowed)`;
+}
+
+/** Whether any spending limit is set: only then does an agent of unknown price stop requests. */
+export function budgetIsSet(budget: BudgetPolicy): boolean {
+  return budget.monthlyUsd !== undefined || budget.dailyUsd !== undefined || budget.perRequestUsd !== undefined;
 }
 
 /** Prices for an agent: its own override, else the built-in table, else zero (local models). */

@@ -3,7 +3,7 @@
 // ledger survives restarts through the StateStore. Money is summed in integer nano-dollars.
 import { z } from 'zod';
 import type { BudgetPolicy } from '../config/schema';
-import { MaofError } from '../errors';
+import { cancelledError, MaofError } from '../errors';
 import { silentLogger, type Clock, type Logger, type StateStore } from '../ports';
 import { ZERO_USAGE, type Usage } from '../types';
 import { formatUsd, nanoToUsd, usdToNano } from './costCalculator';
@@ -34,6 +34,8 @@ export interface LedgerEntry {
   usage: Usage;
   costUsd: number;
   cached: boolean;
+  /** Who asked: "MAOF chat", "commands", "VS Code Chat", "CLI"… (absent in entries older than the field). */
+  source?: string;
 }
 
 export interface Reservation {
@@ -62,6 +64,28 @@ function openHere(reservation: Reservation, ledger: CostLedger): reservation is 
 
 export type BudgetPeriod = 'month' | 'day';
 
+export interface ReserveWaitOptions {
+  agentId?: string;
+  /** The agent's output cap, named in a refusal's fix. */
+  maxOutputTokens?: number;
+  signal?: AbortSignal;
+  /** Clock time after which a request still waiting for budget gives up. */
+  deadline: number;
+  /** Called once when the request starts to wait for reservations in flight to settle. */
+  onWait?: () => void;
+}
+
+/** A request waiting, first come first served, for reservations in flight to settle. */
+interface BudgetWaiter {
+  nano: number;
+  amountUsd: number;
+  opts: ReserveWaitOptions;
+  resolve: (r: Reservation) => void;
+  reject: (err: unknown) => void;
+  /** Stops the deadline sleep and the abort listener. */
+  done: AbortController;
+}
+
 export interface BudgetAlert {
   period: BudgetPeriod;
   fraction: number;
@@ -83,6 +107,8 @@ export interface SpendSummary {
   perRequestLimitUsd?: number;
   byAgent: Record<string, number>;
   byTask: Record<string, number>;
+  /** Spend this month by who asked (see LedgerEntry.source; "other" when a caller said nothing). */
+  bySource: Record<string, number>;
   byDay: Record<string, number>;
   requests: number;
   cacheHits: number;
@@ -110,6 +136,7 @@ export interface CacheHitRecord {
   savedUsd: number;
   model?: string;
   usage?: Usage;
+  source?: string;
 }
 
 /** Money left before the tightest of the monthly and daily limits, or undefined when neither is set. */
@@ -138,6 +165,8 @@ interface PersistedLedger {
   byDay: Record<string, number>;
   byAgent: Record<string, number>;
   byTask: Record<string, number>;
+  /** Absent in files written before the field. */
+  bySource?: Record<string, number>;
   requests: number;
   cacheHits: number;
   savedNano: number;
@@ -161,6 +190,7 @@ const entrySchema = z.object({
   usage: usageSchema,
   costUsd: z.number().nonnegative().finite(),
   cached: z.boolean(),
+  source: z.string().max(200).optional(),
 });
 const firedSchema = z.object({ period: z.string(), limitNano: nanoSchema, fractions: z.array(z.number().gt(0).max(1)).max(32) });
 
@@ -169,6 +199,7 @@ interface LoadedLedger {
   byDay: Map<string, number>;
   byAgent: Map<string, number>;
   byTask: Map<string, number>;
+  bySource: Map<string, number>;
   requests: number;
   cacheHits: number;
   savedNano: number;
@@ -204,7 +235,7 @@ function salvageCount(value: unknown, name: string, problems: string[]): number 
 
 /** Keeps every part of a stored ledger that is still valid; describes what it dropped in `problems`. */
 function salvageLedger(raw: unknown, problems: string[]): LoadedLedger {
-  const empty: LoadedLedger = { byDay: new Map(), byAgent: new Map(), byTask: new Map(), requests: 0, cacheHits: 0, savedNano: 0, alerts: {}, entries: [] };
+  const empty: LoadedLedger = { byDay: new Map(), byAgent: new Map(), byTask: new Map(), bySource: new Map(), requests: 0, cacheHits: 0, savedNano: 0, alerts: {}, entries: [] };
   if (!isRecord(raw)) {
     problems.push('stored ledger is not an object');
     return empty;
@@ -217,6 +248,7 @@ function salvageLedger(raw: unknown, problems: string[]): LoadedLedger {
     out.month = raw.month;
     out.byAgent = salvageTotals(raw.byAgent, ANY_KEY_RE, 'byAgent', problems);
     out.byTask = salvageTotals(raw.byTask, ANY_KEY_RE, 'byTask', problems);
+    if (raw.bySource !== undefined) out.bySource = salvageTotals(raw.bySource, ANY_KEY_RE, 'bySource', problems);
     out.requests = salvageCount(raw.requests, 'requests', problems);
     out.cacheHits = salvageCount(raw.cacheHits, 'cacheHits', problems);
     out.savedNano = salvageCount(raw.savedNano, 'savedNano', problems);
@@ -286,6 +318,7 @@ export class CostLedger {
   private byDay = new Map<string, number>();
   private byAgent = new Map<string, number>();
   private byTask = new Map<string, number>();
+  private bySource = new Map<string, number>();
   private requests = 0;
   private cacheHits = 0;
   private savedNano = 0;
@@ -294,6 +327,7 @@ export class CostLedger {
 
   private seq = 0;
   private reservedNano = 0;
+  private readonly waiters: BudgetWaiter[] = [];
 
   private writing: Promise<void> | undefined;
   private dirty = false;
@@ -315,6 +349,7 @@ export class CostLedger {
   setPolicy(policy: BudgetPolicy): void {
     this.policy = policy;
     this.roll();
+    this.serveWaiters();
     // A lowered limit may already be crossed: say so now rather than at the next request.
     if (this.checkAlerts()) this.schedulePersist();
   }
@@ -339,6 +374,51 @@ export class CostLedger {
   }
 
   /**
+   * Reserves the worst case like reserve(), but a request that does not fit only because of other
+   * requests' reservations in flight waits for them to settle, first come first served, until
+   * `deadline` (then BUDGET_EXCEEDED) or its signal aborts (CANCELLED). Refused at once only when
+   * settled spend plus its own worst case exceeds a limit, with what is left and what it may cost.
+   * Returns synchronously when the reservation fits now, so the common case costs no promise.
+   */
+  reserveOrWait(amountUsd: number, opts: ReserveWaitOptions): Reservation | Promise<Reservation> {
+    if (!Number.isFinite(amountUsd) || amountUsd < 0) return this.reserve(amountUsd, opts);
+    this.roll();
+    const amount = usdToNano(amountUsd);
+    if (amount === 0) return this.reserve(0, opts);
+    const refusal = this.refusal(amount, opts);
+    if (refusal) throw refusal;
+    if (this.waiters.length === 0 && this.fits(amount)) {
+      this.reservedNano += amount;
+      return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, amount, this);
+    }
+    if (opts.signal?.aborted) throw cancelledError();
+    return this.wait(amount, amountUsd, opts);
+  }
+
+  /**
+   * The hot path: reserves `amountUsd` when it fits now beside settled spend and reservations in
+   * flight (and no one waits before it); otherwise reserves nothing and returns undefined, and
+   * the caller goes to reserveOrWait (after counting the worst case exactly).
+   */
+  tryReserve(amountUsd: number): Reservation | undefined {
+    if (!Number.isFinite(amountUsd) || amountUsd < 0) return undefined;
+    this.roll();
+    const amount = usdToNano(amountUsd);
+    // Fitting spend + reservations + it implies fitting spend + it: only the per-request limit is left to check.
+    if (this.waiters.length > 0 || !this.fits(amount)) return undefined;
+    if (amount > 0 && this.policy.perRequestUsd !== undefined && amount > usdToNano(this.policy.perRequestUsd)) return undefined;
+    // Unknown spend history under a limit: the slow path refuses with the reason.
+    if (amount > 0 && this.store.problem) return undefined;
+    this.reservedNano += amount;
+    return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, amount, this);
+  }
+
+  /** Requests waiting for budget. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /**
    * Replaces a reservation with the real cost and records the entry. A second settle of the same
    * reservation does nothing; a settle after a release still records the cost (it was spent).
    */
@@ -356,7 +436,10 @@ export class CostLedger {
     this.monthNano += nano;
     add(this.byAgent, entry.agentId, nano);
     add(this.byTask, entry.task, nano);
+    add(this.bySource, entry.source ?? 'other', nano);
     this.requests++;
+    // Only now, with the real cost counted: a waiter served before it would see too little spent.
+    this.serveWaiters();
     this.pushEntry({
       requestId: entry.requestId,
       at: this.clock.now(),
@@ -366,6 +449,7 @@ export class CostLedger {
       usage: { ...entry.usage },
       costUsd,
       cached: entry.cached,
+      ...(entry.source !== undefined ? { source: entry.source } : {}),
     });
     this.checkAlerts();
     this.schedulePersist();
@@ -373,7 +457,10 @@ export class CostLedger {
 
   /** Gives a reservation back (the request failed before any usage, or was cancelled). Idempotent. */
   release(reservation: Reservation): void {
-    if (openHere(reservation, this)) this.closeReservation(reservation, 'released');
+    if (openHere(reservation, this)) {
+      this.closeReservation(reservation, 'released');
+      this.serveWaiters();
+    }
   }
 
   recordCacheHit(hit: CacheHitRecord): void {
@@ -390,6 +477,7 @@ export class CostLedger {
       usage: { ...(hit.usage ?? ZERO_USAGE) },
       costUsd: 0,
       cached: true,
+      ...(hit.source !== undefined ? { source: hit.source } : {}),
     });
     this.schedulePersist();
   }
@@ -406,6 +494,7 @@ export class CostLedger {
       perRequestLimitUsd: p.perRequestUsd,
       byAgent: toUsdRecord(this.byAgent),
       byTask: toUsdRecord(this.byTask),
+      bySource: toUsdRecord(this.bySource),
       byDay: toUsdRecord(this.byDay, true),
       requests: this.requests,
       cacheHits: this.cacheHits,
@@ -437,6 +526,128 @@ export class CostLedger {
 
   // ---- internals --------------------------------------------------------------------------------
 
+  private wait(nano: number, amountUsd: number, opts: ReserveWaitOptions): Promise<Reservation> {
+    return new Promise<Reservation>((resolve, reject) => {
+      const waiter: BudgetWaiter = { nano, amountUsd, opts, resolve, reject, done: new AbortController() };
+      this.waiters.push(waiter);
+      const onAbort = (): void => this.dropWaiter(waiter, cancelledError());
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      waiter.done.signal.addEventListener('abort', () => opts.signal?.removeEventListener('abort', onAbort), { once: true });
+      const ms = opts.deadline - this.clock.now();
+      this.clock.sleep(Math.max(1, ms), waiter.done.signal).then(
+        () => this.dropWaiter(waiter, this.waitedTooLong(waiter)),
+        () => undefined,
+      );
+      try {
+        opts.onWait?.();
+      } catch (err) {
+        this.logger.warn('Cost ledger: budget wait listener failed', err);
+      }
+    });
+  }
+
+  private dropWaiter(waiter: BudgetWaiter, err: unknown): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index < 0) return;
+    this.waiters.splice(index, 1);
+    waiter.done.abort();
+    waiter.reject(err);
+    // The head left: the next one may fit already.
+    if (index === 0) this.serveWaiters();
+  }
+
+  /** Hands reservations to waiters in order while they fit; refuses those that can no longer fit at all. */
+  private serveWaiters(): void {
+    if (this.waiters.length === 0) return;
+    this.roll();
+    while (this.waiters.length > 0) {
+      const head = this.waiters[0];
+      const refusal = this.refusal(head.nano, head.opts);
+      if (refusal) {
+        this.waiters.shift();
+        head.done.abort();
+        head.reject(refusal);
+        continue;
+      }
+      if (!this.fits(head.nano)) return;
+      this.waiters.shift();
+      head.done.abort();
+      this.reservedNano += head.nano;
+      head.resolve(new LedgerReservation(`rsv-${++this.seq}`, head.amountUsd, head.nano, this));
+    }
+  }
+
+  private waitedTooLong(waiter: BudgetWaiter): MaofError {
+    const held = formatUsd(nanoToUsd(this.reservedNano));
+    return budgetExceeded(
+      `This request could cost up to ${formatUsd(waiter.amountUsd)} and waited for ${held} held by requests still in flight, which did not finish in time — try again, or raise the budget limit.`,
+      `budget wait deadline passed: worst case ${waiter.nano} nUSD, reserved ${this.reservedNano} nUSD`,
+      waiter.opts.agentId,
+    );
+  }
+
+  /** Spend, reservations in flight and `amount` together stay within every limit. */
+  private fits(amount: number): boolean {
+    const p = this.policy;
+    if (p.monthlyUsd !== undefined && this.monthNano + this.reservedNano + amount > usdToNano(p.monthlyUsd)) return false;
+    if (p.dailyUsd !== undefined && (this.byDay.get(this.today) ?? 0) + this.reservedNano + amount > usdToNano(p.dailyUsd)) return false;
+    return true;
+  }
+
+  /**
+   * Why a worst case of `amount` can never fit, whatever settles: above the per-request limit, or
+   * settled spend plus it above the monthly or daily limit. The message says what is left, what
+   * the request may cost and the fixes.
+   */
+  private refusal(amount: number, opts: { agentId?: string; maxOutputTokens?: number }): MaofError | undefined {
+    const p = this.policy;
+    const cost = (): string => formatUsd(nanoToUsd(amount));
+    const lowerCap = opts.agentId
+      ? ` or lower agent "${opts.agentId}"'s maxOutputTokens${opts.maxOutputTokens !== undefined ? ` (${opts.maxOutputTokens.toLocaleString('en-US')} now)` : ''}`
+      : ' or lower the agent\'s maxOutputTokens';
+    const unknown = this.unknownSpend(opts.agentId);
+    if (unknown) return unknown;
+    if (p.perRequestUsd !== undefined && amount > usdToNano(p.perRequestUsd)) {
+      return budgetExceeded(
+        `This request needs up to ${cost()}, above the per-request limit of ${formatUsd(p.perRequestUsd)} — select less context, raise maof.budget.perRequestUsd${lowerCap}.`,
+        `per-request limit: worst case ${amount} nUSD > limit ${usdToNano(p.perRequestUsd)} nUSD`,
+        opts.agentId,
+      );
+    }
+    const periods = [
+      { period: 'month' as const, limitUsd: p.monthlyUsd, spent: this.monthNano },
+      { period: 'day' as const, limitUsd: p.dailyUsd, spent: this.byDay.get(this.today) ?? 0 },
+    ];
+    for (const { period, limitUsd, spent } of periods) {
+      if (limitUsd === undefined) continue;
+      const limit = usdToNano(limitUsd);
+      if (spent + amount <= limit) continue;
+      const left = Math.max(0, limit - spent);
+      const detail = `${period} limit: spent ${spent} + worst case ${amount} nUSD > limit ${limit} nUSD`;
+      const setting = period === 'month' ? 'maof.budget.monthlyUsd' : 'maof.budget.dailyUsd';
+      if (left <= limit * REACHED_SHARE) {
+        const message =
+          period === 'month'
+            ? `Monthly budget of ${formatUsd(limitUsd)} reached (${formatUsd(nanoToUsd(spent))} spent; this request needs up to ${cost()}) — raise maof.budget.monthlyUsd or wait until next month.`
+            : `Daily budget of ${formatUsd(limitUsd)} reached (${formatUsd(nanoToUsd(spent))} spent; this request needs up to ${cost()}) — raise maof.budget.dailyUsd or wait until tomorrow (UTC).`;
+        return budgetExceeded(message, detail, opts.agentId);
+      }
+      const when = period === 'month' ? 'this month' : 'today';
+      return budgetExceeded(`This request needs up to ${cost()}, ${formatUsd(nanoToUsd(left))} left ${when} — raise ${setting}${lowerCap}.`, detail, opts.agentId);
+    }
+    return undefined;
+  }
+
+  /**
+   * Spend history that exists but could not be read: the month's spend is unknown, so a limit
+   * cannot be honoured — what costs money is refused rather than counted again from $0.
+   */
+  private unknownSpend(agentId: string | undefined): MaofError | undefined {
+    const problem = this.store.problem;
+    if (!problem || (this.policy.monthlyUsd === undefined && this.policy.dailyUsd === undefined)) return undefined;
+    return budgetExceeded(problem.message, `state file ${problem.kind}${problem.code ? ` (${problem.code})` : ''}: spend history unknown`, agentId);
+  }
+
   private checkLimits(amount: number, agentId: string | undefined): void {
     const p = this.policy;
     // Formatted only for the refusal message: reserve() runs on every request.
@@ -448,12 +659,8 @@ export class CostLedger {
         agentId,
       );
     }
-    // Spend history that exists but could not be read: the month's spend is unknown, so a limit
-    // cannot be honoured — refuse what costs money rather than start counting again from $0.
-    const problem = this.store.problem;
-    if (problem && (p.monthlyUsd !== undefined || p.dailyUsd !== undefined)) {
-      throw budgetExceeded(problem.message, `state file ${problem.kind}${problem.code ? ` (${problem.code})` : ''}: spend history unknown`, agentId);
-    }
+    const unknown = this.unknownSpend(agentId);
+    if (unknown) throw unknown;
     // Monthly first: when the month is exhausted, raising the daily limit would not help.
     const periods = [
       { period: 'month' as const, limitUsd: p.monthlyUsd, spent: this.monthNano },
@@ -510,6 +717,7 @@ export class CostLedger {
       this.month = month;
       this.byAgent = new Map();
       this.byTask = new Map();
+      this.bySource = new Map();
       this.requests = 0;
       this.cacheHits = 0;
       this.savedNano = 0;
@@ -576,6 +784,7 @@ export class CostLedger {
     this.month = loaded.month ?? '';
     this.byAgent = loaded.byAgent;
     this.byTask = loaded.byTask;
+    this.bySource = loaded.bySource;
     this.requests = loaded.requests;
     this.cacheHits = loaded.cacheHits;
     this.savedNano = loaded.savedNano;
@@ -590,6 +799,7 @@ export class CostLedger {
       byDay: Object.fromEntries(this.byDay),
       byAgent: Object.fromEntries(this.byAgent),
       byTask: Object.fromEntries(this.byTask),
+      bySource: Object.fromEntries(this.bySource),
       requests: this.requests,
       cacheHits: this.cacheHits,
       savedNano: this.savedNano,

@@ -2,7 +2,7 @@
 // agent's timeoutMs, and the guarded call that links cancellation and turns every failure into a MaofError.
 import { onAbort } from '../abortLinks';
 import { sha256 } from '../hash';
-import { cancelledError, type MaofError } from '../errors';
+import { cancelledError, MaofError, providerLabel } from '../errors';
 import type { Clock } from '../ports';
 import type { ChatMessage, Usage } from '../types';
 import { mapProviderError, stallTimeoutError, type ProviderErrorContext, type ProviderKind } from './errorMapping';
@@ -64,9 +64,11 @@ function sameParts(a: ClientKeyParts, b: ClientKeyParts): boolean {
 }
 
 /**
- * Aborts a call that has been silent for `idleMs`. The SDKs' own timeout stops at the response
- * headers; a stream that stalls after them would otherwise hang forever. Activity only records a
- * timestamp, so a chunk costs no timer work; the Clock port keeps it testable without sleeping.
+ * Aborts a call that has been silent for `idleMs`, or that is still running at `deadline` (the
+ * request's retry.maxTotalMs: a gateway that retries on its own can keep one call busy far longer
+ * than any stall). The SDKs' own timeout stops at the response headers; a stream that stalls after
+ * them would otherwise hang forever. Activity only records a timestamp, so a chunk costs no timer
+ * work; one timer serves both limits; the Clock port keeps it testable without sleeping.
  */
 export class StallWatchdog {
   private last: number;
@@ -79,10 +81,11 @@ export class StallWatchdog {
   constructor(
     private readonly clock: Clock,
     private readonly idleMs: number,
-    private readonly onStall: () => void,
+    private readonly onStall: (overran: boolean) => void,
+    private readonly deadline = Number.POSITIVE_INFINITY,
   ) {
     this.last = clock.now();
-    if (clock.setTimer) this.arm(idleMs);
+    if (clock.setTimer) this.arm(this.nextWait(idleMs));
     else void this.run();
   }
 
@@ -97,28 +100,42 @@ export class StallWatchdog {
     this.stopper?.abort();
   }
 
+  /** The idle wait, cut short when the deadline comes first. */
+  private nextWait(idleWait: number): number {
+    return Math.max(0, Math.min(idleWait, this.deadline - this.clock.now()));
+  }
+
+  /** Fires onStall when a limit is reached; otherwise how long to wait for the next check. */
+  private check(): number | undefined {
+    const now = this.clock.now();
+    if (now >= this.deadline) {
+      this.onStall(true);
+      return undefined;
+    }
+    const idle = now - this.last;
+    if (idle >= this.idleMs) {
+      this.onStall(false);
+      return undefined;
+    }
+    return this.nextWait(this.idleMs - idle);
+  }
+
   private arm(wait: number): void {
     this.cancel = this.clock.setTimer!(wait, () => {
       this.cancel = undefined;
       if (this.disposed) return;
-      const idle = this.clock.now() - this.last;
-      if (idle >= this.idleMs) this.onStall();
-      else this.arm(this.idleMs - idle);
+      const next = this.check();
+      if (next !== undefined) this.arm(next);
     });
   }
 
   private async run(): Promise<void> {
     const stopper = (this.stopper = new AbortController());
-    let wait = this.idleMs;
+    let wait: number | undefined = this.nextWait(this.idleMs);
     try {
-      for (;;) {
+      while (wait !== undefined) {
         await this.clock.sleep(wait, stopper.signal);
-        const idle = this.clock.now() - this.last;
-        if (idle >= this.idleMs) {
-          this.onStall();
-          return;
-        }
-        wait = this.idleMs - idle;
+        wait = this.check();
       }
     } catch {
       // disposed: the call finished first
@@ -161,12 +178,20 @@ export async function runGuarded<S, T>(
   const controller = new AbortController();
   const unlink = onAbort(req.signal, () => controller.abort());
   let stalled = false;
-  const watchdog = new StallWatchdog(clock, req.agent.timeoutMs, () => {
-    stalled = true;
-    controller.abort();
-  });
+  let overran = false;
+  const watchdog = new StallWatchdog(
+    clock,
+    req.agent.timeoutMs,
+    (pastDeadline) => {
+      stalled = true;
+      overran = pastDeadline;
+      controller.abort();
+    },
+    req.deadline,
+  );
   const outcome = (err: unknown): MaofError => {
     if (req.signal.aborted) return cancelled();
+    if (overran) return deadlineTimeoutError(ctx);
     if (stalled) return stallTimeoutError(ctx);
     ctx.now = clock.now();
     return mapProviderError(err, ctx);
@@ -181,6 +206,20 @@ export async function runGuarded<S, T>(
     watchdog.dispose();
     unlink();
   }
+}
+
+/**
+ * The call was still running when the request's time (retry.maxTotalMs) ran out: often a gateway
+ * in front of the provider retrying on its own. Not the agent's fault alone, and no time is left
+ * to retry, so the message names the setting and the gateway rather than promising a retry.
+ */
+export function deadlineTimeoutError(ctx: ProviderErrorContext): MaofError {
+  const label = providerLabel(ctx.provider);
+  return new MaofError('TIMEOUT', `${label} had not finished answering agent "${ctx.agentId}" when the request's time ran out — raise maof.retry.maxTotalMs, or turn down the retries of a gateway in front of it.`, {
+    agentId: ctx.agentId,
+    provider: ctx.provider,
+    detail: `${label}: aborted at the request deadline (retry.maxTotalMs)`,
+  });
 }
 
 /**

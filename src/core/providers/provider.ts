@@ -31,6 +31,8 @@ export interface ProviderRequest {
    * gets neither (a cache write costs more than plain input).
    */
   promptCache?: PromptCacheRequest;
+  /** Clock time at which the call is aborted with TIMEOUT whatever its progress (the request's retry.maxTotalMs). */
+  deadline?: number;
 }
 
 export interface ProviderResponse {

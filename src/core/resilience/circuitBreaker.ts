@@ -21,6 +21,12 @@ export type BreakerPermit = { allowed: true; probe: boolean } | { allowed: false
 
 export type BreakerChangeListener = (from: BreakerState, to: BreakerState, reason?: ErrorCode) => void;
 
+/**
+ * Called when the failure count changes (a failure, or a success or reset that clears failures).
+ * Persisting it lets counts add up across short-lived processes (`maof ask` after `maof ask`).
+ */
+export type BreakerCountListener = () => void;
+
 const snapshotSchema = z
   .object({
     state: z.enum(['closed', 'open', 'half-open']),
@@ -49,6 +55,8 @@ export class CircuitBreaker {
   private opens = 0;
   /** When the half-open probe in flight was let through; undefined when none is. */
   private probeStartedAt: number | undefined;
+  /** Set by the registry; not a constructor argument so that breakers built alone stay simple. */
+  onCountChange: BreakerCountListener | undefined;
 
   constructor(agentId: string, policy: BreakerPolicy, clock: Clock, onChange?: BreakerChangeListener, snapshot?: BreakerSnapshot) {
     this.agentId = agentId;
@@ -84,6 +92,15 @@ export class CircuitBreaker {
     return { allowed: false, retryInMs: Math.max(0, this.probeStartedAt + this.policy.resetTimeoutMs - now) };
   }
 
+  /** How long until tryAcquire may let a request through (0 when it would now); no side effect. */
+  retryInMs(): number {
+    const state = this.state;
+    const now = this.clock.now();
+    if (state === 'closed') return 0;
+    if (state === 'open') return Math.max(0, (this.openedAt ?? now) + this.policy.resetTimeoutMs - now);
+    return this.probeStartedAt === undefined ? 0 : Math.max(0, this.probeStartedAt + this.policy.resetTimeoutMs - now);
+  }
+
   recordSuccess(): void {
     const state = this.state;
     if (state === 'half-open') {
@@ -92,8 +109,11 @@ export class CircuitBreaker {
       return;
     }
     if (state === 'closed') {
+      // Only a success that clears failures is worth saving; the common case changes no count.
+      const cleared = this.consecutiveFailures > 0;
       this.consecutiveFailures = 0;
       this.pushOutcome(false);
+      if (cleared) this.onCountChange?.();
     }
     // 'open': a late answer to a request sent before the breaker opened; the cool-down stands.
   }
@@ -108,16 +128,19 @@ export class CircuitBreaker {
     this.lastFailureCode = code;
     if (state === 'open') {
       this.consecutiveFailures++;
+      this.onCountChange?.();
       return;
     }
     if (state === 'half-open') {
       this.consecutiveFailures++;
       this.open(code);
+      this.onCountChange?.();
       return;
     }
     this.consecutiveFailures++;
     this.pushOutcome(true);
     if (this.consecutiveFailures >= this.policy.failureThreshold || this.rateExceeded()) this.open(code);
+    this.onCountChange?.();
   }
 
   /** Releases a probe without judging the agent (e.g. BAD_REQUEST, CANCELLED). */
@@ -127,10 +150,21 @@ export class CircuitBreaker {
 
   reset(): void {
     const from = this.current;
+    const hadFailures = this.consecutiveFailures > 0 || this.recent.includes(true);
     this.closeCleanly();
     // `opens` is kept: how often the agent tripped is history the dashboard shows, not state.
     this.lastFailureCode = undefined;
     if (from !== 'closed') this.transition('closed');
+    else if (hadFailures) this.onCountChange?.();
+  }
+
+  /** Time until an open breaker lets a probe through; 0 when half-open, undefined when closed. */
+  halfOpenInMs(): number | undefined {
+    const state = this.state;
+    if (state === 'closed') return undefined;
+    if (state === 'half-open') return 0;
+    const now = this.clock.now();
+    return Math.max(0, (this.openedAt ?? now) + this.policy.resetTimeoutMs - now);
   }
 
   /** Applies changed settings; takes effect from the next call. */
@@ -215,12 +249,14 @@ export class BreakerRegistry {
   private policy: BreakerPolicy;
   private readonly clock: Clock;
   private readonly onChange: RegistryChangeListener | undefined;
+  private readonly onCountChange: ((agentId: string) => void) | undefined;
   private readonly breakers = new Map<string, CircuitBreaker>();
 
-  constructor(policy: BreakerPolicy, clock: Clock, onChange?: RegistryChangeListener) {
+  constructor(policy: BreakerPolicy, clock: Clock, onChange?: RegistryChangeListener, onCountChange?: (agentId: string) => void) {
     this.policy = policy;
     this.clock = clock;
     this.onChange = onChange;
+    this.onCountChange = onCountChange;
   }
 
   get(agentId: string): CircuitBreaker {
@@ -276,8 +312,16 @@ export class BreakerRegistry {
     for (const b of this.breakers.values()) b.reset();
   }
 
+  /** Whether a breaker exists for this agent (get() would create one). */
+  has(agentId: string): boolean {
+    return this.breakers.has(agentId);
+  }
+
   private create(agentId: string): CircuitBreaker {
     const listener = this.onChange;
-    return new CircuitBreaker(agentId, this.policy, this.clock, listener ? (from, to, reason) => listener(agentId, from, to, reason) : undefined);
+    const breaker = new CircuitBreaker(agentId, this.policy, this.clock, listener ? (from, to, reason) => listener(agentId, from, to, reason) : undefined);
+    const counts = this.onCountChange;
+    if (counts) breaker.onCountChange = () => counts(agentId);
+    return breaker;
   }
 }

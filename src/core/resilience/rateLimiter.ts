@@ -1,5 +1,7 @@
 // Client-side rate limits per API key (requests and tokens per minute): a request over the limit
 // waits its turn in a FIFO queue instead of failing, so the provider rarely has to send a 429.
+// When a provider does answer 429, every request on that key shares one pause and is then let
+// out at a pace learned from the provider (see `rateLimited`), so the end of a pause is no herd.
 import { cancelledError } from '../errors';
 import type { Clock } from '../ports';
 
@@ -19,6 +21,36 @@ export interface Permit {
 export type QueuedListener = (waitMs: number, reason: 'rpm' | 'tpm') => void;
 
 const MINUTE_MS = 60_000;
+/** How long a pace learned from 429s is kept after the last one: the provider's rate-limit window. */
+export const LEARNED_WINDOW_MS = 60_000;
+/** Each answer on a paced key raises the pace by this factor; each 429 cuts it by PACE_DOWN. */
+const PACE_UP = 1.02;
+const PACE_DOWN = 0.8;
+const MIN_PACE_RPS = 0.5;
+const MAX_PACE_RPS = 1e6;
+
+/**
+ * What one key has learned from the provider's 429s: a shared pause and a pace (requests per
+ * second) for the rest of the window. Slots are handed out in order, so release is FIFO and paced.
+ */
+interface Learned {
+  pausedUntil: number;
+  rps: number;
+  /** The earliest time the next request may go. */
+  nextAt: number;
+  expires: number;
+  /** Requests sleeping out the pause: "retry now" wakes them. */
+  sleepers: Set<AbortController>;
+}
+
+/** Answers per key in the current and the previous second: the first 429's starting pace. */
+interface Admitted {
+  second: number;
+  count: number;
+  previous: number;
+  /** When the key was first served: a history shorter than a second is a rate over that span. */
+  first: number;
+}
 /** Float slack so that a bucket refilled to 0.9999999 of a token still counts as one. */
 const EPSILON = 1e-6;
 
@@ -53,6 +85,8 @@ function validLimit(n: number | undefined): number {
 export class RateLimiter {
   private readonly clock: Clock;
   private readonly buckets = new Map<string, Bucket>();
+  private readonly learned = new Map<string, Learned>();
+  private readonly admitted = new Map<string, Admitted>();
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -64,6 +98,123 @@ export class RateLimiter {
    * limits passed last win. Rejects with CANCELLED if `signal` aborts while queued.
    */
   acquire(keyId: string, limits: RateLimits, estimatedTokens: number, signal?: AbortSignal, onQueued?: QueuedListener): Promise<Permit> {
+    if (this.learned.size > 0) {
+      const learned = this.learned.get(keyId);
+      if (learned && this.active(keyId, learned)) return this.paced(learned, signal).then(() => this.acquireLimits(keyId, limits, estimatedTokens, signal, onQueued));
+    }
+    return this.acquireLimits(keyId, limits, estimatedTokens, signal, onQueued);
+  }
+
+  /**
+   * The provider answered 429 on `keyId` asking for `retryAfterMs`: every request on the key waits
+   * out one shared pause, then goes at a pace that starts at what the key was served in the last
+   * second and is cut by each further 429. Returns when the pause ends (clock time).
+   */
+  rateLimited(keyId: string, retryAfterMs: number): number {
+    const now = this.clock.now();
+    const wait = Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 0;
+    let learned = this.learned.get(keyId);
+    if (!learned || now >= learned.expires) {
+      // Nothing served on the key lately says nothing about its rate: pause only, no pace yet.
+      const served = this.servedPerSecond(keyId, now);
+      learned = { pausedUntil: now, rps: served > 0 ? served : MAX_PACE_RPS, nextAt: now, expires: 0, sleepers: new Set() };
+      this.learned.set(keyId, learned);
+    } else if (now >= learned.pausedUntil) {
+      // One cut per pause: the requests already in flight when the provider pushed back answer
+      // 429 together, and that is one signal, not sixteen.
+      // Not below what the key was served in the last second: while the provider is saturated that is its rate.
+      learned.rps = Math.max(MIN_PACE_RPS, this.servedPerSecond(keyId, now), learned.rps * PACE_DOWN);
+    }
+    learned.pausedUntil = Math.max(learned.pausedUntil, now + wait);
+    learned.nextAt = Math.max(learned.nextAt, learned.pausedUntil);
+    learned.expires = now + LEARNED_WINDOW_MS;
+    return learned.pausedUntil;
+  }
+
+  /** The provider answered a request on `keyId`: counted for the first pace, and a learned pace creeps up. */
+  served(keyId: string): void {
+    const now = this.clock.now();
+    const second = Math.floor(now / 1000);
+    let a = this.admitted.get(keyId);
+    if (!a) {
+      a = { second, count: 0, previous: 0, first: now };
+      this.admitted.set(keyId, a);
+    }
+    if (a.second !== second) {
+      a.previous = a.second === second - 1 ? a.count : 0;
+      a.second = second;
+      a.count = 0;
+    }
+    a.count++;
+    if (this.learned.size > 0) {
+      const learned = this.learned.get(keyId);
+      if (learned) learned.rps = Math.min(MAX_PACE_RPS, learned.rps * PACE_UP);
+    }
+  }
+
+  /** The user asked to retry now: the key's pause ends and its waiting requests go (still paced). */
+  endPause(keyId: string): void {
+    const learned = this.learned.get(keyId);
+    if (!learned) return;
+    const now = this.clock.now();
+    learned.pausedUntil = now;
+    learned.nextAt = now;
+    for (const wake of learned.sleepers) wake.abort();
+  }
+
+  /** When a key's shared pause ends, or undefined when it is not paused. */
+  pausedUntil(keyId: string): number | undefined {
+    if (this.learned.size === 0) return undefined;
+    const learned = this.learned.get(keyId);
+    return learned && learned.pausedUntil > this.clock.now() ? learned.pausedUntil : undefined;
+  }
+
+  private servedPerSecond(keyId: string, now: number): number {
+    const a = this.admitted.get(keyId);
+    if (!a) return 0;
+    // A batch's first 429 often comes within its first second: its burst, over the time it took,
+    // says more about the provider's rate than "10 in the last second" (50 ms floor against noise).
+    const age = now - a.first;
+    if (age < 1000) return ((a.count + a.previous) * 1000) / Math.max(50, age);
+    const second = Math.floor(now / 1000);
+    if (a.second === second) return Math.max(a.previous, a.count);
+    return a.second === second - 1 ? a.count : 0;
+  }
+
+  private active(keyId: string, learned: Learned): boolean {
+    if (this.clock.now() < learned.expires) return true;
+    this.learned.delete(keyId);
+    return false;
+  }
+
+  /** Waits for the key's pause to end and for this request's slot in the learned pace. */
+  private async paced(learned: Learned, signal: AbortSignal | undefined): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) throw cancelledError();
+      const now = this.clock.now();
+      const slot = Math.max(now, learned.pausedUntil, learned.nextAt);
+      learned.nextAt = slot + 1000 / learned.rps;
+      if (slot <= now) return;
+      const wake = new AbortController();
+      learned.sleepers.add(wake);
+      const onAbort = (): void => wake.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await this.clock.sleep(slot - now, wake.signal);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        // Woken by endPause: take a new slot from now.
+        continue;
+      } finally {
+        learned.sleepers.delete(wake);
+        signal?.removeEventListener('abort', onAbort);
+      }
+      // A 429 that came while this request slept moved the pause past its slot: queue again.
+      if (this.clock.now() >= learned.pausedUntil) return;
+    }
+  }
+
+  private acquireLimits(keyId: string, limits: RateLimits, estimatedTokens: number, signal?: AbortSignal, onQueued?: QueuedListener): Promise<Permit> {
     // Hot path (no limits configured): no bucket, no allocation.
     if (limits.rpm === undefined && limits.tpm === undefined) return signal?.aborted ? Promise.reject(cancelledError()) : FREE;
     if (signal?.aborted) return Promise.reject(cancelledError());

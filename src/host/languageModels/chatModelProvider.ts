@@ -4,13 +4,13 @@
 // Retries and fallbacks happen only until the first part has reached VS Code; after that a failure
 // ends the response with a clear error instead of repeating text.
 import * as vscode from 'vscode';
-import { LRUCache } from 'lru-cache';
 import type { MaofConfig } from '../../core/config/schema';
 import { tokenizerFor, type Tokenizer } from '../../core/context/tokenizer';
 import type { RunRequest } from '../../core/orchestrator';
 import type { MaofServices } from '../services';
-import { countableText, lastUserText, toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
+import { lastUserText, toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
 import { modelCatalog, targetOf, type CatalogModel, type ModelTarget } from './modelCatalog';
+import { MessageTokenCounter } from './tokenCount';
 
 export const MAOF_VENDOR = 'maof';
 
@@ -28,7 +28,7 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
   /** Agent ids with a key, as of the last check (refreshed when keys or settings change). */
   private keyed = new Set<string>();
   /** VS Code counts every message of every request: counts are remembered by text. */
-  private readonly counts = new LRUCache<string, number>({ max: 4096, maxSize: 64_000_000, sizeCalculation: (_n, text) => text.length + 1 });
+  private readonly counter = new MessageTokenCounter();
 
   constructor(private readonly services: MaofServices) {
     this.disposables.push(
@@ -82,6 +82,8 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
     let brokeOffAfter: string | undefined;
     const req: RunRequest = {
       prompt: lastUserText(conversation) || '(continue)',
+      // VS Code does not say which extension asked: the native Chat, Copilot, Cline, Roo Code…
+      source: 'VS Code Language Model API',
       messages: conversation,
       stream: true,
       signal: abort.signal,
@@ -120,15 +122,7 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
   }
 
   provideTokenCount(model: MaofModelInfo, text: string | vscode.LanguageModelChatRequestMessage): Promise<number> {
-    const value = countableText(text);
-    const tokenizer = this.tokenizerFor(model);
-    const key = `${tokenizer.name}\u0000${value}`;
-    let n = this.counts.get(key);
-    if (n === undefined) {
-      n = tokenizer.count(value);
-      this.counts.set(key, n);
-    }
-    return Promise.resolve(n);
+    return Promise.resolve(this.counter.count(this.tokenizerFor(model), text));
   }
 
   /** The tokenizer of the agent that would answer first (auto: the code route's primary). */

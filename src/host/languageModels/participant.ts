@@ -55,6 +55,7 @@ async function answer(services: MaofServices, request: vscode.ChatRequest, conte
   try {
     const result = await services.orchestrator.run({
       requestId,
+      source: 'VS Code Chat (@maof)',
       prompt: request.prompt,
       messages: [...historyOf(context), { role: 'user', content: request.prompt }],
       ...(picked?.kind === 'agent' ? { agentId: picked.agentId } : picked?.kind === 'task' ? { task: picked.task } : { task: 'auto' }),
@@ -99,7 +100,7 @@ async function compare(services: MaofServices, request: vscode.ChatRequest, stre
   const abort = new AbortController();
   const cancel = token.onCancellationRequested(() => abort.abort());
   try {
-    const { results } = await services.orchestrator.fanOut({ prompt, task, signal: abort.signal, structured: false }, agentIds);
+    const { results } = await services.orchestrator.fanOut({ prompt, task, signal: abort.signal, structured: false, source: 'VS Code Chat (@maof)' }, agentIds);
     stream.markdown(`### ${results.length} agents on the "${task}" route\n\n| Agent | Model | Cost | Time | Result |\n|---|---|---|---|---|\n`);
     for (const { agentId, result } of results) {
       const agent = config.agents.find((a) => a.id === agentId);

@@ -1,7 +1,7 @@
 // The chat webview: agent selector, conversation with streamed markdown answers, per-answer agent,
 // cost and retries, code blocks with Copy / Insert / Apply, and a composer (Enter sends,
 // Shift+Enter adds a line, Escape stops). The host owns the history; this page only shows it.
-import type { ChatAgentInfo, ChatErrorInfo, ChatHistoryMessage, ChatMeta, HostMessage, HostMessageOf } from '../../shared/protocol';
+import type { ChatAgentInfo, ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait, HostMessage, HostMessageOf } from '../../shared/protocol';
 import { MAX_PROMPT_CHARS } from '../../shared/protocolLimits';
 import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
@@ -19,6 +19,7 @@ interface Status {
   text: string;
   /** Date.now() when the countdown in the text reaches zero. */
   until?: number;
+  wait?: ChatWait;
 }
 
 interface View {
@@ -26,6 +27,8 @@ interface View {
   root: HTMLElement;
   body: HTMLElement;
   status: HTMLElement;
+  statusText: HTMLElement;
+  statusActions: HTMLElement;
   footer: HTMLElement;
   statusLine?: Status;
   renderQueued: boolean;
@@ -174,7 +177,7 @@ function metaChips(meta: ChatMeta): HTMLElement[] {
   if (meta.model !== meta.agentId) chip(meta.model, 'model');
   chip(formatCost(meta.costUsd, meta.costEstimated), 'cost', meta.costEstimated ? ESTIMATED_COST_TITLE : 'Cost of this answer');
   chip(formatDuration(meta.durationMs), 'duration', 'Time to the full answer');
-  if (meta.retries > 0) chip(plural(meta.retries, 'retry', 'retries'), 'warn', `${plural(meta.attempts, 'attempt')} in all`);
+  if (meta.retries > 0) chip(plural(meta.retries, 'retry', 'retries'), 'warn', `${plural(meta.attempts, 'attempt')} in all${meta.attemptLog ? `:\n${meta.attemptLog.join('\n')}` : ''}`);
   if (meta.fallbacks > 0) chip(plural(meta.fallbacks, 'fallback'), 'warn', 'Moved on to the next agent of the route');
   if (meta.cached) chip('cached', 'badge', 'Answered from MAOF\'s response cache at no cost');
   if (meta.promptCacheSavedUsd !== undefined && meta.promptCacheSavedUsd > 0) {
@@ -256,7 +259,8 @@ function renderStatus(v: View): void {
   const s = v.statusLine;
   if (!v.message.pending || !s) {
     v.status.hidden = true;
-    v.status.textContent = '';
+    v.statusText.textContent = '';
+    v.statusActions.replaceChildren();
     return;
   }
   v.status.hidden = false;
@@ -265,7 +269,20 @@ function renderStatus(v: View): void {
     const left = Math.max(0, Math.ceil((s.until - Date.now()) / 1000));
     text = text.replace(/\bin \d+ s\b/, `in ${left} s`);
   }
-  v.status.textContent = text;
+  v.statusText.textContent = text;
+}
+
+/** A waiting answer offers to try the agent now (not for a budget wait) or to ask another agent. */
+function renderWaitActions(v: View, messageId: string, wait: ChatWait | undefined): void {
+  v.statusActions.replaceChildren();
+  if (!wait) return;
+  const button = (label: string, title: string, action: 'retryNow' | 'switchAgent'): HTMLElement => {
+    const b = el('button', { className: 'link-button', text: label, attrs: { type: 'button', title, 'data-wait-action': action } });
+    b.addEventListener('click', () => api.postMessage({ type: 'chat/waitAction', messageId, action }));
+    return b;
+  };
+  if (wait.reason !== 'budget') v.statusActions.append(button('Retry now', `Try ${wait.agentId ?? 'the agent'} now instead of waiting`, 'retryNow'));
+  v.statusActions.append(button('Switch agent', 'Stop waiting and ask another agent', 'switchAgent'));
 }
 
 function scheduleRender(v: View): void {
@@ -285,10 +302,12 @@ function addMessage(message: ChatHistoryMessage): View {
   const who = message.role === 'user' ? 'You' : message.meta?.agentId ?? (message.requestedAgent && message.requestedAgent !== 'auto' ? message.requestedAgent : 'MAOF');
   const head = el('div', { className: 'msg-head' }, el('span', { className: 'who', text: who }));
   const body = el('div', { className: 'msg-body' });
-  const status = el('div', { className: 'msg-status', attrs: { hidden: '' } });
+  const statusText = el('span', { className: 'msg-status-text' });
+  const statusActions = el('span', { className: 'msg-status-actions' });
+  const status = el('div', { className: 'msg-status', attrs: { hidden: '' } }, statusText, statusActions);
   const footer = el('div', { className: 'msg-footer' });
   const rootEl = el('article', { className: `msg ${message.role}`, attrs: { 'aria-label': message.role === 'user' ? 'Your message' : `Answer from ${who}` } }, head, body, status, footer);
-  const v: View = { message: { ...message }, root: rootEl, body, status, footer, renderQueued: false };
+  const v: View = { message: { ...message }, root: rootEl, body, status, statusText, statusActions, footer, renderQueued: false };
   views.set(message.id, v);
   log.append(rootEl);
   renderBody(v);
@@ -388,7 +407,8 @@ function handle(msg: HostMessage): void {
     case 'chat/status': {
       const v = views.get(msg.messageId);
       if (!v) return;
-      v.statusLine = { text: msg.text, until: msg.waitMs !== undefined ? Date.now() + msg.waitMs : undefined };
+      v.statusLine = { text: msg.text, until: msg.waitMs !== undefined ? Date.now() + msg.waitMs : undefined, wait: msg.wait };
+      renderWaitActions(v, msg.messageId, msg.wait);
       renderStatus(v);
       if (msg.text) announce(msg.text);
       return;

@@ -187,6 +187,11 @@ function retriesPanel(s: DashboardSnapshot): HTMLElement {
   if (s.retries.length === 0) return panel('Live retries', el('p', { className: 'empty', text: s.inFlight > 0 ? `${plural(s.inFlight, 'request')} running, none waiting to retry.` : 'No retries waiting.' }));
   const list = el('ul', { className: 'retries' });
   for (const r of s.retries) {
+    if (r.waitReason) {
+      const why = { 'rate-limit': 'paused by its provider (429)', breaker: 'route paused (breakers open)', budget: 'waiting for budget in flight' }[r.waitReason];
+      list.append(el('li', {}, el('span', { className: 'agent', text: r.agentId }), ` ${why} — `, countdown(r.remainingMs, r.waitReason === 'budget' ? 'gives up in ' : 'next try in ')));
+      continue;
+    }
     list.append(el('li', {}, el('span', { className: 'agent', text: r.agentId }), ` ${r.code.toLowerCase().replace(/_/g, ' ')} — attempt ${r.nextAttempt}/${r.maxAttempts} `, countdown(r.remainingMs, 'in ')));
   }
   return panel('Live retries', list);
@@ -252,6 +257,7 @@ function render(): void {
     header,
     cards,
     el('div', { className: 'grid' }, panel('Spend by agent', barList(s.byAgent, 'No spend this month.')), panel('Spend by task', barList(s.byTask, 'No spend this month.'))),
+    panel('Spend by source', barList(s.bySource, 'No spend this month.')),
     panel('Spend by day', dayChart(s.byDay)),
     el('div', { className: 'grid' }, breakersPanel(s), latencyPanel(s)),
     promptCachePanel(s),

@@ -41,7 +41,7 @@ export interface JsonAnswer {
   ok: boolean;
   agent?: string;
   text?: string;
-  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number }>;
+  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number; elapsedMs?: number }>;
   usage?: { inputTokens: number; outputTokens: number };
   costUsd?: number;
   usageEstimated?: boolean;

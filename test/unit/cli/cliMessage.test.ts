@@ -8,6 +8,11 @@ describe('CLI error wording', () => {
     assert.doesNotMatch(m, /MAOF: Set API Key/);
   });
 
+  it('names `maof breakers reset` for a paused agent', () => {
+    const m = cliMessage('Agent "fast" is paused after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".');
+    assert.match(m, /run "maof breakers reset"/);
+  });
+
   it('leaves other messages alone', () => {
     const m = 'Monthly budget of $20.00 reached ($20.00 spent) — raise maof.budget.monthlyUsd or wait until next month.';
     assert.equal(cliMessage(m), m);

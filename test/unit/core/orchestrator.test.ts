@@ -51,10 +51,33 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     const { orchestrator, events } = makeOrchestrator(simConfig(addr));
     const r = ok(await orchestrator.run({ prompt: 'implement a stack', task: 'code' }));
     assert.equal(r.agentId, 'oa');
-    assert.deepEqual(r.attempts, [{ agent: 'oa', outcome: 'RATE_LIMITED', status: 429, waitMs: 40 }, { agent: 'oa', outcome: 'ok' }]);
-    const retry = events.find((e) => e.type === 'retry.scheduled');
-    assert.ok(retry && retry.type === 'retry.scheduled' && retry.waitMs === 40);
+    assert.deepEqual(
+      r.attempts.map(({ elapsedMs: _elapsed, ...rest }) => rest),
+      [{ agent: 'oa', outcome: 'RATE_LIMITED', status: 429, waitMs: 40 }, { agent: 'oa', outcome: 'ok' }],
+    );
+    assert.ok(r.attempts.every((a) => typeof a.elapsedMs === 'number' && a.elapsedMs >= 0), 'each call says how long it took');
+    // A 429 is a pause the key shares, shown as a wait with its end time, not a failed attempt.
+    const wait = events.find((e) => e.type === 'waiting');
+    assert.ok(wait && wait.type === 'waiting' && wait.reason === 'rate-limit' && wait.agentId === 'oa' && wait.until - wait.at === 40);
+    assert.equal(orchestrator.breakers.get('oa').snapshot().consecutiveFailures, 0, 'the 429 did not count against the breaker');
     assert.equal(sim.tally().requests, 2);
+  });
+
+  it('a request that finds its primary\'s key paused by a 429 goes to the free fallback; the one that got the 429 waits it out', async () => {
+    sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'rate_limit', retryAfterMs: 300 } }]);
+    const { orchestrator, events } = makeOrchestrator(simConfig(addr));
+    let second: Promise<RunResult> | undefined;
+    orchestrator.events.onType('waiting', () => {
+      second ??= orchestrator.run({ prompt: 'implement a queue', task: 'code', requestId: 'second' });
+    });
+    const first = ok(await orchestrator.run({ prompt: 'implement a stack', task: 'code', requestId: 'first' }));
+    assert.ok(second, 'the first request waited');
+    const other = ok(await second);
+    assert.equal(first.agentId, 'oa', 'the request the provider paused waited for its own agent');
+    assert.equal(other.agentId, 'an');
+    assert.deepEqual(other.attempts.map(({ elapsedMs: _e, ...a }) => a), [{ agent: 'oa', outcome: 'skipped' }, { agent: 'an', outcome: 'ok' }], 'nothing was sent to the paused key');
+    assert.ok(events.some((e) => e.type === 'fallback' && e.requestId === 'second' && e.from === 'oa' && e.to === 'an' && e.reason === 'RATE_LIMITED'));
+    assert.equal(sim.tally().requests, 3);
   });
 
   it('falls back to the other provider at once when retry-after exceeds the cap', async () => {

@@ -61,6 +61,28 @@ function budgetError(fn: () => unknown): MaofError {
 }
 
 describe('CostLedger', () => {
+  it('adds spend up by who asked, keeps it across a restart, and reads files written before sources existed', async () => {
+    const { ledger, spend, store, clock } = setup();
+    spend(0.5, { source: 'MAOF chat' });
+    spend(0.25, { source: 'VS Code Language Model API' });
+    spend(0.25, { source: 'VS Code Language Model API' });
+    spend(0.1);
+    assert.deepEqual(ledger.summary().bySource, { 'MAOF chat': 0.5, 'VS Code Language Model API': 0.5, other: 0.1 });
+    assert.equal(ledger.recent(1)[0].source, undefined, 'an entry without a source stays without one');
+    await ledger.flush();
+    const again = new CostLedger({ store, clock, policy: policy({}) });
+    assert.deepEqual(again.summary().bySource, { 'MAOF chat': 0.5, 'VS Code Language Model API': 0.5, other: 0.1 });
+    assert.equal(again.recent(4).filter((e) => e.source === 'VS Code Language Model API').length, 2);
+
+    const old = new MemoryStateStore();
+    const persisted = store.get<Record<string, unknown>>(LEDGER_STATE_KEY)!;
+    const { bySource: _dropped, ...withoutSources } = persisted;
+    await old.update(LEDGER_STATE_KEY, withoutSources);
+    const fromOld = new CostLedger({ store: old, clock, policy: policy({}) });
+    assert.equal(fromOld.summary().monthUsd, 1.1, 'the spend of an older file is all there');
+    assert.deepEqual(fromOld.summary().bySource, {});
+  });
+
   it('holds a reservation until it is settled to the real cost or released', () => {
     const { ledger } = setup({ monthlyUsd: 10 });
     const r1 = ledger.reserve(1);

@@ -73,7 +73,14 @@ describe('README, run', function () {
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
   it('has the blocks this test knows how to run', () => {
-    assert.deepEqual(blocks.map((b) => b.lang), ['bash', 'bash', 'json', 'bash', 'console'], 'a code block was added or removed: teach this test to run it');
+    assert.deepEqual(blocks.map((b) => b.lang), ['bash', 'bash', 'json', 'bash', 'console', 'console'], 'a code block was added or removed: teach this test to run it');
+  });
+
+  it('runs the `maof breakers` transcript in test/unit/cli/readmeBreakers.test.ts', () => {
+    const commands = consoleSteps(blocks[5].body).map((s) => s.cmd);
+    assert.ok(commands.some((c) => c.includes('dist/cli.js breakers')), `the sixth block is the breakers transcript: ${commands.join(' | ')}`);
+    const runner = fs.readFileSync(path.join(ROOT, 'test', 'unit', 'cli', 'readmeBreakers.test.ts'), 'utf8');
+    assert.match(runner, /README/);
   });
 
   it('runs the set-up, start and test commands in CI (`npm ci` installs what `npm install` does, from the lockfile)', () => {
@@ -146,9 +153,11 @@ describe('README, run', function () {
       assert.equal(planned.code, 0, planned.stderr);
       const r = sh(ask.cmd, work, env);
       assert.equal(r.code, 0, r.stderr);
-      const got = JSON.parse(r.stdout) as Record<string, unknown>;
-      const shown = JSON.parse(ask.output) as Record<string, unknown>;
-      // Everything the README shows, to the token and the cent.
+      // Time at the provider differs run to run: a number in both, its value not compared.
+      const timeless = (text: string): Record<string, unknown> => JSON.parse(text, (k, v: unknown) => (k === 'elapsedMs' ? (typeof v === 'number' ? 'a number' : v) : v)) as Record<string, unknown>;
+      const got = timeless(r.stdout);
+      const shown = timeless(ask.output);
+      // Everything else the README shows, to the token and the cent.
       assert.deepEqual(got, shown);
       assert.equal(steps.length, 4, 'a step was added to the session: run it here');
     });

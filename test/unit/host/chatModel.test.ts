@@ -38,6 +38,21 @@ describe('chat model', () => {
       assert.deepEqual(counts, { attempts: 4, retries: 2, fallbacks: 2 });
     });
 
+    it('lists each call with its real elapsed time when there was more than one', () => {
+      const meta = resultMeta(
+        success({
+          attempts: [
+            { agent: 'gw', outcome: 'CONFIG' }, // refused for its price: not a call
+            { agent: 'claude-sonnet', outcome: 'UPSTREAM', status: 502, waitMs: 500, elapsedMs: 31_000 },
+            { agent: 'claude-sonnet', outcome: 'ok', elapsedMs: 2_400 },
+          ],
+        }),
+      );
+      assert.equal(meta.attempts, 2);
+      assert.deepEqual(meta.attemptLog, ['claude-sonnet: server error after 31 s', 'claude-sonnet: answered after 2.4 s']);
+      assert.equal(resultMeta(success()).attemptLog, undefined, 'one call: the duration chip already says it');
+    });
+
     it('does not count breaker skips and cache hits as attempts', () => {
       assert.deepEqual(attemptCounts([{ agent: 'a', outcome: 'CIRCUIT_OPEN' }, { agent: 'b', outcome: 'cached' }]), { attempts: 0, retries: 0, fallbacks: 1 });
       assert.deepEqual(attemptCounts([{ agent: 'a', outcome: 'AUTH', status: 401 }]), { attempts: 1, retries: 0, fallbacks: 0 });
@@ -86,6 +101,30 @@ describe('chat model', () => {
       assert.deepEqual(line, { text: 'Rate-limited by OpenAI — retrying in 3 s (attempt 2/3)', waitMs: 2100 });
       const overloaded = statusLine({ type: 'retry.scheduled', at: 0, requestId: 'r', agentId: 'claude-sonnet', attempt: 2, waitMs: 100, code: 'OVERLOADED' }, agents, 3);
       assert.equal(overloaded?.text, 'Anthropic is overloaded — retrying in 1 s (attempt 3/3)');
+    });
+
+    it('says how long a failed attempt took before the retry (a gateway retrying on its own makes it long)', () => {
+      const line = statusLine({ type: 'retry.scheduled', at: 0, requestId: 'r', agentId: 'gpt-4.1', attempt: 1, waitMs: 1000, code: 'UPSTREAM', elapsedMs: 41_200 }, agents, 3);
+      assert.equal(line?.text, 'OpenAI server error after 41 s — retrying in 1 s (attempt 2/3)');
+      const quick = statusLine({ type: 'retry.scheduled', at: 0, requestId: 'r', agentId: 'gpt-4.1', attempt: 1, waitMs: 1000, code: 'UPSTREAM', elapsedMs: 40 }, agents, 3);
+      assert.equal(quick?.text, 'OpenAI server error — retrying in 1 s (attempt 2/3)', 'a quick failure needs no time');
+    });
+
+    it('says why an agent of unknown price was skipped under a budget', () => {
+      assert.equal(
+        statusLine({ type: 'agent.skipped', at: 0, requestId: 'r', agentId: 'team-gw', reason: 'PRICE_UNKNOWN' }, agents, 3)?.text,
+        'team-gw has no known price and a budget is set — skipping it (set its pricing)',
+      );
+    });
+
+    it('shows a wait instead of a failure as a countdown that offers retry now and switch agent', () => {
+      assert.deepEqual(statusLine({ type: 'waiting', at: 1_000, requestId: 'r', agentId: 'gpt-4.1', reason: 'rate-limit', until: 4_000 }, agents, 3), {
+        text: "OpenAI asked to slow down — waiting for gpt-4.1's rate limit, sending in 3 s",
+        waitMs: 3_000,
+        wait: { reason: 'rate-limit', agentId: 'gpt-4.1' },
+      });
+      assert.match(statusLine({ type: 'waiting', at: 0, requestId: 'r', agentId: 'gpt-4.1', reason: 'breaker', until: 30_000 }, agents, 3)?.text ?? '', /paused — trying gpt-4\.1 again in 30 s/);
+      assert.match(statusLine({ type: 'waiting', at: 0, requestId: 'r', agentId: 'gpt-4.1', reason: 'budget', until: 60_000 }, agents, 3)?.text ?? '', /Waiting for budget held by requests in flight — giving up in 60 s/);
     });
 
     it('narrates fallbacks, rate-limit queueing, skipped agents and attempts', () => {

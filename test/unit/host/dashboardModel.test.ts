@@ -12,6 +12,7 @@ function summary(over: Partial<SpendSummary> = {}): SpendSummary {
     monthlyLimitUsd: 20,
     byAgent: { 'claude-sonnet': 2.5, 'gpt-4.1': 1, idle: 0 },
     byTask: { code: 3, writing: 0.5 },
+    bySource: { 'MAOF chat': 2, 'VS Code Chat': 1.5 },
     byDay: { '2025-06-15': 0.5, '2025-06-01': 3, '2025-05-01': 9 },
     requests: 12,
     cacheHits: 4,
@@ -51,6 +52,7 @@ describe('DashboardModel', () => {
     assert.equal(s.spend.requests, 12);
     assert.deepEqual(s.byAgent, [{ label: 'claude-sonnet', usd: 2.5 }, { label: 'gpt-4.1', usd: 1 }]);
     assert.deepEqual(s.byTask.map((b) => b.label), ['code', 'writing']);
+    assert.deepEqual(s.bySource.map((b) => [b.label, b.usd]), [['MAOF chat', 2], ['VS Code Chat', 1.5]]);
     assert.equal(s.byDay.length, 30);
     assert.equal(s.byDay[0].label, '2025-05-17');
     assert.deepEqual(s.byDay[29], { label: '2025-06-15', usd: 0.5 });
@@ -140,6 +142,18 @@ describe('DashboardModel', () => {
     ]);
     assert.deepEqual(model.takeLiveEvents(), []);
     assert.equal(model.recentLiveEvents().length, 4, 'a page opened later still gets the recent feed');
+  });
+
+  it("says how long the failed attempt took, and why an agent of unknown price was skipped", () => {
+    const model = new DashboardModel(() => 3);
+    model.onEvent({ type: 'retry.scheduled', at: T0, requestId: 'r1', agentId: 'gw', attempt: 1, waitMs: 1000, code: 'TIMEOUT', elapsedMs: 42_000 });
+    model.onEvent({ type: 'retry.scheduled', at: T0, requestId: 'r4', agentId: 'gw', attempt: 1, waitMs: 1000, code: 'TIMEOUT', elapsedMs: 30 });
+    model.onEvent({ type: 'agent.skipped', at: T0, requestId: 'r2', agentId: 'team-gw', reason: 'PRICE_UNKNOWN' });
+    model.onEvent({ type: 'agent.skipped', at: T0, requestId: 'r3', agentId: 'gpt-4.1', reason: 'CONFIG' });
+    assert.deepEqual(
+      model.takeLiveEvents().map((e) => e.text),
+      ['gw timed out after 42 s — retry 2/3 in 1.0 s', 'gw timed out — retry 2/3 in 1.0 s', 'team-gw skipped (no known price)', 'gpt-4.1 skipped (no key)'],
+    );
   });
 
   it('keeps only the last live events for a page opened later', () => {

@@ -54,9 +54,11 @@ describe('host messages', () => {
   it('exports usage as CSV with a header and quoted fields', () => {
     const csv = usageCsv([
       { requestId: 'r1', at: Date.UTC(2025, 5, 1, 12), agentId: 'gpt,4', model: 'm"x', task: 'code', usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 }, costUsd: 0.0012, cached: false },
+      { requestId: 'r2', at: Date.UTC(2025, 5, 1, 13), agentId: 'gpt', model: 'm', task: 'code', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, costUsd: 0.001, cached: false, source: 'VS Code Chat (@maof)' },
     ]);
-    const [header, row] = csv.trimEnd().split('\n');
-    assert.equal(header, 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached');
-    assert.equal(row, '2025-06-01T12:00:00.000Z,r1,"gpt,4","m""x",code,10,5,0,0,0.0012,false');
+    const [header, row, second] = csv.trimEnd().split('\n');
+    assert.equal(header, 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached,source');
+    assert.equal(row, '2025-06-01T12:00:00.000Z,r1,"gpt,4","m""x",code,10,5,0,0,0.0012,false,');
+    assert.equal(second, '2025-06-01T13:00:00.000Z,r2,gpt,m,code,1,1,0,0,0.001,false,VS Code Chat (@maof)');
   });
 });

@@ -9,6 +9,7 @@ function summary(over: Partial<SpendSummary> = {}): SpendSummary {
     reservedUsd: 0,
     byAgent: {},
     byTask: {},
+    bySource: {},
     byDay: {},
     requests: 3,
     cacheHits: 2,
@@ -29,6 +30,14 @@ describe('statusBarView', () => {
     assert.match(v.tooltip, /Cache: 2 hits, saved \$0\.05/);
     assert.match(v.tooltip, /Circuit breakers: all closed/);
     assert.match(v.tooltip, /Click to open the MAOF dashboard/);
+  });
+
+  it('counts down requests that wait instead of failing, and says why', () => {
+    const v = statusBarView(summary({ monthlyLimitUsd: 20 }), [], { count: 3, reason: 'budget', seconds: 12 });
+    assert.equal(v.text, '$(pulse) MAOF $1.23 / $20.00 $(watch) 12 s');
+    assert.match(v.tooltip, /3 requests waiting for budget held by requests in flight \(12 s\)/);
+    assert.match(v.ariaLabel, /3 requests waiting for budget/);
+    assert.equal(statusBarView(summary(), [], { count: 0, reason: 'rate-limit', seconds: 0 }).text, '$(pulse) MAOF $1.23');
   });
 
   it('shows only the spend when no budget is set', () => {

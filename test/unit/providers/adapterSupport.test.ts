@@ -57,6 +57,20 @@ describe('StallWatchdog', () => {
     dog.dispose();
   });
 
+  it('fires at the deadline even while the call stays busy, and says so (a fake clock, no sleeping)', async () => {
+    const clock = new FakeClock();
+    const fired: boolean[] = [];
+    const dog = new StallWatchdog(clock, 300, (overran) => fired.push(overran), clock.now() + 1_000);
+    for (let t = 0; t < 900; t += 100) {
+      await clock.advance(100);
+      dog.touch();
+    }
+    assert.deepEqual(fired, [], 'busy and before the deadline');
+    await clock.advance(100);
+    assert.deepEqual(fired, [true], 'at the deadline: overran, not stalled');
+    dog.dispose();
+  });
+
   it('never fires once disposed', async () => {
     const clock = new FakeClock();
     let fired = 0;

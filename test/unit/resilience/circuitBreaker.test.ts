@@ -279,4 +279,34 @@ describe('BreakerRegistry', () => {
       ['closed', 'closed'],
     );
   });
+
+  it('reports failure-count changes for saving, but not a success that changes no count', () => {
+    const counted: string[] = [];
+    const reg = new BreakerRegistry(policy(), clock, undefined, (id) => counted.push(id));
+    reg.get('a').recordSuccess();
+    reg.get('a').recordNeutral();
+    reg.get('a').recordFailure('BAD_REQUEST');
+    assert.deepEqual(counted, [], 'nothing a restart would need to know changed');
+    reg.get('a').recordFailure('TIMEOUT');
+    reg.get('b').recordFailure('NETWORK');
+    assert.deepEqual(counted, ['a', 'b']);
+    reg.get('a').recordSuccess();
+    assert.deepEqual(counted, ['a', 'b', 'a'], 'a success that clears failures is saved');
+    reg.get('a').recordSuccess();
+    assert.equal(counted.length, 3);
+    reg.reset('b');
+    assert.deepEqual(counted, ['a', 'b', 'a', 'b'], 'a reset of a closed breaker with failures is saved');
+  });
+
+  it('says how long until an open breaker lets a probe through', async () => {
+    const reg = new BreakerRegistry(policy({ failureThreshold: 1, resetTimeoutMs: 30_000 }), clock);
+    assert.equal(reg.get('a').halfOpenInMs(), undefined);
+    reg.get('a').recordFailure('TIMEOUT');
+    assert.equal(reg.get('a').halfOpenInMs(), 30_000);
+    await clock.advance(12_000);
+    assert.equal(reg.get('a').halfOpenInMs(), 18_000);
+    await clock.advance(18_000);
+    assert.equal(reg.get('a').halfOpenInMs(), 0);
+    assert.equal(reg.get('a').state, 'half-open');
+  });
 });

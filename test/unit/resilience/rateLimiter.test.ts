@@ -218,3 +218,53 @@ describe('RateLimiter', () => {
     assert.equal(p3.permit()?.waitedMs, 20_000);
   });
 });
+
+describe('RateLimiter pauses learned from 429s', () => {
+  it('requests on a paused key share one pause and leave it paced, not all at once', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(clock);
+    // The key was served 10 requests in the last second: that is the pace it starts from.
+    for (let i = 0; i < 10; i++) limiter.served('k');
+    await clock.advance(1_000);
+    const until = limiter.rateLimited('k', 300);
+    assert.equal(until, clock.now() + 300);
+    assert.equal(limiter.pausedUntil('k'), until);
+    const released: number[] = [];
+    const all = Array.from({ length: 4 }, () => limiter.acquire('k', {}, 0).then(() => released.push(clock.now() - until)));
+    await clock.advance(299);
+    assert.deepEqual(released, [], 'nobody goes during the pause');
+    await clock.runAll();
+    await Promise.all(all);
+    assert.deepEqual(released, [0, 100, 200, 300], 'one at the end of the pause, then one per 1/10 s');
+    assert.equal(limiter.pausedUntil('k'), undefined);
+  });
+
+  it('a key younger than a second paces at the rate its burst was served at', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(clock);
+    // 10 answers in the first 100 ms: 100 a second, not "10 in the last second".
+    for (let i = 0; i < 10; i++) {
+      limiter.served('k');
+      await clock.advance(10);
+    }
+    const until = limiter.rateLimited('k', 5);
+    const released: number[] = [];
+    const all = Array.from({ length: 3 }, () => limiter.acquire('k', {}, 0).then(() => released.push(clock.now() - until)));
+    await clock.runAll();
+    await Promise.all(all);
+    assert.deepEqual(released, [0, 10, 20]);
+  });
+
+  it('a key that was never served pauses without a pace, and another key is not paused', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(clock);
+    const start = clock.now();
+    limiter.rateLimited('k', 50);
+    assert.equal(limiter.pausedUntil('other'), undefined);
+    const released: number[] = [];
+    const all = Array.from({ length: 3 }, () => limiter.acquire('k', {}, 0).then(() => released.push(clock.now())));
+    await clock.runAll();
+    await Promise.all(all);
+    assert.ok(Math.min(...released) >= start + 50 && Math.max(...released) - Math.min(...released) < 1, 'all leave at the end of the pause');
+  });
+});

@@ -22,6 +22,8 @@ describe('webview protocol parsing', () => {
       { type: 'chat/copy', code: 'print(1)' },
       { type: 'chat/clear' },
       { type: 'chat/setAgent', agentId: 'auto', includeContext: true },
+      { type: 'chat/waitAction', messageId: 'm-1', action: 'retryNow' },
+      { type: 'chat/waitAction', messageId: 'm-1', action: 'switchAgent' },
       { type: 'dashboard/ready' },
       { type: 'dashboard/resetBreaker', agentId: 'gpt-4.1' },
       { type: 'dashboard/resetAll' },
@@ -38,6 +40,10 @@ describe('webview protocol parsing', () => {
     const r = parseWebviewMessage({ ...send, __proto_pollution: { admin: true }, extra: 1 });
     assert.ok(r.ok);
     assert.deepEqual(Object.keys(r.message).sort(), ['agentId', 'includeContext', 'prompt', 'sessionId', 'type']);
+  });
+
+  it('rejects a wait action it does not know, naming the ones it does', () => {
+    assert.match(rejected({ type: 'chat/waitAction', messageId: 'm-1', action: 'deleteKeys' }).error, /action must be one of retryNow, switchAgent/);
   });
 
   it('rejects non-objects with a reason', () => {
