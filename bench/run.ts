@@ -152,6 +152,7 @@ async function main(): Promise<void> {
   await attempt('P7', () => bundled(pkg.distDir, 'languageModelProvider.ts', ['--iterations', quick ? '300' : '1000']));
   await attempt('P8', () => child('waits.ts', ['--requests', quick ? '400' : '1000', '--rate', '200', '--concurrency', '16']));
   await attempt('P6batch', () => child('batchVsBare.ts', [pkg.distDir, '--requests', quick ? '1000' : '4000', '--runs', quick ? '1' : '3'], [], 400_000));
+  await attempt('PC1', () => child('promptCaching.ts', []));
   if (wanted('P4')) {
     if (!pkg.vsix) errors.P4 = 'no VSIX to install';
     else await attempt('P4', () => child('activation.ts', [pkg.vsix!, '--runs', quick ? '2' : '5'], [], 300_000));
@@ -226,6 +227,18 @@ async function main(): Promise<void> {
     );
   } else if (wanted('P8')) failed('P8', 'storm goodput / budget utilisation', '100 %, ≤ 1.2× / ≥ 95 %');
 
+  const pc1 = results.PC1;
+  if (pc1) {
+    const usd = (v: number): string => `$${v.toFixed(3)}`;
+    const scenarios = [['chat', '10-turn chat, 30 k tokens of open files'], ['agentLoop', '20-step agent loop, 40 tool schemas']] as const;
+    const providers = [['anthropic', 'Anthropic', 0.35], ['openai', 'OpenAI', 0.6]] as const;
+    for (const [key, label] of scenarios) {
+      for (const [provider, name, target] of providers) {
+        const ratio = get(pc1, `${key}.${provider}.ratio`);
+        row('PC1', `${label}: ${name} cost, prompt caching on / no cache`, `${(ratio * 100).toFixed(1)} % (${usd(get(pc1, `${key}.${provider}.on.costUsd`))} vs ${usd(get(pc1, `${key}.${provider}.uncached.costUsd`))}; caching off in MAOF: ${(get(pc1, `${key}.${provider}.offRatio`) * 100).toFixed(0)} %)`, `≤ ${target * 100} %`, ratio <= target);
+      }
+    }
+  } else if (wanted('PC1')) failed('PC1', 'prompt caching savings', '≤ 35 % / 60 %');
   const info = { ...host, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100), date: new Date().toISOString(), durationSeconds: Math.round((Date.now() - t0) / 1000), quick };
   const head = ['#', 'measure', 'result', 'target', 'met'];
   const lines = rows.map((r) => [r.id, r.measure, r.result, r.target, r.met === undefined ? '–' : r.met ? 'yes' : 'NO']);

@@ -69,6 +69,8 @@ const agentItem = {
     timeoutMs: int('Milliseconds before one attempt times out.', 120000, 1),
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra HTTP headers (e.g. for a gateway). Do not put keys here: use secret storage.' },
     description: { type: 'string', description: 'Shown in agent pickers: what this agent is good at.' },
+    promptCache: { type: 'boolean', default: true, description: 'Within a conversation (chat, chain, agent mode), ask the provider to cache the prompt\'s stable prefix: Anthropic cache breakpoints, OpenAI\'s prompt_cache_key. Cached input costs a tenth (Anthropic) or a half to a quarter (OpenAI) of plain input. Set false for servers that reject unknown fields.' },
+    promptCacheKey: { type: 'boolean', default: false, description: 'Also send OpenAI\'s prompt_cache_key to this agent\'s baseUrl (sent to OpenAI\'s own API always). Only for servers that accept it.' },
   },
 };
 

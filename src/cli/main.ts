@@ -48,7 +48,13 @@ export interface JsonResult {
   costUsd?: number;
   /** The provider reported no usage: usage and cost are counted with the tokenizer. */
   usageEstimated?: boolean;
+  /** Answered from MAOF's own response cache (no provider call); `responseCacheSavedUsd` is what that call had cost. */
   cached?: boolean;
+  responseCacheSavedUsd?: number;
+  /** Saved by the provider's prompt cache (cached input at its discount, less the cache-write premium). */
+  promptCacheSavedUsd?: number;
+  /** Input tokens read from the provider's prompt cache. */
+  cachedInputTokens?: number;
   error?: { code: string; message: string };
 }
 
@@ -79,6 +85,8 @@ export function toJson(result: RunResult): JsonResult {
     costUsd: Math.round(result.costUsd * 1e8) / 1e8,
     ...(result.usageEstimated ? { usageEstimated: true } : {}),
     cached: result.cached,
+    ...(result.responseCacheSavedUsd !== undefined ? { responseCacheSavedUsd: Math.round(result.responseCacheSavedUsd * 1e8) / 1e8 } : {}),
+    ...(result.promptCacheSavedUsd !== undefined ? { promptCacheSavedUsd: Math.round(result.promptCacheSavedUsd * 1e8) / 1e8, cachedInputTokens: result.usage.cacheReadTokens } : {}),
   };
 }
 

@@ -22,13 +22,18 @@ export type MaofEvent =
   | (Base & { type: 'breaker.changed'; agentId: string; from: BreakerState; to: BreakerState; reason?: ErrorCode })
   | (Base & { type: 'cache.hit'; requestId: string; agentId: string; savedUsd: number })
   /**
+   * A conversation's turn was answered by another agent than the one whose provider holds its
+   * prompt in cache: `cachedTokens` are paid again, at an estimated `extraCostUsd`.
+   */
+  | (Base & { type: 'promptCache.lost'; requestId: string; from: string; to: string; reason: ErrorCode | 'agent-changed'; cachedTokens: number; extraCostUsd: number })
+  /**
    * The request waits instead of failing; `until` is the clock time the wait ends at the latest
    * (a budget wait ends when reservations settle: `until` is then its deadline). Shown as a countdown.
    */
   | (Base & { type: 'waiting'; requestId: string; agentId?: string; reason: WaitReason; until: number })
   | (Base & { type: 'queued'; requestId: string; agentId: string; waitMs: number; reason: 'rpm' | 'tpm' })
   | (Base & { type: 'context.pruned'; requestId: string; agentId: string; keptTokens: number; budgetTokens: number; dropped: string[]; truncated: string[]; redactions: number })
-  | (Base & { type: 'usage'; requestId: string; agentId: string; usage: Usage; costUsd: number; /** No usage from the provider: counted with the tokenizer. */ estimated?: boolean })
+  | (Base & { type: 'usage'; requestId: string; agentId: string; usage: Usage; costUsd: number; /** No usage from the provider: counted with the tokenizer. */ estimated?: boolean; /** What the provider's prompt cache saved on this call (negative: a write that costs more than input). */ promptCacheSavedUsd?: number })
   | (Base & { type: 'budget.alert'; period: 'month' | 'day'; fraction: number; spentUsd: number; limitUsd: number })
   | (Base & { type: 'request.finished'; requestId: string; ok: boolean; agentId?: string; errorCode?: ErrorCode; durationMs: number; costUsd: number; attempts: number; cached: boolean });
 

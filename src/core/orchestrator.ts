@@ -11,7 +11,7 @@ import { EventBus, type AttemptOutcome, type MaofEvent } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
 import { addUsage, ZERO_USAGE, type ChatMessage, type MessagePart, type ToolCall, type ToolDefinition, type ToolMode, type Usage } from './types';
 import { agentRequiresKey, budgetIsSet, ownKeyAllowed, priceIsUnknown, pricingFor, providerKeyAllowed, type AgentConfig, type MaofConfig } from './config/schema';
-import { costOf, worstCaseCost } from './cost/costCalculator';
+import { costOf, promptCacheSavingsUsd, worstCaseCost } from './cost/costCalculator';
 import type { Pricing } from './cost/priceTable';
 import { CostLedger, type Reservation } from './cost/costLedger';
 import { ResponseCache, type CachedResponse } from './cache/responseCache';
@@ -27,7 +27,10 @@ import { RateLimiter } from './resilience/rateLimiter';
 import { backoffDelay, exceedsRetryAfterCap, withRetry } from './resilience/retry';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
 import { planRoute } from './router/router';
+import { lostCacheCostUsd, StickyRoutes, type StickyPlan } from './router/stickyRoutes';
 import { parseStructured, repairPrompt, structuredSpecFor, type AnalysisResult } from './structuredOutput';
+import { cacheableLayout, conversationKeyOf, promptCacheFor, stableContextOrder } from './promptLayout';
+import type { PromptCacheRequest } from './providers/promptCache';
 
 export const BREAKER_STATE_KEY = 'maof.breakers.v1';
 /**
@@ -59,6 +62,8 @@ export interface RunRequest {
   system?: string;
   context?: ContextItem[];
   sessionId?: string;
+  /** Requests that share a prefix without a chat session (a chain run): their prompts are cached as one conversation's. */
+  conversationId?: string;
   stream?: boolean;
   onDelta?: (text: string) => void;
   /** A new attempt started after deltas were delivered: the consumer must discard them. */
@@ -104,6 +109,8 @@ interface RunBase {
   pruned?: PruneReport;
   /** A provider reported no usage: `usage` and `costUsd` are counted with the tokenizer, not billed figures. */
   usageEstimated?: boolean;
+  /** What the provider's prompt cache saved (cache reads less the write premium), when it did anything. */
+  promptCacheSavedUsd?: number;
 }
 
 export interface RunSuccess extends RunBase {
@@ -112,7 +119,9 @@ export interface RunSuccess extends RunBase {
   model: string;
   text: string;
   structured?: AnalysisResult;
+  /** Answered from MAOF's own response cache (no provider call): `responseCacheSavedUsd` is what the call cost. */
   cached: boolean;
+  responseCacheSavedUsd?: number;
   /** The tools the model asked to call, when the request offered tools. */
   toolCalls?: ToolCall[];
 }
@@ -162,6 +171,7 @@ interface RunState {
   deltasDelivered: boolean;
   signal: AbortSignal;
   usageEstimated?: boolean;
+  promptCacheSavedUsd?: number;
   source?: string;
 }
 
@@ -199,6 +209,7 @@ export class Orchestrator {
   private readonly providerFor: (kind: AgentConfig['provider']) => Provider;
   private readonly random: () => number;
   private readonly pruners = new Map<string, ContextPruner>();
+  private readonly sticky = new StickyRoutes();
   private readonly keyIds = new WeakMap<AgentConfig, { apiKey: string; id: string }>();
   /** Per tokenizer: counts of texts sent again and again (the system prompt every request). */
   private readonly tokenCounts = new Map<string, LRUCache<string, number>>();
@@ -317,9 +328,14 @@ export class Orchestrator {
       } else if (state.task === 'auto') {
         state.task = classifyTask(req.prompt, this.config.tasks).task;
       }
-      const plan = planRoute(this.config, state.task, req.agentId);
+      // A pinned agent (fan-out, compare, a chat with one agent picked) is not routed: nothing to keep sticky.
+      const conversationKey = req.agentId ? undefined : conversationKeyOf(req);
+      const route = planRoute(this.config, state.task, req.agentId).agents;
+      // A one-shot request (the hot path of commands and batches) awaits nothing here.
+      const plan: StickyPlan = conversationKey ? await this.stickyPlan(conversationKey, route) : { agents: route };
       if (this.events.active) this.emit({ type: 'request.started', at: state.started, requestId: state.requestId, task: state.task, agents: plan.agents.map((a) => a.id), pattern: 'single' });
       const result = await this.runRoute(req, state, plan.agents);
+      if (conversationKey && !result.cached) this.noteTurn(conversationKey, plan, result, state);
       if (req.sessionId) {
         const memory = this.sessions.get(req.sessionId);
         const at = this.clock.now();
@@ -348,6 +364,31 @@ export class Orchestrator {
         ...(state.usageEstimated ? { usageEstimated: true } : {}),
       };
     }
+  }
+
+  /** A conversation's turn goes first to the agent whose provider holds its prompt in cache, while its breaker lets it and its key is there. */
+  private async stickyPlan(conversationKey: string, agents: AgentConfig[]): Promise<StickyPlan> {
+    const plan = this.sticky.plan(conversationKey, agents, (a) => this.breakers.get(a.id).state !== 'open');
+    if (plan.agents === agents) return plan;
+    const warm = plan.agents[0];
+    const usable = !this.requiresKey(warm) || (await this.keyFor(warm)) !== undefined;
+    return usable ? plan : { agents, ...(plan.warm ? { warm: plan.warm } : {}) };
+  }
+
+  /** Remembers who answered the turn; an answer from another agent than the warm one says what the lost cache cost. */
+  private noteTurn(conversationKey: string, plan: StickyPlan, result: { agentId: string; usage: Usage }, state: RunState): void {
+    const answered = this.config.agents.find((a) => a.id === result.agentId);
+    if (!answered) return;
+    const warm = plan.warm;
+    if (warm && warm.agentId !== answered.id && warm.cachedTokens > 0) {
+      const warmAgent = this.config.agents.find((a) => a.id === warm.agentId);
+      const failed = state.attempts.find((a) => a.agent === warm.agentId && a.outcome !== 'ok' && a.outcome !== 'cached' && a.outcome !== 'skipped')?.outcome;
+      const reason: ErrorCode | 'agent-changed' = failed && failed !== 'ok' && failed !== 'cached' && failed !== 'skipped' ? failed : 'agent-changed';
+      const extraCostUsd = warmAgent ? lostCacheCostUsd(warm.cachedTokens, pricingFor(warmAgent), pricingFor(answered)) : 0;
+      this.emit({ type: 'promptCache.lost', at: this.clock.now(), requestId: state.requestId, from: warm.agentId, to: answered.id, reason, cachedTokens: warm.cachedTokens, extraCostUsd });
+      this.logger.info(`Request ${state.requestId}: answered by "${answered.id}" instead of "${warm.agentId}", whose prompt cache held ${warm.cachedTokens} tokens of this conversation (about $${extraCostUsd.toFixed(4)} more).`);
+    }
+    this.sticky.remember(conversationKey, answered, result.usage);
   }
 
   private finish(state: RunState, ok: boolean, agentId: string | undefined, errorCode: ErrorCode | undefined, cached: boolean): void {
@@ -516,6 +557,8 @@ export class Orchestrator {
     const history = conversation
       ? conversation.map((m) => (this.config.context.redactSecrets ? redactMessage(m) : m))
       : req.sessionId ? this.sessions.get(req.sessionId).toMessages().slice(-this.config.context.historyTurns * 2) : [];
+    // A turn of a conversation asks the provider to cache its prefix (and lays it out to stay stable).
+    const promptCache = promptCacheFor(agent, conversationKeyOf(req));
     // Tool schemas are read by the model too: counted like a message.
     const toolText = req.tools && req.tools.length > 0 ? JSON.stringify(req.tools) : '';
 
@@ -553,14 +596,16 @@ export class Orchestrator {
         truncated: report.truncated.map((t) => t.label),
         redactions: report.redactions,
       });
-      contextText = renderContext(report.kept);
+      contextText = renderContext(promptCache ? stableContextOrder(report.kept) : report.kept);
       // Only the cache key uses them; hashing a large context on every request is not free.
       if (report.kept.length > 0 && this.config.cache.enabled) contextHashes = report.kept.map((k) => this.hashText(k.text));
     }
     const userContent = contextText ? `${contextText}\n\n${prompt}` : prompt;
-    const messages: ChatMessage[] = conversation
-      ? [...(system || contextText ? [{ role: 'system' as const, content: [system, contextText].filter(Boolean).join('\n\n') }] : []), ...history]
-      : [{ role: 'system', content: system }, ...history, { role: 'user', content: userContent }];
+    const messages: ChatMessage[] = promptCache
+      ? cacheableLayout(system, contextText, history, conversation ? undefined : prompt)
+      : conversation
+        ? [...(system || contextText ? [{ role: 'system' as const, content: [system, contextText].filter(Boolean).join('\n\n') }] : []), ...history]
+        : [{ role: 'system', content: system }, ...history, { role: 'user', content: userContent }];
     const temperature = req.temperature ?? agent.temperature ?? taskConfig?.temperature;
 
     // Never cached: answers with tools (a tool call asks the caller to act, and its result changes
@@ -580,14 +625,14 @@ export class Orchestrator {
 
     const compute = async (): Promise<CachedResponse> => {
       const inputTokens = fixed + (state.pruned?.usedTokens ?? 0);
-      let outcome = await this.callAgent(req, state, agent, apiKey, messages, inputTokens, maxOutputTokens, temperature, spec !== undefined);
+      let outcome = await this.callAgent(req, state, agent, apiKey, messages, inputTokens, maxOutputTokens, temperature, spec !== undefined, promptCache);
       let costUsd = outcome.costUsd;
       if (spec) {
         let parsed = parseStructured(outcome.response.text, spec);
         if (!parsed.ok) {
           this.logger.info(`Request ${state.requestId}: "${agent.id}" returned invalid structured output (${parsed.problem}); asking once for a repair.`);
           const repairMessages: ChatMessage[] = [...messages, { role: 'assistant', content: outcome.response.text }, { role: 'user', content: repairPrompt(parsed.problem, spec) }];
-          outcome = await this.callAgent(req, state, agent, apiKey, repairMessages, inputTokens + tokenizer.count(outcome.response.text) + 64, maxOutputTokens, temperature, true);
+          outcome = await this.callAgent(req, state, agent, apiKey, repairMessages, inputTokens + tokenizer.count(outcome.response.text) + 64, maxOutputTokens, temperature, true, promptCache);
           costUsd += outcome.costUsd;
           parsed = parseStructured(outcome.response.text, spec);
           if (!parsed.ok) {
@@ -629,6 +674,8 @@ export class Orchestrator {
       text: value.text,
       structured,
       cached,
+      ...(cached ? { responseCacheSavedUsd: value.costUsd } : {}),
+      ...(state.promptCacheSavedUsd !== undefined ? { promptCacheSavedUsd: state.promptCacheSavedUsd } : {}),
       ...(value.toolCalls ? { toolCalls: value.toolCalls } : {}),
       attempts: state.attempts,
       durationMs: this.clock.now() - state.started,
@@ -650,6 +697,7 @@ export class Orchestrator {
     maxOutputTokens: number,
     temperature: number | undefined,
     json: boolean,
+    promptCache?: PromptCacheRequest,
   ): Promise<CallOutcome> {
     const pricing = pricingFor(agent);
     // maxTotalMs bounds the whole request: no retry waits past it, and a call still running at it
@@ -732,7 +780,7 @@ export class Orchestrator {
               try {
                 streamedChars = 0;
                 sentAt = this.clock.now();
-                let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, deadline, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}) });
+                let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: state.signal, json, deadline, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}), ...(promptCache ? { promptCache } : {}) });
                 if (res.usageEstimated) res = { ...res, usage: countedUsage(agent, messages, res.text) };
                 limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
                 this.limiter.served(keyId);
@@ -801,11 +849,13 @@ export class Orchestrator {
       settled = true;
       state.usage = addUsage(state.usage, response.usage);
       state.costUsd += costUsd;
+      const promptCacheSavedUsd = response.usage.cacheReadTokens + response.usage.cacheWriteTokens > 0 ? promptCacheSavingsUsd(response.usage, pricing) : undefined;
+      if (promptCacheSavedUsd !== undefined) state.promptCacheSavedUsd = (state.promptCacheSavedUsd ?? 0) + promptCacheSavedUsd;
       if (response.usageEstimated) {
         state.usageEstimated = true;
         this.logger.info(`Request ${state.requestId}: "${agent.id}" reported no usage; its cost is estimated with the tokenizer.`);
       }
-      if (this.events.active) this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd, ...(response.usageEstimated ? { estimated: true } : {}) });
+      if (this.events.active) this.emit({ type: 'usage', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, usage: response.usage, costUsd, ...(response.usageEstimated ? { estimated: true } : {}), ...(promptCacheSavedUsd !== undefined ? { promptCacheSavedUsd } : {}) });
       // Billed (the provider read the prompt), but not an answer: the next agent may give one.
       const unusable = unusableAnswer(response, agent);
       if (unusable) throw unusable;
@@ -835,7 +885,7 @@ export class Orchestrator {
   /** Sends the same request to several agents at once; every result (or error) comes back. */
   async fanOut(req: Omit<RunRequest, 'agentId'>, agentIds: string[], mergeWith?: string): Promise<FanOutResult> {
     const settled = await Promise.all(
-      agentIds.map(async (agentId) => ({ agentId, result: await this.run({ ...req, agentId, requestId: undefined, onDelta: undefined, onRestart: undefined, sessionId: undefined }) })),
+      agentIds.map(async (agentId) => ({ agentId, result: await this.run({ ...req, agentId, requestId: undefined, onDelta: undefined, onRestart: undefined, sessionId: undefined, conversationId: undefined }) })),
     );
     let merged: RunResult | undefined;
     const good = settled.filter((s): s is { agentId: string; result: RunSuccess } => s.result.ok);
@@ -855,13 +905,15 @@ export class Orchestrator {
   /** Runs steps in order; each step sees the chain's input and the previous step's output. */
   async chain(steps: ChainStep[], input: string, shared: Pick<RunRequest, 'context' | 'signal' | 'sessionId' | 'source'> & { onStep?: (index: number, result: RunResult) => void } = {}): Promise<ChainResult> {
     const out: ChainResult = { ok: true, steps: [], costUsd: 0 };
+    // The steps share instructions and context: one conversation for the prompt cache (a lone step is a one-shot).
+    const chainId = steps.length > 1 && !shared.sessionId ? randomUUID() : undefined;
     let previous = input;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
       const usesPlaceholders = step.prompt.includes('{{previous}}') || step.prompt.includes('{{input}}');
       const body = step.prompt.replaceAll('{{input}}', input).replaceAll('{{previous}}', previous);
       const prompt = usesPlaceholders || i === 0 ? (i === 0 && !usesPlaceholders ? `${body}\n\n${input}` : body) : `${body}\n\nPrevious step's output:\n${previous}`;
-      const result = await this.run({ prompt, task: step.task ?? 'auto', agentId: step.agentId, context: shared.context, signal: shared.signal, sessionId: shared.sessionId, source: shared.source });
+      const result = await this.run({ prompt, task: step.task ?? 'auto', agentId: step.agentId, context: shared.context, signal: shared.signal, sessionId: shared.sessionId, source: shared.source, conversationId: chainId });
       out.steps.push({ name: step.name ?? `step ${i + 1}`, result });
       out.costUsd += result.costUsd;
       shared.onStep?.(i, result);

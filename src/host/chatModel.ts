@@ -57,6 +57,7 @@ export function resultMeta(result: RunSuccess): ChatMeta {
     ...(result.usageEstimated ? { costEstimated: true } : {}),
     ...counts,
     cached: result.cached,
+    ...(result.promptCacheSavedUsd !== undefined ? { promptCacheSavedUsd: result.promptCacheSavedUsd, promptCachedTokens: result.usage.cacheReadTokens } : {}),
     durationMs: result.durationMs,
     task: result.task,
   };
@@ -159,6 +160,8 @@ const metaSchema = z.object({
   retries: z.number().int().nonnegative(),
   fallbacks: z.number().int().nonnegative(),
   cached: z.boolean(),
+  promptCacheSavedUsd: z.number().finite().optional(),
+  promptCachedTokens: z.number().int().nonnegative().optional(),
   durationMs: z.number().finite(),
   task: z.string().optional(),
   pruned: z.object({ dropped: z.array(z.string()), truncated: z.array(z.string()) }).optional(),

@@ -7,12 +7,14 @@ import type { BreakerSnapshot } from '../core/resilience/circuitBreaker';
 import type {
   DashboardBreaker,
   DashboardLiveEvent,
+  DashboardPromptCache,
   DashboardRequest,
   DashboardRetry,
   DashboardSnapshot,
   SpendBar,
 } from '../shared/protocol';
 import { LatencyTracker } from './latencyTracker';
+import { formatUsd } from '../shared/format';
 
 export const RECENT_REQUESTS = 50;
 export const CHART_DAYS = 30;
@@ -70,6 +72,7 @@ const SKIP_LABEL: Record<string, string> = {
   CIRCUIT_OPEN: 'breaker open',
   CONTEXT_TOO_LARGE: 'context too large',
   CONFIG: 'no key',
+  'agent-changed': 'agent changed',
   PRICE_UNKNOWN: 'no known price',
 };
 
@@ -111,6 +114,8 @@ export class DashboardModel {
   /** The last live events, kept (not drained) for a page that opens or reloads later. */
   private liveHistory: DashboardLiveEvent[] = [];
   readonly latency = new LatencyTracker();
+  /** Per agent, since the window opened: input tokens, those read from the provider's prompt cache, and what that saved. */
+  private readonly promptCache = new Map<string, { inputTokens: number; cachedTokens: number; savedUsd: number }>();
 
   constructor(private readonly maxAttempts: () => number) {}
 
@@ -185,8 +190,17 @@ export class DashboardModel {
       case 'usage': {
         const r = this.inFlight.get(event.requestId);
         if (r && event.estimated) r.costEstimated = true;
+        const u = event.usage;
+        const agent = this.promptCache.get(event.agentId) ?? { inputTokens: 0, cachedTokens: 0, savedUsd: 0 };
+        agent.inputTokens += u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+        agent.cachedTokens += u.cacheReadTokens;
+        agent.savedUsd += event.promptCacheSavedUsd ?? 0;
+        this.promptCache.set(event.agentId, agent);
         return true;
       }
+      case 'promptCache.lost':
+        this.addLive(event.at, 'cache', `${event.to} answered instead of ${event.from} (${codeLabel(event.reason)}): prompt cache of ${event.cachedTokens.toLocaleString('en-US')} tokens lost, ≈${formatUsd(event.extraCostUsd)} more`);
+        return true;
       case 'request.finished': {
         const started = this.inFlight.get(event.requestId);
         this.inFlight.delete(event.requestId);
@@ -272,11 +286,22 @@ export class DashboardModel {
       byDay: dailyBars(summary.byDay, summary.day),
       breakers,
       latency: this.latency.stats(),
-      cache: { hits: summary.cacheHits, savedUsd: summary.savedUsd, entries: input.cacheEntries },
+      cache: { hits: summary.cacheHits, savedUsd: summary.savedUsd, entries: input.cacheEntries, ...this.promptCacheStats() },
       retries,
       recent: this.recent.map((r) => ({ ...r, dropped: [...r.dropped], truncated: [...r.truncated] })),
       inFlight: this.inFlight.size,
     };
+  }
+
+  private promptCacheStats(): { promptSavedUsd: number; promptByAgent: DashboardPromptCache[] } {
+    let promptSavedUsd = 0;
+    const promptByAgent: DashboardPromptCache[] = [];
+    for (const [agentId, a] of this.promptCache) {
+      promptSavedUsd += a.savedUsd;
+      promptByAgent.push({ agentId, hitRate: a.inputTokens > 0 ? a.cachedTokens / a.inputTokens : 0, cachedTokens: a.cachedTokens, inputTokens: a.inputTokens, savedUsd: a.savedUsd });
+    }
+    promptByAgent.sort((x, y) => y.inputTokens - x.inputTokens || x.agentId.localeCompare(y.agentId));
+    return { promptSavedUsd, promptByAgent };
   }
 
   private addLive(at: number, kind: DashboardLiveEvent['kind'], text: string): void {

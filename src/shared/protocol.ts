@@ -35,7 +35,12 @@ export interface ChatMeta {
   retries: number;
   /** Times the request moved on to the next agent of the route. */
   fallbacks: number;
+  /** Answered from MAOF's own response cache (no provider call). */
   cached: boolean;
+  /** What the provider's prompt cache saved on this answer (negative: the first turn paid the cache write). */
+  promptCacheSavedUsd?: number;
+  /** Input tokens the provider read from its prompt cache. */
+  promptCachedTokens?: number;
   durationMs: number;
   task?: string;
   /** Context items left out or shortened to fit the agent's window. */
@@ -156,10 +161,21 @@ export interface DashboardSnapshot {
   byDay: SpendBar[];
   breakers: DashboardBreaker[];
   latency: DashboardLatency[];
-  cache: { hits: number; savedUsd: number; entries: number };
+  /** MAOF's response cache (`hits`, `savedUsd`, `entries`) and, apart, the providers' prompt caches. */
+  cache: { hits: number; savedUsd: number; entries: number; promptSavedUsd: number; promptByAgent: DashboardPromptCache[] };
   retries: DashboardRetry[];
   recent: DashboardRequest[];
   inFlight: number;
+}
+
+/** One agent's provider prompt cache since the window opened: the share of input tokens read from it. */
+export interface DashboardPromptCache {
+  agentId: string;
+  /** Cache-read input tokens / all input tokens (0–1). */
+  hitRate: number;
+  cachedTokens: number;
+  inputTokens: number;
+  savedUsd: number;
 }
 
 export interface DashboardLiveEvent {

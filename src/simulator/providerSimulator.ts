@@ -5,6 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultPlan, parseChaos, parseFaultSteps, type ChaosOptions, type Fault, type FaultKind, type FaultStep, type SimProvider } from './faultPlan';
 import { buildReply, estimateMessageTokens, type PromptMessage, type SimulatedReply } from './simulatedReply';
+import { estimateTokens, OPENAI_CACHE_MINIMUM } from '../core/providers/promptCache';
+import { DEFAULT_PROMPT_CACHE_TTL_MS, PromptCacheModel, type PromptSegment } from './promptCacheModel';
 import {
   authError,
   badRequest,
@@ -64,6 +66,17 @@ export interface RequestLogEntry {
   toolResults?: string[];
   /** The tool the simulated model called in its answer. */
   toolCall?: string;
+  /** The request as received (its JSON body), for tests that check what an adapter sent. */
+  body?: unknown;
+}
+
+export interface SimulatorOptions {
+  /** The time the prompt cache's TTL runs on (default Date.now): tests pass a fake clock's. */
+  now?: () => number;
+  /** How long a cached prompt prefix lives unused (default 5 minutes, as both providers). */
+  promptCacheTtlMs?: number;
+  /** Keep each request's JSON body in the request log (tests that inspect what was sent). */
+  keepBodies?: boolean;
 }
 
 interface ParsedCall {
@@ -75,6 +88,10 @@ interface ParsedCall {
   jsonRequested: boolean;
   tools: string[];
   toolRequired: boolean;
+  /** Tokens of the tool definitions (the model reads them as part of the prompt). */
+  toolTokens: number;
+  /** The prompt's blocks in wire order, for the prompt-cache model. */
+  segments: PromptSegment[];
 }
 
 interface Exchange {
@@ -88,6 +105,7 @@ interface Exchange {
   status: number;
   fault?: FaultKind;
   timer?: ReturnType<typeof setTimeout>;
+  body?: unknown;
 }
 
 const LOG_CAPACITY = 1000;
@@ -148,6 +166,57 @@ function toolLinkProblem(provider: SimProvider, messages: unknown[]): string | u
   return undefined;
 }
 
+/** The JSON of a wire block as it identifies a prefix: its cache_control marker left out. */
+function blockBytes(value: unknown): string {
+  return JSON.stringify(value, (k, v: unknown) => (k === 'cache_control' ? undefined : v));
+}
+
+function marked(value: unknown): boolean {
+  return isRecord(value) && value.cache_control !== undefined;
+}
+
+/**
+ * The blocks of a prompt in the order the provider reads them (tools, system, messages), each with
+ * the tokens up to its end as the simulator bills them (see estimateMessageTokens: a message's
+ * blocks share its 4-token overhead, so the count at its last block equals the message's).
+ */
+function promptSegments(provider: SimProvider, raw: Record<string, unknown>, tools: unknown[]): { segments: PromptSegment[]; toolTokens: number } {
+  const segments: PromptSegment[] = [];
+  let total = 0;
+  for (const t of tools) {
+    const text = blockBytes(t);
+    total += estimateTokens(text.length);
+    segments.push({ text, endTokens: total, breakpoint: marked(t) });
+  }
+  const toolTokens = total;
+  const message = (blocks: unknown[], textOf: (b: unknown) => string, wrap: string): void => {
+    let chars = 0;
+    const start = total;
+    for (const b of blocks) {
+      chars += textOf(b).length;
+      segments.push({ text: wrap + blockBytes(b), endTokens: start + estimateTokens(chars) + 4, breakpoint: marked(b) });
+    }
+    total = start + estimateTokens(chars) + 4;
+    const last = segments[segments.length - 1];
+    if (last && blocks.length > 0) last.endTokens = total;
+  };
+  // Anthropic reads a string content as one text block: the same prefix either way.
+  const blocks = (content: unknown): unknown[] => (typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? content : []);
+  if (provider === 'anthropic' && raw.system !== undefined) message(blocks(raw.system), (b) => contentText([b]), 'system:');
+  for (const m of Array.isArray(raw.messages) ? raw.messages : []) {
+    if (!isRecord(m)) continue;
+    if (provider === 'anthropic') {
+      message(blocks(m.content), (b) => contentText([b]), `${String(m.role)}:`);
+      continue;
+    }
+    // OpenAI: compared message by message here.
+    const { content, ...rest } = m;
+    total += estimateTokens(contentText(content).length) + 4;
+    segments.push({ text: `${blockBytes(rest)}${blockBytes(content)}`, endTokens: total, breakpoint: false });
+  }
+  return { segments, toolTokens };
+}
+
 function keyOf(provider: SimProvider, req: IncomingMessage): string {
   if (provider === 'anthropic') {
     const k = req.headers['x-api-key'];
@@ -170,6 +239,15 @@ export class ProviderSimulator {
   private log: RequestLogEntry[] = [];
   private logNext = 0;
   private seq = 0;
+  private readonly promptCache: PromptCacheModel;
+  private readonly keepBodies: boolean;
+  private readonly promptCacheTtlMs: number;
+
+  constructor(opts: SimulatorOptions = {}) {
+    this.promptCacheTtlMs = opts.promptCacheTtlMs ?? DEFAULT_PROMPT_CACHE_TTL_MS;
+    this.promptCache = new PromptCacheModel(opts.now ?? Date.now, this.promptCacheTtlMs);
+    this.keepBodies = opts.keepBodies === true;
+  }
 
   async start(port = 0): Promise<SimulatorAddress> {
     if (this.server) throw new Error('simulator already started');
@@ -255,9 +333,21 @@ export class ProviderSimulator {
     this.latencyMs = Math.max(0, ms);
   }
 
-  /** Clears the plan, chaos, latency, tallies and log. */
+  /** How long a cached prompt prefix lives unused. */
+  setPromptCacheTtl(ms: number): void {
+    this.promptCache.setTtl(ms);
+  }
+
+  /** Forgets every cached prompt prefix (as if the TTL had passed). */
+  clearPromptCache(): void {
+    this.promptCache.clear();
+  }
+
+  /** Clears the plan, chaos, latency, tallies, log and prompt cache (its TTL back to the one it started with). */
   reset(): void {
     this.faults.reset();
+    this.promptCache.clear();
+    this.promptCache.setTtl(this.promptCacheTtlMs);
     this.admission = undefined;
     this.latencyMs = 0;
     this.counts = zeroCounts();
@@ -325,7 +415,8 @@ export class ProviderSimulator {
     res.end(r.body);
   }
 
-  private parseCall(provider: SimProvider, raw: unknown): ParsedCall | string {
+  /** `cacheable`: the body is long enough for OpenAI's cache, or marks an Anthropic breakpoint. */
+  private parseCall(provider: SimProvider, raw: unknown, cacheable: boolean): ParsedCall | string {
     if (!isRecord(raw)) return 'The request body is not a JSON object.';
     if (typeof raw.model !== 'string' || !raw.model) return provider === 'openai' ? 'you must provide a model parameter' : 'model: Field required';
     if (!Array.isArray(raw.messages) || raw.messages.length === 0) {
@@ -340,6 +431,7 @@ export class ProviderSimulator {
     }
     const linkProblem = toolLinkProblem(provider, raw.messages);
     if (linkProblem) return linkProblem;
+    const rawTools = Array.isArray(raw.tools) ? raw.tools.filter(isRecord) : [];
     const tools = Array.isArray(raw.tools)
       ? raw.tools.filter(isRecord).map((t) => (provider === 'openai' ? (isRecord(t.function) ? String(t.function.name) : '') : String(t.name))).filter(Boolean)
       : [];
@@ -356,7 +448,11 @@ export class ProviderSimulator {
     const fmt = raw.response_format;
     const jsonRequested = isRecord(fmt) && (fmt.type === 'json_object' || fmt.type === 'json_schema');
     const includeUsage = isRecord(raw.stream_options) && raw.stream_options.include_usage === true;
-    return { model: raw.model, stream: raw.stream === true, includeUsage, maxTokens, messages, jsonRequested, tools, toolRequired };
+    // Most requests (short prompts, benchmarks at full speed) cannot be cached: skip the blocks.
+    const { segments, toolTokens } = cacheable
+      ? promptSegments(provider, raw, rawTools)
+      : { segments: [], toolTokens: rawTools.reduce((n, t) => n + estimateTokens(blockBytes(t).length), 0) };
+    return { model: raw.model, stream: raw.stream === true, includeUsage, maxTokens, messages, jsonRequested, tools, toolRequired, toolTokens, segments };
   }
 
   private completion(provider: SimProvider, req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -366,7 +462,8 @@ export class ProviderSimulator {
     } catch {
       raw = undefined;
     }
-    const call = this.parseCall(provider, raw);
+    const cacheable = provider === 'openai' ? body.length >= OPENAI_CACHE_MINIMUM * 4 : body.includes('"cache_control"');
+    const call = this.parseCall(provider, raw, cacheable);
     const model = typeof call === 'string' ? (isRecord(raw) && typeof raw.model === 'string' ? raw.model : '(unknown)') : call.model;
     const stream = typeof call === 'string' ? isRecord(raw) && raw.stream === true : call.stream;
     const ex: Exchange = { provider, model, stream, res, done: false, status: 0 };
@@ -381,6 +478,7 @@ export class ProviderSimulator {
     if (!key || key.startsWith('sk-bad')) return this.fail(ex, authError(provider, key, rid), rid);
     if (typeof call === 'string') return this.fail(ex, badRequest(provider, call, rid), rid);
     ex.call = call;
+    if (this.keepBodies) ex.body = raw;
 
     const fault = this.admit() ?? this.faults.next(provider, model, stream);
     if (fault) ex.fault = fault.kind;
@@ -406,7 +504,20 @@ export class ProviderSimulator {
       const err = fault.kind === 'stream_error' && call.stream ? undefined : faultResponse(provider, fault, call.model, promptTokens, rid, Date.now());
       if (err) return this.fail(ex, err, rid);
     }
-    const built = buildReply({ model: call.model, messages: call.messages, maxTokens: call.maxTokens, jsonRequested: call.jsonRequested, forceProse: fault?.kind === 'invalid_output', cacheWrites: provider === 'anthropic', tools: call.tools, toolRequired: call.toolRequired });
+    // Billed only for a request that is answered: a refused request reads no prompt.
+    const promptCache = this.promptCache.bill(provider, call.model, call.segments);
+    const built = buildReply({
+      model: call.model,
+      messages: call.messages,
+      maxTokens: call.maxTokens,
+      jsonRequested: call.jsonRequested,
+      forceProse: fault?.kind === 'invalid_output',
+      cacheWrites: provider === 'anthropic',
+      tools: call.tools,
+      toolRequired: call.toolRequired,
+      toolTokens: call.toolTokens,
+      promptCache,
+    });
     const empty = fault?.kind === 'empty_answer' ? fault.reason : undefined;
     const reply = empty ? { ...built, text: '', outputTokens: 0 } : built;
     const shape = {
@@ -529,6 +640,7 @@ export class ProviderSimulator {
     const results = ex.call?.messages.filter((m) => m.toolResult).map((m) => m.text);
     if (results && results.length > 0) entry.toolResults = results;
     if (ex.toolCall) entry.toolCall = ex.toolCall;
+    if (ex.body !== undefined) entry.body = ex.body;
     if (this.log.length < LOG_CAPACITY) this.log.push(entry);
     else {
       this.log[this.logNext] = entry;
@@ -579,6 +691,13 @@ export class ProviderSimulator {
             const ms = isRecord(value) ? value.ms : undefined;
             if (typeof ms !== 'number' || !(ms >= 0)) return reply(400, { error: 'latency.ms must be a non-negative number' });
             this.setLatency(ms);
+            return reply(200, { ok: true });
+          }
+          case '/__sim/prompt-cache': {
+            const ttl = isRecord(value) ? value.ttlMs : undefined;
+            if (ttl !== undefined && (typeof ttl !== 'number' || !(ttl >= 0))) return reply(400, { error: 'prompt-cache.ttlMs must be a non-negative number' });
+            if (typeof ttl === 'number') this.setPromptCacheTtl(ttl);
+            if (isRecord(value) && value.clear === true) this.clearPromptCache();
             return reply(200, { ok: true });
           }
           case '/__sim/reset':

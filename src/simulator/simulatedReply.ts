@@ -42,6 +42,10 @@ export interface ReplyOptions {
   tools?: string[];
   /** The request requires a tool call (OpenAI tool_choice required, Anthropic any/tool). */
   toolRequired?: boolean;
+  /** Tokens of the tool definitions, billed as input. */
+  toolTokens?: number;
+  /** What the prompt-cache model billed as read and written; `[[cached:N]]` markers win over it. */
+  promptCache?: { readTokens: number; writeTokens: number };
 }
 
 const FILLER = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
@@ -99,10 +103,10 @@ function echoOf(text: string): string {
 }
 
 export function buildReply(opts: ReplyOptions): SimulatedReply {
-  let promptTokens = 0;
+  let promptTokens = opts.toolTokens ?? 0;
   let words = 0;
-  let cached = 0;
-  let cacheWrite = 0;
+  let cached = -1;
+  let cacheWrite = -1;
   let code = 0;
   let lastUser = '';
   let lastTurn: PromptMessage | undefined;
@@ -128,7 +132,10 @@ export function buildReply(opts: ReplyOptions): SimulatedReply {
       wantsJson = (m.text.includes('"summary"') && m.text.includes('"findings"')) || JSON_WORDS.test(m.text);
     }
   }
-  cached = Math.min(cached, promptTokens);
+  // A marker in the prompt scripts the counts (and wins over the cache model, which tests may not want).
+  const scripted = cached >= 0 || cacheWrite >= 0;
+  cached = Math.min(scripted ? Math.max(0, cached) : (opts.promptCache?.readTokens ?? 0), promptTokens);
+  cacheWrite = scripted ? Math.max(0, cacheWrite) : (opts.promptCache?.writeTokens ?? 0);
   cacheWrite = opts.cacheWrites ? Math.min(cacheWrite, promptTokens - cached) : 0;
 
   const echo = echoOf(lastUser);

@@ -79,6 +79,26 @@ describe('dashboard and status bar in the real workbench', function () {
     await screenshot(page, 'dashboard-02-overview');
   });
 
+  e2eIt("tells the providers' prompt cache from MAOF's response cache, with a hit rate per agent", async (page) => {
+    // A long first turn becomes the cached prefix of the second (OpenAI caches 1,024 tokens and more on its own).
+    await chatAsk(page, `Review this text: ${'the quick brown fox jumps over the lazy dog '.repeat(150)}`, 'sim-gpt');
+    await chatAsk(page, 'Review it once more, shorter', 'sim-gpt');
+    const chat = await findWebview(page, '.maof-chat #prompt');
+    const chip = chat.locator('.msg.assistant').last().locator('.chip', { hasText: 'prompt cache saved' });
+    await chip.waitFor({ timeout: 15_000 });
+    assert.match(await textOf(chip), /prompt cache saved \$\d+\.\d+/);
+    await screenshot(page, 'dashboard-08-chat-prompt-cache');
+    const dash = await dashboard(page);
+    const panelOf = dash.locator('section', { has: dash.locator('h2', { hasText: 'Prompt cache by agent' }) });
+    await panelOf.waitFor();
+    await panelOf.scrollIntoViewIfNeeded();
+    await screenshot(page, 'dashboard-09-prompt-cache');
+    assert.match(await textOf(panelOf.locator('tr', { hasText: 'sim-gpt' })), /sim-gpt [1-9]\d?(\.\d)? ?%/);
+    const cards = (await dash.locator('.card').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    assert.ok(cards.some((t) => /^Prompt cache \$\d+\.\d+ saved the providers'/i.test(t)), cards.join(' | '));
+    assert.ok(cards.some((t) => /^Response cache \$\d+\.\d+ saved MAOF's own/i.test(t)), cards.join(' | '));
+  });
+
   e2eIt('a request whose provider reported no usage shows its cost as an estimate (≈) in the last requests', async (page) => {
     sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'no_usage' } }]);
     await chatAsk(page, 'Summarise the retry policy [[words:30]]', 'sim-gpt');

@@ -69,6 +69,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
     const file = path.join(session().workspace, 'src', 'math.ts');
     assert.ok(fs.existsSync(file));
     const before = sim.requestLog().length;
+    const cachedBefore = sim.tally().cacheReadTokens;
     await askNativeChat(page, `Read the file [[tool:${readTool} {"filePath":${JSON.stringify(file)},"startLine":1,"endLine":20}]]`);
     const deadline = Date.now() + 90_000;
     let withResult: RequestLogEntry | undefined;
@@ -80,6 +81,9 @@ describe('VS Code\'s native Chat through MAOF', function () {
     assert.ok(withResult, `the simulator never received a tool result (requests: ${JSON.stringify(sim.requestLog().slice(before))})`);
     assert.match(withResult.toolResults!.join('\n'), /export function average/, `the result holds the file's text: ${JSON.stringify(withResult.toolResults)}`);
     await waitForChatText(page, /the tool returned/);
+    // The request with the tool result starts with the one that asked for the tool (instructions,
+    // the Chat's tool schemas, the question): the provider read that prefix from its prompt cache.
+    assert.ok(sim.tally().cacheReadTokens > cachedBefore, `no cached input in the agent-mode series (tally ${JSON.stringify(sim.tally())})`);
   });
 
   e2eIt('@maof /route says which agent would answer now', async (page) => {

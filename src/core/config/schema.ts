@@ -36,6 +36,13 @@ export const agentSchema = z.object({
   requiresKey: z.boolean().optional(),
   /** Free text shown in pickers: what this agent is good at. */
   description: z.string().optional(),
+  /**
+   * Ask the provider to cache this agent's prompts within a conversation (Anthropic cache
+   * breakpoints, OpenAI's prompt_cache_key and a byte-stable prefix). Default on; false turns it off.
+   */
+  promptCache: z.boolean().optional(),
+  /** Also send OpenAI's prompt_cache_key to this agent's baseUrl (off by default: some compatible servers reject unknown fields). */
+  promptCacheKey: z.boolean().optional(),
 });
 
 export const retrySchema = z.object({

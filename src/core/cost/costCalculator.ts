@@ -23,6 +23,16 @@ export function costOf(usage: Usage, pricing: Pricing): number {
   return tidy(micro / PER_MTOK);
 }
 
+/**
+ * What the provider's prompt cache saved on `usage` against the same tokens as plain input: reads
+ * at their discount, less the premium cache writes cost (negative on a turn that only wrote).
+ */
+export function promptCacheSavingsUsd(usage: Usage, pricing: Pricing): number {
+  const readPrice = pricing.cacheReadPerMTok ?? pricing.inputPerMTok;
+  const writePrice = pricing.cacheWritePerMTok ?? pricing.inputPerMTok;
+  return tidy((usage.cacheReadTokens * (pricing.inputPerMTok - readPrice) - usage.cacheWriteTokens * (writePrice - pricing.inputPerMTok)) / PER_MTOK);
+}
+
 /** The most a request can cost: every input token at the full input price plus the whole output allowance. */
 export function worstCaseCost(inputTokens: number, maxOutputTokens: number, pricing: Pricing): number {
   return tidy((inputTokens * pricing.inputPerMTok + maxOutputTokens * pricing.outputPerMTok) / PER_MTOK);

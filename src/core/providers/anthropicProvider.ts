@@ -10,6 +10,7 @@ import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapt
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
 import type { Provider, ProviderRequest, ProviderResponse } from './provider';
 import { AnthropicToolCalls, toAnthropicMessages, toAnthropicTools } from './toolWire';
+import { withAnthropicBreakpoints } from './promptCache';
 
 export { toAnthropicMessages } from './toolWire';
 
@@ -76,8 +77,9 @@ export class AnthropicProvider implements Provider {
     const { agent } = req;
     return runGuarded('anthropic', req, this.clock, (ctx) => this.client(req, ctx), async ({ signal, touch, ctx }, client) => {
       // No temperature: this SDK's messages API has deprecated and dropped it.
-      const params: MessageCreateParamsBase = { model: agent.model, max_tokens: req.maxOutputTokens, ...toAnthropicMessages(req.messages) };
+      let params: MessageCreateParamsBase = { model: agent.model, max_tokens: req.maxOutputTokens, ...toAnthropicMessages(req.messages, { systemBlocks: req.promptCache !== undefined }) };
       if (req.tools && req.tools.length > 0) Object.assign(params, toAnthropicTools(req.tools, req.toolMode));
+      if (req.promptCache) params = withAnthropicBreakpoints(params, agent.model);
 
       if (!req.stream) {
         const res = await client.messages.create({ ...params, stream: false }, { signal });

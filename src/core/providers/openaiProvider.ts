@@ -70,6 +70,9 @@ export class OpenAIProvider implements Provider {
       const temperature = req.temperature ?? agent.temperature;
       if (temperature !== undefined) params.temperature = temperature;
       if (req.json) params.response_format = { type: 'json_object' };
+      // OpenAI caches on its own; the key keeps a conversation's requests on one cache. Compatible
+      // servers get it only when the agent opts in: some reject fields they do not know.
+      if (req.promptCache && (!agent.baseUrl || agent.promptCacheKey === true)) params.prompt_cache_key = req.promptCache.key;
 
       if (!req.stream) {
         const res = await client.chat.completions.create({ ...params, stream: false }, { signal });

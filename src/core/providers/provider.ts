@@ -2,6 +2,7 @@
 // request in, one reply with billed usage out, or a MaofError. SDKs load on first use only.
 import type { AgentConfig } from '../config/schema';
 import type { ChatMessage, ToolCall, ToolDefinition, ToolMode, Usage } from '../types';
+import type { PromptCacheRequest } from './promptCache';
 import { AnthropicProvider } from './anthropicProvider';
 import { OpenAIProvider } from './openaiProvider';
 
@@ -24,6 +25,12 @@ export interface ProviderRequest {
   toolMode?: ToolMode;
   /** Called for each whole tool call as soon as the stream has finished it. */
   onToolCall?: (call: ToolCall) => void;
+  /**
+   * Set when the request is a turn of a conversation that will be read again and the agent allows
+   * prompt caching: Anthropic gets cache breakpoints, OpenAI a prompt_cache_key. A one-shot request
+   * gets neither (a cache write costs more than plain input).
+   */
+  promptCache?: PromptCacheRequest;
   /** Clock time at which the call is aborted with TIMEOUT whatever its progress (the request's retry.maxTotalMs). */
   deadline?: number;
 }

@@ -4,7 +4,7 @@
 // `tool_result` blocks, call ids kept (made safe for Anthropic's id pattern, the same way on both
 // sides of a call).
 import type { ChatCompletionMessageParam, ChatCompletionTool, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions';
-import type { ContentBlockParam, MessageParam, Tool as AnthropicTool, ToolChoice as AnthropicToolChoice } from '@anthropic-ai/sdk/resources/messages/messages';
+import type { ContentBlockParam, MessageParam, TextBlockParam, Tool as AnthropicTool, ToolChoice as AnthropicToolChoice } from '@anthropic-ai/sdk/resources/messages/messages';
 import { MaofError } from '../errors';
 import type { ChatMessage, MessagePart, ToolCall, ToolDefinition, ToolMode } from '../types';
 
@@ -124,8 +124,14 @@ function anthropicBlocks(parts: readonly MessagePart[], role: 'user' | 'assistan
   return blocks;
 }
 
-/** System messages become the `system` field; consecutive turns of one role are merged. */
-export function toAnthropicMessages(messages: readonly ChatMessage[]): { system?: string; messages: MessageParam[] } {
+/**
+ * System messages become the `system` field; consecutive turns of one role are merged. With
+ * `systemBlocks`, each system message is its own block (so a cache breakpoint can end after the
+ * instructions and another after the context).
+ */
+export function toAnthropicMessages(messages: readonly ChatMessage[], opts?: { systemBlocks: false }): { system?: string; messages: MessageParam[] };
+export function toAnthropicMessages(messages: readonly ChatMessage[], opts: { systemBlocks: boolean }): { system?: string | TextBlockParam[]; messages: MessageParam[] };
+export function toAnthropicMessages(messages: readonly ChatMessage[], opts?: { systemBlocks: boolean }): { system?: string | TextBlockParam[]; messages: MessageParam[] } {
   const system: string[] = [];
   const out: Array<{ role: 'user' | 'assistant'; content: string | ContentBlockParam[] }> = [];
   for (const m of messages) {
@@ -147,7 +153,9 @@ export function toAnthropicMessages(messages: readonly ChatMessage[]): { system?
       out.push({ role: m.role, content });
     }
   }
-  return system.length > 0 ? { system: system.join('\n\n'), messages: out } : { messages: out };
+  if (system.length === 0) return { messages: out };
+  if (opts?.systemBlocks) return { system: system.filter(Boolean).map((text) => ({ type: 'text' as const, text })), messages: out };
+  return { system: system.join('\n\n'), messages: out };
 }
 
 export function toAnthropicTools(tools: readonly ToolDefinition[], mode: ToolMode | undefined): { tools: AnthropicTool[]; tool_choice?: AnthropicToolChoice } {

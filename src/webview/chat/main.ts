@@ -179,7 +179,10 @@ function metaChips(meta: ChatMeta): HTMLElement[] {
   chip(formatDuration(meta.durationMs), 'duration', 'Time to the full answer');
   if (meta.retries > 0) chip(plural(meta.retries, 'retry', 'retries'), 'warn', `${plural(meta.attempts, 'attempt')} in all${meta.attemptLog ? `:\n${meta.attemptLog.join('\n')}` : ''}`);
   if (meta.fallbacks > 0) chip(plural(meta.fallbacks, 'fallback'), 'warn', 'Moved on to the next agent of the route');
-  if (meta.cached) chip('cached', 'badge', 'Answered from the response cache at no cost');
+  if (meta.cached) chip('cached', 'badge', 'Answered from MAOF\'s response cache at no cost');
+  if (meta.promptCacheSavedUsd !== undefined && meta.promptCacheSavedUsd > 0) {
+    chip(`prompt cache saved ${formatUsd(meta.promptCacheSavedUsd)}`, 'badge', `The provider read ${(meta.promptCachedTokens ?? 0).toLocaleString('en-US')} input tokens from its prompt cache, at a discount`);
+  }
   if (meta.pruned && (meta.pruned.dropped.length > 0 || meta.pruned.truncated.length > 0)) {
     const parts = [
       meta.pruned.dropped.length > 0 ? `left out: ${meta.pruned.dropped.join(', ')}` : '',

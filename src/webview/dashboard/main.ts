@@ -161,6 +161,28 @@ function latencyPanel(s: DashboardSnapshot): HTMLElement {
   return panel('Latency', table(['Agent', 'p50', 'p95', '', 'Requests'], rows, 'Latency per agent'));
 }
 
+function promptCacheSummary(s: DashboardSnapshot): string {
+  let input = 0;
+  let cached = 0;
+  for (const a of s.cache.promptByAgent) {
+    input += a.inputTokens;
+    cached += a.cachedTokens;
+  }
+  return input > 0 ? `the providers': ${percent(cached / input)} of input tokens read from cache` : "the providers': no input yet";
+}
+
+function promptCachePanel(s: DashboardSnapshot): HTMLElement {
+  if (s.cache.promptByAgent.length === 0) return panel('Prompt cache by agent', el('p', { className: 'empty', text: 'No provider calls since the window opened.' }));
+  const rows = s.cache.promptByAgent.map((a) => [
+    a.agentId,
+    percent(a.hitRate),
+    meter(a.hitRate, 'bar', `${percent(a.hitRate)} of input tokens read from the provider's cache`),
+    `${a.cachedTokens.toLocaleString('en-US')} / ${a.inputTokens.toLocaleString('en-US')}`,
+    formatUsd(a.savedUsd),
+  ]);
+  return panel('Prompt cache by agent', table(['Agent', 'Hit rate', '', 'Cached / input tokens', 'Saved'], rows, 'Provider prompt cache hit rate per agent'));
+}
+
 function retriesPanel(s: DashboardSnapshot): HTMLElement {
   if (s.retries.length === 0) return panel('Live retries', el('p', { className: 'empty', text: s.inFlight > 0 ? `${plural(s.inFlight, 'request')} running, none waiting to retry.` : 'No retries waiting.' }));
   const list = el('ul', { className: 'retries' });
@@ -224,7 +246,8 @@ function render(): void {
     budgetCard('This month', s.spend.monthUsd, s.spend.monthlyLimitUsd, s.spend.monthAlert),
     budgetCard('Today', s.spend.dayUsd, s.spend.dailyLimitUsd, s.spend.dayAlert),
     statCard('Reserved', formatUsd(s.spend.reservedUsd), s.inFlight > 0 ? `${plural(s.inFlight, 'request')} in flight` : 'Nothing in flight'),
-    statCard('Cache', `${formatUsd(s.cache.savedUsd)} saved`, `${plural(s.cache.hits, 'hit')}${cacheHitRate} · ${plural(s.cache.entries, 'entry', 'entries')}`),
+    statCard('Response cache', `${formatUsd(s.cache.savedUsd)} saved`, `MAOF's own: ${plural(s.cache.hits, 'hit')}${cacheHitRate} · ${plural(s.cache.entries, 'entry', 'entries')}`),
+    statCard('Prompt cache', `${formatUsd(s.cache.promptSavedUsd)} saved`, promptCacheSummary(s)),
     statCard('Requests', String(s.spend.requests), 'billed this month'),
   );
   const y = window.scrollY;
@@ -237,6 +260,7 @@ function render(): void {
     panel('Spend by source', barList(s.bySource, 'No spend this month.')),
     panel('Spend by day', dayChart(s.byDay)),
     el('div', { className: 'grid' }, breakersPanel(s), latencyPanel(s)),
+    promptCachePanel(s),
     el('div', { className: 'grid' }, retriesPanel(s), activityPanel()),
     recentPanel(s),
   );

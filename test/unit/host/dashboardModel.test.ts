@@ -58,7 +58,7 @@ describe('DashboardModel', () => {
     assert.deepEqual(s.byDay[29], { label: '2025-06-15', usd: 0.5 });
     assert.equal(s.byDay.find((d) => d.label === '2025-06-01')?.usd, 3);
     assert.ok(!s.byDay.some((d) => d.label === '2025-05-01'), 'older days are outside the chart');
-    assert.deepEqual(s.cache, { hits: 4, savedUsd: 0.2, entries: 7 });
+    assert.deepEqual(s.cache, { hits: 4, savedUsd: 0.2, entries: 7, promptSavedUsd: 0, promptByAgent: [] });
   });
 
   it('dailyBars crosses month ends and tolerates a bad day', () => {
@@ -183,5 +183,26 @@ describe('DashboardModel', () => {
     const model = new DashboardModel(() => 3);
     for (let i = 0; i < 2_000; i++) model.onEvent({ type: 'request.started', at: T0, requestId: `r${i}`, task: 'code', agents: [], pattern: 'single' });
     assert.ok(model.inFlightCount <= 500);
+  });
+});
+
+describe('DashboardModel: provider prompt cache', () => {
+  it('shows each agent\'s prompt-cache hit rate and savings apart from the response cache, and a lost cache as activity', () => {
+    const m = new DashboardModel(() => 3);
+    const usage = (agentId: string, input: number, read: number, write: number, saved?: number): void => {
+      m.onEvent({ type: 'usage', at: T0, requestId: `r-${agentId}-${input}`, agentId, usage: { inputTokens: input, outputTokens: 10, cacheReadTokens: read, cacheWriteTokens: write }, costUsd: 0.01, ...(saved !== undefined ? { promptCacheSavedUsd: saved } : {}) });
+    };
+    usage('claude', 100, 0, 9_900, -0.0074);
+    usage('claude', 100, 9_900, 0, 0.0267);
+    usage('gpt', 500, 0, 0);
+    m.onEvent({ type: 'promptCache.lost', at: T0, requestId: 'r9', from: 'claude', to: 'gpt', reason: 'OVERLOADED', cachedTokens: 9_900, extraCostUsd: 0.0168 });
+    const s = m.snapshot(input());
+    assert.equal(s.cache.savedUsd, 0.2, 'the response cache keeps its own figure');
+    assert.ok(Math.abs(s.cache.promptSavedUsd - 0.0193) < 1e-12);
+    assert.deepEqual(s.cache.promptByAgent.map((a) => [a.agentId, a.hitRate, a.cachedTokens, a.inputTokens]), [
+      ['claude', 0.495, 9_900, 20_000],
+      ['gpt', 0, 0, 500],
+    ]);
+    assert.match(m.recentLiveEvents().at(-1)?.text ?? '', /gpt answered instead of claude \(overloaded\): prompt cache of 9,900 tokens lost, ≈\$0\.02 more/);
   });
 });
