@@ -808,7 +808,7 @@ export class Orchestrator {
                   breaker.recordNeutral();
                   if (!sentNothing) {
                     const pausedAt = this.clock.now();
-                    pauseUntil = this.limiter.rateLimited(keyId, error.retryAfterMs ?? backoffDelay(pauses, this.config.retry, this.random));
+                    pauseUntil = this.limiter.rateLimited(keyId, error.retryAfterMs ?? backoffDelay(pauses, this.config.retry, this.random), pausedAt);
                     // Measured from the same instant the pause was set, so a 1,000 ms Retry-After reads 1,000.
                     pauseWaitMs = Math.max(0, pauseUntil - pausedAt);
                   }

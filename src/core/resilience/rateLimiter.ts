@@ -108,10 +108,10 @@ export class RateLimiter {
   /**
    * The provider answered 429 on `keyId` asking for `retryAfterMs`: every request on the key waits
    * out one shared pause, then goes at a pace that starts at what the key was served in the last
-   * second and is cut by each further 429. Returns when the pause ends (clock time).
+   * second and is cut by each further 429. Returns when the pause ends (clock time). `now` lets the
+   * caller measure the wait from the very instant the pause was set.
    */
-  rateLimited(keyId: string, retryAfterMs: number): number {
-    const now = this.clock.now();
+  rateLimited(keyId: string, retryAfterMs: number, now = this.clock.now()): number {
     const wait = Number.isFinite(retryAfterMs) && retryAfterMs > 0 ? retryAfterMs : 0;
     let learned = this.learned.get(keyId);
     if (!learned || now >= learned.expires) {
