@@ -103,6 +103,36 @@ describe('tool calls through both SDKs', () => {
     });
   }
 
+  it('images go as each API takes them; an attachment no model reads is refused before anything is sent', async () => {
+    const seen = new ProviderSimulator({ keepBodies: true });
+    const at = await seen.start(0);
+    try {
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+      const look: ChatMessage = { role: 'user', content: 'what is this?', parts: [{ type: 'text', text: 'what is this?' }, { type: 'data', mimeType: 'image/png', data: png }] };
+      const base64 = Buffer.from(png).toString('base64');
+      for (const kind of ['openai', 'anthropic'] as const) {
+        const a = agentSchema.parse({ id: `img-${kind}`, provider: kind, model: kind === 'openai' ? 'gpt-4.1-mini' : 'claude-haiku-4-5', baseUrl: kind === 'openai' ? at.openaiBaseUrl : at.anthropicBaseUrl, contextWindow: 200_000 });
+        const r = await providers[kind].complete({ agent: a, apiKey: KEY, messages: [look], maxOutputTokens: 64, stream: false, signal: new AbortController().signal });
+        assert.match(r.text, /what is this/);
+        const body = JSON.stringify(seen.requestLog(1)[0]?.body);
+        if (kind === 'openai') assert.ok(body.includes(`data:image/png;base64,${base64}`), body);
+        else assert.ok(body.includes(`"type":"image"`) && body.includes(`"media_type":"image/png"`) && body.includes(base64), body);
+      }
+      const before = seen.tally().requests;
+      const pdf: ChatMessage = { role: 'user', content: 'read it', parts: [{ type: 'data', mimeType: 'application/pdf', data: png }] };
+      for (const kind of ['openai', 'anthropic'] as const) {
+        const a = agentSchema.parse({ id: `pdf-${kind}`, provider: kind, model: kind === 'openai' ? 'gpt-4.1-mini' : 'claude-haiku-4-5', baseUrl: kind === 'openai' ? at.openaiBaseUrl : at.anthropicBaseUrl, contextWindow: 200_000 });
+        await assert.rejects(
+          providers[kind].complete({ agent: a, apiKey: KEY, messages: [pdf], maxOutputTokens: 64, stream: false, signal: new AbortController().signal }),
+          (err: { code?: string; message?: string }) => err.code === 'BAD_REQUEST' && /application\/pdf.*cannot read/.test(err.message ?? ''),
+        );
+      }
+      assert.equal(seen.tally().requests, before, 'nothing was sent');
+    } finally {
+      await seen.stop();
+    }
+  });
+
   it('through the orchestrator: a dead primary falls back to the other provider with the tools, and nothing is cached', async () => {
     const config = simConfig(address, { cache: { enabled: true, onlyDeterministic: false } });
     const { orchestrator } = makeOrchestrator(config);
