@@ -817,7 +817,8 @@ export class Orchestrator {
               }
               if (pauseUntil !== undefined && pauseUntil <= deadline && !state.signal.aborted) {
                 state.attempts.push({ agent: agent.id, outcome: error.code, status: error.status, waitMs: pauseWaitMs, ...elapsed });
-                this.emit({ type: 'waiting', at: this.clock.now(), requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: pauseUntil });
+                // `at` is the instant the pause was set: the countdown shows the wait asked for.
+                this.emit({ type: 'waiting', at: pauseUntil - pauseWaitMs, requestId: state.requestId, agentId: agent.id, reason: 'rate-limit', until: pauseUntil });
                 announced = true;
                 pausedBy = error;
                 continue;
