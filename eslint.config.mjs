@@ -1,5 +1,6 @@
-// Lint, including the layer rules of STYLE.md: core, shared, webview and cli never import vscode;
-// the webview never imports the core or the host; the core never imports host, cli or simulator.
+// Lint, including the layer rules of STYLE.md: core, shared, webview, cli and the host's pure
+// models never import vscode; the webview never imports the core or the host; the core never
+// imports host, cli or simulator.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -47,6 +48,16 @@ export default tseslint.config(
     rules: layer([
       { group: ['**/host/**', '**/webview/**'], message: 'The CLI and the simulator run in plain Node.' },
     ]),
+  },
+  {
+    // The host's pure models: what the features show, computed without the editor, unit-tested in
+    // plain Node. They stay that way: no vscode import.
+    files: [
+      'src/host/*Model.ts', 'src/host/progressText.ts', 'src/host/inlineText.ts', 'src/host/keyNames.ts', 'src/host/usageCsv.ts',
+      'src/host/publicApi.ts', 'src/host/walkthroughIds.ts', 'src/host/deltaCoalescer.ts', 'src/host/latencyTracker.ts', 'src/host/updateThrottle.ts',
+      'src/host/languageModels/modelCatalog.ts', 'src/host/languageModels/lmMessages.ts', 'src/host/languageModels/tokenCount.ts',
+    ],
+    rules: layer([], [{ name: 'vscode', message: 'A pure host model may not import vscode: keep it testable in plain Node (layer rule).' }]),
   },
   {
     files: ['src/cli/**/*.ts', 'src/simulator/main.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
