@@ -38,19 +38,6 @@ export interface ToolCall {
   input: unknown;
 }
 
-/** Text of a message as a model reads it, tool calls and results included (for token counts). */
-export function messageText(m: ChatMessage): string {
-  if (!m.parts) return m.content;
-  let out = '';
-  for (const p of m.parts) {
-    if (p.type === 'text') out += p.text;
-    else if (p.type === 'tool_call') out += `${p.name} ${JSON.stringify(p.input ?? {})}`;
-    else if (p.type === 'tool_result') out += p.content;
-    else out += ' [image] ';
-  }
-  return out;
-}
-
 /**
  * Token usage as billed. `inputTokens` are the uncached input tokens; cached reads and cache
  * writes are counted apart because they are priced apart (OpenAI's prompt_tokens includes cached

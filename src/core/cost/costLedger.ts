@@ -1,6 +1,7 @@
 // What MAOF has spent against the user's budget: requests reserve their worst-case cost before they
 // are sent and settle to the real cost after, alerts fire at the configured fractions, and the
 // ledger survives restarts through the StateStore. Money is summed in integer nano-dollars.
+import { ThrottledSave } from '../persistence/throttledSave';
 import { z } from 'zod';
 import type { BudgetPolicy } from '../config/schema';
 import { cancelledError, MaofError } from '../errors';
@@ -329,12 +330,8 @@ export class CostLedger {
   private reservedNano = 0;
   private readonly waiters: BudgetWaiter[] = [];
 
-  private writing: Promise<void> | undefined;
-  private dirty = false;
-  private lastSaveAt = Number.NEGATIVE_INFINITY;
-  /** Set by flush(): save now, without waiting out the interval. */
-  private hurry = false;
-  private pause: AbortController | undefined;
+  /** At most one write in flight and one pending; the pending one always takes the latest state. */
+  private readonly saver: ThrottledSave;
 
   constructor(opts: CostLedgerOptions) {
     this.store = opts.store;
@@ -342,6 +339,12 @@ export class CostLedger {
     this.policy = opts.policy;
     this.onAlert = opts.onAlert;
     this.logger = opts.logger ?? silentLogger;
+    this.saver = new ThrottledSave(
+      () => this.store.update(LEDGER_STATE_KEY, this.snapshot()),
+      this.clock,
+      LEDGER_SAVE_INTERVAL_MS,
+      (err) => this.logger.warn('Cost ledger: saving spend failed; will retry on the next request.', err),
+    );
     this.load();
     this.roll();
   }
@@ -516,12 +519,8 @@ export class CostLedger {
   }
 
   /** Resolves once the latest state has been handed to the store. */
-  async flush(): Promise<void> {
-    while (this.writing) {
-      this.hurry = true;
-      this.pause?.abort();
-      await this.writing;
-    }
+  flush(): Promise<void> {
+    return this.saver.flush();
   }
 
   // ---- internals --------------------------------------------------------------------------------
@@ -808,42 +807,7 @@ export class CostLedger {
     };
   }
 
-  /** At most one write in flight and one pending; the pending one always takes the latest state. */
   private schedulePersist(): void {
-    this.dirty = true;
-    this.writing ??= this.writeLoop();
-  }
-
-  private async writeLoop(): Promise<void> {
-    try {
-      // Yield once: settles made in the same tick become one write, and `writing` is set before this ends.
-      await Promise.resolve();
-      while (this.dirty) {
-        await this.waitForInterval();
-        this.dirty = false;
-        this.lastSaveAt = this.clock.now();
-        try {
-          await this.store.update(LEDGER_STATE_KEY, this.snapshot());
-        } catch (err) {
-          this.logger.warn('Cost ledger: saving spend failed; will retry on the next request.', err);
-        }
-      }
-    } finally {
-      this.writing = undefined;
-      this.hurry = false;
-    }
-  }
-
-  private async waitForInterval(): Promise<void> {
-    const wait = this.lastSaveAt + LEDGER_SAVE_INTERVAL_MS - this.clock.now();
-    if (this.hurry || !(wait > 0)) return;
-    const pause = (this.pause = new AbortController());
-    try {
-      await this.clock.sleep(wait, pause.signal);
-    } catch {
-      // flush() cut the wait short
-    } finally {
-      this.pause = undefined;
-    }
+    this.saver.request();
   }
 }

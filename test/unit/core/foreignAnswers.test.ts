@@ -2,29 +2,19 @@
 // the simulator's fault kinds): a model the endpoint does not know, errors inside a stream, answers
 // without text, answers without usage, and keyless agents in both wire formats.
 import assert from 'node:assert/strict';
-import { ProviderSimulator, type Fault, type SimulatorAddress } from '../../../src/simulator/providerSimulator';
-import { assertSanitised, makeOrchestrator, simConfig } from '../helpers/orchestratorHarness';
-import type { RunResult, RunSuccess } from '../../../src/core/orchestrator';
+import type { Fault } from '../../../src/simulator/providerSimulator';
+import { assertSanitised, expectOk, makeOrchestrator, simConfig, simulatorPerSuite } from '../helpers/orchestratorHarness';
 import type { ErrorCode } from '../../../src/core/errors';
 
-function ok(r: RunResult): RunSuccess {
-  if (!r.ok) assert.fail(`expected success, got ${r.error.code}: ${r.error.message}`);
-  return r;
-}
+const ok = expectOk;
 
 describe('Foreign answers through the orchestrator', function () {
   this.timeout(20_000);
-  const sim = new ProviderSimulator();
-  let addr: SimulatorAddress;
-  before(async () => {
-    addr = await sim.start();
-  });
-  after(() => sim.stop());
-  beforeEach(() => sim.reset());
+  const { sim, addr } = simulatorPerSuite();
 
   it('a model the endpoint does not know goes to the next agent, naming agent, model and endpoint kind', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'model_not_found' }, times: 5 }]);
-    const { orchestrator, events } = makeOrchestrator(simConfig(addr));
+    const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
     const r = ok(await orchestrator.run({ prompt: 'implement a queue', task: 'code' }));
     assert.equal(r.agentId, 'an');
     assert.deepEqual(r.attempts.map(({ elapsedMs: _e, ...a }) => a), [{ agent: 'oa', outcome: 'CONFIG', status: 404 }, { agent: 'an', outcome: 'ok' }]);
@@ -47,7 +37,7 @@ describe('Foreign answers through the orchestrator', function () {
     for (const [name, fault, code, then] of inStream) {
       it(`an in-stream ${name} from ${provider} is ${code} and is handled as one (${then})`, async () => {
         sim.plan([{ match: { provider }, fault }]);
-        const { orchestrator } = makeOrchestrator(simConfig(addr));
+        const { orchestrator } = makeOrchestrator(simConfig(addr()));
         const restarts: string[] = [];
         const r = ok(await orchestrator.run({ prompt: 'write a parser', task: provider === 'openai' ? 'code' : 'analysis', structured: false, stream: true, onDelta: () => undefined, onRestart: (a) => restarts.push(a) }));
         const first = provider === 'openai' ? 'oa' : 'an';
@@ -64,7 +54,7 @@ describe('Foreign answers through the orchestrator', function () {
       for (const stream of [false, true]) {
         it(`an answer without text (${reason}, ${provider}${stream ? ', streamed' : ''}) is not a success: it falls back`, async () => {
           sim.plan([{ match: { provider }, fault: { kind: 'empty_answer', reason } }]);
-          const { orchestrator } = makeOrchestrator(simConfig(addr));
+          const { orchestrator } = makeOrchestrator(simConfig(addr()));
           const first = provider === 'openai' ? 'oa' : 'an';
           const r = ok(await orchestrator.run({ prompt: 'summarise this', agentId: undefined, task: provider === 'openai' ? 'code' : 'analysis', structured: false, stream, onDelta: () => undefined }));
           assert.notEqual(r.agentId, first);
@@ -75,7 +65,7 @@ describe('Foreign answers through the orchestrator', function () {
       }
       it(`with no agent left, an answer without text (${reason}, ${provider}) fails naming the reason`, async () => {
         sim.plan([{ match: { provider }, fault: { kind: 'empty_answer', reason } }]);
-        const { orchestrator } = makeOrchestrator(simConfig(addr));
+        const { orchestrator } = makeOrchestrator(simConfig(addr()));
         const agentId = provider === 'openai' ? 'oa' : 'an';
         const r = await orchestrator.run({ prompt: 'summarise this', agentId, structured: false });
         assert.ok(!r.ok, 'not ok:true with an empty text');
@@ -91,7 +81,7 @@ describe('Foreign answers through the orchestrator', function () {
     for (const stream of [false, true]) {
       it(`no usage from ${provider}${stream ? ' (streamed)' : ''}: the cost is counted with the tokenizer and marked estimated`, async () => {
         sim.plan([{ match: { provider }, fault: { kind: 'no_usage' } }]);
-        const { orchestrator, events } = makeOrchestrator(simConfig(addr));
+        const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
         const agentId = provider === 'openai' ? 'oa' : 'an';
         const r = ok(await orchestrator.run({ prompt: 'explain closures [[words:30]]', agentId, structured: false, stream, onDelta: () => undefined }));
         assert.equal(r.usageEstimated, true);
@@ -107,8 +97,8 @@ describe('Foreign answers through the orchestrator', function () {
 
   for (const stream of [false, true]) {
     it(`README's keyless Anthropic-format agent ("deep", requiresKey false) answers with no key set${stream ? ', streamed' : ''}`, async () => {
-      const config = simConfig(addr, {
-        agents: [{ id: 'deep', provider: 'anthropic', model: 'claude-sonnet-5-5', baseUrl: addr.anthropicBaseUrl, contextWindow: 1_000_000, requiresKey: false }],
+      const config = simConfig(addr(), {
+        agents: [{ id: 'deep', provider: 'anthropic', model: 'claude-sonnet-5-5', baseUrl: addr().anthropicBaseUrl, contextWindow: 1_000_000, requiresKey: false }],
         routes: { code: ['deep'], writing: ['deep'], analysis: ['deep'] },
       });
       const { orchestrator } = makeOrchestrator(config, { secrets: {} });

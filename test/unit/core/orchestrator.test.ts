@@ -1,27 +1,17 @@
 import assert from 'node:assert/strict';
-import { ProviderSimulator, type SimulatorAddress } from '../../../src/simulator/providerSimulator';
-import { ANTHROPIC_KEY, OPENAI_KEY, assertSanitised, makeOrchestrator, simConfig } from '../helpers/orchestratorHarness';
+import { ANTHROPIC_KEY, assertSanitised, expectOk, makeOrchestrator, OPENAI_KEY, simConfig, simulatorPerSuite } from '../helpers/orchestratorHarness';
 import { MemoryStateStore } from '../../../src/core/ports';
-import type { RunResult, RunSuccess } from '../../../src/core/orchestrator';
+import type { RunResult } from '../../../src/core/orchestrator';
 import { keyFingerprint } from '../../../src/core/hash';
 
-function ok(r: RunResult): RunSuccess {
-  if (!r.ok) assert.fail(`expected success, got ${r.error.code}: ${r.error.message}`);
-  return r;
-}
+const ok = expectOk;
 
 describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', function () {
   this.timeout(20_000);
-  const sim = new ProviderSimulator();
-  let addr: SimulatorAddress;
-  before(async () => {
-    addr = await sim.start();
-  });
-  after(() => sim.stop());
-  beforeEach(() => sim.reset());
+  const { sim, addr } = simulatorPerSuite();
 
   it('answers from the primary agent and accounts the exact usage and cost', async () => {
-    const { orchestrator, events } = makeOrchestrator(simConfig(addr));
+    const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
     const r = ok(await orchestrator.run({ prompt: 'Write a function that adds two numbers', task: 'code', temperature: 0.5 }));
     assert.equal(r.agentId, 'oa');
     assert.match(r.text, /Simulated/);
@@ -39,7 +29,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('classifies auto requests and routes them to the task’s primary', async () => {
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     const r = ok(await orchestrator.run({ prompt: 'Review this module for security vulnerabilities', structured: false }));
     assert.equal(r.task, 'analysis');
     assert.equal(r.agentId, 'an');
@@ -48,7 +38,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('honours retry-after-ms on 429 and succeeds on the same agent', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'rate_limit', retryAfterMs: 40 } }]);
-    const { orchestrator, events } = makeOrchestrator(simConfig(addr));
+    const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
     const r = ok(await orchestrator.run({ prompt: 'implement a stack', task: 'code' }));
     assert.equal(r.agentId, 'oa');
     assert.deepEqual(
@@ -65,7 +55,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('a request that finds its primary\'s key paused by a 429 goes to the free fallback; the one that got the 429 waits it out', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'rate_limit', retryAfterMs: 300 } }]);
-    const { orchestrator, events } = makeOrchestrator(simConfig(addr));
+    const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
     let second: Promise<RunResult> | undefined;
     orchestrator.events.onType('waiting', () => {
       second ??= orchestrator.run({ prompt: 'implement a queue', task: 'code', requestId: 'second' });
@@ -82,7 +72,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('falls back to the other provider at once when retry-after exceeds the cap', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'rate_limit', retryAfterS: 120 } }]);
-    const { orchestrator, events } = makeOrchestrator(simConfig(addr));
+    const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
     const started = Date.now();
     const r = ok(await orchestrator.run({ prompt: 'implement a queue', task: 'code' }));
     assert.ok(Date.now() - started < 5_000, 'did not wait two minutes');
@@ -93,7 +83,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('never resends after a rejected key: one attempt, then the fallback', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 401 }, times: 5 }]);
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     const r = ok(await orchestrator.run({ prompt: 'implement a map', task: 'code' }));
     assert.deepEqual(r.attempts.map((a) => [a.agent, a.outcome]), [['oa', 'AUTH'], ['an', 'ok']]);
     assert.equal(sim.tally().requests, 2);
@@ -101,7 +91,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('never resends a context-length error to the same agent', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'context_length' }, times: 5 }]);
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     const r = ok(await orchestrator.run({ prompt: 'implement a set', task: 'code' }));
     assert.deepEqual(r.attempts.map((a) => a.outcome), ['CONTEXT_TOO_LARGE', 'ok']);
   });
@@ -109,7 +99,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('counts a short prompt exactly when its byte-length bound would not fit a small window', async () => {
     // ~470 bytes of system prompt and prompt bound the tokens at ~480, which a 200-token room
     // refuses; counted, they are ~100 tokens, which fit.
-    const config = simConfig(addr, { agents: [{ id: 'tiny', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr.openaiBaseUrl, contextWindow: 300, maxOutputTokens: 100, requiresKey: true }], routes: { code: ['tiny'] } });
+    const config = simConfig(addr(), { agents: [{ id: 'tiny', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr().openaiBaseUrl, contextWindow: 300, maxOutputTokens: 100, requiresKey: true }], routes: { code: ['tiny'] } });
     const { orchestrator } = makeOrchestrator(config);
     const r = ok(await orchestrator.run({ prompt: 'implement a heap '.repeat(20), task: 'code' }));
     assert.equal(r.agentId, 'tiny');
@@ -117,7 +107,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('sends local keyless agents (loopback base URL) without a key', async () => {
-    const config = simConfig(addr, { agents: [{ id: 'local', provider: 'openai', model: 'llama3', baseUrl: addr.openaiBaseUrl, contextWindow: 8_000 }], routes: { code: ['local'] } });
+    const config = simConfig(addr(), { agents: [{ id: 'local', provider: 'openai', model: 'llama3', baseUrl: addr().openaiBaseUrl, contextWindow: 8_000 }], routes: { code: ['local'] } });
     const { orchestrator } = makeOrchestrator(config, { secrets: {} });
     const r = ok(await orchestrator.run({ prompt: 'implement a heap', task: 'code' }));
     assert.equal(r.agentId, 'local');
@@ -125,7 +115,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('never sends a provider-wide key to a third-party endpoint: such an agent needs its own key', async () => {
-    const config = simConfig(addr, {
+    const config = simConfig(addr(), {
       agents: [{ id: 'remote', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: 'https://gateway.example.invalid/v1', contextWindow: 8_000 }],
       routes: { code: ['remote'] },
     });
@@ -142,12 +132,12 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('uses what is available when one provider has no key, and fails clearly when none has', async () => {
-    const onlyAnthropic = makeOrchestrator(simConfig(addr), { secrets: { 'provider:anthropic': ANTHROPIC_KEY } });
+    const onlyAnthropic = makeOrchestrator(simConfig(addr()), { secrets: { 'provider:anthropic': ANTHROPIC_KEY } });
     const r = ok(await onlyAnthropic.orchestrator.run({ prompt: 'implement a heap', task: 'code' }));
     assert.equal(r.agentId, 'an');
     assert.equal(sim.tally().requests, 1, 'nothing was sent without a key');
 
-    const none = makeOrchestrator(simConfig(addr), { secrets: {} });
+    const none = makeOrchestrator(simConfig(addr()), { secrets: {} });
     const f = await none.orchestrator.run({ prompt: 'implement a heap', task: 'code' });
     assert.equal(f.ok, false);
     if (!f.ok) {
@@ -159,7 +149,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('opens the breaker after repeated failures and then skips the agent without calling it', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 500 }, times: 100 }]);
-    const { orchestrator, events } = makeOrchestrator(simConfig(addr, { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } }));
+    const { orchestrator, events } = makeOrchestrator(simConfig(addr(), { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } }));
     ok(await orchestrator.run({ prompt: 'first', task: 'code' }));
     assert.equal(orchestrator.breakers.get('oa').state, 'open');
     assert.ok(events.some((e) => e.type === 'breaker.changed' && e.agentId === 'oa' && e.to === 'open'));
@@ -173,15 +163,15 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('persists breaker state so a restart keeps an open breaker open', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 503 }, times: 100 }]);
     const store = new MemoryStateStore();
-    const first = makeOrchestrator(simConfig(addr), { store });
+    const first = makeOrchestrator(simConfig(addr()), { store });
     ok(await first.orchestrator.run({ prompt: 'x', task: 'code' }));
     await first.orchestrator.flush();
-    const second = makeOrchestrator(simConfig(addr), { store });
+    const second = makeOrchestrator(simConfig(addr()), { store });
     assert.equal(second.orchestrator.breakers.get('oa').state, 'open');
   });
 
   it('refuses before sending anything when the budget cannot cover the worst case', async () => {
-    const { orchestrator } = makeOrchestrator(simConfig(addr, { budget: { monthlyUsd: 0.0000001 } }));
+    const { orchestrator } = makeOrchestrator(simConfig(addr(), { budget: { monthlyUsd: 0.0000001 } }));
     const r = await orchestrator.run({ prompt: 'implement a trie', task: 'code' });
     assert.equal(r.ok, false);
     if (!r.ok) {
@@ -193,7 +183,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('serves a repeated deterministic request from the cache without calling the provider', async () => {
-    const { orchestrator, events } = makeOrchestrator(simConfig(addr));
+    const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
     const a = ok(await orchestrator.run({ prompt: 'implement fizzbuzz', task: 'code' }));
     const b = ok(await orchestrator.run({ prompt: 'implement fizzbuzz', task: 'code' }));
     assert.equal(b.cached, true);
@@ -207,7 +197,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('streams deltas that add up to the answer, and restarts cleanly after a cut stream', async () => {
     sim.plan([{ match: { provider: 'openai', stream: true }, fault: { kind: 'reset_mid_stream', afterChunks: 2 } }]);
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     let shown = '';
     let restarts = 0;
     const r = ok(
@@ -229,10 +219,10 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('skips an agent whose window is too small and re-prunes context for the fallback', async () => {
-    const config = simConfig(addr, {
+    const config = simConfig(addr(), {
       agents: [
-        { id: 'oa', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr.openaiBaseUrl, contextWindow: 1_000, maxOutputTokens: 200 },
-        { id: 'an', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: addr.anthropicBaseUrl, contextWindow: 200_000, maxOutputTokens: 200 },
+        { id: 'oa', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr().openaiBaseUrl, contextWindow: 1_000, maxOutputTokens: 200 },
+        { id: 'an', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: addr().anthropicBaseUrl, contextWindow: 200_000, maxOutputTokens: 200 },
       ],
     });
     const { orchestrator, events } = makeOrchestrator(config);
@@ -245,7 +235,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
       { id: 'sel', kind: 'selection' as const, label: 'sel.ts', text: 'const selected = 1;\n' },
       { id: 'tab', kind: 'openTab' as const, label: 'big.ts', text: 'let x = 1;\n'.repeat(2_000) },
     ];
-    const small = makeOrchestrator(simConfig(addr, { agents: [{ id: 'oa', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr.openaiBaseUrl, contextWindow: 2_000, maxOutputTokens: 200 }], routes: { code: ['oa'] } }));
+    const small = makeOrchestrator(simConfig(addr(), { agents: [{ id: 'oa', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr().openaiBaseUrl, contextWindow: 2_000, maxOutputTokens: 200 }], routes: { code: ['oa'] } }));
     const s = ok(await small.orchestrator.run({ prompt: 'implement it', task: 'code', context: ctx }));
     assert.ok(s.pruned);
     assert.deepEqual(s.pruned.kept.map((k) => k.id)[0], 'sel', 'the selection is kept first');
@@ -255,7 +245,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('returns validated structured analysis, repairing one invalid answer', async () => {
     sim.plan([{ match: { provider: 'anthropic' }, fault: { kind: 'invalid_output' } }]);
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     const r = ok(await orchestrator.run({ prompt: 'analyse this function', task: 'analysis' }));
     assert.equal(r.agentId, 'an');
     assert.ok(r.structured);
@@ -265,7 +255,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('never passes invalid structured output on: falls back to the next agent', async () => {
     sim.plan([{ match: { provider: 'anthropic' }, fault: { kind: 'invalid_output' }, times: 2 }]);
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     const r = ok(await orchestrator.run({ prompt: 'analyse this function', task: 'analysis' }));
     assert.equal(r.agentId, 'oa');
     assert.ok(r.structured);
@@ -274,7 +264,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('cancels: the upstream connection is closed and the budget reservation released', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'slow_stream', chunkDelayMs: 200 } }]);
-    const { orchestrator } = makeOrchestrator(simConfig(addr, { budget: { monthlyUsd: 10 } }));
+    const { orchestrator } = makeOrchestrator(simConfig(addr(), { budget: { monthlyUsd: 10 } }));
     const controller = new AbortController();
     let firstDelta = false;
     const p = orchestrator.run({
@@ -300,7 +290,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('redacts key-looking strings from the prompt before it leaves', async () => {
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     const secret = 'sk-ant-api03-' + 'Z'.repeat(40);
     const r = ok(await orchestrator.run({ prompt: `use ${secret} to call it`, task: 'code', temperature: 0.2 }));
     assert.ok(!r.text.includes(secret), 'the echoed prompt holds no key');
@@ -308,7 +298,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('rejects empty and binary prompts with a clear message, sending nothing', async () => {
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     for (const prompt of ['', '   ', 'abc\u0000def']) {
       const r = await orchestrator.run({ prompt, task: 'code' });
       assert.equal(r.ok, false);
@@ -318,7 +308,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('keeps conversation memory across agent switches', async () => {
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     ok(await orchestrator.run({ prompt: 'remember the word pineapple', task: 'code', sessionId: 's1', temperature: 0.1 }));
     ok(await orchestrator.run({ prompt: 'what word?', agentId: 'an', sessionId: 's1', temperature: 0.1 }));
     const turns = orchestrator.sessions.get('s1').turns();
@@ -328,7 +318,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('fans out to several agents and returns every result or error side by side', async () => {
     sim.plan([{ match: { provider: 'anthropic' }, fault: { kind: 'status', status: 401 } }]);
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     const out = await orchestrator.fanOut({ prompt: 'implement sort', task: 'code', temperature: 0.5 }, ['oa', 'an']);
     assert.deepEqual(out.results.map((r) => [r.agentId, r.result.ok]), [['oa', true], ['an', false]]);
     const failed = out.results[1].result;
@@ -339,7 +329,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   });
 
   it('chains steps, passing each output to the next', async () => {
-    const { orchestrator } = makeOrchestrator(simConfig(addr));
+    const { orchestrator } = makeOrchestrator(simConfig(addr()));
     const out = await orchestrator.chain(
       [
         { name: 'draft', task: 'code', prompt: 'Draft: {{input}}' },
@@ -357,7 +347,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('shows sanitised errors only: no endpoint, no key, no stack', async () => {
     sim.plan([{ fault: { kind: 'status', status: 500 }, times: 100 }]);
-    const { orchestrator } = makeOrchestrator(simConfig(addr, { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } }));
+    const { orchestrator } = makeOrchestrator(simConfig(addr(), { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } }));
     const r = await orchestrator.run({ prompt: 'implement x', task: 'code' });
     assert.equal(r.ok, false);
     if (!r.ok) {

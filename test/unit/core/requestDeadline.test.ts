@@ -2,21 +2,14 @@
 // on its own, one MAOF attempt can take as long as several; it is cut off at the request's deadline
 // and reports its real elapsed time.
 import assert from 'node:assert/strict';
-import { ProviderSimulator, type SimulatorAddress } from '../../../src/simulator/providerSimulator';
-import { assertSanitised, makeOrchestrator, simConfig } from '../helpers/orchestratorHarness';
+import { assertSanitised, makeOrchestrator, simConfig, simulatorPerSuite } from '../helpers/orchestratorHarness';
 
 describe('retry.maxTotalMs bounds a slow attempt (a gateway retrying on its own)', function () {
   this.timeout(20_000);
-  const sim = new ProviderSimulator();
-  let addr: SimulatorAddress;
-  before(async () => {
-    addr = await sim.start();
-  });
-  after(() => sim.stop());
-  beforeEach(() => sim.reset());
+  const { sim, addr } = simulatorPerSuite();
 
   const MAX_TOTAL_MS = 400;
-  const config = (): ReturnType<typeof simConfig> => simConfig(addr, { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: MAX_TOTAL_MS, maxRetryAfterMs: 1_000 } });
+  const config = (): ReturnType<typeof simConfig> => simConfig(addr(), { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: MAX_TOTAL_MS, maxRetryAfterMs: 1_000 } });
 
   for (const stream of [false, true]) {
     it(`${stream ? 'a stream that keeps dripping' : 'an answer that takes 4 s'} is cut off at maxTotalMs, with its elapsed time, and no fallback starts after it`, async () => {
@@ -43,8 +36,8 @@ describe('retry.maxTotalMs bounds a slow attempt (a gateway retrying on its own)
   it('a slow failed attempt counts against maxTotalMs: the retry it leaves no room for is not made', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'hang' } }]);
     const { orchestrator, events } = makeOrchestrator(
-      simConfig(addr, {
-        agents: [{ id: 'oa', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr.openaiBaseUrl, contextWindow: 100_000, maxOutputTokens: 512, timeoutMs: 300, requiresKey: true }],
+      simConfig(addr(), {
+        agents: [{ id: 'oa', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr().openaiBaseUrl, contextWindow: 100_000, maxOutputTokens: 512, timeoutMs: 300, requiresKey: true }],
         routes: { code: ['oa'] },
         retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 200, maxTotalMs: MAX_TOTAL_MS, maxRetryAfterMs: 1_000, jitter: 0 },
       }),

@@ -1,34 +1,23 @@
 // Cache-aware routing: a conversation's next turn goes to the agent whose provider holds its prompt
 // in cache, while that agent is healthy; a fallback says in the event stream what the lost cache cost.
 import assert from 'node:assert/strict';
-import { ProviderSimulator, type SimulatorAddress } from '../../../src/simulator/providerSimulator';
-import { makeOrchestrator, simConfig } from '../helpers/orchestratorHarness';
-import type { RunResult, RunSuccess } from '../../../src/core/orchestrator';
+import { expectOk, makeOrchestrator, simConfig, simulatorPerSuite } from '../helpers/orchestratorHarness';
 import type { ContextItem } from '../../../src/core/context/contextPruner';
 import type { EventOf } from '../../../src/core/events';
 
-function ok(r: RunResult): RunSuccess {
-  if (!r.ok) assert.fail(`expected success, got ${r.error.code}: ${r.error.message}`);
-  return r;
-}
+const ok = expectOk;
 
 const CONTEXT: ContextItem[] = [{ id: 'a', kind: 'openTab', label: 'src/a.ts', text: 'export const a = 1; // a line of the open file\n'.repeat(800) }];
 
 describe('sticky routing within a conversation', function () {
   this.timeout(20_000);
-  const sim = new ProviderSimulator();
-  let addr: SimulatorAddress;
-  before(async () => {
-    addr = await sim.start();
-  });
-  after(() => sim.stop());
-  beforeEach(() => sim.reset());
+  const { sim, addr } = simulatorPerSuite();
 
   const config = () =>
-    simConfig(addr, {
+    simConfig(addr(), {
       agents: [
-        { id: 'an', provider: 'anthropic', model: 'claude-sonnet-4-6', baseUrl: addr.anthropicBaseUrl, contextWindow: 200_000, maxOutputTokens: 512, requiresKey: true },
-        { id: 'oa', provider: 'openai', model: 'gpt-4.1', baseUrl: addr.openaiBaseUrl, contextWindow: 100_000, maxOutputTokens: 512, requiresKey: true },
+        { id: 'an', provider: 'anthropic', model: 'claude-sonnet-4-6', baseUrl: addr().anthropicBaseUrl, contextWindow: 200_000, maxOutputTokens: 512, requiresKey: true },
+        { id: 'oa', provider: 'openai', model: 'gpt-4.1', baseUrl: addr().openaiBaseUrl, contextWindow: 100_000, maxOutputTokens: 512, requiresKey: true },
       ],
       routes: { code: ['an', 'oa'], writing: ['an', 'oa'], analysis: ['an', 'oa'] },
       retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 10_000, maxRetryAfterMs: 1_000 },

@@ -1,10 +1,11 @@
 // Builds an Orchestrator wired to a live ProviderSimulator on 127.0.0.1 with the real SDK-backed
 // providers, for tests that exercise the whole pipeline over real HTTP.
-import { Orchestrator } from '../../../src/core/orchestrator';
+import assert from 'node:assert/strict';
+import { Orchestrator, type RunResult, type RunSuccess } from '../../../src/core/orchestrator';
 import { parseConfig, type MaofConfig } from '../../../src/core/config/schema';
 import { MemoryStateStore, type SecretSource, type StateStore } from '../../../src/core/ports';
 import type { MaofEvent } from '../../../src/core/events';
-import type { SimulatorAddress } from '../../../src/simulator/providerSimulator';
+import { ProviderSimulator, type SimulatorAddress } from '../../../src/simulator/providerSimulator';
 
 export const OPENAI_KEY = 'sk-test-openai-0123456789abcdef';
 export const ANTHROPIC_KEY = 'sk-ant-test-0123456789abcdef';
@@ -55,4 +56,31 @@ export function assertSanitised(text: string): void {
   for (const bad of ['127.0.0.1', 'http://', 'https://', OPENAI_KEY, ANTHROPIC_KEY, 'at Object.', '.ts:']) {
     if (text.includes(bad)) throw new Error(`user-facing text leaks "${bad}": ${text}`);
   }
+}
+
+/** A test's run result when it must have succeeded; fails the test with the error otherwise. */
+export function expectOk(r: RunResult): RunSuccess {
+  if (!r.ok) assert.fail(`expected success, got ${r.error.code}: ${r.error.message}`);
+  return r;
+}
+
+/**
+ * The hooks of a suite over one simulator: started before the suite, stopped after it, its plan
+ * and tally reset before each test. Call inside `describe`.
+ */
+export function simulatorPerSuite(): { sim: ProviderSimulator; addr: () => SimulatorAddress } {
+  const sim = new ProviderSimulator();
+  let address: SimulatorAddress | undefined;
+  before(async () => {
+    address = await sim.start();
+  });
+  after(() => sim.stop());
+  beforeEach(() => sim.reset());
+  return {
+    sim,
+    addr: () => {
+      if (!address) throw new Error('the simulator has not started yet');
+      return address;
+    },
+  };
 }
