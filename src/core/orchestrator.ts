@@ -21,8 +21,8 @@ import { tokenUpperBound } from './context/tokenBound';
 import { tokenizerFor, type Tokenizer } from './context/tokenizer';
 import { SessionStore } from './memory/sessionMemory';
 import { getProvider, type Provider, type ProviderResponse } from './providers/provider';
-import { BreakerRegistry } from './resilience/circuitBreaker';
-import { ThrottledSave } from './persistence/throttledSave';
+import { BreakerRegistry, salvageBreakerSnapshots, type BreakerSnapshot } from './resilience/circuitBreaker';
+import { PersistedSlot } from './persistence/persistedSlot';
 import { RateLimiter } from './resilience/rateLimiter';
 import { backoffDelay, exceedsRetryAfterCap, withRetry } from './resilience/retry';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from './router/taskClassifier';
@@ -216,7 +216,7 @@ export class Orchestrator {
   private readonly textHashes = new LRUCache<string, string>({ max: 512, maxSize: 32_000_000, sizeCalculation: (_h, text) => text.length + 1 });
   private readonly keyRequired = new WeakMap<AgentConfig, boolean>();
   private readonly priceUnknown = new WeakMap<AgentConfig, boolean>();
-  private readonly breakerSaver: ThrottledSave;
+  private readonly breakerSlot: PersistedSlot<Record<string, BreakerSnapshot>>;
   /** A success moved a breaker's outcome window since the last save (saved at flush, not per request). */
   private breakerOutcomesUnsaved = false;
   /** Requests waiting for an open breaker: woken by any breaker change (a probe's answer, a reset). */
@@ -241,31 +241,35 @@ export class Orchestrator {
       logger: this.logger,
       onAlert: (a) => this.emit({ type: 'budget.alert', at: this.clock.now(), ...a }),
     });
-    this.breakerSaver = new ThrottledSave(
-      () => {
+    this.breakerSlot = new PersistedSlot({
+      store: this.store,
+      key: BREAKER_STATE_KEY,
+      label: 'Circuit breakers',
+      salvage: salvageBreakerSnapshots,
+      snapshot: () => {
         this.breakerOutcomesUnsaved = false;
-        return this.store.update(BREAKER_STATE_KEY, this.breakers.snapshots());
+        return this.breakers.snapshots();
       },
-      this.clock,
-      BREAKER_SAVE_INTERVAL_MS,
-      (err) => this.logger.warn('Could not save circuit breaker state', err),
-    );
+      clock: this.clock,
+      intervalMs: BREAKER_SAVE_INTERVAL_MS,
+      logger: this.logger,
+    });
     this.breakers = new BreakerRegistry(
       this.config.breaker,
       this.clock,
       (agentId, from, to, reason) => {
         this.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
         this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
-        this.breakerSaver.request(true);
+        this.breakerSlot.save(true);
         if (this.breakerWaiters.size > 0) {
           const waiters = [...this.breakerWaiters];
           this.breakerWaiters.clear();
           for (const wake of waiters) wake();
         }
       },
-      () => this.breakerSaver.request(),
+      () => this.breakerSlot.save(),
     );
-    const saved = this.store.get<Record<string, unknown>>(BREAKER_STATE_KEY);
+    const saved = this.breakerSlot.load();
     if (saved) this.breakers.restore(saved);
   }
 
@@ -294,8 +298,8 @@ export class Orchestrator {
 
   /** Waits until ledger and breaker state are on disk. */
   async flush(): Promise<void> {
-    if (this.breakerOutcomesUnsaved) this.breakerSaver.request(true);
-    await Promise.all([this.ledger.flush(), this.breakerSaver.flush()]);
+    if (this.breakerOutcomesUnsaved) this.breakerSlot.save(true);
+    await Promise.all([this.ledger.flush(), this.breakerSlot.flush()]);
   }
 
   // ---- single request -------------------------------------------------------------------------
