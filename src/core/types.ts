@@ -60,8 +60,3 @@ export function addUsage(a: Usage, b: Usage): Usage {
     cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
   };
 }
-
-/** Total input tokens the model read, cached or not. */
-export function totalInputTokens(u: Usage): number {
-  return u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
-}
