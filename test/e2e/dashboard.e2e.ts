@@ -3,9 +3,8 @@
 // bar turns to a warning, and Reset on the dashboard closes it again.
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
-import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { e2eIt, runCommand, screenshot, session, textOf, waitForWorkbench } from './driver';
-import { applyUserSettings, findWebview, readUserSettings, setOpenAiKeyThroughPalette, simulatorSettings } from './simulatorSetup';
+import { applyUserSettings, findWebview, setOpenAiKeyThroughPalette, simulatorSuite } from './simulatorSetup';
 
 const KEY = 'sk-e2e-dash-openai-8mN3qR6tY1wZ4xC7';
 
@@ -33,22 +32,9 @@ async function dashboard(page: Page): Promise<FrameLocator> {
 
 describe('dashboard and status bar in the real workbench', function () {
   this.timeout(120_000);
-  const sim = new ProviderSimulator();
-
-  let original: Record<string, unknown> = {};
-  let settings: Record<string, unknown> = {};
-
-  before(async () => {
-    const address = await sim.start();
-    original = readUserSettings();
-    // A breaker that opens after two failures, so one failed request trips it.
-    settings = simulatorSettings(address, original, { 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } });
-    await applyUserSettings(session().page, settings);
-  });
-  after(async () => {
-    await applyUserSettings(session().page, original).catch((err: unknown) => console.log(`      (could not restore the settings: ${String(err)})`));
-    await sim.stop();
-  });
+  // A breaker that opens after two failures, so one failed request trips it.
+  const suite = simulatorSuite({ 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } });
+  const sim = suite.sim;
   afterEach(async () => {
     // Leave the workbench as the next suite expects it: no dashboard in front, focus on the workbench.
     await runCommand(session().page, 'View: Close All Editors').catch(() => undefined);
@@ -188,7 +174,7 @@ describe('dashboard and status bar in the real workbench', function () {
 
   e2eIt('Diagnose shows where each price comes from and lists an agent of unknown price as a settings problem', async (page) => {
     const gateway = { id: 'team-gw', provider: 'openai', model: 'team-smart', baseUrl: 'https://gateway.example.com/v1', contextWindow: 128000 };
-    await applyUserSettings(page, { ...settings, 'maof.agents': [...(settings['maof.agents'] as unknown[]), gateway] });
+    await applyUserSettings(page, { ...suite.settings(), 'maof.agents': [...(suite.settings()['maof.agents'] as unknown[]), gateway] });
     await runCommand(page, 'View: Close All Editors');
     await runCommand(page, 'MAOF: Diagnose');
     await page.getByRole('button', { name: 'Report Only' }).click({ timeout: 15_000 });

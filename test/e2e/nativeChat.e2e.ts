@@ -6,9 +6,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ProviderSimulator, type RequestLogEntry } from '../../src/simulator/providerSimulator';
+import type { RequestLogEntry } from '../../src/simulator/providerSimulator';
 import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
-import { applyUserSettings, readUserSettings, simulatorSettings } from './simulatorSetup';
+import { simulatorSuite } from './simulatorSetup';
 
 const list = '.interactive-session .interactive-list';
 
@@ -33,20 +33,9 @@ async function waitForChatText(page: Page, pattern: RegExp, timeoutMs = 60_000):
 
 describe('VS Code\'s native Chat through MAOF', function () {
   this.timeout(180_000);
-  const sim = new ProviderSimulator();
-  let original: Record<string, unknown> = {};
+  // The Chat opens in the secondary side bar: close it, so later tests get the usual layout.
+  const { sim } = simulatorSuite({ 'chat.allowAnonymousAccess': true }, { beforeRestore: () => runCommand(session().page, 'View: Close Secondary Side Bar') });
 
-  before(async () => {
-    const address = await sim.start();
-    original = readUserSettings();
-    await applyUserSettings(session().page, simulatorSettings(address, original, { 'chat.allowAnonymousAccess': true }));
-  });
-  after(async () => {
-    // The Chat opens in the secondary side bar: close it, so later tests get the usual layout.
-    await runCommand(session().page, 'View: Close Secondary Side Bar').catch(() => undefined);
-    await applyUserSettings(session().page, original).catch(() => undefined);
-    await sim.stop();
-  });
 
   e2eIt('answers a question asked in the Chat with MAOF\'s auto model', async (page) => {
     await askNativeChat(page, 'What does the add function return? (native chat)');
