@@ -18,6 +18,9 @@ import {
   type WaitAction,
 } from '../../shared/protocol';
 import { boundHistory, errorInfo, HISTORY_MAX_MESSAGES, restoreChat, resultMeta, statusLine, type SavedChat } from './chatModel';
+import { systemClock } from '../../core/clock';
+import { PersistedSlot } from '../../core/persistence/persistedSlot';
+import { mementoStateStore } from '../platform/mementoStateStore';
 import { formatUsd } from '../../shared/format';
 import { DeltaCoalescer } from './deltaCoalescer';
 import { keyStatus } from '../platform/keyNames';
@@ -72,7 +75,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
   readonly onDidPostMessage = this.posted.event;
   private state: SavedChat;
   private readonly running = new Map<string, Running>();
-  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly slot: PersistedSlot<SavedChat>;
   private isReady = false;
   private readyWaiters: Array<() => void> = [];
   /** Sessions whose orchestrator memory was seeded from restored history. */
@@ -81,7 +84,17 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
 
   constructor(private readonly services: MaofServices) {
     const ctx = services.extensionContext;
-    this.state = restoreChat(ctx.workspaceState.get<unknown>(CHAT_STATE_KEY), () => randomUUID());
+    this.slot = new PersistedSlot({
+      store: mementoStateStore(ctx.workspaceState),
+      key: CHAT_STATE_KEY,
+      label: 'Chat',
+      salvage: (raw, problems) => restoreChat(raw, () => randomUUID(), problems),
+      snapshot: () => this.savedState(),
+      clock: systemClock,
+      intervalMs: SAVE_DELAY_MS,
+      logger: services.logger,
+    });
+    this.state = this.slot.load() ?? restoreChat(undefined, () => randomUUID());
     this.subscriptions.push(
       services.onDidChangeConfig(() => void this.postState(false)),
       services.keys.onDidChange(() => void this.postState(false)),
@@ -460,25 +473,18 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
   // ---- persistence ------------------------------------------------------------------------------
 
   private scheduleSave(): void {
-    if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      this.saveNow();
-    }, SAVE_DELAY_MS);
+    this.slot.save();
   }
 
   private saveNow(): void {
-    if (this.saveTimer) {
-      clearTimeout(this.saveTimer);
-      this.saveTimer = undefined;
-    }
+    this.slot.save(true);
+  }
+
+  private savedState(): SavedChat {
     // Bounded in memory too, keeping the objects that streaming answers still write to.
     const live = this.state.messages;
     if (live.length > HISTORY_MAX_MESSAGES) live.splice(0, live.length - HISTORY_MAX_MESSAGES);
-    const saved: SavedChat = { ...this.state, messages: boundHistory(live) };
-    this.services.extensionContext.workspaceState.update(CHAT_STATE_KEY, saved).then(undefined, (err: unknown) =>
-      this.services.logger.warn('Chat: could not save the conversation', err),
-    );
+    return { ...this.state, messages: boundHistory(live) };
   }
 
   private disposeView(): void {
