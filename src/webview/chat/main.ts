@@ -3,6 +3,7 @@
 // Shift+Enter adds a line, Escape stops). The host owns the history; this page only shows it.
 import type { ChatAgentInfo, ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait, HostMessage, HostMessageOf } from '../../shared/protocol';
 import { MAX_PROMPT_CHARS } from '../../shared/protocolLimits';
+import { ACTIONS, errorFix } from '../../shared/errorVocabulary';
 import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
 import { agentNote, agentSuffix } from './agentNote';
@@ -193,20 +194,13 @@ function metaChips(meta: ChatMeta): HTMLElement[] {
   return chips;
 }
 
-const ERROR_ACTIONS: Record<string, { label: string; action: 'setApiKey' | 'resetBreakers' | 'openSettings' }> = {
-  AUTH: { label: 'Set API Key', action: 'setApiKey' },
-  CIRCUIT_OPEN: { label: 'Reset Circuit Breakers', action: 'resetBreakers' },
-  BUDGET_EXCEEDED: { label: 'Open Settings', action: 'openSettings' },
-  CONFIG: { label: 'Open Settings', action: 'openSettings' },
-};
-
 function errorBlock(error: ChatErrorInfo): HTMLElement {
   if (error.code === 'CANCELLED') return el('div', { className: 'stopped', text: error.message || 'Stopped.' });
   const block = el('div', { className: 'error', attrs: { role: 'alert' } }, el('span', { className: 'error-text', text: error.message }));
-  const fix = ERROR_ACTIONS[error.code];
+  const fix = error.fix ?? errorFix(error.code);
   if (fix) {
-    const b = el('button', { className: 'link-button', text: fix.label, attrs: { type: 'button' } });
-    b.addEventListener('click', () => api.postMessage({ type: 'chat/action', action: fix.action }));
+    const b = el('button', { className: 'link-button', text: ACTIONS[fix].label, attrs: { type: 'button' } });
+    b.addEventListener('click', () => api.postMessage({ type: 'chat/action', action: fix }));
     block.append(b);
   }
   return block;
