@@ -3,10 +3,10 @@
 // Shift+Enter adds a line, Escape stops). The host owns the history; this page only shows it.
 import type { ChatAgentInfo, ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait, HostMessage, HostMessageOf } from '../../shared/protocol';
 import { MAX_PROMPT_CHARS } from '../../shared/protocolLimits';
-import { ACTIONS, errorFix } from '../../shared/errorVocabulary';
 import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
 import { agentNote, agentSuffix } from './agentNote';
+import { fixButton } from './errorFix';
 import { highlightCodeBlocks } from './highlight';
 import { codeLanguage, renderMarkdown } from './markdown';
 
@@ -197,10 +197,10 @@ function metaChips(meta: ChatMeta): HTMLElement[] {
 function errorBlock(error: ChatErrorInfo): HTMLElement {
   if (error.code === 'CANCELLED') return el('div', { className: 'stopped', text: error.message || 'Stopped.' });
   const block = el('div', { className: 'error', attrs: { role: 'alert' } }, el('span', { className: 'error-text', text: error.message }));
-  const fix = error.fix ?? errorFix(error.code);
+  const fix = fixButton(error);
   if (fix) {
-    const b = el('button', { className: 'link-button', text: ACTIONS[fix].label, attrs: { type: 'button' } });
-    b.addEventListener('click', () => api.postMessage({ type: 'chat/action', action: fix }));
+    const b = el('button', { className: 'link-button', text: fix.label, attrs: { type: 'button' } });
+    b.addEventListener('click', () => api.postMessage({ type: 'chat/action', action: fix.action }));
     block.append(b);
   }
   return block;
