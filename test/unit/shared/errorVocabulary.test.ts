@@ -82,9 +82,9 @@ describe('error vocabulary (src/shared/errorVocabulary.ts)', () => {
     assert.equal(errorFix('RATE_LIMITED'), undefined, 'MAOF waits on its own: no button');
   });
 
-  it('knows every "run \\"MAOF: …\\"" a core message names, and the CLI rewrites each one', () => {
+  it('knows every "run \\"MAOF: …\\"" a message names (core and host), and the CLI rewrites each one', () => {
     const named = new Set<string>();
-    for (const file of sources(join(root, 'src', 'core'))) {
+    for (const file of [...sources(join(root, 'src', 'core')), ...sources(join(root, 'src', 'host'))]) {
       for (const m of readFileSync(file, 'utf8').matchAll(/run "MAOF: ([^"]+)"/g)) named.add(m[1]);
     }
     assert.ok(named.size >= 2, [...named].join(', '));
