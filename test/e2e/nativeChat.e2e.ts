@@ -88,7 +88,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
     await askNativeChat(page, '@maof /compare write a function that adds two numbers');
     const text = await waitForChatText(page, /2 agents on the "code" route[\s\S]*No Anthropic API key is set for agent "sim-claude"/);
     assert.match(text, /sim-gpt\s+gpt-4\.1-mini\s+\S+\s+[\d.]+ s\s+answered/, 'sim-gpt answered, with its cost and time');
-    assert.match(text, /sim-claude\s+claude-haiku-4-5\s+\S+\s+[\d.]+ s\s+\S+/, 'sim-claude has its row');
+    assert.match(text, /sim-claude\s+claude-haiku-4-5\s+\S+\s+[\d.]+ s\s+key missing or rejected/, 'sim-claude\'s row names the problem in the words the other surfaces use');
     assert.match(text, /sim-gpt\s+Simulated gpt-4\.1-mini reply: write a function that adds two numbers\s+sim-claude\s+No Anthropic API key/, 'each answer is shown under its agent\'s name, in route order');
     const sent = sim.requestLog().slice(asked);
     assert.deepEqual([...new Set(sent.map((e) => e.model))], ['gpt-4.1-mini'], 'only the agent with a key was asked');

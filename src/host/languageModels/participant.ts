@@ -7,7 +7,7 @@ import { classifyTask } from '../../core/router/taskClassifier';
 import { providerLabel } from '../../core/errors';
 import type { ChatMessage } from '../../core/types';
 import { formatUsd } from '../../shared/format';
-import { ACTIONS, errorFix } from '../../shared/errorVocabulary';
+import { ACTIONS, errorFix, errorLabel } from '../../shared/errorVocabulary';
 import { narrate } from '../commands/progressText';
 import type { MaofServices } from '../boot/services';
 import { diagnoseReport } from '../commands/adminCommands';
@@ -104,7 +104,7 @@ async function compare(services: MaofServices, request: vscode.ChatRequest, stre
     stream.markdown(`### ${results.length} agents on the "${task}" route\n\n| Agent | Model | Cost | Time | Result |\n|---|---|---|---|---|\n`);
     for (const { agentId, result } of results) {
       const agent = config.agents.find((a) => a.id === agentId);
-      stream.markdown(`| ${agentId} | ${agent?.model ?? '?'} | ${formatUsd(result.costUsd)} | ${seconds(result.durationMs)} | ${result.ok ? 'answered' : `${result.error.code}`} |\n`);
+      stream.markdown(`| ${agentId} | ${agent?.model ?? '?'} | ${formatUsd(result.costUsd)} | ${seconds(result.durationMs)} | ${result.ok ? 'answered' : errorLabel(result.error.code)} |\n`);
     }
     for (const { agentId, result } of results) {
       stream.markdown(`\n#### ${agentId}\n\n`);
