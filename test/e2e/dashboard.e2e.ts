@@ -131,9 +131,11 @@ describe('dashboard and status bar in the real workbench', function () {
     const dash = await dashboard(page);
     const row = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) }).locator('tr', { hasText: 'sim-gpt' });
     await row.locator('.state.open').waitFor({ timeout: 10_000 });
-    assert.match(await textOf(row), /sim-gpt open probe in \d+ (s|min) 2 1 (UPSTREAM|OVERLOADED)/);
+    // The last error in the vocabulary's words (the code is its tooltip), as in the activity feed.
+    assert.match(await textOf(row), /sim-gpt open probe in \d+ (s|min) 2 1 (server error|overloaded)/);
     const activity = dash.locator('section', { has: dash.locator('h2', { hasText: 'Activity' }) });
-    assert.match(await textOf(activity), /sim-gpt breaker closed → open/);
+    assert.match(await textOf(activity), /sim-gpt breaker closed → open \((server error|overloaded)\)/);
+    await activity.scrollIntoViewIfNeeded();
     await screenshot(page, 'dashboard-04-breaker-open');
 
     await row.getByRole('button', { name: 'Reset the circuit breaker of sim-gpt' }).click();
@@ -170,6 +172,31 @@ describe('dashboard and status bar in the real workbench', function () {
     const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
     assert.match(await textOf(byAgent), /sim-gpt \$0\.\d+/);
     await screenshot(page, 'dashboard-06-restored-after-reload');
+  });
+
+  // After the reload test, which counts the breaker's opens so far.
+  e2eIt("an open breaker's error in the chat says so and offers Reset Circuit Breakers, which closes it", async (page) => {
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
+    await chatAsk(page, 'Implement a queue class', 'sim-gpt');
+    await chatAsk(page, 'Implement a heap class', 'sim-gpt');
+    const chat = await findWebview(page, '.maof-chat #prompt');
+    const error = chat.locator('.msg.assistant').last().locator('.error');
+    await error.waitFor({ timeout: 10_000 });
+    const fix = error.locator('button', { hasText: 'Reset Circuit Breakers' });
+    assert.ok(await fix.isVisible(), `the fix is offered: ${await textOf(error)}`);
+    await chat.locator('#agent option', { hasText: 'sim-gpt' }).filter({ hasText: 'breaker open' }).waitFor({ state: 'attached', timeout: 10_000 });
+    await screenshot(page, 'dashboard-04-chat-breaker-open-fix');
+    await fix.click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await dialog.innerText(), /Reset the circuit breakers of sim-gpt \(open\)\?/);
+    await dialog.getByRole('button', { name: 'Reset' }).click({ timeout: 10_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.part.statusbar .statusbar-item')].some((e) => /MAOF/.test(e.textContent ?? '') && !e.classList.contains('warning-kind')),
+      undefined,
+      { timeout: 15_000 },
+    );
+    await chat.locator('#agent option', { hasText: 'sim-gpt' }).filter({ hasNotText: 'breaker open' }).waitFor({ state: 'attached', timeout: 10_000 });
   });
 
   e2eIt('Diagnose shows where each price comes from and lists an agent of unknown price as a settings problem', async (page) => {
