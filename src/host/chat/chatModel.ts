@@ -7,7 +7,7 @@ import { providerLabel, type MaofError } from '../../core/errors';
 import type { MaofEvent } from '../../core/events';
 import type { AttemptRecord, RunSuccess } from '../../core/orchestrator';
 import { formatDuration } from '../../shared/format';
-import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../../shared/protocol';
+import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../../shared/chatProtocol';
 import { codeLabel } from '../dashboard/dashboardModel';
 
 /** Messages kept per conversation (older ones are dropped when saving). */

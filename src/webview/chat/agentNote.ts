@@ -1,6 +1,6 @@
 // What the chat's agent selector says about each agent and the note under it (no key, paused).
 // Pure, so the rules are unit-tested: an agent that needs no key is never "no key".
-import type { ChatAgentInfo } from '../../shared/protocol';
+import type { ChatAgentInfo } from '../../shared/chatProtocol';
 
 export interface AgentNote {
   text: string;
