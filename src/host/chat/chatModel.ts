@@ -9,7 +9,7 @@ import type { AttemptRecord, RunSuccess } from '../../core/orchestrator';
 import { endpointLabel } from '../../core/providers/errorMapping';
 import { ACTION_IDS, errorFix, errorLabel, WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 import { formatDuration } from '../../shared/format';
-import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../../shared/protocol';
+import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../../shared/chatProtocol';
 
 /** Messages kept per conversation (older ones are dropped when saving). */
 export const HISTORY_MAX_MESSAGES = 100;

@@ -6,6 +6,7 @@ import { blockedByPending, promptArgument, runInline, type InlineOutcome } from 
 import { indentComment, joinContinuation, stripWholeFence } from '../inline/inlineText';
 import { withRequestProgress } from './requestProgress';
 import type { MaofServices } from '../boot/services';
+import { COMMANDS } from '../boot/ids';
 
 const DOCUMENTABLE = new Set([
   vscode.SymbolKind.Function,
@@ -286,8 +287,8 @@ async function writeCommitMessage(services: MaofServices, args: unknown): Promis
 
 export function registerWriteCommands(services: MaofServices, preview: InlinePreview): vscode.Disposable {
   return vscode.Disposable.from(
-    services.registry.registerCommand('maof.writeDocComment', () => writeDocComment(services, preview)),
-    services.registry.registerCommand('maof.write', (args: unknown) => write(services, preview, args)),
-    services.registry.registerCommand('maof.writeCommitMessage', (args: unknown) => writeCommitMessage(services, args)),
+    services.registry.registerCommand(COMMANDS.writeDocComment, () => writeDocComment(services, preview)),
+    services.registry.registerCommand(COMMANDS.write, (args: unknown) => write(services, preview, args)),
+    services.registry.registerCommand(COMMANDS.writeCommitMessage, (args: unknown) => writeCommitMessage(services, args)),
   );
 }

@@ -4,7 +4,7 @@ import { MaofError } from '../../../src/core/errors';
 import type { RunSuccess } from '../../../src/core/orchestrator';
 import { formatCost } from '../../../src/shared/format';
 import { attemptCounts, boundHistory, errorInfo, restoreChat, resultMeta, statusLine } from '../../../src/host/chat/chatModel';
-import type { ChatHistoryMessage } from '../../../src/shared/protocol';
+import type { ChatHistoryMessage } from '../../../src/shared/chatProtocol';
 
 const agents = parseConfig({}).config.agents;
 
