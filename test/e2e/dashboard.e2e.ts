@@ -214,6 +214,7 @@ describe('dashboard and status bar in the real workbench', function () {
     assert.match(text, /sim-gpt.*built-in/);
     assert.ok(!text.includes('gateway.example.com'), 'no endpoint in the report');
     assert.match(text, /team-gw \| OpenAI \| team-smart \| custom \| ?no \| ?\*\*unknown\*\*/, 'the OpenAI key does not count for a hosted gateway');
+    assert.equal(await tab.count(), 1, 'the report opens once, in one editor group');
     await screenshot(page, 'dashboard-07-diagnose-unknown-price');
     // The report is an unsaved document: close it without the save prompt that would block the
     // palette — its own tab first, so that no later test finds it (or a split group) left open.

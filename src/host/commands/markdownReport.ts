@@ -51,10 +51,13 @@ export async function openMarkdown(content: string, title = 'MAOF'): Promise<vsc
   const base = title.replace(/[\\/:*?"<>|#\n\r]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80) || 'MAOF';
   const uri = vscode.Uri.from({ scheme: 'untitled', path: `${base}${opened > 1 ? ` (${opened})` : ''}.md` });
   let doc = await vscode.workspace.openTextDocument(uri);
-  const edit = new vscode.WorkspaceEdit();
-  edit.insert(uri, new vscode.Position(0, 0), content);
-  await vscode.workspace.applyEdit(edit);
   if (doc.languageId !== 'markdown') doc = await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: false });
-  return doc;
+  // Shown first, then written through its editor: a workspace edit to an untitled document no
+  // editor shows may open one of its own, and the report then stood in two editor groups.
+  // Beside the code it is about; with no editor open, in the editor area itself (Beside would leave
+  // an empty group beside it).
+  const viewColumn = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+  const editor = await vscode.window.showTextDocument(doc, { viewColumn, preview: false, preserveFocus: false });
+  await editor.edit((b) => b.insert(new vscode.Position(0, 0), content), { undoStopBefore: false, undoStopAfter: false });
+  return editor.document;
 }
