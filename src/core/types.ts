@@ -65,3 +65,14 @@ export function addUsage(a: Usage, b: Usage): Usage {
 export function totalInputTokens(u: Usage): number {
   return u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
 }
+
+/** A user turn of plain text: what MAOF's own surfaces (commands, chat, inline, CLI) send. */
+export function userTurn(text: string): ChatMessage {
+  return { role: 'user', content: text };
+}
+
+/** What `auto` classifies, validation checks and session memory keeps: the last user turn with text. */
+export function lastUserText(messages: readonly ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'user' && messages[i].content.trim()) return messages[i].content;
+  return '';
+}
