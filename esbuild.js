@@ -120,8 +120,8 @@ const nodeBundle = (entry, outfile, options = {}) => ({
 const hostBundle = { target: 'node18', external: ['vscode'] };
 
 const targets = [
-  nodeBundle('src/host/extension.ts', 'extension.js', { ...hostBundle, plugins: [hostApart] }),
-  nodeBundle('src/host/hostMain.ts', 'host.js', { ...hostBundle, ...loadsChunks }),
+  nodeBundle('src/host/boot/extension.ts', 'extension.js', { ...hostBundle, plugins: [hostApart] }),
+  nodeBundle('src/host/boot/hostMain.ts', 'host.js', { ...hostBundle, ...loadsChunks }),
   nodeBundle('src/cli/main.ts', 'cli.js', { ...loadsChunks, banner: { js: '#!/usr/bin/env node' } }),
   nodeBundle('src/simulator/main.ts', 'simulator.js'),
   // The chat is an ES module split into chunks: each highlight.js grammar but a few tiny ones is a

@@ -53,8 +53,9 @@ export default tseslint.config(
     // The host's pure models: what the features show, computed without the editor, unit-tested in
     // plain Node. They stay that way: no vscode import.
     files: [
-      'src/host/*Model.ts', 'src/host/progressText.ts', 'src/host/inlineText.ts', 'src/host/keyNames.ts', 'src/host/usageCsv.ts',
-      'src/host/publicApi.ts', 'src/host/walkthroughIds.ts', 'src/host/deltaCoalescer.ts', 'src/host/latencyTracker.ts', 'src/host/updateThrottle.ts',
+      'src/host/*/*Model.ts', 'src/host/commands/progressText.ts', 'src/host/inline/inlineText.ts', 'src/host/platform/keyNames.ts',
+      'src/host/dashboard/usageCsv.ts', 'src/host/boot/publicApi.ts', 'src/host/walkthrough/walkthroughIds.ts', 'src/host/chat/deltaCoalescer.ts',
+      'src/host/dashboard/latencyTracker.ts', 'src/host/platform/updateThrottle.ts',
       'src/host/languageModels/modelCatalog.ts', 'src/host/languageModels/lmMessages.ts', 'src/host/languageModels/tokenCount.ts',
     ],
     rules: layer([], [{ name: 'vscode', message: 'A pure host model may not import vscode: keep it testable in plain Node (layer rule).' }]),

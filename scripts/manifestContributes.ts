@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, retrySchema } from '../src/core/config/schema';
-import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/walkthroughIds';
+import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/walkthrough/walkthroughIds';
 
 const root = path.resolve(__dirname, '..');
 
@@ -211,7 +211,7 @@ const commands: Command[] = [
 ];
 
 // The Getting Started walkthrough (Welcome: Open Walkthrough… → Get started with MAOF). Each step
-// completes when the user has done it: a context key the extension sets (src/host/walkthrough.ts)
+// completes when the user has done it: a context key the extension sets (src/host/walkthrough/walkthrough.ts)
 // or the command that does it.
 const openAgentsSetting = `command:workbench.action.openSettings?${encodeURIComponent(JSON.stringify(['maof.agents']))}`;
 const walkthroughs = [

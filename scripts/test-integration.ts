@@ -28,7 +28,7 @@ export function buildExtension(args: string[] = []): void {
   });
   if (r.status !== 0) throw new Error(`node esbuild.js ${args.join(' ')} failed (exit ${String(r.status ?? r.signal)})`);
   if (!fs.existsSync(path.join(repoRoot, 'dist', 'extension.js'))) {
-    throw new Error('dist/extension.js was not built (is src/host/extension.ts missing?)');
+    throw new Error('dist/extension.js was not built (is src/host/boot/extension.ts missing?)');
   }
 }
 

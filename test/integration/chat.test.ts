@@ -4,8 +4,8 @@
 // are refused without breaking anything.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { ChatViewHandle } from '../../src/host/chatView';
-import type { MaofTestApi } from '../../src/host/extension';
+import type { ChatViewHandle } from '../../src/host/chat/chatView';
+import type { MaofTestApi } from '../../src/host/boot/extension';
 import type { ChatMeta, HostMessage, HostMessageOf } from '../../src/shared/protocol';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';

@@ -3,8 +3,8 @@
 // Reset messages reset breakers, malformed messages are refused, and updates are throttled.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { DashboardHandle } from '../../src/host/dashboardPanel';
-import type { MaofTestApi } from '../../src/host/extension';
+import type { DashboardHandle } from '../../src/host/dashboard/dashboardPanel';
+import type { MaofTestApi } from '../../src/host/boot/extension';
 import type { HostMessage, HostMessageOf } from '../../src/shared/protocol';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor } from './helpers';

@@ -1,7 +1,7 @@
 // Shared helpers for the integration suites: the extension's API, settings that are always put
 // back, stubs on the `vscode.window` namespace that are always restored, and a simulator config.
 import * as vscode from 'vscode';
-import type { MaofTestApi } from '../../src/host/extension';
+import type { MaofTestApi } from '../../src/host/boot/extension';
 import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { keyFingerprint } from '../../src/core/hash';
 

@@ -3,7 +3,7 @@
 // an undo or an edit elsewhere — and failures leave the document untouched with a clear message.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { InlineOutcome } from '../../src/host/inlineGeneration';
+import type { InlineOutcome } from '../../src/host/inline/inlineGeneration';
 import { captureMessages, closeAllEditors, maofApi, simulatorSuite, storeKeys, stubWindow, TEST_KEYS, waitFor, workspaceFile } from './helpers';
 
 async function openAt(relative: string, where: 'end' | { line: number; character: number }): Promise<{ doc: vscode.TextDocument; editor: vscode.TextEditor }> {

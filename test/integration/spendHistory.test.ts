@@ -10,8 +10,8 @@ import { parseConfig } from '../../src/core/config/schema';
 import { Orchestrator } from '../../src/core/orchestrator';
 import { FileStateStore } from '../../src/core/persistence/fileStateStore';
 import { silentLogger } from '../../src/core/ports';
-import { createErrorPresenter } from '../../src/host/errors';
-import { resetSpendHistory, warnStateProblem } from '../../src/host/spendHistory';
+import { createErrorPresenter } from '../../src/host/platform/errors';
+import { resetSpendHistory, warnStateProblem } from '../../src/host/dashboard/spendHistory';
 import { captureMessages, maofApi } from './helpers';
 
 describe('an unreadable spend history in the editor', () => {

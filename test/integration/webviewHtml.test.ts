@@ -2,7 +2,7 @@
 // through asWebviewUri, and resource roots limited to the built bundles and media/.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { webviewHtml, webviewOptions } from '../../src/host/webviewHtml';
+import { webviewHtml, webviewOptions } from '../../src/host/webviews/webviewHtml';
 
 const extensionUri = vscode.Uri.file('/ext');
 const converted: string[] = [];

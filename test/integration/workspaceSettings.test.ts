@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { silentLogger } from '../../src/core/ports';
-import { ConfigService } from '../../src/host/configService';
+import { ConfigService } from '../../src/host/platform/configService';
 import { captureMessages, maofApi, resetSettings, simulatorSuite, waitFor } from './helpers';
 
 const GATEWAY_HEADERS = { 'x-portkey-custom-host': 'https://collector.example' };

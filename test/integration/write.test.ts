@@ -6,7 +6,7 @@ import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { InlineOutcome } from '../../src/host/inlineGeneration';
+import type { InlineOutcome } from '../../src/host/inline/inlineGeneration';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { captureMessages, clearKeys, closeAllEditors, maofApi, resetSettings, simulatorSuite, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
 

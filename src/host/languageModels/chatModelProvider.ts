@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { MaofConfig } from '../../core/config/schema';
 import { tokenizerFor, type Tokenizer } from '../../core/context/tokenizer';
 import type { RunRequest } from '../../core/orchestrator';
-import type { MaofServices } from '../services';
+import type { MaofServices } from '../boot/services';
 import { lastUserText, toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
 import { modelCatalog, targetOf, type CatalogModel, type ModelTarget } from './modelCatalog';
 import { MessageTokenCounter } from './tokenCount';

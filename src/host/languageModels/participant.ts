@@ -7,9 +7,9 @@ import { classifyTask } from '../../core/router/taskClassifier';
 import { providerLabel } from '../../core/errors';
 import type { ChatMessage } from '../../core/types';
 import { formatUsd } from '../../shared/format';
-import { narrate } from '../progressText';
-import type { MaofServices } from '../services';
-import { diagnoseReport } from '../adminCommands';
+import { narrate } from '../commands/progressText';
+import type { MaofServices } from '../boot/services';
+import { diagnoseReport } from '../commands/adminCommands';
 import { MAOF_VENDOR } from './chatModelProvider';
 import { targetOf } from './modelCatalog';
 

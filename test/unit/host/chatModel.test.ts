@@ -3,7 +3,7 @@ import { parseConfig } from '../../../src/core/config/schema';
 import { MaofError } from '../../../src/core/errors';
 import type { RunSuccess } from '../../../src/core/orchestrator';
 import { formatCost } from '../../../src/shared/format';
-import { attemptCounts, boundHistory, errorInfo, restoreChat, resultMeta, statusLine } from '../../../src/host/chatModel';
+import { attemptCounts, boundHistory, errorInfo, restoreChat, resultMeta, statusLine } from '../../../src/host/chat/chatModel';
 import type { ChatHistoryMessage } from '../../../src/shared/protocol';
 
 const agents = parseConfig({}).config.agents;

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { SpendSummary } from '../../../src/core/cost/costLedger';
-import { dailyBars, DashboardModel, LIVE_HISTORY, RECENT_REQUESTS, type SnapshotInput } from '../../../src/host/dashboardModel';
+import { dailyBars, DashboardModel, LIVE_HISTORY, RECENT_REQUESTS, type SnapshotInput } from '../../../src/host/dashboard/dashboardModel';
 
 const T0 = Date.UTC(2025, 5, 15, 12);
 

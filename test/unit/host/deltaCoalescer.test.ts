@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { DeltaCoalescer } from '../../../src/host/deltaCoalescer';
+import { DeltaCoalescer } from '../../../src/host/chat/deltaCoalescer';
 
 /** A scheduler the test runs by hand, standing in for setImmediate. */
 function manualSchedule(): { schedule: (fn: () => void) => void; run: () => void; pending: () => number } {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { describeIssue, warningText } from '../../../src/host/configMessages';
-import { keyProblem, MAX_KEY_LENGTH, storageNameFor } from '../../../src/host/keyNames';
-import { narrate } from '../../../src/host/progressText';
-import { usageCsv } from '../../../src/host/usageCsv';
+import { describeIssue, warningText } from '../../../src/host/platform/configMessages';
+import { keyProblem, MAX_KEY_LENGTH, storageNameFor } from '../../../src/host/platform/keyNames';
+import { narrate } from '../../../src/host/commands/progressText';
+import { usageCsv } from '../../../src/host/dashboard/usageCsv';
 
 describe('host messages', () => {
   describe('key names', () => {

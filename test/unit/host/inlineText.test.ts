@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fitToRange, indentComment, joinContinuation, shiftRange, stripCodeFence, stripWholeFence } from '../../../src/host/inlineText';
+import { fitToRange, indentComment, joinContinuation, shiftRange, stripCodeFence, stripWholeFence } from '../../../src/host/inline/inlineText';
 
 describe('host/inlineText', () => {
   describe('stripCodeFence', () => {

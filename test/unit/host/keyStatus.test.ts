@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { parseConfig, type AgentConfig } from '../../../src/core/config/schema';
-import { keyStatus } from '../../../src/host/keyNames';
+import { keyStatus } from '../../../src/host/platform/keyNames';
 import type { ChatAgentInfo } from '../../../src/shared/protocol';
 import { agentNote, agentSuffix } from '../../../src/webview/chat/agentNote';
 

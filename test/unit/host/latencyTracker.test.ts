@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { LatencyTracker, percentile, RingBuffer } from '../../../src/host/latencyTracker';
+import { LatencyTracker, percentile, RingBuffer } from '../../../src/host/dashboard/latencyTracker';
 
 describe('latency tracking', () => {
   it('RingBuffer keeps the last N values, oldest first', () => {

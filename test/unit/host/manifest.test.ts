@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BUILTIN_ROUTES } from '../../../src/core/config/defaults';
 import { RESTRICTED_SETTINGS } from '../../../src/core/config/settingsScopes';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, parseConfig, retrySchema } from '../../../src/core/config/schema';
-import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../../../src/host/walkthroughIds';
+import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../../../src/host/walkthrough/walkthroughIds';
 
 interface Property {
   default?: unknown;
@@ -92,8 +92,8 @@ describe('package.json contributions', () => {
     // Context keys the extension sets: the walkthrough's own and inline generation's pending proposal.
     const contexts = new Set<string>([...Object.values(WALKTHROUGH_CONTEXT), 'maof.inlinePending']);
     const source = (file: string): string => readFileSync(join(root, 'src', 'host', file), 'utf8');
-    assert.match(source('inlinePreview.ts'), /PENDING_CONTEXT_KEY = 'maof\.inlinePending'/);
-    assert.match(source('chatView.ts'), /markChatAnswered\(\)/, 'the chat marks its step done');
+    assert.match(source('inline/inlinePreview.ts'), /PENDING_CONTEXT_KEY = 'maof\.inlinePending'/);
+    assert.match(source('chat/chatView.ts'), /markChatAnswered\(\)/, 'the chat marks its step done');
     const shipped = readFileSync(join(root, '.vscodeignore'), 'utf8').split('\n');
     assert.ok(shipped.includes('!media/**'), 'media/ goes into the VSIX');
     for (const step of walkthrough.steps) {

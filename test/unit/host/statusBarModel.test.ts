@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { SpendSummary } from '../../../src/core/cost/costLedger';
-import { statusBarView } from '../../../src/host/statusBarModel';
+import { statusBarView } from '../../../src/host/statusBar/statusBarModel';
 
 function summary(over: Partial<SpendSummary> = {}): SpendSummary {
   return {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { UpdateThrottle, type ThrottleTimers } from '../../../src/host/updateThrottle';
+import { UpdateThrottle, type ThrottleTimers } from '../../../src/host/platform/updateThrottle';
 
 class ManualTimers implements ThrottleTimers {
   time = 1_000;

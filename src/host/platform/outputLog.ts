@@ -2,10 +2,10 @@
 // keys the host has read and of key-looking strings before it reaches the channel; the last lines
 // are also kept in memory so Diagnose and the integration tests can read what was logged.
 import * as vscode from 'vscode';
-import { createRedactingLogger, type LogLevel } from '../core/logging/redactingLogger';
-import { formatUsd } from '../core/cost/costCalculator';
-import type { MaofEvent } from '../core/events';
-import type { Logger } from '../core/ports';
+import { createRedactingLogger, type LogLevel } from '../../core/logging/redactingLogger';
+import { formatUsd } from '../../core/cost/costCalculator';
+import type { MaofEvent } from '../../core/events';
+import type { Logger } from '../../core/ports';
 
 const KEEP_LINES = 500;
 

@@ -1,8 +1,8 @@
 // The status bar item's text, tooltip and warning state from the month's spend and the breakers.
 // No vscode import: tested in Node.
-import { formatUsd } from '../core/cost/costCalculator';
-import type { SpendSummary } from '../core/cost/costLedger';
-import type { BreakerState, WaitReason } from '../core/events';
+import { formatUsd } from '../../core/cost/costCalculator';
+import type { SpendSummary } from '../../core/cost/costLedger';
+import type { BreakerState, WaitReason } from '../../core/events';
 
 /** Requests waiting instead of failing, as the status bar shows them: how many, and the soonest end. */
 export interface Waiting {

@@ -1,5 +1,5 @@
 // How settings problems are worded for people: pure, unit-tested in plain Node.
-import type { ConfigIssue } from '../core/config/schema';
+import type { ConfigIssue } from '../../core/config/schema';
 
 /** "maof.retry.maxAttempts — Too small: …; using the default" */
 export function describeIssue(issue: ConfigIssue): string {

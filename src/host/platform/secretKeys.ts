@@ -2,10 +2,10 @@
 // `agent:<id>`, `secret:<name>`) to storage names, caches what was read (kept in sync across
 // windows by `secrets.onDidChange`) and runs the Set / Clear API Key interactions.
 import * as vscode from 'vscode';
-import { ownKeyAllowed, providerKeyAllowed, type AgentConfig, type MaofConfig } from '../core/config/schema';
-import type { Logger, SecretSource } from '../core/ports';
+import { ownKeyAllowed, providerKeyAllowed, type AgentConfig, type MaofConfig } from '../../core/config/schema';
+import type { Logger, SecretSource } from '../../core/ports';
 import { keyProblem, MAX_KEY_LENGTH, SECRET_PREFIX, storageNameFor } from './keyNames';
-import type { HostKeys, KeyTarget } from './services';
+import type { HostKeys, KeyTarget } from '../boot/services';
 
 export type ProviderId = 'openai' | 'anthropic';
 

@@ -1,9 +1,9 @@
 // Shows a failure to the user: the core's sanitised message plus the one action that fixes it;
 // the technical detail goes to the log only. Cancellation is not an error to shout about.
 import * as vscode from 'vscode';
-import { toMaofError, type ErrorCode } from '../core/errors';
-import { scrub } from '../core/logging/redactingLogger';
-import type { Logger } from '../core/ports';
+import { toMaofError, type ErrorCode } from '../../core/errors';
+import { scrub } from '../../core/logging/redactingLogger';
+import type { Logger } from '../../core/ports';
 
 interface ErrorAction {
   title: string;

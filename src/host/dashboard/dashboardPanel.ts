@@ -3,14 +3,14 @@
 // The model listens to the core's events from activation on, so the panel shows history when opened;
 // updates to an open panel are throttled to at most ten a second.
 import * as vscode from 'vscode';
-import type { Orchestrator } from '../core/orchestrator';
-import { parseWebviewMessage, type DashboardSnapshot, type HostMessage, type WebviewMessage } from '../shared/protocol';
+import type { Orchestrator } from '../../core/orchestrator';
+import { parseWebviewMessage, type DashboardSnapshot, type HostMessage, type WebviewMessage } from '../../shared/protocol';
 import { DashboardModel } from './dashboardModel';
-import type { MaofServices } from './services';
-import { UpdateThrottle } from './updateThrottle';
-import { DASHBOARD_VIEW_TYPE } from './registry';
-import { markStepDone } from './walkthrough';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import type { MaofServices } from '../boot/services';
+import { UpdateThrottle } from '../platform/updateThrottle';
+import { DASHBOARD_VIEW_TYPE } from '../boot/registry';
+import { markStepDone } from '../walkthrough/walkthrough';
+import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
 
 const UPDATE_INTERVAL_MS = 100;
 /** Breaker cool-downs and the day change show up even without events. */

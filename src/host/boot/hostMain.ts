@@ -4,28 +4,28 @@
 // Each feature starts inside its own try/catch so one failure is logged, not fatal.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { FileStateStore } from '../core/persistence/fileStateStore';
-import { Orchestrator } from '../core/orchestrator';
-import { registerAdminCommands } from './adminCommands';
-import { registerAgentCommands } from './agentCommands';
-import { chatViewHandle, registerChatView, type ChatViewHandle } from './chatView';
-import { ConfigService } from './configService';
-import { ContextCollector } from './contextCollector';
-import { dashboardHandle, registerDashboard, type DashboardHandle } from './dashboardPanel';
-import { createErrorPresenter } from './errors';
-import { registerInlineCommands } from './inlineGeneration';
-import { registerChatModelProvider } from './languageModels/chatModelProvider';
-import { registerParticipant } from './languageModels/participant';
-import { InlinePreview, type PendingProposal } from './inlinePreview';
-import { createHostLog, logEvent } from './outputLog';
-import { SecretKeys } from './secretKeys';
+import { FileStateStore } from '../../core/persistence/fileStateStore';
+import { Orchestrator } from '../../core/orchestrator';
+import { registerAdminCommands } from '../commands/adminCommands';
+import { registerAgentCommands } from '../commands/agentCommands';
+import { chatViewHandle, registerChatView, type ChatViewHandle } from '../chat/chatView';
+import { ConfigService } from '../platform/configService';
+import { ContextCollector } from '../platform/contextCollector';
+import { dashboardHandle, registerDashboard, type DashboardHandle } from '../dashboard/dashboardPanel';
+import { createErrorPresenter } from '../platform/errors';
+import { registerInlineCommands } from '../inline/inlineGeneration';
+import { registerChatModelProvider } from '../languageModels/chatModelProvider';
+import { registerParticipant } from '../languageModels/participant';
+import { InlinePreview, type PendingProposal } from '../inline/inlinePreview';
+import { createHostLog, logEvent } from '../platform/outputLog';
+import { SecretKeys } from '../platform/secretKeys';
 import type { StatusSource } from './publicApi';
-import { resetSpendHistory, warnStateProblem } from './spendHistory';
+import { resetSpendHistory, warnStateProblem } from '../dashboard/spendHistory';
 import type { HostRegistry } from './registry';
 import type { MaofServices } from './services';
-import { registerStatusBar } from './statusBar';
-import { registerWalkthrough } from './walkthrough';
-import { registerWriteCommands } from './writeCommands';
+import { registerStatusBar } from '../statusBar/statusBar';
+import { registerWalkthrough } from '../walkthrough/walkthrough';
+import { registerWriteCommands } from '../commands/writeCommands';
 
 /**
  * The test hooks `activate` returns only in the extension's own test run (ExtensionMode.Test):

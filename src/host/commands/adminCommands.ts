@@ -2,17 +2,17 @@
 // shows a key or an endpoint, with an opt-in live check) and Export Usage (CSV or JSON ledger).
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { formatUsd } from '../core/cost/costCalculator';
-import { LEDGER_MAX_ENTRIES } from '../core/cost/costLedger';
-import { priceIsUnknown, type AgentConfig } from '../core/config/schema';
-import { builtInPrice } from '../core/cost/priceTable';
-import { providerLabel } from '../core/errors';
-import { describeIssue } from './configMessages';
-import { keyStatus } from './keyNames';
-import { usageCsv } from './usageCsv';
+import { formatUsd } from '../../core/cost/costCalculator';
+import { LEDGER_MAX_ENTRIES } from '../../core/cost/costLedger';
+import { priceIsUnknown, type AgentConfig } from '../../core/config/schema';
+import { builtInPrice } from '../../core/cost/priceTable';
+import { providerLabel } from '../../core/errors';
+import { describeIssue } from '../platform/configMessages';
+import { keyStatus } from '../platform/keyNames';
+import { usageCsv } from '../dashboard/usageCsv';
 import { seconds, openMarkdown } from './markdownReport';
 import { withRequestProgress } from './requestProgress';
-import type { KeyTarget, MaofServices } from './services';
+import type { KeyTarget, MaofServices } from '../boot/services';
 
 /** `{provider: 'openai'}` or `{agentId: 'x'}` preselects which key (never the key itself). */
 export function keyTargetArgument(args: unknown): KeyTarget | undefined {

@@ -1,11 +1,11 @@
 // The Write commands: a doc comment for the symbol at the cursor, prose on the selection (both as
 // inline proposals to accept or reject) and a commit message from the Git diff into the SCM box.
 import * as vscode from 'vscode';
-import { type InlinePreview } from './inlinePreview';
-import { blockedByPending, promptArgument, runInline, type InlineOutcome } from './inlineGeneration';
-import { indentComment, joinContinuation, stripWholeFence } from './inlineText';
+import { type InlinePreview } from '../inline/inlinePreview';
+import { blockedByPending, promptArgument, runInline, type InlineOutcome } from '../inline/inlineGeneration';
+import { indentComment, joinContinuation, stripWholeFence } from '../inline/inlineText';
 import { withRequestProgress } from './requestProgress';
-import type { MaofServices } from './services';
+import type { MaofServices } from '../boot/services';
 
 const DOCUMENTABLE = new Set([
   vscode.SymbolKind.Function,

@@ -3,8 +3,8 @@
 // answered, the dashboard was opened. Each also sets the context key or runs the command that the
 // manifest's completionEvents name.
 import * as vscode from 'vscode';
-import { keyStatus } from './keyNames';
-import type { MaofServices } from './services';
+import { keyStatus } from '../platform/keyNames';
+import type { MaofServices } from '../boot/services';
 import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID, type WalkthroughStep } from './walkthroughIds';
 
 /** Full step ids are `<publisher.name>#<walkthrough>#<step>`. */

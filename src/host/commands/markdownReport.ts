@@ -1,8 +1,8 @@
 // Results that are read rather than applied (analyses, answers, comparisons, diagnostics) open as
 // untitled markdown documents beside the editor, each with the same footer of agent, cost and tries.
 import * as vscode from 'vscode';
-import { formatUsd } from '../core/cost/costCalculator';
-import type { RunResult } from '../core/orchestrator';
+import { formatUsd } from '../../core/cost/costCalculator';
+import type { RunResult } from '../../core/orchestrator';
 
 export function attemptsOf(result: RunResult): number {
   return result.attempts.filter((a) => a.outcome !== 'cached' && a.outcome !== 'skipped').length;

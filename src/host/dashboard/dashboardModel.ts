@@ -1,9 +1,9 @@
 // What the dashboard shows, kept from the core's event stream and built into one plain snapshot:
 // recent requests with what was pruned, live retries with their waits, latency per agent, and
 // spend / breakers / cache read from the core when a snapshot is taken. No vscode import: tested in Node.
-import type { SpendSummary } from '../core/cost/costLedger';
-import type { MaofEvent } from '../core/events';
-import type { BreakerSnapshot } from '../core/resilience/circuitBreaker';
+import type { SpendSummary } from '../../core/cost/costLedger';
+import type { MaofEvent } from '../../core/events';
+import type { BreakerSnapshot } from '../../core/resilience/circuitBreaker';
 import type {
   DashboardBreaker,
   DashboardLiveEvent,
@@ -12,9 +12,9 @@ import type {
   DashboardRetry,
   DashboardSnapshot,
   SpendBar,
-} from '../shared/protocol';
+} from '../../shared/protocol';
 import { LatencyTracker } from './latencyTracker';
-import { formatUsd } from '../shared/format';
+import { formatUsd } from '../../shared/format';
 
 export const RECENT_REQUESTS = 50;
 export const CHART_DAYS = 30;

@@ -2,13 +2,13 @@
 // events, and the bounded history that is saved in workspaceState and validated when read back.
 // No vscode import: tested in Node.
 import { z } from 'zod';
-import type { AgentConfig } from '../core/config/schema';
-import { providerLabel, type MaofError } from '../core/errors';
-import type { MaofEvent } from '../core/events';
-import type { AttemptRecord, RunSuccess } from '../core/orchestrator';
-import { formatDuration } from '../shared/format';
-import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../shared/protocol';
-import { codeLabel } from './dashboardModel';
+import type { AgentConfig } from '../../core/config/schema';
+import { providerLabel, type MaofError } from '../../core/errors';
+import type { MaofEvent } from '../../core/events';
+import type { AttemptRecord, RunSuccess } from '../../core/orchestrator';
+import { formatDuration } from '../../shared/format';
+import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../../shared/protocol';
+import { codeLabel } from '../dashboard/dashboardModel';
 
 /** Messages kept per conversation (older ones are dropped when saving). */
 export const HISTORY_MAX_MESSAGES = 100;

@@ -1,5 +1,5 @@
 // The ledger as CSV for Export Usage: one row per billed request, RFC 4180 quoting. Pure.
-import type { LedgerEntry } from '../core/cost/costLedger';
+import type { LedgerEntry } from '../../core/cost/costLedger';
 
 function csvField(value: string | number | boolean): string {
   const s = String(value);

@@ -2,7 +2,7 @@
 // "Generating with claude-sonnet… (retry 2 after 429, waiting 3 s)". Cancel aborts the request.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { EventBus } from '../core/events';
+import type { EventBus } from '../../core/events';
 import { narrate } from './progressText';
 
 export interface ProgressRun {

@@ -1,10 +1,10 @@
 // The status bar item: the month's spend against the budget, a warning background while a circuit
 // breaker is open or a budget alert fired this period, and a click that opens the dashboard.
 import * as vscode from 'vscode';
-import type { WaitReason } from '../core/events';
+import type { WaitReason } from '../../core/events';
 import { statusBarView, type Waiting } from './statusBarModel';
-import type { MaofServices } from './services';
-import { UpdateThrottle } from './updateThrottle';
+import type { MaofServices } from '../boot/services';
+import { UpdateThrottle } from '../platform/updateThrottle';
 
 const UPDATE_INTERVAL_MS = 250;
 /** Breakers cool down and days change without an event. */

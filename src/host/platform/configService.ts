@@ -5,10 +5,10 @@
 // marked so they get no key off the official API, and an untrusted workspace's restricted settings
 // are ignored — the user is told once, and they apply as soon as the workspace is trusted.
 import * as vscode from 'vscode';
-import { parseConfig, type ConfigIssue, type MaofConfig } from '../core/config/schema';
-import { markWorkspaceAgents, resolveSettingScopes, RESTRICTED_SETTINGS, type SettingInspection } from '../core/config/settingsScopes';
+import { parseConfig, type ConfigIssue, type MaofConfig } from '../../core/config/schema';
+import { markWorkspaceAgents, resolveSettingScopes, RESTRICTED_SETTINGS, type SettingInspection } from '../../core/config/settingsScopes';
 import { describeIssue, warningText } from './configMessages';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../../core/ports';
 
 const REPORT_QUIET_MS = 400;
 

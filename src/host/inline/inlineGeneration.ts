@@ -3,13 +3,13 @@
 // inline proposal to accept or reject. If the text under the target changed meanwhile, nothing is
 // applied and the answer is offered in a separate document instead.
 import * as vscode from 'vscode';
-import type { ContextItem } from '../core/context/contextPruner';
-import type { RunResult } from '../core/orchestrator';
-import type { ErrorCode } from '../core/errors';
+import type { ContextItem } from '../../core/context/contextPruner';
+import type { RunResult } from '../../core/orchestrator';
+import type { ErrorCode } from '../../core/errors';
 import type { InlinePreview } from './inlinePreview';
 import { fitToRange, shiftRange, stripCodeFence } from './inlineText';
-import { withRequestProgress } from './requestProgress';
-import type { MaofServices } from './services';
+import { withRequestProgress } from '../commands/requestProgress';
+import type { MaofServices } from '../boot/services';
 
 export type InlineOutcome =
   | { status: 'proposed'; agentId: string }

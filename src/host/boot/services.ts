@@ -1,10 +1,10 @@
 // What every host feature gets at activation: the one orchestrator, the live config, the
 // logger, key management and context collection. Built once in hostMain.ts.
 import type * as vscode from 'vscode';
-import type { Orchestrator } from '../core/orchestrator';
-import type { MaofConfig, ConfigIssue } from '../core/config/schema';
-import type { Logger } from '../core/ports';
-import type { ContextItem } from '../core/context/contextPruner';
+import type { Orchestrator } from '../../core/orchestrator';
+import type { MaofConfig, ConfigIssue } from '../../core/config/schema';
+import type { Logger } from '../../core/ports';
+import type { ContextItem } from '../../core/context/contextPruner';
 import type { HostRegistry } from './registry';
 
 export type KeyTarget = { kind: 'provider'; provider: 'openai' | 'anthropic' } | { kind: 'agent'; agentId: string };

@@ -3,7 +3,7 @@
 // puts the original text back exactly, unless the user already undid it. The proposal's range is
 // tracked through every other edit of the document so both stay correct.
 import * as vscode from 'vscode';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../../core/ports';
 import { shiftRange } from './inlineText';
 
 export const PENDING_CONTEXT_KEY = 'maof.inlinePending';

@@ -1,6 +1,6 @@
 // The words of a progress notification, from the core's events: pure, unit-tested in plain Node.
-import type { ErrorCode } from '../core/errors';
-import type { MaofEvent, WaitReason } from '../core/events';
+import type { ErrorCode } from '../../core/errors';
+import type { MaofEvent, WaitReason } from '../../core/events';
 
 const REASON: Partial<Record<ErrorCode, string>> = {
   RATE_LIMITED: '429',

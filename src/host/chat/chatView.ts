@@ -3,9 +3,9 @@
 // workspace's conversation in workspaceState so it survives a reload.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { ContextItem } from '../core/context/contextPruner';
-import type { MaofEvent } from '../core/events';
-import type { Orchestrator } from '../core/orchestrator';
+import type { ContextItem } from '../../core/context/contextPruner';
+import type { MaofEvent } from '../../core/events';
+import type { Orchestrator } from '../../core/orchestrator';
 import {
   parseWebviewMessage,
   type ChatAgentInfo,
@@ -16,17 +16,17 @@ import {
   type WebviewMessage,
   type WebviewMessageOf,
   type WaitAction,
-} from '../shared/protocol';
+} from '../../shared/protocol';
 import { boundHistory, errorInfo, HISTORY_MAX_MESSAGES, restoreChat, resultMeta, statusLine, type SavedChat } from './chatModel';
-import { formatUsd } from '../shared/format';
+import { formatUsd } from '../../shared/format';
 import { DeltaCoalescer } from './deltaCoalescer';
-import { keyStatus } from './keyNames';
-import { sanitizeForUser } from './errors';
-import type { MaofServices } from './services';
-import { markChatAnswered } from './walkthrough';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { keyStatus } from '../platform/keyNames';
+import { sanitizeForUser } from '../platform/errors';
+import type { MaofServices } from '../boot/services';
+import { markChatAnswered } from '../walkthrough/walkthrough';
+import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
 
-import { CHAT_VIEW_ID } from './registry';
+import { CHAT_VIEW_ID } from '../boot/registry';
 
 export { CHAT_VIEW_ID };
 export const CHAT_STATE_KEY = 'maof.chat.v1';

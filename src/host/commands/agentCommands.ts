@@ -1,19 +1,19 @@
 // Commands that ask agents and show the answer as a document: Analyse Selection / File (structured
 // findings), Ask Agent…, Compare Agents… (fan-out, side by side) and Run Chain….
 import * as vscode from 'vscode';
-import { isSecretFile } from '../core/context/secretRedactor';
-import type { ContextItem } from '../core/context/contextPruner';
-import { formatUsd } from '../core/cost/costCalculator';
-import type { AgentConfig } from '../core/config/schema';
-import type { BreakerState } from '../core/events';
-import type { ChainStep, RunResult } from '../core/orchestrator';
-import { analysisToMarkdown } from '../core/structuredOutput';
-import type { KeyStatus } from '../shared/protocol';
-import { keyStatus } from './keyNames';
+import { isSecretFile } from '../../core/context/secretRedactor';
+import type { ContextItem } from '../../core/context/contextPruner';
+import { formatUsd } from '../../core/cost/costCalculator';
+import type { AgentConfig } from '../../core/config/schema';
+import type { BreakerState } from '../../core/events';
+import type { ChainStep, RunResult } from '../../core/orchestrator';
+import { analysisToMarkdown } from '../../core/structuredOutput';
+import type { KeyStatus } from '../../shared/protocol';
+import { keyStatus } from '../platform/keyNames';
 import { attemptsOf, fenced, footer, openMarkdown, quote, seconds } from './markdownReport';
-import { promptArgument } from './inlineGeneration';
+import { promptArgument } from '../inline/inlineGeneration';
 import { withRequestProgress } from './requestProgress';
-import type { MaofServices } from './services';
+import type { MaofServices } from '../boot/services';
 
 const BREAKER_BADGE: Record<BreakerState, string> = {
   closed: '$(check) closed',

@@ -3,10 +3,10 @@
 // never includes secret files, huge or binary-looking text; in an untrusted workspace only the
 // selection leaves unless the user agrees once per session.
 import * as vscode from 'vscode';
-import type { ContextItem } from '../core/context/contextPruner';
-import { isSecretFile } from '../core/context/secretRedactor';
-import type { MaofConfig } from '../core/config/schema';
-import type { Logger } from '../core/ports';
+import type { ContextItem } from '../../core/context/contextPruner';
+import { isSecretFile } from '../../core/context/secretRedactor';
+import type { MaofConfig } from '../../core/config/schema';
+import type { Logger } from '../../core/ports';
 
 /** Document schemes whose text is the user's own content; output, git, debug… are skipped. */
 const CONTENT_SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs']);

@@ -1,8 +1,8 @@
 // What the user meets when the saved spend and breaker state cannot be read: one warning with the
 // fix, and "MAOF: Reset Spend History", which moves the file aside after asking (see fileStateStore.ts).
 import * as vscode from 'vscode';
-import type { StateProblem } from '../core/ports';
-import type { StateResetResult } from '../core/persistence/fileStateStore';
+import type { StateProblem } from '../../core/ports';
+import type { StateResetResult } from '../../core/persistence/fileStateStore';
 
 /** The part of FileStateStore these need. */
 export interface ResettableStore {
