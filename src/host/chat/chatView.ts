@@ -27,6 +27,7 @@ import { markChatAnswered } from '../walkthrough/walkthrough';
 import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
 
 import { CHAT_VIEW_ID } from '../boot/registry';
+import { userTurn } from '../../core/types';
 
 export { CHAT_VIEW_ID };
 export const CHAT_STATE_KEY = 'maof.chat.v1';
@@ -294,7 +295,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
       }
       this.seedMemory(orchestrator, sessionId, user.id);
       const result = await orchestrator.run({
-        prompt: message.prompt,
+        messages: [userTurn(message.prompt)],
         source: 'MAOF chat',
         task: 'auto',
         agentId: agentId === 'auto' ? undefined : agentId,
