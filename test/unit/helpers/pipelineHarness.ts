@@ -73,7 +73,7 @@ export interface Stages {
   events: MaofEvent[];
   secrets: MapSecrets;
   /** A request context as Orchestrator.run makes one. */
-  context(req: Partial<RunRequest> & { prompt?: string }): RequestContext;
+  context: (req: Partial<RunRequest> & { prompt?: string }) => RequestContext;
 }
 
 export function stages(config: MaofConfig = stageConfig(), opts: { secrets?: Record<string, string | undefined> } = {}): Stages {
