@@ -20,7 +20,7 @@ const openSettings = (query: string) => (): Thenable<unknown> => vscode.commands
 
 function actionsFor(code: ErrorCode, showLog: () => void, detail: string | undefined): ErrorAction[] {
   const log: ErrorAction = { title: 'Show Log', run: () => Promise.resolve(showLog()) };
-  // The ledger's refusal while the state file cannot be read (CostLedger.checkLimits): the fix is there, not in the limits.
+  // The ledger's refusal while the state file cannot be read (CostLedger.reserveOrWait): the fix is there, not in the limits.
   if (code === 'BUDGET_EXCEEDED' && detail?.startsWith('state file ')) {
     return [{ title: 'Reset Spend History', run: () => vscode.commands.executeCommand('maof.resetSpendHistory') }, log];
   }
