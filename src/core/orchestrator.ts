@@ -270,8 +270,10 @@ export class Orchestrator {
     const ctx = new RequestContext(this.services, req);
     try {
       validate(ctx);
-      await classify(ctx);
-      const routed = await planAgents(ctx);
+      if (ctx.task === 'auto') await classify(ctx);
+      // A one-shot request (commands, batches) is planned without a promise.
+      const planned = planAgents(ctx);
+      const routed = planned instanceof Promise ? await planned : planned;
       if (this.events.active) this.events.emit({ type: 'request.started', at: ctx.started, requestId: ctx.requestId, task: ctx.task, agents: routed.agents.map((a) => a.id), pattern: 'single' });
       // Each agent of the route: prepare context → cache → agent call → structured output.
       const result = await runRoute(ctx, routed.agents);

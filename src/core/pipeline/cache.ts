@@ -31,9 +31,8 @@ export function cacheKeyOf(ctx: RequestContext, call: AgentCall): string | undef
   });
 }
 
-export async function cachedAnswer(ctx: RequestContext, call: AgentCall): Promise<Answer> {
-  const key = cacheKeyOf(ctx, call);
-  if (!key) return { value: await answer(ctx, call), cached: false };
+/** The answer for `key`: from the cache, shared with an identical call in flight, or asked (and stored). */
+export async function cachedAnswer(ctx: RequestContext, call: AgentCall, key: string): Promise<Answer> {
   const { services } = ctx;
   const got = await services.cache.getOrCompute(key, () => answer(ctx, call));
   const cached = got.hit || got.shared;

@@ -8,7 +8,8 @@ import { ownKeyAllowed, providerKeyAllowed, type AgentConfig } from '../config/s
 import { planRoute } from '../router/router';
 import type { StickyPlan } from '../router/stickyRoutes';
 import { circuitOpenError, keyPausedError } from './agentCall';
-import { cachedAnswer } from './cache';
+import { cacheKeyOf, cachedAnswer } from './cache';
+import { answer } from './structured';
 import { successResult, type RouteSuccess } from './finish';
 import { prepareContext } from './prepareContext';
 import type { RequestContext } from './requestContext';
@@ -18,14 +19,22 @@ export interface RoutedRequest extends StickyPlan {
   conversationKey: string | undefined;
 }
 
-/** The agents to try, in order. A one-shot request (the hot path of commands and batches) awaits nothing here. */
-export async function planAgents(ctx: RequestContext): Promise<RoutedRequest> {
+/**
+ * The agents to try, in order. A one-shot request (the hot path of commands and batches) gets its
+ * plan at once, with no promise to await; a conversation's turn may look up the warm agent's key.
+ */
+export function planAgents(ctx: RequestContext): RoutedRequest | Promise<RoutedRequest> {
   const { services, req } = ctx;
   // A pinned agent (fan-out, compare, a chat with one agent picked) is not routed: nothing to keep sticky.
   const conversationKey = req.agentId ? undefined : ctx.conversationKey;
   const agents = planRoute(services.config, ctx.task, req.agentId).agents;
   if (!conversationKey) return { agents, conversationKey };
-  // The conversation's turn goes first to the agent whose provider holds its prompt in cache, while its breaker lets it and its key is there.
+  return stickyPlan(ctx, agents, conversationKey);
+}
+
+/** The conversation's turn goes first to the agent whose provider holds its prompt in cache, while its breaker lets it and its key is there. */
+async function stickyPlan(ctx: RequestContext, agents: AgentConfig[], conversationKey: string): Promise<RoutedRequest> {
+  const { services } = ctx;
   const plan = services.sticky.plan(conversationKey, agents, (a) => services.breakers.get(a.id).state !== 'open');
   if (plan.agents === agents) return { ...plan, conversationKey };
   const warm = plan.agents[0];
@@ -88,20 +97,23 @@ export async function runRouteOnce(ctx: RequestContext, agents: AgentConfig[]): 
 
 /** One agent: admitted, its context prepared for its window, answered (from the cache or the agent). */
 async function tryAgent(ctx: RequestContext, agent: AgentConfig, hasNext: boolean): Promise<RouteSuccess> {
-  const apiKey = await admitAgent(ctx, agent, hasNext);
+  const apiKey = admitAgent(ctx, agent, await ctx.services.keyFor(agent), hasNext);
   const call = prepareContext(ctx, agent, apiKey);
-  const { value, cached } = await cachedAnswer(ctx, call);
+  // Without a cache key the answer is awaited here directly: one promise less on the hot path.
+  const key = cacheKeyOf(ctx, call);
+  if (key === undefined) return successResult(ctx, call, await answer(ctx, call), false);
+  const { value, cached } = await cachedAnswer(ctx, call, key);
   return successResult(ctx, call, value, cached);
 }
 
 /**
- * The checks before anything is prepared for an agent: its key, its price while a budget is set,
- * its breaker, and (`hasNext`: a later agent may take the request) a key the provider paused.
- * Returns the key ('' for a local server that needs none).
+ * The checks before anything is prepared for an agent, given the key its secrets hold: a key (or
+ * none needed), its price while a budget is set, its breaker, and (`hasNext`: a later agent may
+ * take the request) a key the provider paused. Returns the key ('' for a local server that needs none).
  */
-export async function admitAgent(ctx: RequestContext, agent: AgentConfig, hasNext: boolean): Promise<string> {
+export function admitAgent(ctx: RequestContext, agent: AgentConfig, storedKey: string | undefined, hasNext: boolean): string {
   const { services } = ctx;
-  const apiKey = (await services.keyFor(agent)) ?? (services.requiresKey(agent) ? undefined : '');
+  const apiKey = storedKey ?? (services.requiresKey(agent) ? undefined : '');
   if (apiKey === undefined) {
     skip(ctx, agent, 'CONFIG');
     ctx.attempts.push({ agent: agent.id, outcome: 'AUTH' });

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { cachedAnswer, cacheKeyOf } from '../../../src/core/pipeline/cache';
 import { prepareContext } from '../../../src/core/pipeline/prepareContext';
+import { runRouteOnce } from '../../../src/core/pipeline/route';
 import { agentOf, stageConfig, stages, type Stages } from '../helpers/pipelineHarness';
 
 function call(s: Stages, req: Parameters<Stages['context']>[0] = {}) {
@@ -15,10 +16,10 @@ describe('pipeline stage: response cache', () => {
     const s = stages(stageConfig({ cache: { enabled: true } }));
     s.provider.then({ text: 'cached answer' });
     const first = call(s, { temperature: 0 });
-    assert.equal((await cachedAnswer(first.ctx, first.call)).cached, false);
+    assert.equal((await cachedAnswer(first.ctx, first.call, cacheKeyOf(first.ctx, first.call)!)).cached, false);
     const deltas: string[] = [];
     const second = call(s, { temperature: 0, onDelta: (t) => deltas.push(t) });
-    const got = await cachedAnswer(second.ctx, second.call);
+    const got = await cachedAnswer(second.ctx, second.call, cacheKeyOf(second.ctx, second.call)!);
     assert.deepEqual([got.cached, got.value.text], [true, 'cached answer']);
     assert.equal(s.provider.requests.length, 1);
     assert.deepEqual(second.ctx.attempts, [{ agent: 'a', outcome: 'cached' }]);
@@ -34,8 +35,8 @@ describe('pipeline stage: response cache', () => {
     assert.equal(cacheKeyOf(s.context({}), call(s, { temperature: 0.7 }).call), undefined);
     assert.ok(cacheKeyOf(s.context({}), call(s, { temperature: 0 }).call));
     for (let i = 0; i < 2; i++) {
-      const c = call(s, { temperature: 0.7 });
-      assert.equal((await cachedAnswer(c.ctx, c.call)).cached, false);
+      const r = await runRouteOnce(Object.assign(s.context({ temperature: 0.7 }), { task: 'code' }), [agentOf(s, 'a')]);
+      assert.equal(r.cached, false);
     }
     assert.equal(s.provider.requests.length, 2);
   });

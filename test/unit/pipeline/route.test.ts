@@ -15,7 +15,7 @@ describe('pipeline stage: route', () => {
     const pinned = await planAgents(Object.assign(s.context({ agentId: 'a', sessionId: 's1' }), { task: 'code' }));
     assert.deepEqual(pinned.agents.map((a) => a.id), ['a']);
     assert.equal(pinned.conversationKey, undefined, 'a pinned agent is not kept sticky');
-    const unknown = await thrown(planAgents(Object.assign(s.context({}), { task: 'poetry' })));
+    const unknown = await thrown(() => planAgents(Object.assign(s.context({}), { task: 'poetry' })));
     assert.equal(unknown.code, 'CONFIG');
     assert.match(unknown.message, /There is no route for task "poetry"/);
   });
@@ -39,7 +39,7 @@ describe('pipeline stage: route', () => {
   it('admits an agent only with a key and a breaker that is not open', async () => {
     const keyless = stages(stageConfig(), { secrets: { 'provider:anthropic': ANTHROPIC_KEY } });
     const ctx = Object.assign(keyless.context({}), { task: 'code' });
-    const noKey = await thrown(admitAgent(ctx, agentOf(keyless, 'a'), true));
+    const noKey = await thrown(() => admitAgent(ctx, agentOf(keyless, 'a'), undefined, true));
     assert.equal(noKey.code, 'AUTH');
     assert.match(noKey.message, /No OpenAI API key is set for agent "a" — run "MAOF: Set API Key"/);
     const r = await runRoute(ctx, routeOf(keyless, 'code'));
@@ -49,7 +49,7 @@ describe('pipeline stage: route', () => {
     open.services.breakers.get('a').recordFailure('UPSTREAM');
     open.services.breakers.get('a').recordFailure('UPSTREAM');
     const octx = Object.assign(open.context({}), { task: 'code' });
-    assert.equal((await thrown(admitAgent(octx, agentOf(open, 'a'), true))).code, 'CIRCUIT_OPEN');
+    assert.equal((await thrown(() => admitAgent(octx, agentOf(open, 'a'), 'sk-test', true))).code, 'CIRCUIT_OPEN');
     assert.ok(open.events.some((e) => e.type === 'agent.skipped' && e.agentId === 'a' && e.reason === 'CIRCUIT_OPEN'));
   });
 
