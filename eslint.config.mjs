@@ -34,7 +34,7 @@ export default tseslint.config(
   {
     files: ['src/shared/**/*.ts'],
     rules: layer([
-      { group: ['**/host/**', '**/cli/**', '**/webview/**', '**/core/**', '**/simulator/**'], message: 'src/shared holds only the protocol.' },
+      { group: ['**/host/**', '**/cli/**', '**/webview/**', '**/core/**', '**/simulator/**'], message: 'src/shared (the protocol, the error vocabulary, formatting) imports only itself.' },
     ]),
   },
   {

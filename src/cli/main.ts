@@ -5,7 +5,6 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { MaofError, toMaofError } from '../core/errors';
-import type { EventOf } from '../core/events';
 import { Orchestrator, type RunResult } from '../core/orchestrator';
 import { userTurn } from '../core/types';
 import { FileStateStore } from '../core/persistence/fileStateStore';
@@ -13,6 +12,7 @@ import { MemoryStateStore, type StateStore } from '../core/ports';
 import { createRedactingLogger, scrub, type LogLevel } from '../core/logging/redactingLogger';
 import { formatUsd } from '../core/cost/costCalculator';
 import { formatCost } from '../shared/format';
+import { ACTION_IDS, ACTIONS, errorLabel, paletteFix, WAIT_VOCABULARY } from '../shared/errorVocabulary';
 import { formatIssues } from '../core/config/schema';
 import { bufferedOutput } from './bufferedOutput';
 import { EnvSecretSource } from './envSecretSource';
@@ -59,13 +59,23 @@ export interface JsonResult {
   error?: { code: string; message: string };
 }
 
-/** Messages name the editor's fix; in a terminal the fix is an environment variable. */
+/** Each editor fix a core message may name (`run "MAOF: Set API Key"`) and the vocabulary's terminal words for it. */
+const CLI_FIXES: ReadonlyArray<readonly [string, string]> = ACTION_IDS.flatMap((id) => {
+  const editor = paletteFix(id);
+  const cli = ACTIONS[id].cli;
+  return editor && cli ? [[editor, cli] as const] : [];
+});
+
+/** Messages name the editor's fix; in a terminal the fix is an environment variable, a config file or `maof breakers reset`. */
 export function cliMessage(message: string): string {
-  return message
-    .replace(/run "MAOF: Set API Key" and pick the agent/g, "set the environment variable named by the agent's apiKeyEnv")
-    .replace(/run "MAOF: Set API Key"/g, "set OPENAI_API_KEY / ANTHROPIC_API_KEY (or the agent's apiKeyEnv)")
-    .replace(/run "MAOF: Reset Circuit Breakers"/g, 'run "maof breakers reset"');
+  // An agent with its own endpoint needs its own key: in a terminal, its own variable.
+  let out = message.replace(/run "MAOF: Set API Key" and pick the agent/g, "set the environment variable named by the agent's apiKeyEnv");
+  for (const [editor, cli] of CLI_FIXES) out = out.replaceAll(editor, cli);
+  return out;
 }
+
+/** The vocabulary's words for a terminal: straight apostrophes. */
+const plain = (s: string): string => s.replace(/’/g, "'");
 
 export function toJson(result: RunResult): JsonResult {
   const attempts = result.attempts.map((a) => ({
@@ -100,12 +110,6 @@ interface Io {
   columns?: number;
   rows?: number;
 }
-
-const WAIT_WORDS: Record<EventOf<'waiting'>['reason'], string> = {
-  'rate-limit': 'for the provider\'s rate limit',
-  breaker: 'for a paused agent to be tried again',
-  budget: 'at most for requests in flight to settle their budget',
-};
 
 export async function main(argv: string[], io: Io): Promise<number> {
   let parsed;
@@ -161,9 +165,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const orchestrator = new Orchestrator({ config: loaded.config, secrets, store, logger });
   if (values.verbose) {
     orchestrator.events.on((e) => {
-      if (e.type === 'retry.scheduled') logger.info(`retry ${e.agentId} after ${e.code}, waiting ${e.waitMs} ms`);
-      else if (e.type === 'fallback') logger.info(`fallback ${e.from} → ${e.to} (${e.reason})`);
-      else if (e.type === 'breaker.changed') logger.info(`breaker ${e.agentId}: ${e.from} → ${e.to}`);
+      if (e.type === 'retry.scheduled') logger.info(`retry ${e.agentId} after ${errorLabel(e.code)} (${e.code}), waiting ${e.waitMs} ms`);
+      else if (e.type === 'fallback') logger.info(`fallback ${e.from} → ${e.to} (${errorLabel(e.reason)})`);
+      else if (e.type === 'breaker.changed') logger.info(`breaker ${e.agentId}: ${e.from} → ${e.to}${e.reason ? ` (${errorLabel(e.reason)})` : ''}`);
       else if (e.type === 'budget.alert') logger.warn(`budget alert: ${Math.round(e.fraction * 100)} % of the ${e.period}ly limit (${formatUsd(e.spentUsd)} of ${formatUsd(e.limitUsd)})`);
     });
   }
@@ -174,7 +178,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const key = `${e.reason}|${e.agentId ?? ''}|${Math.ceil(e.until / 1000)}`;
     if (key === lastWait) return;
     lastWait = key;
-    io.err(`[maof] waiting up to ${Math.max(1, Math.ceil((e.until - e.at) / 1000))} s ${WAIT_WORDS[e.reason]}${e.agentId ? ` (${e.agentId})` : ''}…\n`);
+    io.err(`[maof] waiting up to ${Math.max(1, Math.ceil((e.until - e.at) / 1000))} s ${plain(WAIT_VOCABULARY[e.reason].forWhat)}${e.agentId ? ` (${e.agentId})` : ''}…\n`);
   });
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();

@@ -1,23 +1,11 @@
 // The one typed error set of MAOF. Every failure the user can see is a MaofError with a stable
 // code; `userMessage` names the problem and the fix and never holds an endpoint, a stack or a key.
 
-export const ERROR_CODES = [
-  'AUTH',
-  'RATE_LIMITED',
-  'OVERLOADED',
-  'TIMEOUT',
-  'NETWORK',
-  'CONTEXT_TOO_LARGE',
-  'BAD_REQUEST',
-  'CIRCUIT_OPEN',
-  'BUDGET_EXCEEDED',
-  'INVALID_OUTPUT',
-  'CANCELLED',
-  'CONFIG',
-  'UPSTREAM',
-] as const;
+// The codes themselves live with their words (label, explanation, fix) in the shared vocabulary, so
+// the host, the webviews and the CLI name them from one table.
+import { ERROR_CODES, type ErrorCode } from '../shared/errorVocabulary';
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export { ERROR_CODES, type ErrorCode };
 
 /** Codes worth sending again to the same agent after a wait. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'TIMEOUT', 'NETWORK', 'UPSTREAM']);

@@ -1,11 +1,12 @@
 // One typed event stream: the dashboard, status bar, chat, CLI and log all read it.
 import type { ErrorCode } from './errors';
 import type { Usage } from './types';
+import type { WaitReason } from '../shared/errorVocabulary';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 export type AttemptOutcome = 'ok' | 'cached' | 'skipped' | ErrorCode;
-/** Why a request waits instead of failing: a provider's 429 pause, an open breaker, budget held in flight. */
-export type WaitReason = 'rate-limit' | 'breaker' | 'budget';
+/** Why a request waits instead of failing: a provider's 429 pause, an open breaker, budget held in flight (worded in the shared vocabulary). */
+export type { WaitReason };
 
 interface Base {
   /** Clock time (ms since epoch) when the event happened. */

@@ -15,3 +15,8 @@ export function sha256(text: string, encoding: 'hex' | 'base64url' = 'base64url'
 export function keyFingerprint(key: string): string {
   return `fp:${sha256(`maof-key-fingerprint|${key}`, 'hex').slice(0, 16)}`;
 }
+
+/** SHA-256 of bytes (an image in a cache key). */
+export function sha256Bytes(data: Uint8Array): string {
+  return crypto.createHash('sha256').update(data).digest('base64url');
+}

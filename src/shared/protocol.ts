@@ -4,6 +4,7 @@
 // `import type` only, so zod stays out of their bundles.
 import { z } from 'zod';
 import { MAX_CODE_CHARS, MAX_ID_CHARS, MAX_LANGUAGE_CHARS, MAX_PROMPT_CHARS } from './protocolLimits';
+import { ACTION_IDS, type ActionId } from './errorVocabulary';
 
 // ---- shared shapes -----------------------------------------------------------------------------
 
@@ -52,6 +53,8 @@ export interface ChatMeta {
 export interface ChatErrorInfo {
   code: string;
   message: string;
+  /** Set when the error's detail calls for another fix than its code's (errorFix); else the code's own applies. */
+  fix?: ActionId;
 }
 
 export interface ChatHistoryMessage {
@@ -214,8 +217,9 @@ export interface ChatWait {
 export const WAIT_ACTIONS = ['retryNow', 'switchAgent'] as const;
 export type WaitAction = (typeof WAIT_ACTIONS)[number];
 
-export const CHAT_ACTIONS = ['setApiKey', 'resetBreakers', 'openSettings', 'showDashboard'] as const;
-export type ChatAction = (typeof CHAT_ACTIONS)[number];
+/** The editor actions a chat button may ask for: the error vocabulary's (the host runs each one's command). */
+export const CHAT_ACTIONS = ACTION_IDS;
+export type ChatAction = ActionId;
 
 /** A message with no payload besides its type. */
 export type Empty = Record<never, never>;

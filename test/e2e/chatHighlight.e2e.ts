@@ -3,9 +3,8 @@
 // that needs no key is offered without a "no key" warning.
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
-import { ProviderSimulator } from '../../src/simulator/providerSimulator';
-import { e2eIt, runCommand, screenshot, session } from './driver';
-import { applyUserSettings, findWebview, readUserSettings, simulatorSettings } from './simulatorSetup';
+import { e2eIt, runCommand, screenshot } from './driver';
+import { applyUserSettings, findWebview, simulatorSuite } from './simulatorSetup';
 
 async function openChat(page: Page): Promise<FrameLocator> {
   await runCommand(page, 'MAOF: Open Chat');
@@ -21,21 +20,8 @@ function colourOf(chat: FrameLocator, selector: string): Promise<string> {
 
 describe('chat code highlighting in the real workbench', function () {
   this.timeout(120_000);
-  const sim = new ProviderSimulator();
-  let original: Record<string, unknown> = {};
-  let settings: Record<string, unknown> = {};
-
-  before(async () => {
-    const address = await sim.start();
-    original = readUserSettings();
-    // sim-gpt is an OpenAI-compatible server on loopback: it needs no key.
-    settings = simulatorSettings(address, original, { 'workbench.colorTheme': 'Default Dark Modern' });
-    await applyUserSettings(session().page, settings);
-  });
-  after(async () => {
-    await applyUserSettings(session().page, original).catch((err: unknown) => console.log(`      (could not restore the settings: ${String(err)})`));
-    await sim.stop();
-  });
+  // sim-gpt is an OpenAI-compatible server on loopback: it needs no key.
+  const suite = simulatorSuite({ 'workbench.colorTheme': 'Default Dark Modern' });
 
   e2eIt('a TypeScript answer shows highlight tokens in theme colours; the keyless agent is not "no key"', async (page) => {
     const chat = await openChat(page);
@@ -65,7 +51,7 @@ describe('chat code highlighting in the real workbench', function () {
     assert.notEqual(num, keyword, 'numbers and keywords differ');
     await screenshot(page, 'chat-10-highlight-dark');
 
-    await applyUserSettings(page, { ...settings, 'workbench.colorTheme': 'Default Light Modern' });
+    await applyUserSettings(page, { ...suite.settings(), 'workbench.colorTheme': 'Default Light Modern' });
     await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), undefined, { timeout: 10_000 });
     const lightChat = await openChat(page);
     await lightChat.locator('.msg.assistant .hljs-keyword').first().waitFor({ state: 'attached', timeout: 10_000 });

@@ -3,9 +3,8 @@
 // bar turns to a warning, and Reset on the dashboard closes it again.
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
-import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { e2eIt, runCommand, screenshot, session, textOf, waitForWorkbench } from './driver';
-import { applyUserSettings, findWebview, readUserSettings, setOpenAiKeyThroughPalette, simulatorSettings } from './simulatorSetup';
+import { applyUserSettings, findWebview, setOpenAiKeyThroughPalette, simulatorSuite } from './simulatorSetup';
 
 const KEY = 'sk-e2e-dash-openai-8mN3qR6tY1wZ4xC7';
 
@@ -33,22 +32,9 @@ async function dashboard(page: Page): Promise<FrameLocator> {
 
 describe('dashboard and status bar in the real workbench', function () {
   this.timeout(120_000);
-  const sim = new ProviderSimulator();
-
-  let original: Record<string, unknown> = {};
-  let settings: Record<string, unknown> = {};
-
-  before(async () => {
-    const address = await sim.start();
-    original = readUserSettings();
-    // A breaker that opens after two failures, so one failed request trips it.
-    settings = simulatorSettings(address, original, { 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } });
-    await applyUserSettings(session().page, settings);
-  });
-  after(async () => {
-    await applyUserSettings(session().page, original).catch((err: unknown) => console.log(`      (could not restore the settings: ${String(err)})`));
-    await sim.stop();
-  });
+  // A breaker that opens after two failures, so one failed request trips it.
+  const suite = simulatorSuite({ 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } });
+  const sim = suite.sim;
   afterEach(async () => {
     // Leave the workbench as the next suite expects it: no dashboard in front, focus on the workbench.
     await runCommand(session().page, 'View: Close All Editors').catch(() => undefined);
@@ -145,9 +131,11 @@ describe('dashboard and status bar in the real workbench', function () {
     const dash = await dashboard(page);
     const row = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) }).locator('tr', { hasText: 'sim-gpt' });
     await row.locator('.state.open').waitFor({ timeout: 10_000 });
-    assert.match(await textOf(row), /sim-gpt open probe in \d+ (s|min) 2 1 (UPSTREAM|OVERLOADED)/);
+    // The last error in the vocabulary's words (the code is its tooltip), as in the activity feed.
+    assert.match(await textOf(row), /sim-gpt open probe in \d+ (s|min) 2 1 (server error|overloaded)/);
     const activity = dash.locator('section', { has: dash.locator('h2', { hasText: 'Activity' }) });
-    assert.match(await textOf(activity), /sim-gpt breaker closed → open/);
+    assert.match(await textOf(activity), /sim-gpt breaker closed → open \((server error|overloaded)\)/);
+    await activity.scrollIntoViewIfNeeded();
     await screenshot(page, 'dashboard-04-breaker-open');
 
     await row.getByRole('button', { name: 'Reset the circuit breaker of sim-gpt' }).click();
@@ -186,9 +174,34 @@ describe('dashboard and status bar in the real workbench', function () {
     await screenshot(page, 'dashboard-06-restored-after-reload');
   });
 
+  // After the reload test, which counts the breaker's opens so far.
+  e2eIt("an open breaker's error in the chat says so and offers Reset Circuit Breakers, which closes it", async (page) => {
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
+    await chatAsk(page, 'Implement a queue class', 'sim-gpt');
+    await chatAsk(page, 'Implement a heap class', 'sim-gpt');
+    const chat = await findWebview(page, '.maof-chat #prompt');
+    const error = chat.locator('.msg.assistant').last().locator('.error');
+    await error.waitFor({ timeout: 10_000 });
+    const fix = error.locator('button', { hasText: 'Reset Circuit Breakers' });
+    assert.ok(await fix.isVisible(), `the fix is offered: ${await textOf(error)}`);
+    await chat.locator('#agent option', { hasText: 'sim-gpt' }).filter({ hasText: 'breaker open' }).waitFor({ state: 'attached', timeout: 10_000 });
+    await screenshot(page, 'dashboard-04-chat-breaker-open-fix');
+    await fix.click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await dialog.innerText(), /Reset the circuit breakers of sim-gpt \(open\)\?/);
+    await dialog.getByRole('button', { name: 'Reset' }).click({ timeout: 10_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.part.statusbar .statusbar-item')].some((e) => /MAOF/.test(e.textContent ?? '') && !e.classList.contains('warning-kind')),
+      undefined,
+      { timeout: 15_000 },
+    );
+    await chat.locator('#agent option', { hasText: 'sim-gpt' }).filter({ hasNotText: 'breaker open' }).waitFor({ state: 'attached', timeout: 10_000 });
+  });
+
   e2eIt('Diagnose shows where each price comes from and lists an agent of unknown price as a settings problem', async (page) => {
     const gateway = { id: 'team-gw', provider: 'openai', model: 'team-smart', baseUrl: 'https://gateway.example.com/v1', contextWindow: 128000 };
-    await applyUserSettings(page, { ...settings, 'maof.agents': [...(settings['maof.agents'] as unknown[]), gateway] });
+    await applyUserSettings(page, { ...suite.settings(), 'maof.agents': [...(suite.settings()['maof.agents'] as unknown[]), gateway] });
     await runCommand(page, 'View: Close All Editors');
     await runCommand(page, 'MAOF: Diagnose');
     await page.getByRole('button', { name: 'Report Only' }).click({ timeout: 15_000 });

@@ -1,14 +1,15 @@
 // MAOF under VS Code's own Chat, in the real workbench with anonymous access (no Copilot sign-in):
 // VS Code's Auto lands on MAOF's auto model and the simulator answers; in agent mode the Chat runs
-// one of its own tools on a call MAOF relayed and the simulator receives the tool's result; and
-// `@maof /route` explains which agent would answer.
+// one of its own tools on a call MAOF relayed and the simulator receives the tool's result;
+// `@maof /route` explains which agent would answer, `/compare` asks the route's agents side by
+// side and `/diagnose` reports the set-up.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ProviderSimulator, type RequestLogEntry } from '../../src/simulator/providerSimulator';
+import type { RequestLogEntry } from '../../src/simulator/providerSimulator';
 import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
-import { applyUserSettings, readUserSettings, simulatorSettings } from './simulatorSetup';
+import { simulatorSuite } from './simulatorSetup';
 
 const list = '.interactive-session .interactive-list';
 
@@ -33,20 +34,9 @@ async function waitForChatText(page: Page, pattern: RegExp, timeoutMs = 60_000):
 
 describe('VS Code\'s native Chat through MAOF', function () {
   this.timeout(180_000);
-  const sim = new ProviderSimulator();
-  let original: Record<string, unknown> = {};
+  // The Chat opens in the secondary side bar: close it, so later tests get the usual layout.
+  const { sim } = simulatorSuite({ 'chat.allowAnonymousAccess': true }, { beforeRestore: () => runCommand(session().page, 'View: Close Secondary Side Bar') });
 
-  before(async () => {
-    const address = await sim.start();
-    original = readUserSettings();
-    await applyUserSettings(session().page, simulatorSettings(address, original, { 'chat.allowAnonymousAccess': true }));
-  });
-  after(async () => {
-    // The Chat opens in the secondary side bar: close it, so later tests get the usual layout.
-    await runCommand(session().page, 'View: Close Secondary Side Bar').catch(() => undefined);
-    await applyUserSettings(session().page, original).catch(() => undefined);
-    await sim.stop();
-  });
 
   e2eIt('answers a question asked in the Chat with MAOF\'s auto model', async (page) => {
     await askNativeChat(page, 'What does the add function return? (native chat)');
@@ -91,5 +81,26 @@ describe('VS Code\'s native Chat through MAOF', function () {
     const text = await waitForChatText(page, /would answer now/);
     assert.match(text, /sim-gpt/);
     await screenshot(page, 'native-chat-03-route');
+  });
+
+  e2eIt('@maof /compare puts the route\'s agents side by side: one answers, the one without a key says so', async (page) => {
+    const asked = sim.requestLog().length;
+    await askNativeChat(page, '@maof /compare write a function that adds two numbers');
+    const text = await waitForChatText(page, /2 agents on the "code" route[\s\S]*No Anthropic API key is set for agent "sim-claude"/);
+    assert.match(text, /sim-gpt\s+gpt-4\.1-mini\s+\S+\s+[\d.]+ s\s+answered/, 'sim-gpt answered, with its cost and time');
+    assert.match(text, /sim-claude\s+claude-haiku-4-5\s+\S+\s+[\d.]+ s\s+key missing or rejected/, 'sim-claude\'s row names the problem in the words the other surfaces use');
+    assert.match(text, /sim-gpt\s+Simulated gpt-4\.1-mini reply: write a function that adds two numbers\s+sim-claude\s+No Anthropic API key/, 'each answer is shown under its agent\'s name, in route order');
+    const sent = sim.requestLog().slice(asked);
+    assert.deepEqual([...new Set(sent.map((e) => e.model))], ['gpt-4.1-mini'], 'only the agent with a key was asked');
+    await screenshot(page, 'native-chat-04-compare');
+  });
+
+  e2eIt('@maof /diagnose shows the agents, routes and budget', async (page) => {
+    // With nothing after the command, Enter would accept the command's completion instead of sending.
+    await askNativeChat(page, '@maof /diagnose my set-up');
+    const text = await waitForChatText(page, /MAOF diagnostics[\s\S]*Routes[\s\S]*Budget/);
+    assert.match(text, /sim-gpt[\s\S]*sim-claude/, 'both agents are listed');
+    assert.match(text, /code: sim-gpt → sim-claude/, 'the code route, in order');
+    await screenshot(page, 'native-chat-05-diagnose');
   });
 });

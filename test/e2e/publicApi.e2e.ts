@@ -6,9 +6,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { e2eIt, runCommand, session } from './driver';
-import { applyUserSettings, readUserSettings, setOpenAiKeyThroughPalette, simulatorSettings } from './simulatorSetup';
+import { setOpenAiKeyThroughPalette, simulatorSuite } from './simulatorSetup';
 
 const KEY = 'sk-e2e-probe-openai-Zq8Wm3Kd7Lp2Xv9T';
 
@@ -23,18 +22,8 @@ interface ProbeResult {
 
 describe('the exports another extension receives (production VSIX)', function () {
   this.timeout(120_000);
-  const sim = new ProviderSimulator();
-  let original: Record<string, unknown> = {};
+  simulatorSuite();
 
-  before(async () => {
-    const address = await sim.start();
-    original = readUserSettings();
-    await applyUserSettings(session().page, simulatorSettings(address, original));
-  });
-  after(async () => {
-    await applyUserSettings(session().page, original).catch(() => undefined);
-    await sim.stop();
-  });
 
   e2eIt('give a stranger extension a read-only status and no path to a key', async (page) => {
     await setOpenAiKeyThroughPalette(page, KEY);

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { openCommandPalette, runCommand, session, webviewFrame } from './driver';
 
 const quickInput = '.quick-input-widget';
@@ -123,4 +123,38 @@ export async function findWebview(page: Page, selector: string, timeoutMs = 30_0
     if (Date.now() > deadline) throw new Error(`no webview shows ${selector} (${count} webviews)`);
     await page.waitForTimeout(250);
   }
+}
+
+export interface SimulatorSuite {
+  readonly sim: ProviderSimulator;
+  /** The user settings the suite applied (the simulator's agents plus `extra`). */
+  settings(): Record<string, unknown>;
+}
+
+/**
+ * The hooks of a suite that runs against a loopback simulator: before, start it and point MAOF at
+ * it through the user settings; after, put the user's settings back (so the next suite starts
+ * from what the user had) and stop it. `beforeRestore` / `afterRestore` undo what the suite left
+ * open in the workbench (a side bar, an editor).
+ */
+export function simulatorSuite(
+  extra: Record<string, unknown> = {},
+  hooks: { beforeRestore?: () => Promise<void>; afterRestore?: () => Promise<void> } = {},
+): SimulatorSuite {
+  const sim = new ProviderSimulator();
+  let original: Record<string, unknown> = {};
+  let applied: Record<string, unknown> = {};
+  before(async () => {
+    const address = await sim.start();
+    original = readUserSettings();
+    applied = simulatorSettings(address, original, extra);
+    await applyUserSettings(session().page, applied);
+  });
+  after(async () => {
+    await hooks.beforeRestore?.().catch(() => undefined);
+    await applyUserSettings(session().page, original).catch((err: unknown) => console.log(`      (could not restore the settings: ${String(err)})`));
+    await sim.stop();
+    await hooks.afterRestore?.().catch(() => undefined);
+  });
+  return { sim, settings: () => applied };
 }

@@ -4,9 +4,8 @@
 // dashboard" after its button was clicked.
 import * as assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
-import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { e2eIt, openCommandPalette, runCommand, screenshot, session, textOf } from './driver';
-import { applyUserSettings, findWebview, readUserSettings, simulatorSettings } from './simulatorSetup';
+import { findWebview, simulatorSuite } from './simulatorSetup';
 
 const STEP_TITLES = ['Connect a model', 'Generate code inline', 'Ask the chat', 'Open the dashboard'];
 
@@ -48,21 +47,10 @@ async function waitChecked(page: Page, id: string, timeoutMs = 15_000): Promise<
 
 describe('Getting Started walkthrough', function () {
   this.timeout(120_000);
-  const sim = new ProviderSimulator();
-  let original: Record<string, unknown> = {};
+  // Before the walkthrough is ever opened: an agent that needs no key (sim-gpt, an
+  // OpenAI-compatible server on loopback). VS Code's walkthrough service is not running yet.
+  simulatorSuite({}, { afterRestore: () => runCommand(session().page, 'View: Close All Editors') });
 
-  before(async () => {
-    original = readUserSettings();
-    // Before the walkthrough is ever opened: an agent that needs no key (sim-gpt, an
-    // OpenAI-compatible server on loopback). VS Code's walkthrough service is not running yet.
-    const address = await sim.start();
-    await applyUserSettings(session().page, simulatorSettings(address, original));
-  });
-  after(async () => {
-    await applyUserSettings(session().page, original).catch((err: unknown) => console.log(`      (could not restore the settings: ${String(err)})`));
-    await sim.stop();
-    await runCommand(session().page, 'View: Close All Editors').catch(() => undefined);
-  });
 
   e2eIt('opens from Welcome: Open Walkthrough… with its four steps, "Connect a model" already checked', async (page) => {
     await openWalkthrough(page);

@@ -138,7 +138,8 @@ describe('chat view', function () {
     const turn = await send(handle, 'Fix the bug in this function', { agentId: 'sim-gpt' });
     const statuses = turn.posted.filter((m): m is HostMessageOf<'chat/status'> => m.type === 'chat/status' && m.messageId === turn.answerId);
     // A 429 is a pause the user can cut short or leave: a countdown with the wait's reason and agent.
-    const retry = statuses.find((s) => s.text.startsWith('OpenAI asked to slow down'));
+    // sim-gpt sits behind a baseUrl: named as the error messages name it, not "OpenAI".
+    const retry = statuses.find((s) => s.text.startsWith('The OpenAI-compatible server asked to slow down'));
     assert.ok(retry, `a rate-limit status line; got ${JSON.stringify(statuses.map((s) => s.text))}`);
     assert.match(retry.text, /waiting for sim-gpt's rate limit, sending in 1 s/);
     assert.ok(retry.waitMs !== undefined && retry.waitMs > 0);

@@ -2,11 +2,11 @@
 // messages, context hashes), so a repeated deterministic request costs nothing and returns at once.
 // Concurrent identical requests share one upstream call.
 import { LRUCache } from 'lru-cache';
-import { sha256 } from '../hash';
+import { sha256, sha256Bytes } from '../hash';
 import type { CachePolicy } from '../config/schema';
 import { toMaofError } from '../errors';
 import type { Clock } from '../ports';
-import type { ChatMessage, Usage, ToolCall } from '../types';
+import type { ChatMessage, MessagePart, ToolCall, ToolDefinition, ToolMode, Usage } from '../types';
 
 export interface CachedResponse {
   text: string;
@@ -29,6 +29,9 @@ export interface CacheKeyParts {
   json?: boolean;
   messages: ChatMessage[];
   contextHashes?: string[];
+  /** Tools offered and how: a different tool set can change the answer. */
+  tools?: readonly ToolDefinition[];
+  toolMode?: ToolMode;
 }
 
 /**
@@ -134,7 +137,13 @@ export class ResponseCache {
       parts.contextHashes ?? [],
       parts.messages.length,
     ]);
-    for (const m of parts.messages) text += `\n${m.role}:${m.content.length}\n${m.content}`;
+    if (parts.tools && parts.tools.length > 0) text += `\ntools:${parts.toolMode ?? 'auto'}:${JSON.stringify(parts.tools)}`;
+    for (const m of parts.messages) {
+      text += `\n${m.role}:${m.content.length}\n${m.content}`;
+      // Tool calls, tool results and images are the turn as much as its text: each part is framed
+      // by its kind and length; an image goes in as its hash, not its bytes.
+      if (m.parts) for (const p of m.parts) text += partKey(p);
+    }
     // A short key is its own text: an exact match, and no hash to compute (a SHA-256 call cost
     // ~15 µs a request inside a busy batch). Longer ones are hashed so the cache stays small; a
     // hash (64 hex digits) can never equal a text key, which starts with "[".
@@ -218,5 +227,21 @@ export class ResponseCache {
       ttlResolution: 0,
       perf: { now: () => this.cacheNow() },
     });
+  }
+}
+
+/** One part of a turn as key text; its text part is the turn's `content`, already keyed. */
+function partKey(p: MessagePart): string {
+  switch (p.type) {
+    case 'text':
+      return '';
+    case 'tool_call': {
+      const input = JSON.stringify(p.input) ?? 'null';
+      return `\n#call:${p.id}:${p.name}:${input.length}\n${input}`;
+    }
+    case 'tool_result':
+      return `\n#result:${p.callId}:${p.isError === true}:${p.content.length}\n${p.content}`;
+    case 'data':
+      return `\n#data:${p.mimeType}:${p.data.byteLength}:${sha256Bytes(p.data)}`;
   }
 }

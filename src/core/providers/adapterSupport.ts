@@ -2,10 +2,10 @@
 // agent's timeoutMs, and the guarded call that links cancellation and turns every failure into a MaofError.
 import { onAbort } from '../abortLinks';
 import { sha256 } from '../hash';
-import { cancelledError, MaofError, providerLabel } from '../errors';
+import { cancelledError, MaofError } from '../errors';
 import type { Clock } from '../ports';
 import type { ChatMessage, Usage } from '../types';
-import { mapProviderError, stallTimeoutError, type ProviderErrorContext, type ProviderKind } from './errorMapping';
+import { endpointLabel, mapProviderError, stallTimeoutError, type ProviderErrorContext, type ProviderKind } from './errorMapping';
 import type { ProviderRequest } from './provider';
 
 export interface ClientKeyParts {
@@ -214,7 +214,7 @@ export async function runGuarded<S, T>(
  * to retry, so the message names the setting and the gateway rather than promising a retry.
  */
 export function deadlineTimeoutError(ctx: ProviderErrorContext): MaofError {
-  const label = providerLabel(ctx.provider);
+  const label = endpointLabel(ctx);
   return new MaofError('TIMEOUT', `${label} had not finished answering agent "${ctx.agentId}" when the request's time ran out — raise maof.retry.maxTotalMs, or turn down the retries of a gateway in front of it.`, {
     agentId: ctx.agentId,
     provider: ctx.provider,

@@ -23,12 +23,14 @@ export interface ProviderErrorContext {
 }
 
 /**
- * Who answered, as the user should read it: "OpenAI" / "Anthropic" for the providers' own APIs,
- * "The OpenAI-compatible server" for anything behind a baseUrl (Ollama, a gateway, a mock).
+ * Who answered, as the user should read it — the one helper error messages and the chat's status
+ * line name a provider with: "OpenAI" / "Anthropic" for the providers' own APIs, "The
+ * OpenAI-compatible server" for anything behind a baseUrl (Ollama, a gateway, a mock); `mid` for
+ * mid-sentence ("the OpenAI-compatible server"). providerLabel alone names a kind of key.
  */
-export function endpointLabel(ctx: Pick<ProviderErrorContext, 'provider' | 'baseUrl'>): string {
+export function endpointLabel(ctx: Pick<ProviderErrorContext, 'provider' | 'baseUrl'>, position: 'start' | 'mid' = 'start'): string {
   if (isOfficialEndpoint({ provider: ctx.provider, baseUrl: ctx.baseUrl })) return providerLabel(ctx.provider);
-  return `The ${providerLabel(ctx.provider)}-compatible server`;
+  return `${position === 'start' ? 'The' : 'the'} ${providerLabel(ctx.provider)}-compatible server`;
 }
 
 export type HeaderSource = Headers | Record<string, string | null | undefined> | undefined;

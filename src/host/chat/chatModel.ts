@@ -3,12 +3,13 @@
 // No vscode import: tested in Node.
 import { z } from 'zod';
 import type { AgentConfig } from '../../core/config/schema';
-import { providerLabel, type MaofError } from '../../core/errors';
+import type { MaofError } from '../../core/errors';
 import type { MaofEvent } from '../../core/events';
 import type { AttemptRecord, RunSuccess } from '../../core/orchestrator';
+import { endpointLabel } from '../../core/providers/errorMapping';
+import { ACTION_IDS, errorFix, errorLabel, WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 import { formatDuration } from '../../shared/format';
 import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../../shared/protocol';
-import { codeLabel } from '../dashboard/dashboardModel';
 
 /** Messages kept per conversation (older ones are dropped when saving). */
 export const HISTORY_MAX_MESSAGES = 100;
@@ -43,7 +44,7 @@ export function attemptCounts(attempts: readonly AttemptRecord[]): { attempts: n
 /** One line per call, with its real elapsed time: behind a gateway that retries on its own one call can take long. */
 export function attemptLog(attempts: readonly AttemptRecord[]): string[] {
   return attempts.filter(isCall).map((a) => {
-    const what = a.outcome === 'ok' ? 'answered' : codeLabel(a.outcome);
+    const what = a.outcome === 'ok' ? 'answered' : errorLabel(a.outcome);
     return a.elapsedMs === undefined ? `${a.agent}: ${what}` : `${a.agent}: ${what} after ${formatDuration(a.elapsedMs)}`;
   });
 }
@@ -68,8 +69,15 @@ export function resultMeta(result: RunSuccess): ChatMeta {
   return meta;
 }
 
+/**
+ * The error as the chat shows it: the sanitised message, and the fix only when the error's detail
+ * calls for another than its code's (the webview reads the code's own from the vocabulary).
+ */
 export function errorInfo(error: MaofError, sanitize: (text: string) => string = (t) => t): ChatErrorInfo {
-  return { code: error.code, message: sanitize(error.message) };
+  const info: ChatErrorInfo = { code: error.code, message: sanitize(error.message) };
+  const fix = errorFix(error.code, error.detail);
+  if (fix !== errorFix(error.code)) info.fix = fix;
+  return info;
 }
 
 function waitSeconds(ms: number): number {
@@ -89,7 +97,11 @@ export interface StatusLine {
  * "Rate-limited by OpenAI — retrying in 3 s (attempt 2/3)"; undefined when nothing is worth saying.
  */
 export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], maxAttempts: number): StatusLine | undefined {
-  const provider = (agentId: string): string => providerLabel(agents.find((a) => a.id === agentId)?.provider);
+  // Who answered, named as the error messages name it: a server behind a baseUrl is not "OpenAI".
+  const who = (agentId: string, position: 'start' | 'mid'): string => {
+    const agent = agents.find((a) => a.id === agentId);
+    return agent ? endpointLabel(agent, position) : position === 'start' ? 'The provider' : 'the provider';
+  };
   switch (event.type) {
     case 'attempt':
       return event.attempt > 1
@@ -98,28 +110,28 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
     case 'retry.scheduled': {
       const s = waitSeconds(event.waitMs);
       const next = `retrying in ${s} s (attempt ${event.attempt + 1}/${maxAttempts})`;
-      const p = provider(event.agentId);
-      const what: Record<string, string> = {
-        RATE_LIMITED: `Rate-limited by ${p}`,
+      const p = who(event.agentId, 'start');
+      const what: Partial<Record<typeof event.code, string>> = {
+        RATE_LIMITED: `Rate-limited by ${who(event.agentId, 'mid')}`,
         OVERLOADED: `${p} is overloaded`,
         TIMEOUT: `${event.agentId} timed out`,
-        NETWORK: `Could not reach ${p}`,
-        UPSTREAM: `${p} server error`,
+        NETWORK: `Could not reach ${who(event.agentId, 'mid')}`,
+        UPSTREAM: p.startsWith('The ') ? `Server error at ${who(event.agentId, 'mid')}` : `${p} server error`,
       };
       // Behind a gateway that retries on its own one attempt can take long: say how long it took
       // (a quick failure's milliseconds are noise).
       const took = event.elapsedMs !== undefined && event.elapsedMs >= SLOW_ATTEMPT_MS ? ` after ${formatDuration(event.elapsedMs)}` : '';
-      return { text: `${what[event.code] ?? `${event.agentId} failed (${codeLabel(event.code)})`}${took} — ${next}`, waitMs: event.waitMs };
+      return { text: `${what[event.code] ?? `${event.agentId} failed (${errorLabel(event.code)})`}${took} — ${next}`, waitMs: event.waitMs };
     }
     case 'fallback':
-      return { text: `${event.from} failed (${codeLabel(event.reason)}) — falling back to ${event.to}` };
+      return { text: `${event.from} failed (${errorLabel(event.reason)}) — falling back to ${event.to}` };
     case 'waiting': {
       const waitMs = Math.max(0, event.until - event.at);
       const agent = event.agentId ?? 'the route';
       const text: Record<typeof event.reason, string> = {
-        'rate-limit': `${provider(agent)} asked to slow down — waiting for ${agent}'s rate limit, sending in ${waitSeconds(waitMs)} s`,
-        breaker: `Every agent of the route is paused — trying ${agent} again in ${waitSeconds(waitMs)} s`,
-        budget: `Waiting for budget held by requests in flight — giving up in ${waitSeconds(waitMs)} s`,
+        'rate-limit': `${who(agent, 'start')} asked to slow down — waiting for ${agent}'s rate limit, sending in ${waitSeconds(waitMs)} s`,
+        breaker: `Waiting ${WAIT_VOCABULARY.breaker.forWhat} — trying ${agent} again in ${waitSeconds(waitMs)} s`,
+        budget: `Waiting ${WAIT_VOCABULARY.budget.forWhat} — giving up in ${waitSeconds(waitMs)} s`,
       };
       return { text: text[event.reason], waitMs, wait: event.agentId === undefined ? { reason: event.reason } : { reason: event.reason, agentId: event.agentId } };
     }
@@ -127,7 +139,7 @@ export function statusLine(event: MaofEvent, agents: readonly AgentConfig[], max
       return { text: `Queued by ${event.agentId}'s rate limit (${event.reason === 'rpm' ? 'requests' : 'tokens'} per minute) — sending in ${waitSeconds(event.waitMs)} s`, waitMs: event.waitMs };
     case 'agent.skipped': {
       const why: Record<typeof event.reason, string> = {
-        CIRCUIT_OPEN: `${event.agentId} is paused (circuit breaker open) — skipping it`,
+        CIRCUIT_OPEN: `Skipping ${event.agentId} (${errorLabel('CIRCUIT_OPEN')})`,
         CONFIG: `No API key for ${event.agentId} — skipping it`,
         CONTEXT_TOO_LARGE: `Too large for ${event.agentId}'s context window — skipping it`,
         PRICE_UNKNOWN: `${event.agentId} has no known price and a budget is set — skipping it (set its pricing)`,
@@ -175,7 +187,7 @@ const messageSchema = z.object({
   at: z.number().finite(),
   requestedAgent: z.string().optional(),
   meta: metaSchema.optional(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  error: z.object({ code: z.string(), message: z.string(), fix: z.enum(ACTION_IDS).optional() }).optional(),
   pending: z.boolean().optional(),
   truncated: z.boolean().optional(),
 });

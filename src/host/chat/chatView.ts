@@ -21,7 +21,7 @@ import { boundHistory, errorInfo, HISTORY_MAX_MESSAGES, restoreChat, resultMeta,
 import { formatUsd } from '../../shared/format';
 import { DeltaCoalescer } from './deltaCoalescer';
 import { keyStatus } from '../platform/keyNames';
-import { sanitizeForUser } from '../platform/errors';
+import { runAction, sanitizeForUser } from '../platform/errors';
 import type { MaofServices } from '../boot/services';
 import { markChatAnswered } from '../walkthrough/walkthrough';
 import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
@@ -207,20 +207,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
   }
 
   private async runAction(action: WebviewMessageOf<'chat/action'>['action']): Promise<void> {
-    switch (action) {
-      case 'setApiKey':
-        await vscode.commands.executeCommand('maof.setApiKey');
-        return;
-      case 'resetBreakers':
-        await vscode.commands.executeCommand('maof.resetBreakers');
-        return;
-      case 'openSettings':
-        await vscode.commands.executeCommand('workbench.action.openSettings', 'maof');
-        return;
-      case 'showDashboard':
-        await vscode.commands.executeCommand('maof.showDashboard');
-        return;
-    }
+    await runAction(action);
   }
 
   /** "Retry now" tries the waiting agent at once; "Switch agent" stops the request and asks another. */

@@ -2,7 +2,7 @@
 // recent requests with what was pruned, live retries with their waits, latency per agent, and
 // spend / breakers / cache read from the core when a snapshot is taken. No vscode import: tested in Node.
 import type { SpendSummary } from '../../core/cost/costLedger';
-import type { MaofEvent } from '../../core/events';
+import type { EventOf, MaofEvent } from '../../core/events';
 import type { BreakerSnapshot } from '../../core/resilience/circuitBreaker';
 import type {
   DashboardBreaker,
@@ -14,6 +14,7 @@ import type {
   SpendBar,
 } from '../../shared/protocol';
 import { LatencyTracker } from './latencyTracker';
+import { errorLabel, WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 import { formatUsd } from '../../shared/format';
 
 export const RECENT_REQUESTS = 50;
@@ -54,31 +55,13 @@ interface LiveRetry extends Omit<DashboardRetry, 'remainingMs'> {
   scheduledAt: number;
 }
 
-const CODE_LABEL: Record<string, string> = {
-  RATE_LIMITED: 'rate-limited',
-  OVERLOADED: 'overloaded',
-  TIMEOUT: 'timed out',
-  NETWORK: 'network error',
-  UPSTREAM: 'server error',
-  AUTH: 'key rejected',
-  CIRCUIT_OPEN: 'breaker open',
-  CONTEXT_TOO_LARGE: 'context too large',
-  INVALID_OUTPUT: 'invalid output',
-  CONFIG: 'settings problem',
-};
-
-/** Why an agent was passed over without a call (agent.skipped). */
-const SKIP_LABEL: Record<string, string> = {
-  CIRCUIT_OPEN: 'breaker open',
-  CONTEXT_TOO_LARGE: 'context too large',
+/** Why an agent was passed over without a call (agent.skipped): a missing key is skipped as CONFIG. */
+const SKIP_LABEL: Record<EventOf<'agent.skipped'>['reason'], string> = {
+  CIRCUIT_OPEN: errorLabel('CIRCUIT_OPEN'),
+  CONTEXT_TOO_LARGE: errorLabel('CONTEXT_TOO_LARGE'),
   CONFIG: 'no key',
-  'agent-changed': 'agent changed',
   PRICE_UNKNOWN: 'no known price',
 };
-
-export function codeLabel(code: string): string {
-  return CODE_LABEL[code] ?? code.toLowerCase().replace(/_/g, ' ');
-}
 
 function seconds(ms: number): string {
   return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
@@ -102,9 +85,6 @@ export function dailyBars(byDay: Record<string, number>, lastDay: string, days =
   }
   return out;
 }
-
-/** The error a wait spares the user, shown beside its countdown. */
-const WAIT_CODE = { 'rate-limit': 'RATE_LIMITED', breaker: 'CIRCUIT_OPEN', budget: 'BUDGET_EXCEEDED' } as const;
 
 export class DashboardModel {
   private readonly inFlight = new Map<string, InFlight>();
@@ -151,14 +131,14 @@ export class DashboardModel {
           scheduledAt: event.at,
         });
         // A slow failure (a gateway retrying on its own) says how long it took; a quick one need not.
-        this.addLive(event.at, 'retry', `${event.agentId} ${codeLabel(event.code)}${event.elapsedMs !== undefined && event.elapsedMs >= 1_000 ? ` after ${seconds(event.elapsedMs)}` : ''} — retry ${event.attempt + 1}/${this.maxAttempts()} in ${seconds(event.waitMs)}`);
+        this.addLive(event.at, 'retry', `${event.agentId} ${errorLabel(event.code)}${event.elapsedMs !== undefined && event.elapsedMs >= 1_000 ? ` after ${seconds(event.elapsedMs)}` : ''} — retry ${event.attempt + 1}/${this.maxAttempts()} in ${seconds(event.waitMs)}`);
         return true;
       case 'fallback':
         this.retries.delete(event.requestId);
-        this.addLive(event.at, 'fallback', `${event.from} ${codeLabel(event.reason)} — falling back to ${event.to}`);
+        this.addLive(event.at, 'fallback', `${event.from} ${errorLabel(event.reason)} — falling back to ${event.to}`);
         return true;
       case 'agent.skipped':
-        this.addLive(event.at, 'skipped', `${event.agentId} skipped (${SKIP_LABEL[event.reason] ?? codeLabel(event.reason)})`);
+        this.addLive(event.at, 'skipped', `${event.agentId} skipped (${SKIP_LABEL[event.reason]})`);
         return true;
       case 'waiting': {
         this.retries.set(event.requestId, {
@@ -166,20 +146,20 @@ export class DashboardModel {
           agentId: event.agentId ?? '—',
           nextAttempt: 0,
           maxAttempts: 0,
-          code: WAIT_CODE[event.reason],
+          code: WAIT_VOCABULARY[event.reason].code,
           waitMs: Math.max(0, event.until - event.at),
           scheduledAt: event.at,
           waitReason: event.reason,
         });
-        const why = { 'rate-limit': 'paused by its provider (429)', breaker: 'route paused (breakers open), next try', budget: 'waiting for budget in flight, at most' }[event.reason];
-        this.addLive(event.at, event.reason === 'budget' ? 'budget' : 'queued', `${event.agentId ?? 'request'} ${why} ${seconds(Math.max(0, event.until - event.at))}`);
+        const until = event.reason === 'budget' ? 'gives up in' : 'next try in';
+        this.addLive(event.at, event.reason === 'budget' ? 'budget' : 'queued', `${event.agentId ?? 'request'} ${WAIT_VOCABULARY[event.reason].state} — ${until} ${seconds(Math.max(0, event.until - event.at))}`);
         return true;
       }
       case 'queued':
         this.addLive(event.at, 'queued', `${event.agentId} queued ${seconds(event.waitMs)} by its rate limit (${event.reason})`);
         return true;
       case 'breaker.changed':
-        this.addLive(event.at, 'breaker', `${event.agentId} breaker ${event.from} → ${event.to}${event.reason ? ` (${codeLabel(event.reason)})` : ''}`);
+        this.addLive(event.at, 'breaker', `${event.agentId} breaker ${event.from} → ${event.to}${event.reason ? ` (${errorLabel(event.reason)})` : ''}`);
         return true;
       case 'budget.alert':
         this.addLive(event.at, 'budget', `${event.period === 'month' ? 'Monthly' : 'Daily'} budget ${Math.round(event.fraction * 100)} % used`);
@@ -199,7 +179,7 @@ export class DashboardModel {
         return true;
       }
       case 'promptCache.lost':
-        this.addLive(event.at, 'cache', `${event.to} answered instead of ${event.from} (${codeLabel(event.reason)}): prompt cache of ${event.cachedTokens.toLocaleString('en-US')} tokens lost, ≈${formatUsd(event.extraCostUsd)} more`);
+        this.addLive(event.at, 'cache', `${event.to} answered instead of ${event.from} (${errorLabel(event.reason)}): prompt cache of ${event.cachedTokens.toLocaleString('en-US')} tokens lost, ≈${formatUsd(event.extraCostUsd)} more`);
         return true;
       case 'request.finished': {
         const started = this.inFlight.get(event.requestId);

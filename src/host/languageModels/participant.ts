@@ -7,6 +7,7 @@ import { classifyTask } from '../../core/router/taskClassifier';
 import { providerLabel } from '../../core/errors';
 import { userTurn, type ChatMessage } from '../../core/types';
 import { formatUsd } from '../../shared/format';
+import { ACTIONS, errorFix, errorLabel } from '../../shared/errorVocabulary';
 import { narrate } from '../commands/progressText';
 import type { MaofServices } from '../boot/services';
 import { diagnoseReport } from '../commands/adminCommands';
@@ -72,9 +73,8 @@ async function answer(services: MaofServices, request: vscode.ChatRequest, conte
     if (!result.ok) {
       if (result.error.code === 'CANCELLED') return {};
       stream.markdown(`**${result.error.message}**`);
-      if (result.error.code === 'AUTH') stream.button({ command: 'maof.setApiKey', title: 'Set API Key' });
-      if (result.error.code === 'BUDGET_EXCEEDED') stream.button({ command: 'workbench.action.openSettings', arguments: ['maof.budget'], title: 'Open Budget Settings' });
-      if (result.error.code === 'CIRCUIT_OPEN') stream.button({ command: 'maof.resetBreakers', title: 'Reset Circuit Breakers' });
+      const fix = errorFix(result.error.code, result.error.detail);
+      if (fix) stream.button({ command: ACTIONS[fix].command, arguments: [...(ACTIONS[fix].args ?? [])], title: ACTIONS[fix].label });
       return { errorDetails: { message: result.error.message } };
     }
     if (!streamed) stream.markdown(result.text);
@@ -104,7 +104,7 @@ async function compare(services: MaofServices, request: vscode.ChatRequest, stre
     stream.markdown(`### ${results.length} agents on the "${task}" route\n\n| Agent | Model | Cost | Time | Result |\n|---|---|---|---|---|\n`);
     for (const { agentId, result } of results) {
       const agent = config.agents.find((a) => a.id === agentId);
-      stream.markdown(`| ${agentId} | ${agent?.model ?? '?'} | ${formatUsd(result.costUsd)} | ${seconds(result.durationMs)} | ${result.ok ? 'answered' : `${result.error.code}`} |\n`);
+      stream.markdown(`| ${agentId} | ${agent?.model ?? '?'} | ${formatUsd(result.costUsd)} | ${seconds(result.durationMs)} | ${result.ok ? 'answered' : errorLabel(result.error.code)} |\n`);
     }
     for (const { agentId, result } of results) {
       stream.markdown(`\n#### ${agentId}\n\n`);

@@ -1,7 +1,8 @@
-// Shows a failure to the user: the core's sanitised message plus the one action that fixes it;
-// the technical detail goes to the log only. Cancellation is not an error to shout about.
+// Shows a failure to the user: the core's sanitised message plus the action that fixes it (from the
+// shared error vocabulary); the technical detail goes to the log only. Cancellation is not an error to shout about.
 import * as vscode from 'vscode';
 import { toMaofError, type ErrorCode } from '../../core/errors';
+import { ACTIONS, errorFix, type ActionId } from '../../shared/errorVocabulary';
 import { scrub } from '../../core/logging/redactingLogger';
 import type { Logger } from '../../core/ports';
 
@@ -16,28 +17,18 @@ export interface ErrorPresenterDeps {
   knownSecrets: () => readonly string[];
 }
 
-const openSettings = (query: string) => (): Thenable<unknown> => vscode.commands.executeCommand('workbench.action.openSettings', query);
+/** Runs one of the vocabulary's editor actions (a MAOF command, or the settings editor at a query). */
+export function runAction(id: ActionId): Thenable<unknown> {
+  const action = ACTIONS[id];
+  return vscode.commands.executeCommand(action.command, ...(action.args ?? []));
+}
 
+/** The error's fix from the shared vocabulary, then Show Log (the detail is there; a budget refusal says it all). */
 function actionsFor(code: ErrorCode, showLog: () => void, detail: string | undefined): ErrorAction[] {
-  const log: ErrorAction = { title: 'Show Log', run: () => Promise.resolve(showLog()) };
-  // The ledger's refusal while the state file cannot be read (CostLedger.reserveOrWait): the fix is there, not in the limits.
-  if (code === 'BUDGET_EXCEEDED' && detail?.startsWith('state file ')) {
-    return [{ title: 'Reset Spend History', run: () => vscode.commands.executeCommand('maof.resetSpendHistory') }, log];
-  }
-  switch (code) {
-    case 'AUTH':
-      return [{ title: 'Set API Key', run: () => vscode.commands.executeCommand('maof.setApiKey') }, log];
-    case 'CIRCUIT_OPEN':
-      return [{ title: 'Reset Circuit Breakers', run: () => vscode.commands.executeCommand('maof.resetBreakers') }, log];
-    case 'BUDGET_EXCEEDED':
-      return [{ title: 'Open Settings', run: openSettings('maof.budget') }];
-    case 'CONFIG':
-      return [{ title: 'Open Settings', run: openSettings('maof') }, log];
-    case 'CONTEXT_TOO_LARGE':
-      return [{ title: 'Open Settings', run: openSettings('maof.context') }, log];
-    default:
-      return [log];
-  }
+  const fix = errorFix(code, detail);
+  const out: ErrorAction[] = fix ? [{ title: ACTIONS[fix].label, run: () => runAction(fix) }] : [];
+  if (fix !== 'openBudgetSettings') out.push({ title: 'Show Log', run: () => Promise.resolve(showLog()) });
+  return out;
 }
 
 /**

@@ -3,6 +3,7 @@
 import { formatUsd } from '../../core/cost/costCalculator';
 import type { SpendSummary } from '../../core/cost/costLedger';
 import type { BreakerState, WaitReason } from '../../core/events';
+import { WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 
 /** Requests waiting instead of failing, as the status bar shows them: how many, and the soonest end. */
 export interface Waiting {
@@ -11,12 +12,6 @@ export interface Waiting {
   /** Seconds until the soonest wait ends (at the latest). */
   seconds: number;
 }
-
-const WAIT_WORDS: Record<WaitReason, string> = {
-  'rate-limit': 'for a provider’s rate limit',
-  breaker: 'for a paused agent',
-  budget: 'for budget held by requests in flight',
-};
 
 export interface StatusBarView {
   text: string;
@@ -66,7 +61,7 @@ export function statusBarView(summary: SpendSummary, breakers: readonly AgentBre
     lines.push(`Circuit breakers — ${parts.join('; ')}`);
   }
   lines.push(...alerts);
-  const waitText = waiting && waiting.count > 0 ? `${waiting.count} request${waiting.count === 1 ? '' : 's'} waiting ${WAIT_WORDS[waiting.reason]} (${waiting.seconds} s)` : '';
+  const waitText = waiting && waiting.count > 0 ? `${waiting.count} request${waiting.count === 1 ? '' : 's'} waiting ${WAIT_VOCABULARY[waiting.reason].forWhat} (${waiting.seconds} s)` : '';
   if (waitText) lines.push(waitText);
   lines.push('', 'Click to open the MAOF dashboard');
 

@@ -6,6 +6,7 @@ import { MAX_PROMPT_CHARS } from '../../shared/protocolLimits';
 import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
 import { agentNote, agentSuffix } from './agentNote';
+import { fixButton } from './errorFix';
 import { highlightCodeBlocks } from './highlight';
 import { codeLanguage, renderMarkdown } from './markdown';
 
@@ -193,17 +194,10 @@ function metaChips(meta: ChatMeta): HTMLElement[] {
   return chips;
 }
 
-const ERROR_ACTIONS: Record<string, { label: string; action: 'setApiKey' | 'resetBreakers' | 'openSettings' }> = {
-  AUTH: { label: 'Set API Key', action: 'setApiKey' },
-  CIRCUIT_OPEN: { label: 'Reset Circuit Breakers', action: 'resetBreakers' },
-  BUDGET_EXCEEDED: { label: 'Open Settings', action: 'openSettings' },
-  CONFIG: { label: 'Open Settings', action: 'openSettings' },
-};
-
 function errorBlock(error: ChatErrorInfo): HTMLElement {
   if (error.code === 'CANCELLED') return el('div', { className: 'stopped', text: error.message || 'Stopped.' });
   const block = el('div', { className: 'error', attrs: { role: 'alert' } }, el('span', { className: 'error-text', text: error.message }));
-  const fix = ERROR_ACTIONS[error.code];
+  const fix = fixButton(error);
   if (fix) {
     const b = el('button', { className: 'link-button', text: fix.label, attrs: { type: 'button' } });
     b.addEventListener('click', () => api.postMessage({ type: 'chat/action', action: fix.action }));

@@ -3,6 +3,7 @@
 // and the live event feed. It keeps nothing the host does not send, except the feed across reloads.
 import type { DashboardLiveEvent, DashboardSnapshot, HostMessage, SpendBar } from '../../shared/protocol';
 import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, percent, plural } from '../../shared/format';
+import { errorLabel, WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
 
 interface PageState {
@@ -144,7 +145,7 @@ function breakersPanel(s: DashboardSnapshot): HTMLElement {
     reset.addEventListener('click', () => api.postMessage({ type: 'dashboard/resetBreaker', agentId: b.agentId }));
     const state = el('span', {}, badge(b.state, b.state));
     if (b.state === 'open' && b.retryInMs !== undefined) state.append(countdown(b.retryInMs, 'probe in ', 'below'));
-    return [el('span', { className: 'agent', text: b.agentId, attrs: { title: `${b.provider} · ${b.model}` } }), state, String(b.consecutiveFailures), String(b.opens), b.lastFailureCode ?? '—', reset];
+    return [el('span', { className: 'agent', text: b.agentId, attrs: { title: `${b.provider} · ${b.model}` } }), state, String(b.consecutiveFailures), String(b.opens), b.lastFailureCode ? el('span', { text: errorLabel(b.lastFailureCode), attrs: { title: b.lastFailureCode } }) : '—', reset];
   });
   const resetAll = el('button', { className: 'secondary small', text: 'Reset all', attrs: { type: 'button', 'aria-label': 'Reset every circuit breaker' } });
   resetAll.disabled = s.breakers.every((b) => b.state === 'closed' && b.consecutiveFailures === 0);
@@ -188,11 +189,10 @@ function retriesPanel(s: DashboardSnapshot): HTMLElement {
   const list = el('ul', { className: 'retries' });
   for (const r of s.retries) {
     if (r.waitReason) {
-      const why = { 'rate-limit': 'paused by its provider (429)', breaker: 'route paused (breakers open)', budget: 'waiting for budget in flight' }[r.waitReason];
-      list.append(el('li', {}, el('span', { className: 'agent', text: r.agentId }), ` ${why} — `, countdown(r.remainingMs, r.waitReason === 'budget' ? 'gives up in ' : 'next try in ')));
+      list.append(el('li', {}, el('span', { className: 'agent', text: r.agentId }), ` ${WAIT_VOCABULARY[r.waitReason].state} — `, countdown(r.remainingMs, r.waitReason === 'budget' ? 'gives up in ' : 'next try in ')));
       continue;
     }
-    list.append(el('li', {}, el('span', { className: 'agent', text: r.agentId }), ` ${r.code.toLowerCase().replace(/_/g, ' ')} — attempt ${r.nextAttempt}/${r.maxAttempts} `, countdown(r.remainingMs, 'in ')));
+    list.append(el('li', {}, el('span', { className: 'agent', text: r.agentId }), ` ${errorLabel(r.code)} — attempt ${r.nextAttempt}/${r.maxAttempts} `, countdown(r.remainingMs, 'in ')));
   }
   return panel('Live retries', list);
 }
@@ -209,7 +209,7 @@ function activityPanel(): HTMLElement {
 function recentPanel(s: DashboardSnapshot): HTMLElement {
   if (s.recent.length === 0) return panel('Last requests', el('p', { className: 'empty', text: 'No requests since the window opened.' }));
   const rows = s.recent.map((r) => {
-    const outcome = r.ok ? badge(r.cached ? 'cached' : 'ok', r.cached ? 'cached' : 'closed') : badge(r.errorCode ?? 'failed', 'open');
+    const outcome = r.ok ? badge(r.cached ? 'cached' : 'ok', r.cached ? 'cached' : 'closed') : badge(r.errorCode ? errorLabel(r.errorCode) : 'failed', 'open');
     const pruned: string[] = [];
     if (r.dropped.length > 0) pruned.push(`dropped: ${r.dropped.join(', ')}`);
     if (r.truncated.length > 0) pruned.push(`truncated: ${r.truncated.join(', ')}`);

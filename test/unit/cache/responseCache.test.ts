@@ -3,6 +3,7 @@ import { cacheSchema, type CachePolicy } from '../../../src/core/config/schema';
 import { ResponseCache, type CacheKeyParts, type CachedResponse } from '../../../src/core/cache/responseCache';
 import { MaofError, cancelledError } from '../../../src/core/errors';
 import { FakeClock } from '../helpers/fakeClock';
+import type { ChatMessage } from '../../../src/core/types';
 
 function policy(input: Record<string, unknown> = {}): CachePolicy {
   return cacheSchema.parse(input);
@@ -121,6 +122,32 @@ describe('ResponseCache', () => {
     const joined = cache.keyFor(parts({ messages: [{ role: 'user', content: 'ab' }] }));
     const split = cache.keyFor(parts({ messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }] }));
     assert.notEqual(joined, split);
+  });
+
+  it('keys a turn by its tool calls, tool results and images too, not by its text alone', () => {
+    const cache = new ResponseCache(policy(), clock);
+    const call = (input: unknown, id = 'call_1'): ChatMessage => ({ role: 'assistant', content: '', parts: [{ type: 'tool_call', id, name: 'read_file', input }] });
+    const result = (content: string, isError?: boolean): ChatMessage => ({ role: 'user', content: '', parts: [{ type: 'tool_result', callId: 'call_1', content, ...(isError ? { isError } : {}) }] });
+    const image = (bytes: number[]): ChatMessage => ({ role: 'user', content: 'What is this?', parts: [{ type: 'text', text: 'What is this?' }, { type: 'data', mimeType: 'image/png', data: new Uint8Array(bytes) }] });
+    const ask: ChatMessage = { role: 'user', content: 'Read a.ts' };
+    const conversations: ChatMessage[][] = [
+      [ask, call({ path: 'a.ts' }), result('export const a = 1;')],
+      [ask, call({ path: 'b.ts' }), result('export const a = 1;')],
+      [ask, call({ path: 'a.ts' }, 'call_2'), result('export const a = 1;')],
+      [ask, call({ path: 'a.ts' }), result('export const a = 2;')],
+      [ask, call({ path: 'a.ts' }), result('export const a = 1;', true)],
+      [image([1, 2, 3])],
+      [image([1, 2, 4])],
+      [{ role: 'user', content: 'What is this?' }],
+    ];
+    const keys = conversations.map((messages) => cache.keyFor(parts({ messages })));
+    assert.equal(new Set(keys).size, conversations.length, 'each conversation has its own key');
+    assert.equal(cache.keyFor(parts({ messages: [ask, call({ path: 'a.ts' }), result('export const a = 1;')] })), keys[0], 'an equal conversation has the same key');
+    assert.equal(cache.keyFor(parts({ messages: [image([1, 2, 3])] })), keys[5]);
+    const tool = { name: 'read_file', description: 'Reads a file', inputSchema: { type: 'object' } };
+    const offered = cache.keyFor(parts({ messages: [ask], tools: [tool] }));
+    assert.notEqual(offered, cache.keyFor(parts({ messages: [ask] })), 'offering a tool changes the key');
+    assert.notEqual(offered, cache.keyFor(parts({ messages: [ask], tools: [tool], toolMode: 'required' })), 'so does requiring one');
   });
 
   it('tells long requests apart by their last character and stores them in a bounded key', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/cli/main';
 import { ProviderSimulator, type SimulatorAddress } from '../../../src/simulator/providerSimulator';
+import { ACTIONS, errorLabel } from '../../../src/shared/errorVocabulary';
 
 interface Run {
   code: number;
@@ -77,6 +78,23 @@ describe('maof breakers: failure counts add up across CLI runs', function () {
     assert.ok(fast?.halfOpenInMs !== undefined && fast.halfOpenInMs > 590_000 && fast.halfOpenInMs <= 600_000, `time to half-open: ${fast?.halfOpenInMs}`);
     const spare = rows.find((r) => r.agent === 'spare');
     assert.deepEqual(spare, { agent: 'spare', state: 'closed', consecutiveFailures: 0 });
+  });
+
+  it('speaks the error vocabulary: --verbose names codes by their labels, an open breaker’s fix is `maof breakers reset`', async () => {
+    sim.plan([{ match: { model: 'gpt-4o-mini' }, fault: { kind: 'status', status: 503 }, times: 100 }]);
+    const first = await cli(['ask', '--config', config, '--task', 'code', '--verbose', '--no-stream', 'one'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, new RegExp(`retry fast after ${errorLabel('UPSTREAM')} \\(UPSTREAM\\), waiting`));
+    assert.match(first.stderr, new RegExp(`fallback fast → spare \\(${errorLabel('UPSTREAM')}\\)`));
+    // Failures 4 and 5 open the breaker.
+    const second = await cli(['ask', '--config', config, '--task', 'code', '--verbose', '--no-stream', 'two'], env);
+    assert.match(second.stderr, new RegExp(`breaker fast: closed → open \\(${errorLabel('UPSTREAM')}\\)`));
+    const refused = await cli(['ask', '--config', config, '--agent', 'fast', 'three'], env);
+    assert.equal(refused.code, 1);
+    const line = refused.stderr.split('\n').find((l) => l.startsWith('maof: ')) ?? '';
+    assert.match(line, /\[CIRCUIT_OPEN\]$/);
+    assert.ok(line.includes(ACTIONS.resetBreakers.cli ?? '?'), line);
+    assert.doesNotMatch(line, /MAOF: Reset Circuit Breakers/);
   });
 
   it('a success clears the remembered count, so failures must be consecutive across runs too', async () => {

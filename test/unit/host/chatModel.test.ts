@@ -123,7 +123,7 @@ describe('chat model', () => {
         waitMs: 3_000,
         wait: { reason: 'rate-limit', agentId: 'gpt-4.1' },
       });
-      assert.match(statusLine({ type: 'waiting', at: 0, requestId: 'r', agentId: 'gpt-4.1', reason: 'breaker', until: 30_000 }, agents, 3)?.text ?? '', /paused — trying gpt-4\.1 again in 30 s/);
+      assert.match(statusLine({ type: 'waiting', at: 0, requestId: 'r', agentId: 'gpt-4.1', reason: 'breaker', until: 30_000 }, agents, 3)?.text ?? '', /Waiting for an open breaker’s cool-down — trying gpt-4\.1 again in 30 s/);
       assert.match(statusLine({ type: 'waiting', at: 0, requestId: 'r', agentId: 'gpt-4.1', reason: 'budget', until: 60_000 }, agents, 3)?.text ?? '', /Waiting for budget held by requests in flight — giving up in 60 s/);
     });
 
@@ -133,7 +133,7 @@ describe('chat model', () => {
         text: "Queued by gpt-4.1's rate limit (requests per minute) — sending in 4 s",
         waitMs: 4000,
       });
-      assert.match(statusLine({ type: 'agent.skipped', at: 0, requestId: 'r', agentId: 'gpt-4.1', reason: 'CIRCUIT_OPEN' }, agents, 3)?.text ?? '', /paused \(circuit breaker open\)/);
+      assert.match(statusLine({ type: 'agent.skipped', at: 0, requestId: 'r', agentId: 'gpt-4.1', reason: 'CIRCUIT_OPEN' }, agents, 3)?.text ?? '', /Skipping gpt-4\.1 \(breaker open\)/);
       assert.equal(statusLine({ type: 'attempt', at: 0, requestId: 'r', agentId: 'gpt-4.1', attempt: 1 }, agents, 3)?.text, 'Asking gpt-4.1…');
       assert.equal(statusLine({ type: 'attempt', at: 0, requestId: 'r', agentId: 'gpt-4.1', attempt: 2 }, agents, 3)?.text, 'Retrying gpt-4.1 (attempt 2/3)…');
       assert.equal(statusLine({ type: 'usage', at: 0, requestId: 'r', agentId: 'a', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, costUsd: 0 }, agents, 3), undefined);

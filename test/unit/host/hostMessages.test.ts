@@ -44,8 +44,8 @@ describe('host messages', () => {
     it('tells the agent, the retry number, the reason and the wait', () => {
       const current: { agent?: string } = {};
       assert.equal(narrate('Generating', { type: 'request.started', at, requestId: 'r', task: 'code', agents: ['a', 'b'], pattern: 'single' }, current), 'Generating with a…');
-      assert.equal(narrate('Generating', { type: 'retry.scheduled', at, requestId: 'r', agentId: 'a', attempt: 1, waitMs: 2_400, code: 'RATE_LIMITED' }, current), 'Generating with a… (retry 2 after 429, waiting 3 s)');
-      assert.equal(narrate('Generating', { type: 'fallback', at, requestId: 'r', from: 'a', to: 'b', reason: 'OVERLOADED' }, current), 'Generating with b… (a failed: overload)');
+      assert.equal(narrate('Generating', { type: 'retry.scheduled', at, requestId: 'r', agentId: 'a', attempt: 1, waitMs: 2_400, code: 'RATE_LIMITED' }, current), 'Generating with a… (retry 2 after rate-limited, waiting 3 s)');
+      assert.equal(narrate('Generating', { type: 'fallback', at, requestId: 'r', from: 'a', to: 'b', reason: 'OVERLOADED' }, current), 'Generating with b… (a failed: overloaded)');
       assert.equal(current.agent, 'b');
       assert.equal(narrate('Generating', { type: 'cache.hit', at, requestId: 'r', agentId: 'b', savedUsd: 0 }, current), undefined);
     });

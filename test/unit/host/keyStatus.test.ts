@@ -38,7 +38,7 @@ describe('key status of an agent (chat selector, pickers, walkthrough)', () => {
   it('the selector says "no key" only for agents that are missing one', () => {
     assert.equal(agentSuffix(info('deep', 'not-needed')), '');
     assert.equal(agentSuffix(info('gpt', 'missing')), ' — no key');
-    assert.equal(agentSuffix(info('gpt', 'set', 'open')), ' — paused');
+    assert.equal(agentSuffix(info('gpt', 'set', 'open')), ' — breaker open');
   });
 
   it('Auto raises "No API key is set" only when no agent can be asked', () => {
