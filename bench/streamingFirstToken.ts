@@ -11,7 +11,7 @@ import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
 import { statusLine } from '../src/host/chat/chatModel';
 import { DeltaCoalescer } from '../src/host/chat/deltaCoalescer';
-import type { HostMessage } from '../src/shared/protocol';
+import type { ChatHostMessage as HostMessage } from '../src/shared/chatProtocol';
 import { argNumber, bareClient, interleaved, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { median, round, roundSummary, summarize } from './stats';
 import { userTurn } from '../src/core/types';

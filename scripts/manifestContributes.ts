@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, retrySchema } from '../src/core/config/schema';
+import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/boot/ids';
 import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/walkthrough/walkthroughIds';
 
 const root = path.resolve(__dirname, '..');
@@ -185,30 +186,38 @@ const configuration = {
   },
 };
 
-type Command = { command: string; title: string; category: 'MAOF'; icon?: string; enablement?: string };
-const cmd = (id: string, title: string, extra: Partial<Command> = {}): Command => ({ command: `maof.${id}`, title, category: 'MAOF', ...extra });
+type Command = { command: CommandId; title: string; category: 'MAOF'; icon?: string };
 
-const commands: Command[] = [
-  cmd('generateCode', 'Generate Code', { icon: '$(sparkle)' }),
-  cmd('write', 'Write…'),
-  cmd('writeDocComment', 'Write Doc Comment'),
-  cmd('writeCommitMessage', 'Write Commit Message', { icon: '$(sparkle)' }),
-  cmd('analyseSelection', 'Analyse Selection'),
-  cmd('analyseFile', 'Analyse File'),
-  cmd('askAgent', 'Ask Agent…'),
-  cmd('compareAgents', 'Compare Agents…'),
-  cmd('runChain', 'Run Chain…'),
-  cmd('openChat', 'Open Chat'),
-  cmd('showDashboard', 'Show Dashboard'),
-  cmd('setApiKey', 'Set API Key'),
-  cmd('clearApiKey', 'Clear API Key'),
-  cmd('resetBreakers', 'Reset Circuit Breakers'),
-  cmd('diagnose', 'Diagnose'),
-  cmd('exportUsage', 'Export Usage'),
-  cmd('resetSpendHistory', 'Reset Spend History'),
-  cmd('acceptInline', 'Accept Generated Change', { icon: '$(check)' }),
-  cmd('rejectInline', 'Reject Generated Change', { icon: '$(close)' }),
-];
+// Every id of COMMANDS must have its entry here (a missing or misspelt one does not compile); the
+// manifest lists them in this order.
+const commandTitles: Record<CommandName, { title: string; icon?: string }> = {
+  generateCode: { title: 'Generate Code', icon: '$(sparkle)' },
+  write: { title: 'Write…' },
+  writeDocComment: { title: 'Write Doc Comment' },
+  writeCommitMessage: { title: 'Write Commit Message', icon: '$(sparkle)' },
+  analyseSelection: { title: 'Analyse Selection' },
+  analyseFile: { title: 'Analyse File' },
+  askAgent: { title: 'Ask Agent…' },
+  compareAgents: { title: 'Compare Agents…' },
+  runChain: { title: 'Run Chain…' },
+  openChat: { title: 'Open Chat' },
+  showDashboard: { title: 'Show Dashboard' },
+  setApiKey: { title: 'Set API Key' },
+  clearApiKey: { title: 'Clear API Key' },
+  resetBreakers: { title: 'Reset Circuit Breakers' },
+  diagnose: { title: 'Diagnose' },
+  exportUsage: { title: 'Export Usage' },
+  resetSpendHistory: { title: 'Reset Spend History' },
+  acceptInline: { title: 'Accept Generated Change', icon: '$(check)' },
+  rejectInline: { title: 'Reject Generated Change', icon: '$(close)' },
+};
+
+const commands: Command[] = (Object.keys(commandTitles) as CommandName[]).map((name) => {
+  const { title, icon } = commandTitles[name];
+  return { command: COMMANDS[name], title, category: 'MAOF', ...(icon ? { icon } : {}) };
+});
+/** A `command:` link for markdown (the walkthrough's buttons). */
+const commandLink = (name: CommandName): string => `command:${COMMANDS[name]}`;
 
 // The Getting Started walkthrough (Welcome: Open Walkthrough… → Get started with MAOF). Each step
 // completes when the user has done it: a context key the extension sets (src/host/walkthrough/walkthrough.ts)
@@ -223,30 +232,30 @@ const walkthroughs = [
       {
         id: 'connect',
         title: 'Connect a model',
-        description: `Set an OpenAI or Anthropic API key (kept in VS Code's secret storage), or add a local OpenAI-compatible model that needs none.\n[Set API Key](command:maof.setApiKey)\n[Add a local model](${openAgentsSetting})`,
+        description: `Set an OpenAI or Anthropic API key (kept in VS Code's secret storage), or add a local OpenAI-compatible model that needs none.\n[Set API Key](${commandLink('setApiKey')})\n[Add a local model](${openAgentsSetting})`,
         media: { markdown: 'media/walkthrough/connect.md' },
         completionEvents: [`onContext:${WALKTHROUGH_CONTEXT.agentReady}`],
       },
       {
         id: 'generate',
         title: 'Generate code inline',
-        description: 'Open a file, put the cursor where code should go and describe it. The proposal shows inline with Accept / Reject.\n[Generate Code](command:maof.generateCode)',
+        description: `Open a file, put the cursor where code should go and describe it. The proposal shows inline with Accept / Reject.\n[Generate Code](${commandLink('generateCode')})`,
         media: { markdown: 'media/walkthrough/generate.md' },
         completionEvents: ['onContext:maof.inlinePending'],
       },
       {
         id: 'chat',
         title: 'Ask the chat',
-        description: 'Ask a question in the MAOF chat: Auto picks the agent, the answer shows its cost, retries and fallbacks.\n[Open Chat](command:maof.openChat)',
+        description: `Ask a question in the MAOF chat: Auto picks the agent, the answer shows its cost, retries and fallbacks.\n[Open Chat](${commandLink('openChat')})`,
         media: { markdown: 'media/walkthrough/chat.md' },
         completionEvents: [`onContext:${WALKTHROUGH_CONTEXT.chatAnswered}`],
       },
       {
         id: 'dashboard',
         title: 'Open the dashboard',
-        description: 'Spend against your budget, live retries, circuit breakers, latency and cache savings.\n[Show Dashboard](command:maof.showDashboard)',
+        description: `Spend against your budget, live retries, circuit breakers, latency and cache savings.\n[Show Dashboard](${commandLink('showDashboard')})`,
         media: { markdown: 'media/walkthrough/dashboard.md' },
-        completionEvents: ['onCommand:maof.showDashboard'],
+        completionEvents: [`onCommand:${COMMANDS.showDashboard}`],
       },
     ],
   },
@@ -257,38 +266,38 @@ const contributes = {
   commands,
   menus: {
     commandPalette: [
-      { command: 'maof.acceptInline', when: 'maof.inlinePending' },
-      { command: 'maof.rejectInline', when: 'maof.inlinePending' },
-      { command: 'maof.generateCode', when: 'editorIsOpen' },
-      { command: 'maof.writeDocComment', when: 'editorIsOpen' },
-      { command: 'maof.analyseSelection', when: 'editorIsOpen' },
-      { command: 'maof.analyseFile', when: 'editorIsOpen' },
+      { command: COMMANDS.acceptInline, when: 'maof.inlinePending' },
+      { command: COMMANDS.rejectInline, when: 'maof.inlinePending' },
+      { command: COMMANDS.generateCode, when: 'editorIsOpen' },
+      { command: COMMANDS.writeDocComment, when: 'editorIsOpen' },
+      { command: COMMANDS.analyseSelection, when: 'editorIsOpen' },
+      { command: COMMANDS.analyseFile, when: 'editorIsOpen' },
     ],
     'editor/context': [
-      { command: 'maof.generateCode', group: 'maof@1', when: 'editorTextFocus && !editorReadonly' },
-      { command: 'maof.writeDocComment', group: 'maof@2', when: 'editorTextFocus && !editorReadonly' },
-      { command: 'maof.analyseSelection', group: 'maof@3', when: 'editorHasSelection' },
-      { command: 'maof.acceptInline', group: 'maof@0', when: 'maof.inlinePending' },
-      { command: 'maof.rejectInline', group: 'maof@0', when: 'maof.inlinePending' },
+      { command: COMMANDS.generateCode, group: 'maof@1', when: 'editorTextFocus && !editorReadonly' },
+      { command: COMMANDS.writeDocComment, group: 'maof@2', when: 'editorTextFocus && !editorReadonly' },
+      { command: COMMANDS.analyseSelection, group: 'maof@3', when: 'editorHasSelection' },
+      { command: COMMANDS.acceptInline, group: 'maof@0', when: 'maof.inlinePending' },
+      { command: COMMANDS.rejectInline, group: 'maof@0', when: 'maof.inlinePending' },
     ],
-    'scm/title': [{ command: 'maof.writeCommitMessage', group: 'navigation', when: 'scmProvider == git' }],
+    'scm/title': [{ command: COMMANDS.writeCommitMessage, group: 'navigation', when: 'scmProvider == git' }],
   },
   keybindings: [
-    { command: 'maof.generateCode', key: 'ctrl+alt+g', mac: 'cmd+alt+g', when: 'editorTextFocus && !editorReadonly' },
-    { command: 'maof.acceptInline', key: 'alt+enter', when: 'maof.inlinePending && editorTextFocus' },
-    { command: 'maof.rejectInline', key: 'escape', when: 'maof.inlinePending && editorTextFocus && !suggestWidgetVisible && !inlineSuggestionVisible && !findWidgetVisible && !parameterHintsVisible' },
+    { command: COMMANDS.generateCode, key: 'ctrl+alt+g', mac: 'cmd+alt+g', when: 'editorTextFocus && !editorReadonly' },
+    { command: COMMANDS.acceptInline, key: 'alt+enter', when: 'maof.inlinePending && editorTextFocus' },
+    { command: COMMANDS.rejectInline, key: 'escape', when: 'maof.inlinePending && editorTextFocus && !suggestWidgetVisible && !inlineSuggestionVisible && !findWidgetVisible && !parameterHintsVisible' },
   ],
   viewsContainers: {
-    activitybar: [{ id: 'maof', title: 'MAOF', icon: 'media/maof.svg' }],
+    activitybar: [{ id: VIEW_CONTAINER_ID, title: 'MAOF', icon: 'media/maof.svg' }],
   },
   views: {
-    maof: [{ type: 'webview', id: 'maof.chatView', name: 'Chat', icon: 'media/maof.svg', contextualTitle: 'MAOF' }],
+    [VIEW_CONTAINER_ID]: [{ type: 'webview', id: VIEWS.chat, name: 'Chat', icon: 'media/maof.svg', contextualTitle: 'MAOF' }],
   },
   // VS Code's native Chat and the Language Model API: MAOF's models (src/host/languageModels).
-  languageModelChatProviders: [{ vendor: 'maof', displayName: 'MAOF' }],
+  languageModelChatProviders: [{ vendor: LANGUAGE_MODEL_VENDOR, displayName: 'MAOF' }],
   chatParticipants: [
     {
-      id: 'maof.maof',
+      id: PARTICIPANT_ID,
       name: 'maof',
       fullName: 'MAOF',
       description: 'Ask the best agent for the task — with retries, fallbacks and your budget',
@@ -315,7 +324,7 @@ const file = path.join(root, 'package.json');
 const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
 pkg.categories = ['AI', 'Programming Languages', 'Other'];
 // onWebviewPanel: a dashboard left open is restored after a reload through its serializer.
-pkg.activationEvents = ['onStartupFinished', 'onWebviewPanel:maof.dashboard'];
+pkg.activationEvents = ['onStartupFinished', `onWebviewPanel:${PANELS.dashboard}`];
 pkg.capabilities = capabilities;
 pkg.contributes = contributes;
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n');

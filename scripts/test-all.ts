@@ -26,6 +26,8 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const only = process.env.MAOF_TEST_STAGES?.split(',').map((s) => s.trim());
 const stages: Stage[] = [
   { name: 'lint', cmd: npx, args: ['eslint', '.', '--max-warnings=0'] },
+  // Unused exports, files and dependencies (knip.jsonc): dead code fails like a lint error.
+  { name: 'deadcode', cmd: npx, args: ['knip', '--no-progress'] },
   { name: 'typecheck', cmd: npx, args: ['tsc', '--noEmit', '-p', '.'] },
   { name: 'build', cmd: 'node', args: ['esbuild.js'] },
   { name: 'unit', cmd: npx, args: ['mocha'], counts: mochaCounts },

@@ -87,14 +87,6 @@ export class MaofError extends Error {
   }
 }
 
-export function isMaofError(value: unknown): value is MaofError {
-  return value instanceof MaofError;
-}
-
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
-}
-
 export function cancelledError(): MaofError {
   return new MaofError('CANCELLED', 'Request cancelled.');
 }

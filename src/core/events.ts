@@ -14,7 +14,7 @@ interface Base {
 }
 
 export type MaofEvent =
-  | (Base & { type: 'request.started'; requestId: string; task: string; agents: string[]; pattern: 'single' | 'fanout' | 'chain' })
+  | (Base & { type: 'request.started'; requestId: string; task: string; agents: string[]; pattern: 'single' })
   | (Base & { type: 'attempt'; requestId: string; agentId: string; attempt: number })
   /** elapsedMs: how long the failed attempt took (a gateway retrying on its own makes it long). */
   | (Base & { type: 'retry.scheduled'; requestId: string; agentId: string; attempt: number; waitMs: number; code: ErrorCode; elapsedMs?: number })

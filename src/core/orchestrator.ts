@@ -14,8 +14,8 @@ import { ResponseCache } from './cache/responseCache';
 import type { ContextItem, PruneReport } from './context/contextPruner';
 import { SessionStore } from './memory/sessionMemory';
 import { getProvider, type Provider } from './providers/provider';
-import { BreakerRegistry } from './resilience/circuitBreaker';
-import { ThrottledSave } from './persistence/throttledSave';
+import { BreakerRegistry, salvageBreakerSnapshots, type BreakerSnapshot } from './resilience/circuitBreaker';
+import { PersistedSlot } from './persistence/persistedSlot';
 import { RateLimiter } from './resilience/rateLimiter';
 import type { Classification } from './router/taskClassifier';
 import type { AnalysisResult } from './structuredOutput';
@@ -169,7 +169,7 @@ export class Orchestrator {
   private readonly random: () => number;
   /** What the pipeline's stages share (built last: it holds the services above). */
   private readonly services: PipelineServices;
-  private readonly breakerSaver: ThrottledSave;
+  private readonly breakerSlot: PersistedSlot<Record<string, BreakerSnapshot>>;
   /** A success moved a breaker's outcome window since the last save (saved at flush, not per request). */
   private breakerOutcomesUnsaved = false;
 
@@ -192,27 +192,31 @@ export class Orchestrator {
       logger: this.logger,
       onAlert: (a) => this.events.emit({ type: 'budget.alert', at: this.clock.now(), ...a }),
     });
-    this.breakerSaver = new ThrottledSave(
-      () => {
+    this.breakerSlot = new PersistedSlot({
+      store: this.store,
+      key: BREAKER_STATE_KEY,
+      label: 'Circuit breakers',
+      salvage: salvageBreakerSnapshots,
+      snapshot: () => {
         this.breakerOutcomesUnsaved = false;
-        return this.store.update(BREAKER_STATE_KEY, this.breakers.snapshots());
+        return this.breakers.snapshots();
       },
-      this.clock,
-      BREAKER_SAVE_INTERVAL_MS,
-      (err) => this.logger.warn('Could not save circuit breaker state', err),
-    );
+      clock: this.clock,
+      intervalMs: BREAKER_SAVE_INTERVAL_MS,
+      logger: this.logger,
+    });
     this.breakers = new BreakerRegistry(
       this.config.breaker,
       this.clock,
       (agentId, from, to, reason) => {
         this.events.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to, reason });
         this.logger.info(`Circuit breaker for agent "${agentId}": ${from} → ${to}${reason ? ` (${reason})` : ''}`);
-        this.breakerSaver.request(true);
+        this.breakerSlot.save(true);
         this.services.wakeBreakerWaiters();
       },
-      () => this.breakerSaver.request(),
+      () => this.breakerSlot.save(),
     );
-    const saved = this.store.get<Record<string, unknown>>(BREAKER_STATE_KEY);
+    const saved = this.breakerSlot.load();
     if (saved) this.breakers.restore(saved);
     this.services = new PipelineServices({
       config: this.config,
@@ -259,8 +263,8 @@ export class Orchestrator {
 
   /** Waits until ledger and breaker state are on disk. */
   async flush(): Promise<void> {
-    if (this.breakerOutcomesUnsaved) this.breakerSaver.request(true);
-    await Promise.all([this.ledger.flush(), this.breakerSaver.flush()]);
+    if (this.breakerOutcomesUnsaved) this.breakerSlot.save(true);
+    await Promise.all([this.ledger.flush(), this.breakerSlot.flush()]);
   }
 
 

@@ -31,7 +31,8 @@ export interface StateProblem {
 
 /** Small JSON state that must survive restarts (ledger, breakers). Writes must be atomic. */
 export interface StateStore {
-  get<T>(key: string): T | undefined;
+  /** The stored JSON value, not validated: read it through a PersistedSlot (persistence/persistedSlot.ts). */
+  get(key: string): unknown;
   update(key: string, value: unknown): Promise<void>;
   /**
    * Set while the stored state exists but could not be read: the store then keeps updates in
@@ -65,9 +66,9 @@ export const silentLogger: Logger = {
 export class MemoryStateStore implements StateStore {
   private readonly data = new Map<string, string>();
 
-  get<T>(key: string): T | undefined {
+  get(key: string): unknown {
     const raw = this.data.get(key);
-    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+    return raw === undefined ? undefined : (JSON.parse(raw) as unknown);
   }
 
   update(key: string, value: unknown): Promise<void> {

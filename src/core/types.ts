@@ -61,11 +61,6 @@ export function addUsage(a: Usage, b: Usage): Usage {
   };
 }
 
-/** Total input tokens the model read, cached or not. */
-export function totalInputTokens(u: Usage): number {
-  return u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
-}
-
 /** A user turn of plain text: what MAOF's own surfaces (commands, chat, inline, CLI) send. */
 export function userTurn(text: string): ChatMessage {
   return { role: 'user', content: text };

@@ -137,7 +137,7 @@ function contentText(content: unknown): string {
  * `tool_calls` id of the assistant turn before it; Anthropic when a `tool_result` names no
  * `tool_use` of the previous assistant turn, or a `tool_use` is not answered in the next turn.
  */
-function toolLinkProblem(provider: SimProvider, messages: unknown[]): string | undefined {
+export function toolLinkProblem(provider: SimProvider, messages: unknown[]): string | undefined {
   let openIds = new Set<string>();
   for (const m of messages) {
     if (!isRecord(m)) continue;

@@ -1,26 +1,27 @@
-// The webview side of the VS Code bridge, typed with the shared protocol: what a webview may post,
-// and the per-webview state VS Code keeps while the page is hidden or reloaded.
-import type { HostMessage, WebviewMessage } from '../shared/protocol';
+// The webview side of the VS Code bridge, typed with the page's own protocol (chatProtocol.ts or
+// dashboardProtocol.ts): what the page may post, and the per-webview state VS Code keeps while the
+// page is hidden or reloaded.
+import type { TypedMessage } from '../shared/protocolCommon';
 
-export interface VsCodeApi<State> {
-  postMessage(message: WebviewMessage): void;
+export interface VsCodeApi<State, Outgoing extends TypedMessage> {
+  postMessage(message: Outgoing): void;
   getState(): State | undefined;
   setState(state: State): State;
 }
 
-declare function acquireVsCodeApi<State>(): VsCodeApi<State>;
+declare function acquireVsCodeApi<State, Outgoing extends TypedMessage>(): VsCodeApi<State, Outgoing>;
 
 /** May be called once per page: keep the result. */
-export function vscodeApi<State>(): VsCodeApi<State> {
-  return acquireVsCodeApi<State>();
+export function vscodeApi<State, Outgoing extends TypedMessage>(): VsCodeApi<State, Outgoing> {
+  return acquireVsCodeApi<State, Outgoing>();
 }
 
-/** Messages from the host; anything without a string `type` is ignored. */
-export function onHostMessage(handler: (message: HostMessage) => void): void {
+/** Messages from the host (typed as the page's protocol says); anything without a string `type` is ignored. */
+export function onHostMessage<Incoming extends TypedMessage>(handler: (message: Incoming) => void): void {
   window.addEventListener('message', (event: MessageEvent<unknown>) => {
     const data = event.data;
     if (typeof data !== 'object' || data === null || typeof (data as { type?: unknown }).type !== 'string') return;
-    handler(data as HostMessage);
+    handler(data as Incoming);
   });
 }
 

@@ -4,7 +4,7 @@
 // is shown anew.
 import * as assert from 'node:assert/strict';
 import type { FrameLocator, Page } from 'playwright-core';
-import { e2eIt, runCommand, screenshot, textOf } from './driver';
+import { e2eIt, runCommand, screenshot, textOf, waitForWorkbench } from './driver';
 import { findWebview, setOpenAiKeyThroughPalette, simulatorSuite } from './simulatorSetup';
 
 const KEY = 'sk-e2e-chat-openai-3hG7kP2wQ9zR5tV1';
@@ -158,5 +158,24 @@ describe('chat view in the real workbench', function () {
     assert.match(await textOf(cost), /^≈\$0\.\d{2,4}$/);
     assert.match((await cost.getAttribute('title')) ?? '', /Estimated: the provider reported no token usage/);
     await screenshot(page, 'chat-09-estimated-cost');
+  });
+
+  e2eIt('the conversation survives a window reload (saved in workspaceState through its slot)', async (page) => {
+    await setOpenAiKeyThroughPalette(page, KEY);
+    let chat = await openChat(page);
+    const marker = `reload-${Date.now() % 100_000}`;
+    await ask(chat, `Name a prime, ${marker} [[words:12]]`, 'sim-gpt');
+    await chat.locator('.msg.assistant').last().locator('.chip.cost').waitFor({ state: 'visible', timeout: 30_000 });
+
+    await runCommand(page, 'Developer: Reload Window');
+    await page.waitForLoadState('domcontentloaded');
+    await waitForWorkbench(page);
+    chat = await openChat(page);
+    // The last turn of the history is the one asked before the reload.
+    await chat.locator('.msg.user', { hasText: marker }).waitFor({ timeout: 30_000 });
+    const answer = chat.locator('.msg.assistant').last();
+    assert.match(await textOf(answer.locator('.msg-body')), /^Simulated gpt-4\.1-mini reply: Name a prime/);
+    await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 10_000 });
+    await screenshot(page, 'chat-10-after-reload');
   });
 });

@@ -6,9 +6,10 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ChatViewHandle } from '../../src/host/chat/chatView';
 import type { MaofTestApi } from '../../src/host/boot/extension';
-import type { ChatMeta, HostMessage, HostMessageOf } from '../../src/shared/protocol';
+import type { ChatHostMessage as HostMessage, ChatHostMessageOf as HostMessageOf, ChatMeta } from '../../src/shared/chatProtocol';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
+import { COMMANDS } from '../../src/host/boot/ids';
 
 type Stream = HostMessageOf<'chat/stream'>;
 
@@ -24,7 +25,7 @@ function isStream(m: HostMessage): m is Stream {
 }
 
 async function chat(api: MaofTestApi): Promise<ChatViewHandle> {
-  await vscode.commands.executeCommand('maof.openChat');
+  await vscode.commands.executeCommand(COMMANDS.openChat);
   await waitFor('the chat view to register', () => api.chatView !== undefined);
   const handle = api.chatView!;
   // The real page (bundle, CSP, nonce) must load and post chat/ready.

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { captureMessages, closeAllEditors, maofApi, simulatorSuite, TEST_KEYS, workspaceFile } from './helpers';
 import { userTurn } from '../../src/core/types';
+import { COMMANDS } from '../../src/host/boot/ids';
 
 async function openFixture(relative: string, select?: [number, number]): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument(workspaceFile(relative));
@@ -26,7 +27,7 @@ describe('agent and admin commands', function () {
 
   it('Analyse Selection renders structured findings with agent, cost and attempts', async () => {
     await openFixture('src/math.ts', [3, 8]);
-    const report = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.analyseSelection');
+    const report = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.analyseSelection);
     assert.ok(report, 'a report opened');
     const text = report.getText();
     assert.equal(report.languageId, 'markdown');
@@ -40,7 +41,7 @@ describe('agent and admin commands', function () {
     const warnings = captureMessages('showWarningMessage');
     try {
       await openFixture('.env');
-      const report = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.analyseFile');
+      const report = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.analyseFile);
       assert.equal(report, undefined);
       assert.equal(sim.tally().requests, 0, 'nothing was sent');
       assert.match(warnings.messages[0]?.message ?? '', /secrets/);
@@ -51,7 +52,7 @@ describe('agent and admin commands', function () {
 
   it('Ask Agent pins the picked agent', async () => {
     await openFixture('src/math.ts');
-    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.askAgent', { agentId: 'sim-gpt', prompt: 'What is a closure?' });
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.askAgent, { agentId: 'sim-gpt', prompt: 'What is a closure?' });
     assert.ok(doc);
     assert.match(doc.getText(), /^# sim-gpt\n\n> What is a closure\?/);
     assert.match(doc.getText(), /Simulated gpt-4\.1-mini/);
@@ -59,7 +60,7 @@ describe('agent and admin commands', function () {
 
   it('Compare Agents shows every agent side by side, failures included', async () => {
     sim.plan([{ match: { provider: 'anthropic' }, fault: { kind: 'status', status: 400 }, times: 5 }]);
-    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.compareAgents', { agentIds: ['sim-gpt', 'sim-claude'], prompt: 'Explain CRDTs in one sentence.' });
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.compareAgents, { agentIds: ['sim-gpt', 'sim-claude'], prompt: 'Explain CRDTs in one sentence.' });
     assert.ok(doc);
     const text = doc.getText();
     assert.match(text, /\| sim-gpt \| ✓ \| \$/);
@@ -70,7 +71,7 @@ describe('agent and admin commands', function () {
 
   it('Run Chain runs every step and reports each', async () => {
     await openFixture('src/math.ts');
-    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.runChain', { chain: 'implement-review', prompt: 'a debounce function' });
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.runChain, { chain: 'implement-review', prompt: 'a debounce function' });
     assert.ok(doc);
     const text = doc.getText();
     assert.match(text, /^# Implement → Review/);
@@ -82,7 +83,7 @@ describe('agent and admin commands', function () {
   it('Diagnose reports keys as yes/no, breakers and a live check — never a key or an endpoint', async () => {
     const api = await maofApi();
     await api.orchestrator.run({ messages: [userTurn('warm up')], task: 'writing' });
-    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.diagnose', { connectivity: true });
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.diagnose, { connectivity: true });
     assert.ok(doc);
     const text = doc.getText();
     assert.match(text, /\| sim-gpt \| OpenAI \| gpt-4\.1-mini \| custom \| yes \| set \| closed \|/);
@@ -99,13 +100,13 @@ describe('agent and admin commands', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maof-export-'));
     try {
       const csv = vscode.Uri.file(path.join(dir, 'usage.csv'));
-      await vscode.commands.executeCommand('maof.exportUsage', { uri: csv });
+      await vscode.commands.executeCommand(COMMANDS.exportUsage, { uri: csv });
       const lines = fs.readFileSync(csv.fsPath, 'utf8').trim().split('\n');
       assert.equal(lines[0], 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached,source');
       assert.ok(lines.some((l) => l.includes(result.requestId) && l.includes(',sim-gpt,gpt-4.1-mini,code,')), 'the request is a row');
 
       const json = vscode.Uri.file(path.join(dir, 'usage.json'));
-      await vscode.commands.executeCommand('maof.exportUsage', { uri: json });
+      await vscode.commands.executeCommand(COMMANDS.exportUsage, { uri: json });
       const parsed = JSON.parse(fs.readFileSync(json.fsPath, 'utf8')) as { summary: { monthUsd: number }; entries: Array<{ requestId: string }> };
       assert.ok(parsed.entries.some((e) => e.requestId === result.requestId));
       assert.ok(parsed.summary.monthUsd > 0);
@@ -121,7 +122,7 @@ describe('agent and admin commands', function () {
     assert.equal(breaker.state, 'open');
     const asked = captureMessages('showWarningMessage', () => 'Reset');
     try {
-      assert.equal(await vscode.commands.executeCommand('maof.resetBreakers'), 1);
+      assert.equal(await vscode.commands.executeCommand(COMMANDS.resetBreakers), 1);
       assert.match(asked.messages[0]?.message ?? '', /sim-claude \(open\)/);
       assert.equal(breaker.state, 'closed');
     } finally {

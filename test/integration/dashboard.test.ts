@@ -5,17 +5,18 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { DashboardHandle } from '../../src/host/dashboard/dashboardPanel';
 import type { MaofTestApi } from '../../src/host/boot/extension';
-import type { HostMessage, HostMessageOf } from '../../src/shared/protocol';
+import type { DashboardHostMessage as HostMessage, DashboardHostMessageOf as HostMessageOf } from '../../src/shared/dashboardProtocol';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor } from './helpers';
 import { userTurn } from '../../src/core/types';
+import { COMMANDS } from '../../src/host/boot/ids';
 
 function dashboardTabs(): number {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === 'MAOF Dashboard').length;
 }
 
 async function openDashboard(api: MaofTestApi): Promise<DashboardHandle> {
-  await vscode.commands.executeCommand('maof.showDashboard');
+  await vscode.commands.executeCommand(COMMANDS.showDashboard);
   const handle = api.dashboard;
   assert.ok(handle, 'the dashboard is registered');
   await Promise.race([handle.whenReady(), new Promise((_, reject) => setTimeout(() => reject(new Error('the dashboard webview never said dashboard/ready')), 30_000))]);
@@ -52,7 +53,7 @@ describe('dashboard panel', function () {
 
   it('opens one panel whose webview loads and receives a snapshot', async () => {
     const posted: HostMessage[] = [];
-    await vscode.commands.executeCommand('maof.showDashboard');
+    await vscode.commands.executeCommand(COMMANDS.showDashboard);
     const handle = api.dashboard!;
     const sub = handle.onDidPostMessage((m) => posted.push(m));
     try {
@@ -61,7 +62,7 @@ describe('dashboard panel', function () {
     } finally {
       sub.dispose();
     }
-    await vscode.commands.executeCommand('maof.showDashboard');
+    await vscode.commands.executeCommand(COMMANDS.showDashboard);
     assert.equal(dashboardTabs(), 1, 'showing it again reveals the same panel');
     assert.equal(handle.isOpen, true);
   });

@@ -42,7 +42,7 @@ describe('extension', () => {
     assert.deepEqual(missing, [], `contributed but not registered: ${missing.join(', ')}`);
     // VS Code sees a placeholder for every manifest command from activation on; what matters is
     // that each one reaches a real handler of the host.
-    const handled = new Set(api.services.registry.handledCommands());
+    const handled = new Set<string>(api.services.registry.handledCommands());
     const placeholdersOnly = contributed.filter((c) => !handled.has(c.command)).map((c) => c.command);
     assert.deepEqual(placeholdersOnly, [], `commands with no real handler: ${placeholdersOnly.join(', ')}`);
     for (const c of contributed) assert.equal(c.category, 'MAOF', `${c.command} has the MAOF category`);

@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { InlineOutcome } from '../../src/host/inline/inlineGeneration';
 import { captureMessages, closeAllEditors, maofApi, simulatorSuite, storeKeys, stubWindow, TEST_KEYS, waitFor, workspaceFile } from './helpers';
+import { COMMANDS } from '../../src/host/boot/ids';
 
 async function openAt(relative: string, where: 'end' | { line: number; character: number }): Promise<{ doc: vscode.TextDocument; editor: vscode.TextEditor }> {
   const doc = await vscode.workspace.openTextDocument(workspaceFile(relative));
@@ -15,7 +16,7 @@ async function openAt(relative: string, where: 'end' | { line: number; character
 }
 
 function generate(prompt: string): Thenable<InlineOutcome> {
-  return vscode.commands.executeCommand<InlineOutcome>('maof.generateCode', { prompt });
+  return vscode.commands.executeCommand<InlineOutcome>(COMMANDS.generateCode, { prompt });
 }
 
 describe('Generate Code (inline)', function () {
@@ -25,7 +26,7 @@ describe('Generate Code (inline)', function () {
   afterEach(async () => {
     sim.reset();
     const api = await maofApi();
-    if (api.pendingInline) await vscode.commands.executeCommand('maof.acceptInline');
+    if (api.pendingInline) await vscode.commands.executeCommand(COMMANDS.acceptInline);
     await closeAllEditors();
   });
 
@@ -40,7 +41,7 @@ describe('Generate Code (inline)', function () {
     assert.match(pending.proposed, /^Simulated gpt-4\.1-mini reply/);
     assert.equal(doc.getText(), before + pending.proposed, 'the proposal is in the document at the cursor');
 
-    assert.equal(await vscode.commands.executeCommand('maof.acceptInline'), true);
+    assert.equal(await vscode.commands.executeCommand(COMMANDS.acceptInline), true);
     assert.equal(api.pendingInline, undefined);
     assert.equal(doc.getText(), before + pending.proposed, 'accepted text stays');
 
@@ -54,7 +55,7 @@ describe('Generate Code (inline)', function () {
     const before = doc.getText();
     assert.equal((await generate('a helper that rounds to two decimals')).status, 'proposed');
     assert.notEqual(doc.getText(), before);
-    assert.equal(await vscode.commands.executeCommand('maof.rejectInline'), true);
+    assert.equal(await vscode.commands.executeCommand(COMMANDS.rejectInline), true);
     assert.equal(doc.getText(), before);
     assert.equal(api.pendingInline, undefined);
   });
@@ -70,7 +71,7 @@ describe('Generate Code (inline)', function () {
     const pending = api.pendingInline!;
     assert.equal(pending.original, before.slice(start, end));
     assert.equal(doc.getText(), before.slice(0, start) + pending.proposed + before.slice(end));
-    await vscode.commands.executeCommand('maof.rejectInline');
+    await vscode.commands.executeCommand(COMMANDS.rejectInline);
     assert.equal(doc.getText(), before);
   });
 
@@ -82,7 +83,7 @@ describe('Generate Code (inline)', function () {
     await vscode.commands.executeCommand('undo');
     await waitFor('the undo', () => doc.getText() === before);
     await waitFor('the proposal to end with the undo', () => api.pendingInline === undefined);
-    await vscode.commands.executeCommand('maof.rejectInline');
+    await vscode.commands.executeCommand(COMMANDS.rejectInline);
     assert.equal(doc.getText(), before);
   });
 
@@ -93,7 +94,7 @@ describe('Generate Code (inline)', function () {
     assert.equal((await generate('a function that returns the mode')).status, 'proposed');
     await editor.edit((b) => b.insert(new vscode.Position(0, 0), '// edited meanwhile\n'));
     assert.equal(api.pendingInline?.start, before.length + '// edited meanwhile\n'.length);
-    await vscode.commands.executeCommand('maof.rejectInline');
+    await vscode.commands.executeCommand(COMMANDS.rejectInline);
     assert.equal(doc.getText(), '// edited meanwhile\n' + before);
   });
 
@@ -107,7 +108,7 @@ describe('Generate Code (inline)', function () {
       const before = doc.getText();
       assert.equal((await generate('a function that returns the range')).status, 'proposed');
       assert.ok(reports.some((r) => /Generating with sim-gpt… \(waiting 1 s for the provider’s rate limit\)/.test(r)), `progress was: ${reports.join(' | ')}`);
-      await vscode.commands.executeCommand('maof.rejectInline');
+      await vscode.commands.executeCommand(COMMANDS.rejectInline);
       assert.equal(doc.getText(), before);
     } finally {
       stub.restore();

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { captureMessages, maofApi, resetSettings, setSettings, waitFor } from './helpers';
 import { userTurn } from '../../src/core/types';
+import { COMMANDS } from '../../src/host/boot/ids';
 
 describe('settings', () => {
   afterEach(async () => {
@@ -87,7 +88,7 @@ describe('settings', () => {
         assert.match(r.error.message, /set pricing for agent "team-gw"/);
       }
 
-      const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('maof.diagnose', { connectivity: false });
+      const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.diagnose, { connectivity: false });
       assert.ok(doc);
       const text = doc.getText();
       assert.match(text, /\| team-gw \| OpenAI \| team-smart \| custom \| yes \| \*\*unknown\*\* \|/);

@@ -14,6 +14,7 @@ import { createErrorPresenter } from '../../src/host/platform/errors';
 import { resetSpendHistory, warnStateProblem } from '../../src/host/dashboard/spendHistory';
 import { captureMessages, maofApi } from './helpers';
 import { userTurn } from '../../src/core/types';
+import { COMMANDS } from '../../src/host/boot/ids';
 
 describe('an unreadable spend history in the editor', () => {
   let dir: string;
@@ -69,7 +70,7 @@ describe('an unreadable spend history in the editor', () => {
     await maofApi();
     const infos = captureMessages('showInformationMessage');
     try {
-      assert.equal(await vscode.commands.executeCommand('maof.resetSpendHistory'), false);
+      assert.equal(await vscode.commands.executeCommand(COMMANDS.resetSpendHistory), false);
       assert.match(infos.messages[0]?.message ?? '', /nothing to reset/);
     } finally {
       infos.restore();

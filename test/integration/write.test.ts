@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { InlineOutcome } from '../../src/host/inline/inlineGeneration';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { captureMessages, clearKeys, closeAllEditors, maofApi, resetSettings, simulatorSuite, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
+import { COMMANDS } from '../../src/host/boot/ids';
 
 describe('Write commands', function () {
   this.timeout(60_000);
@@ -17,7 +18,7 @@ describe('Write commands', function () {
   afterEach(async () => {
     sim.reset();
     const api = await maofApi();
-    if (api.pendingInline) await vscode.commands.executeCommand('maof.rejectInline');
+    if (api.pendingInline) await vscode.commands.executeCommand(COMMANDS.rejectInline);
     await closeAllEditors();
   });
 
@@ -31,14 +32,14 @@ describe('Write commands', function () {
     // The TypeScript server must have started for the symbol provider to answer.
     await waitFor('TypeScript symbols', async () => ((await vscode.commands.executeCommand<unknown[]>('vscode.executeDocumentSymbolProvider', doc.uri)) ?? []).length > 0, 30_000);
 
-    const outcome = await vscode.commands.executeCommand<InlineOutcome>('maof.writeDocComment');
+    const outcome = await vscode.commands.executeCommand<InlineOutcome>(COMMANDS.writeDocComment);
     assert.deepEqual(outcome, { status: 'proposed', agentId: 'sim-claude' });
     const pending = api.pendingInline!;
     assert.equal(pending.original, '');
     const lines = doc.getText().split('\n');
     assert.match(lines[line], /^ {2}Simulated claude-haiku-4-5 reply: Write a documentation comment for the method `increment`/);
     assert.equal(lines[line + 1], '  increment(by = 1): number {', 'the method follows its new comment');
-    await vscode.commands.executeCommand('maof.rejectInline');
+    await vscode.commands.executeCommand(COMMANDS.rejectInline);
     assert.equal(doc.getText(), before);
   });
 
@@ -48,13 +49,13 @@ describe('Write commands', function () {
     const editor = await vscode.window.showTextDocument(doc, { preview: false });
     const before = doc.getText();
     editor.selection = new vscode.Selection(0, 0, 1, 0);
-    const outcome = await vscode.commands.executeCommand<InlineOutcome>('maof.write', { mode: 'proofread' });
+    const outcome = await vscode.commands.executeCommand<InlineOutcome>(COMMANDS.write, { mode: 'proofread' });
     assert.equal(outcome.status, 'proposed');
     const pending = api.pendingInline!;
     assert.equal(pending.original, `${before.split('\n')[0]}\n`);
     assert.ok(pending.proposed.endsWith('\n'), 'a replaced whole line keeps its line break');
     assert.equal(doc.getText(), pending.proposed + before.split('\n').slice(1).join('\n'));
-    await vscode.commands.executeCommand('maof.acceptInline');
+    await vscode.commands.executeCommand(COMMANDS.acceptInline);
     await vscode.commands.executeCommand('undo');
     await waitFor('one undo step', () => doc.getText() === before);
   });
@@ -63,7 +64,7 @@ describe('Write commands', function () {
     const info = captureMessages('showWarningMessage');
     const info2 = captureMessages('showInformationMessage');
     try {
-      const ok = await vscode.commands.executeCommand<boolean>('maof.writeCommitMessage');
+      const ok = await vscode.commands.executeCommand<boolean>(COMMANDS.writeCommitMessage);
       assert.equal(ok, false);
       const all = [...info.messages, ...info2.messages].map((m) => m.message);
       assert.ok(all.some((m) => /Git/.test(m)), `messages: ${all.join(' | ')}`);
@@ -133,7 +134,7 @@ describe('Write Commit Message with Git', function () {
     const repo = gitApi!.repositories[0];
     repo.inputBox.value = '';
 
-    const ok = await vscode.commands.executeCommand<boolean>('maof.writeCommitMessage');
+    const ok = await vscode.commands.executeCommand<boolean>(COMMANDS.writeCommitMessage);
     assert.equal(ok, true);
     // The writing route answers; the simulator echoes the start of the prompt it was given.
     assert.match(repo.inputBox.value, /^Simulated claude-haiku-4-5 reply: Write a git commit message for these staged changes/);

@@ -12,7 +12,14 @@ import { ContextPruner, type ContextItem } from '../../src/core/context/contextP
 import { tokenizerFor } from '../../src/core/context/tokenizer';
 import { Orchestrator } from '../../src/core/orchestrator';
 import { MemoryStateStore } from '../../src/core/ports';
-import { parseWebviewMessage } from '../../src/shared/protocol';
+import { parseChatMessage } from '../../src/shared/chatProtocol';
+import { parseDashboardMessage } from '../../src/shared/dashboardProtocol';
+
+/** Each view parses with its own protocol: dashboard messages go to the dashboard's parser, the rest to the chat's. */
+function parseWebviewMessage(raw: unknown): ReturnType<typeof parseChatMessage> | ReturnType<typeof parseDashboardMessage> {
+  const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && type.startsWith('dashboard/') ? parseDashboardMessage(raw) : parseChatMessage(raw);
+}
 import { bump, leaks, tempDir } from './support/runContext';
 import { assertSanitised, buildOrchestrator, expectFail, expectOk, relConfig, scanResult, scannedLogger, simulatorPerSuite } from './support/pipeline';
 import { cliEnv, jsonLines, runCli, runCliInProcess, writeCliConfig } from './support/cli';

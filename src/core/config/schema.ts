@@ -105,7 +105,6 @@ export const taskSchema = z.object({
   temperature: z.number().min(0).max(2).optional(),
 });
 
-export type PricingConfig = Pricing;
 export type AgentConfig = z.output<typeof agentSchema> & {
   /**
    * Set by the host, never by a setting (the schema drops unknown fields): the agent was defined or

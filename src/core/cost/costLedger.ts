@@ -1,7 +1,7 @@
 // What MAOF has spent against the user's budget: requests reserve their worst-case cost before they
 // are sent and settle to the real cost after, alerts fire at the configured fractions, and the
 // ledger survives restarts through the StateStore. Money is summed in integer nano-dollars.
-import { ThrottledSave } from '../persistence/throttledSave';
+import { PersistedSlot } from '../persistence/persistedSlot';
 import { z } from 'zod';
 import type { BudgetPolicy } from '../config/schema';
 import { cancelledError, MaofError } from '../errors';
@@ -331,7 +331,7 @@ export class CostLedger {
   private readonly waiters: BudgetWaiter[] = [];
 
   /** At most one write in flight and one pending; the pending one always takes the latest state. */
-  private readonly saver: ThrottledSave;
+  private readonly slot: PersistedSlot<LoadedLedger>;
 
   constructor(opts: CostLedgerOptions) {
     this.store = opts.store;
@@ -339,12 +339,16 @@ export class CostLedger {
     this.policy = opts.policy;
     this.onAlert = opts.onAlert;
     this.logger = opts.logger ?? silentLogger;
-    this.saver = new ThrottledSave(
-      () => this.store.update(LEDGER_STATE_KEY, this.snapshot()),
-      this.clock,
-      LEDGER_SAVE_INTERVAL_MS,
-      (err) => this.logger.warn('Cost ledger: saving spend failed; will retry on the next request.', err),
-    );
+    this.slot = new PersistedSlot({
+      store: this.store,
+      key: LEDGER_STATE_KEY,
+      label: 'Cost ledger',
+      salvage: salvageLedger,
+      snapshot: () => this.snapshot(),
+      clock: this.clock,
+      intervalMs: LEDGER_SAVE_INTERVAL_MS,
+      logger: this.logger,
+    });
     this.load();
     this.roll();
   }
@@ -507,7 +511,7 @@ export class CostLedger {
 
   /** Resolves once the latest state has been handed to the store. */
   flush(): Promise<void> {
-    return this.saver.flush();
+    return this.slot.flush();
   }
 
   // ---- internals --------------------------------------------------------------------------------
@@ -712,17 +716,8 @@ export class CostLedger {
   }
 
   private load(): void {
-    let raw: unknown;
-    try {
-      raw = this.store.get<unknown>(LEDGER_STATE_KEY);
-    } catch (err) {
-      this.logger.warn('Cost ledger: stored state could not be read; starting from zero.', err);
-      return;
-    }
-    if (raw === undefined) return;
-    const problems: string[] = [];
-    const loaded = salvageLedger(raw, problems);
-    if (problems.length > 0) this.logger.warn(`Cost ledger: stored state was partly invalid, kept what was valid (${problems.join('; ')}).`);
+    const loaded = this.slot.load();
+    if (!loaded) return;
     this.byDay = loaded.byDay;
     this.month = loaded.month ?? '';
     this.byAgent = loaded.byAgent;
@@ -752,6 +747,6 @@ export class CostLedger {
   }
 
   private schedulePersist(): void {
-    this.saver.request();
+    this.slot.save();
   }
 }

@@ -8,12 +8,8 @@ export interface Pricing {
   cacheWritePerMTok?: number;
 }
 
-/**
- * Date the built-in table was last checked. OpenAI and older Anthropic prices were checked in
- * 2025-11; the Claude Sonnet 4.6 / 5 / 5.5 rows on 2026-11-24 (Anthropic's model pages).
- */
-export const PRICE_TABLE_AS_OF = '2026-11-24';
-
+// As of 2026-11-24: OpenAI and older Anthropic prices were checked in 2025-11; the Claude
+// Sonnet 4.6 / 5 / 5.5 rows on 2026-11-24 (Anthropic's model pages).
 const TABLE: Record<string, Pricing> = {
   // OpenAI — cached input is billed at the cache-read price; there is no cache-write surcharge.
   'gpt-4.1': { inputPerMTok: 2, outputPerMTok: 8, cacheReadPerMTok: 0.5 },
@@ -42,8 +38,4 @@ export function builtInPrice(model: string): Pricing | undefined {
   if (exact) return exact;
   const undated = model.replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, '');
   return TABLE[undated];
-}
-
-export function knownModels(): string[] {
-  return Object.keys(TABLE);
 }

@@ -67,13 +67,13 @@ export class FileStateStore implements StateStore {
     return this.unusable;
   }
 
-  get<T>(key: string): T | undefined {
-    if (this.parsed.has(key)) return this.parsed.get(key) as T | undefined;
+  get(key: string): unknown {
+    if (this.parsed.has(key)) return this.parsed.get(key);
     const json = this.json.get(key);
     if (json === undefined) return undefined;
     const value = JSON.parse(json) as unknown;
     this.parsed.set(key, value);
-    return value as T;
+    return value;
   }
 
   update(key: string, value: unknown): Promise<void> {

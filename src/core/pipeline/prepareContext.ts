@@ -1,11 +1,12 @@
-// Stage 4, prepare context, once per agent tried: system prompt, history, the window check and the
-// editor context pruned for this agent's own window (a fallback with another window re-prunes),
-// laid out for the provider's prompt cache. Throws CONTEXT_TOO_LARGE when even the fixed part does
-// not fit.
+// Stage 4, prepare context, once per agent tried: system prompt, history, the window check (a
+// caller's own conversation too long for it loses its oldest turns), the editor context pruned for
+// this agent's own window (a fallback with another window re-prunes), laid out for the provider's
+// prompt cache. Throws CONTEXT_TOO_LARGE when even the part that cannot be pruned does not fit.
 import { MaofError } from '../errors';
 import type { ChatMessage, MessagePart, ToolDefinition } from '../types';
 import type { AgentConfig } from '../config/schema';
 import { renderContext } from '../context/contextPruner';
+import { pruneConversation } from '../context/conversationPruner';
 import { redactSecrets } from '../context/secretRedactor';
 import { tokenizerFor } from '../context/tokenizer';
 import type { PromptCacheRequest } from '../providers/promptCache';
@@ -74,12 +75,19 @@ export function prepareContext(ctx: RequestContext, agent: AgentConfig, apiKey: 
   const counted: ChatMessage[] = own ? [...history] : [...history, { role: 'user', content: prompt }];
   if (system) counted.unshift({ role: 'system', content: system });
   if (toolText) counted.push({ role: 'system', content: toolText });
-  const fixed = services.messageTokens(tokenizer, counted, req.context?.length ? 0 : agent.contextWindow - reserved);
-  const available = agent.contextWindow - reserved - fixed;
+  let fixed = services.messageTokens(tokenizer, counted, req.context?.length ? 0 : agent.contextWindow - reserved);
+  let available = agent.contextWindow - reserved - fixed;
+  if (available < 0 && own) {
+    // The caller's conversation is too long for this window: its oldest turns go (a tool call with
+    // its results, never one without the other), as long as the last user turn and what follows fit.
+    const shorter = pruneOwnConversation(ctx, agent, history, [system, toolText], agent.contextWindow - reserved);
+    if (shorter) {
+      history = shorter.messages;
+      fixed = shorter.fixed;
+      available = agent.contextWindow - reserved - fixed;
+    }
+  }
   if (available < 0) {
-    // TODO(issue 11 §2): an 'own' conversation too big for this window is pruned here instead of
-    // refused — `pruneConversation` from src/core/context/conversationPruner.ts (branch h/slots)
-    // drops the oldest turns (never a tool result without its call) within the window.
     services.emit({ type: 'agent.skipped', at: services.clock.now(), requestId: ctx.requestId, agentId: agent.id, reason: 'CONTEXT_TOO_LARGE' });
     ctx.attempts.push({ agent: agent.id, outcome: 'CONTEXT_TOO_LARGE' });
     throw new MaofError('CONTEXT_TOO_LARGE', `The request is larger than agent "${agent.id}"'s context window (${agent.contextWindow.toLocaleString('en-US')} tokens) — shorten the prompt or pick an agent with a larger window.`, { agentId: agent.id });
@@ -131,6 +139,36 @@ export function prepareContext(ctx: RequestContext, agent: AgentConfig, apiKey: 
     tools,
     contextHashes,
   };
+}
+
+/**
+ * The one call point of conversation pruning: an 'own' conversation cut to what `room` leaves
+ * beside the request's system text and tool schemas, said in a `context.pruned` event naming how
+ * many turns were left out. Undefined when even its last user turn and what follows do not fit.
+ */
+function pruneOwnConversation(ctx: RequestContext, agent: AgentConfig, history: ChatMessage[], besideTexts: readonly string[], room: number): { messages: ChatMessage[]; fixed: number } | undefined {
+  const { services } = ctx;
+  const tokenizer = tokenizerFor(agent.provider, agent.model);
+  // Counted as messageTokens counts: each message's text plus 4, and 2 for the whole request.
+  const count = (m: ChatMessage): number => services.countText(tokenizer, m.content) + 4;
+  let beside = 2;
+  for (const text of besideTexts) if (text) beside += services.countText(tokenizer, text) + 4;
+  const budgetTokens = room - beside;
+  const pruned = pruneConversation(history, budgetTokens, count);
+  if (!pruned) return undefined;
+  services.emit({
+    type: 'context.pruned',
+    at: services.clock.now(),
+    requestId: ctx.requestId,
+    agentId: agent.id,
+    keptTokens: pruned.usedTokens,
+    budgetTokens,
+    dropped: [`${pruned.droppedTurns} earlier turn${pruned.droppedTurns === 1 ? '' : 's'} of the conversation`],
+    truncated: [],
+    redactions: 0,
+  });
+  services.logger.info(`Request ${ctx.requestId}: the conversation is too long for "${agent.id}"'s window; ${pruned.droppedTurns} earlier turns left out.`);
+  return { messages: pruned.messages, fixed: pruned.usedTokens + beside };
 }
 
 /** The new turn (the last message) carries the caller's parts (images) after its text, context included. */

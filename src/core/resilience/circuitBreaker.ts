@@ -5,6 +5,7 @@ import type { BreakerPolicy } from '../config/schema';
 import { ERROR_CODES, type ErrorCode, MaofError } from '../errors';
 import type { BreakerState } from '../events';
 import type { Clock } from '../ports';
+import { salvageRecord, type Salvage } from '../persistence/persistedSlot';
 
 export interface BreakerSnapshot {
   state: BreakerState;
@@ -37,6 +38,9 @@ const snapshotSchema = z
     opens: z.number().int().nonnegative().default(0),
   })
   .refine((s) => s.state === 'closed' || s.openedAt !== undefined, { message: 'an open or half-open breaker needs openedAt' });
+
+/** Stored breaker state (agent id → snapshot), each agent's entry kept when it is valid. */
+export const salvageBreakerSnapshots: Salvage<Record<string, BreakerSnapshot>> = salvageRecord(snapshotSchema, 'breakers');
 
 /** Derived once from MaofError so the breaker and the error set cannot disagree. */
 const BREAKER_CODES: ReadonlySet<ErrorCode> = new Set(ERROR_CODES.filter((code) => new MaofError(code, '').countsAgainstBreaker));
@@ -279,29 +283,14 @@ export class BreakerRegistry {
   }
 
   /**
-   * Loads persisted snapshots (e.g. from the StateStore). Entries that do not validate are
-   * ignored; their ids are returned so the caller can log them.
+   * Loads persisted snapshots (from the StateStore, see `salvageBreakerSnapshots`). Entries that
+   * do not validate are ignored; their ids are returned.
    */
   restore(snapshots: unknown): string[] {
-    const ignored: string[] = [];
-    if (typeof snapshots !== 'object' || snapshots === null || Array.isArray(snapshots)) return ignored;
-    for (const [agentId, raw] of Object.entries(snapshots)) {
-      const parsed = snapshotSchema.safeParse(raw);
-      if (!parsed.success || agentId === '') {
-        ignored.push(agentId);
-        continue;
-      }
-      const snap: BreakerSnapshot = {
-        state: parsed.data.state,
-        consecutiveFailures: parsed.data.consecutiveFailures,
-        recent: parsed.data.recent,
-        opens: parsed.data.opens,
-      };
-      if (parsed.data.openedAt !== undefined) snap.openedAt = parsed.data.openedAt;
-      if (parsed.data.lastFailureCode !== undefined) snap.lastFailureCode = parsed.data.lastFailureCode;
-      this.get(agentId).restore(snap);
-    }
-    return ignored;
+    const valid = salvageBreakerSnapshots(snapshots, []);
+    for (const [agentId, snap] of Object.entries(valid)) this.get(agentId).restore(snap);
+    if (typeof snapshots !== 'object' || snapshots === null || Array.isArray(snapshots)) return [];
+    return Object.keys(snapshots).filter((agentId) => !Object.hasOwn(valid, agentId));
   }
 
   reset(agentId: string): void {

@@ -11,7 +11,7 @@ export interface RoutePlan {
   pinned: boolean;
 }
 
-export function agentById(config: MaofConfig, id: string): AgentConfig | undefined {
+function agentById(config: MaofConfig, id: string): AgentConfig | undefined {
   return config.agents.find((a) => a.id === id);
 }
 
@@ -30,9 +30,4 @@ export function planRoute(config: MaofConfig, task: string, agentId?: string): R
   }
   const agents = ids.map((id) => agentById(config, id)).filter((a): a is AgentConfig => a !== undefined);
   return { task, agents, pinned: false };
-}
-
-/** The providers a route depends on, to say when one provider's key is missing. */
-export function providersOf(agents: AgentConfig[]): Set<AgentConfig['provider']> {
-  return new Set(agents.map((a) => a.provider));
 }

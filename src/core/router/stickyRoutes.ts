@@ -47,10 +47,6 @@ export class StickyRoutes {
     const cachedTokens = agent.provider === 'openai' ? (total >= OPENAI_CACHE_MINIMUM ? total : 0) : usage.cacheReadTokens + usage.cacheWriteTokens;
     this.served.set(conversationKey, { agentId: agent.id, cachedTokens });
   }
-
-  forget(conversationKey: string): void {
-    this.served.delete(conversationKey);
-  }
 }
 
 /**

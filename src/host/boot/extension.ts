@@ -6,37 +6,13 @@ import * as vscode from 'vscode';
 import { recordActivation, recordHostStart } from './activationTiming';
 import type * as HostMain from './hostMain';
 import { createPublicApi, type MaofPublicApi } from './publicApi';
-import { CHAT_VIEW_ID, DASHBOARD_VIEW_TYPE, LazyRegistry, type ChatContributions } from './registry';
+import { ALL_COMMAND_IDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEWS } from './ids';
+import { LazyRegistry } from './registry';
 
 export type { MaofTestApi } from './hostMain';
 export type { MaofPublicApi, MaofStatus } from './publicApi';
 
 let started: HostMain.StartedHost | undefined;
-
-interface Contributes {
-  commands?: Array<{ command?: unknown }>;
-  languageModelChatProviders?: Array<{ vendor?: unknown }>;
-  chatParticipants?: Array<{ id?: unknown }>;
-}
-
-function contributes(context: vscode.ExtensionContext): Contributes {
-  return (context.extension.packageJSON as { contributes?: Contributes }).contributes ?? {};
-}
-
-const strings = (values: unknown[]): string[] => values.filter((v): v is string => typeof v === 'string');
-
-/** Ids of the commands the manifest contributes: each gets a placeholder at activation. */
-function contributedCommands(context: vscode.ExtensionContext): string[] {
-  return strings((contributes(context).commands ?? []).map((c) => c.command));
-}
-
-function contributedChat(context: vscode.ExtensionContext): ChatContributions {
-  const c = contributes(context);
-  return {
-    vendors: strings((c.languageModelChatProviders ?? []).map((p) => p.vendor)),
-    participants: strings((c.chatParticipants ?? []).map((p) => p.id)),
-  };
-}
 
 /**
  * Other extensions receive MaofPublicApi: a read-only status, nothing that reaches a key, the
@@ -68,7 +44,8 @@ export function activate(context: vscode.ExtensionContext): MaofPublicApi | Host
     recordHostStart(performance.now() - loadStartedAt);
     return started;
   };
-  const registry = new LazyRegistry(contributedCommands(context), [CHAT_VIEW_ID], [DASHBOARD_VIEW_TYPE], () => void load(), contributedChat(context));
+  // The manifest is written from the same ids (scripts/manifestContributes.ts; test/unit/host/manifest.test.ts checks it).
+  const registry = new LazyRegistry(ALL_COMMAND_IDS, [VIEWS.chat], [PANELS.dashboard], () => void load(), { vendors: [LANGUAGE_MODEL_VENDOR], participants: [PARTICIPANT_ID] });
   context.subscriptions.push(registry);
 
   // Start-up is finished (onStartupFinished); the host loads on the next turn of the event loop,

@@ -26,6 +26,7 @@ import type { MaofServices } from './services';
 import { registerStatusBar } from '../statusBar/statusBar';
 import { registerWalkthrough } from '../walkthrough/walkthrough';
 import { registerWriteCommands } from '../commands/writeCommands';
+import { COMMANDS } from './ids';
 
 /**
  * The test hooks `activate` returns only in the extension's own test run (ExtensionMode.Test):
@@ -128,7 +129,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('the language models for VS Code\'s Chat', () => registerChatModelProvider(services));
   start('@maof in VS Code\'s Chat', () => registerParticipant(services));
   start('Reset Spend History', () =>
-    registry.registerCommand('maof.resetSpendHistory', () => {
+    registry.registerCommand(COMMANDS.resetSpendHistory, () => {
       getOrchestrator(); // opens the store, if nothing has yet
       return resetSpendHistory(store);
     }),

@@ -2,25 +2,22 @@
 // in the rest of the host (dist/host.js), which loads just after start-up or on first use,
 // whichever comes first. The placeholders registered at activation hand each call to the real
 // handler, loading the host first when it is not there yet. Imported by the entry point: it must
-// stay small and import nothing but vscode.
+// stay small and import nothing but vscode and the ids.
 import * as vscode from 'vscode';
-
-export const CHAT_VIEW_ID = 'maof.chatView';
-/** The dashboard's webview panel type; VS Code restores an open one after a reload through its serializer. */
-export const DASHBOARD_VIEW_TYPE = 'maof.dashboard';
+import type { CommandId, PanelType, ViewId } from './ids';
 
 /** Commands take whatever VS Code or a caller passes (a URI, an args object, nothing) and narrow it. */
 export type CommandHandler = (...args: unknown[]) => unknown;
 
 /** How host features register commands and the chat view (MaofServices.registry). */
 export interface HostRegistry {
-  registerCommand(id: string, handler: CommandHandler): vscode.Disposable;
-  registerWebviewViewProvider(viewId: string, provider: vscode.WebviewViewProvider): vscode.Disposable;
-  registerWebviewPanelSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable;
+  registerCommand(id: CommandId, handler: CommandHandler): vscode.Disposable;
+  registerWebviewViewProvider(viewId: ViewId, provider: vscode.WebviewViewProvider): vscode.Disposable;
+  registerWebviewPanelSerializer(viewType: PanelType, serializer: vscode.WebviewPanelSerializer): vscode.Disposable;
   registerLanguageModelProvider(vendor: string, provider: LanguageModelProviderImpl): vscode.Disposable;
   registerChatParticipant(id: string, handler: vscode.ChatRequestHandler): vscode.Disposable;
   /** Ids of the manifest commands whose real handler the host has registered (not just a placeholder). */
-  handledCommands(): string[];
+  handledCommands(): CommandId[];
 }
 
 /** A language-model provider whose change event the registry forwards. */
@@ -44,20 +41,20 @@ export class HostUnavailableError extends Error {}
  * is registered with VS Code directly.
  */
 export class LazyRegistry implements HostRegistry, vscode.Disposable {
-  private readonly handlers = new Map<string, CommandHandler>();
-  private readonly views = new Map<string, vscode.WebviewViewProvider>();
-  private readonly serializers = new Map<string, vscode.WebviewPanelSerializer>();
+  private readonly handlers = new Map<CommandId, CommandHandler>();
+  private readonly views = new Map<ViewId, vscode.WebviewViewProvider>();
+  private readonly serializers = new Map<PanelType, vscode.WebviewPanelSerializer>();
   private readonly lmProviders = new Map<string, LanguageModelProviderImpl>();
   private readonly lmChanged = new Map<string, vscode.EventEmitter<void>>();
   private readonly lmForwarders = new Map<string, vscode.Disposable>();
   private readonly participants = new Map<string, vscode.ChatRequestHandler>();
   private readonly placeholders: vscode.Disposable[] = [];
-  private readonly placeholderIds = new Set<string>();
+  private readonly placeholderIds = new Set<CommandId>();
 
   constructor(
-    commandIds: readonly string[],
-    viewIds: readonly string[],
-    panelTypes: readonly string[],
+    commandIds: readonly CommandId[],
+    viewIds: readonly ViewId[],
+    panelTypes: readonly PanelType[],
     private readonly load: () => void,
     chat: ChatContributions = { vendors: [], participants: [] },
   ) {
@@ -113,7 +110,7 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
     });
   }
 
-  handledCommands(): string[] {
+  handledCommands(): CommandId[] {
     return [...this.handlers.keys()];
   }
 
@@ -124,7 +121,7 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
     });
   }
 
-  registerCommand(id: string, handler: CommandHandler): vscode.Disposable {
+  registerCommand(id: CommandId, handler: CommandHandler): vscode.Disposable {
     if (!this.placeholderIds.has(id)) return vscode.commands.registerCommand(id, handler);
     this.handlers.set(id, handler);
     return new vscode.Disposable(() => {
@@ -132,14 +129,14 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
     });
   }
 
-  registerWebviewViewProvider(viewId: string, provider: vscode.WebviewViewProvider): vscode.Disposable {
+  registerWebviewViewProvider(viewId: ViewId, provider: vscode.WebviewViewProvider): vscode.Disposable {
     this.views.set(viewId, provider);
     return new vscode.Disposable(() => {
       if (this.views.get(viewId) === provider) this.views.delete(viewId);
     });
   }
 
-  registerWebviewPanelSerializer(viewType: string, serializer: vscode.WebviewPanelSerializer): vscode.Disposable {
+  registerWebviewPanelSerializer(viewType: PanelType, serializer: vscode.WebviewPanelSerializer): vscode.Disposable {
     this.serializers.set(viewType, serializer);
     return new vscode.Disposable(() => {
       if (this.serializers.get(viewType) === serializer) this.serializers.delete(viewType);
@@ -172,7 +169,7 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
     return handler;
   }
 
-  private handlerFor(id: string): CommandHandler {
+  private handlerFor(id: CommandId): CommandHandler {
     if (!this.handlers.has(id)) this.load();
     const handler = this.handlers.get(id);
     if (!handler) throw new HostUnavailableError(`MAOF could not start the part of the extension that runs "${id}" — run "Developer: Reload Window"; the MAOF output channel says what went wrong.`);
@@ -180,7 +177,7 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
   }
 
   /** A restored panel whose host never loaded is closed rather than left blank. */
-  private serializerFor(type: string, panel: vscode.WebviewPanel): vscode.WebviewPanelSerializer {
+  private serializerFor(type: PanelType, panel: vscode.WebviewPanel): vscode.WebviewPanelSerializer {
     if (!this.serializers.has(type)) {
       try {
         this.load();
@@ -194,7 +191,7 @@ export class LazyRegistry implements HostRegistry, vscode.Disposable {
     throw new HostUnavailableError('MAOF could not start to restore its dashboard — run "Developer: Reload Window"; the MAOF output channel says what went wrong.');
   }
 
-  private providerFor(id: string): vscode.WebviewViewProvider {
+  private providerFor(id: ViewId): vscode.WebviewViewProvider {
     if (!this.views.has(id)) this.load();
     const provider = this.views.get(id);
     if (!provider) throw new HostUnavailableError('MAOF could not start its chat view — run "Developer: Reload Window"; the MAOF output channel says what went wrong.');

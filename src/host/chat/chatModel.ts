@@ -9,7 +9,7 @@ import type { AttemptRecord, RunSuccess } from '../../core/orchestrator';
 import { endpointLabel } from '../../core/providers/errorMapping';
 import { ACTION_IDS, errorFix, errorLabel, WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 import { formatDuration } from '../../shared/format';
-import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../../shared/protocol';
+import type { ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait } from '../../shared/chatProtocol';
 
 /** Messages kept per conversation (older ones are dropped when saving). */
 export const HISTORY_MAX_MESSAGES = 100;
@@ -217,15 +217,23 @@ export function boundHistory(messages: readonly ChatHistoryMessage[], maxMessage
 
 /**
  * Reads saved history back. A message that was still streaming when the window went away is
- * marked interrupted; invalid messages are left out rather than losing the whole conversation.
+ * marked interrupted; invalid messages are left out rather than losing the whole conversation, and
+ * named in `problems` (the chat's PersistedSlot logs them).
  */
-export function restoreChat(raw: unknown, newSessionId: () => string): SavedChat {
+export function restoreChat(raw: unknown, newSessionId: () => string, problems: string[] = []): SavedChat {
   const parsed = savedSchema.safeParse(raw);
-  if (!parsed.success) return { v: 1, sessionId: newSessionId(), selectedAgent: 'auto', includeContext: true, messages: [] };
+  if (!parsed.success) {
+    if (raw !== undefined) problems.push('not a saved chat; starting a new conversation');
+    return { v: 1, sessionId: newSessionId(), selectedAgent: 'auto', includeContext: true, messages: [] };
+  }
   const messages: ChatHistoryMessage[] = [];
+  let dropped = 0;
   for (const m of parsed.data.messages) {
     const one = messageSchema.safeParse(m);
-    if (!one.success) continue;
+    if (!one.success) {
+      dropped++;
+      continue;
+    }
     const msg: ChatHistoryMessage = { ...one.data };
     if (msg.pending) {
       delete msg.pending;
@@ -233,5 +241,6 @@ export function restoreChat(raw: unknown, newSessionId: () => string): SavedChat
     }
     messages.push(msg);
   }
+  if (dropped > 0) problems.push(`messages: dropped ${dropped} invalid item(s)`);
   return { ...parsed.data, v: 1, messages: boundHistory(messages) };
 }

@@ -7,17 +7,20 @@ import type { ContextItem } from '../../core/context/contextPruner';
 import type { MaofEvent } from '../../core/events';
 import type { Orchestrator } from '../../core/orchestrator';
 import {
-  parseWebviewMessage,
+  parseChatMessage,
   type ChatAgentInfo,
   type ChatHistoryMessage,
+  type ChatHostMessage,
   type ChatState,
   type ChatWait,
-  type HostMessage,
-  type WebviewMessage,
-  type WebviewMessageOf,
+  type ChatWebviewMessage,
+  type ChatWebviewMessageOf,
   type WaitAction,
-} from '../../shared/protocol';
+} from '../../shared/chatProtocol';
 import { boundHistory, errorInfo, HISTORY_MAX_MESSAGES, restoreChat, resultMeta, statusLine, type SavedChat } from './chatModel';
+import { systemClock } from '../../core/clock';
+import { PersistedSlot } from '../../core/persistence/persistedSlot';
+import { mementoStateStore } from '../platform/mementoStateStore';
 import { formatUsd } from '../../shared/format';
 import { DeltaCoalescer } from './deltaCoalescer';
 import { keyStatus } from '../platform/keyNames';
@@ -25,18 +28,17 @@ import { runAction, sanitizeForUser } from '../platform/errors';
 import type { MaofServices } from '../boot/services';
 import { markChatAnswered } from '../walkthrough/walkthrough';
 import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
+import { WebviewHost } from '../webviews/webviewHost';
+import { COMMANDS, VIEWS } from '../boot/ids';
 
-import { CHAT_VIEW_ID } from '../boot/registry';
 import { userTurn } from '../../core/types';
-
-export { CHAT_VIEW_ID };
 export const CHAT_STATE_KEY = 'maof.chat.v1';
 const SAVE_DELAY_MS = 500;
 
 /** What the extension API exposes of the chat, for integration tests and the benchmark. */
 export interface ChatViewHandle {
   /** Every message the host posts to the chat webview, as it is posted. */
-  readonly onDidPostMessage: vscode.Event<HostMessage>;
+  readonly onDidPostMessage: vscode.Event<ChatHostMessage>;
   /** Handles `raw` exactly as if the webview had posted it; resolves when it was handled. */
   receive(raw: unknown): Promise<void>;
   history(): ChatHistoryMessage[];
@@ -64,42 +66,35 @@ export function chatViewHandle(): ChatViewHandle | undefined {
   return current;
 }
 
-class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable, ChatViewHandle {
-  private view: vscode.WebviewView | undefined;
-  private viewSubscriptions: vscode.Disposable[] = [];
-  private readonly subscriptions: vscode.Disposable[] = [];
+class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> implements vscode.WebviewViewProvider, ChatViewHandle {
   private orchestratorUnsubscribe: (() => void) | undefined;
-  private readonly posted = new vscode.EventEmitter<HostMessage>();
-  readonly onDidPostMessage = this.posted.event;
   private state: SavedChat;
   private readonly running = new Map<string, Running>();
-  private saveTimer: ReturnType<typeof setTimeout> | undefined;
-  private isReady = false;
-  private readyWaiters: Array<() => void> = [];
+  private readonly slot: PersistedSlot<SavedChat>;
   /** Sessions whose orchestrator memory was seeded from restored history. */
   private readonly seeded = new Set<string>();
   private stateSeq = 0;
 
   constructor(private readonly services: MaofServices) {
+    super({ name: 'Chat', readyType: 'chat/ready', parse: parseChatMessage, logger: services.logger });
     const ctx = services.extensionContext;
-    this.state = restoreChat(ctx.workspaceState.get<unknown>(CHAT_STATE_KEY), () => randomUUID());
-    this.subscriptions.push(
-      services.onDidChangeConfig(() => void this.postState(false)),
-      services.keys.onDidChange(() => void this.postState(false)),
-    );
+    this.slot = new PersistedSlot({
+      store: mementoStateStore(ctx.workspaceState),
+      key: CHAT_STATE_KEY,
+      label: 'Chat',
+      salvage: (raw, problems) => restoreChat(raw, () => randomUUID(), problems),
+      snapshot: () => this.savedState(),
+      clock: systemClock,
+      intervalMs: SAVE_DELAY_MS,
+      logger: services.logger,
+    });
+    this.state = this.slot.load() ?? restoreChat(undefined, () => randomUUID());
+    this.own(services.onDidChangeConfig(() => void this.postState(false)));
+    this.own(services.keys.onDidChange(() => void this.postState(false)));
   }
 
   get sessionId(): string {
     return this.state.sessionId;
-  }
-
-  get ready(): boolean {
-    return this.isReady && this.view !== undefined;
-  }
-
-  whenReady(): Promise<void> {
-    if (this.ready) return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   history(): ChatHistoryMessage[] {
@@ -107,63 +102,43 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    this.disposeView();
-    this.view = view;
+    this.detach();
     const extensionUri = this.services.extensionContext.extensionUri;
     view.webview.options = webviewOptions(extensionUri);
     view.webview.html = webviewHtml(view.webview, extensionUri, 'chat', 'MAOF Chat');
-    this.viewSubscriptions.push(
-      view.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
-      view.onDidDispose(() => {
-        if (this.view === view) this.disposeView();
-      }),
-      // Without retained context the page reloads when shown again and says chat/ready anew.
-      view.onDidChangeVisibility(() => {
-        if (!view.visible) this.isReady = false;
-      }),
-    );
+    this.attach(view);
     this.listenToOrchestrator();
   }
 
-  async receive(raw: unknown): Promise<void> {
-    const parsed = parseWebviewMessage(raw);
-    if (!parsed.ok) {
-      this.services.logger.warn(`Chat: dropped a malformed message from the webview — ${parsed.error}`);
-      if (parsed.type === 'chat/send') {
-        this.appendError('BAD_REQUEST', `That message could not be sent: ${parsed.error.replace(/^chat\/send: /, '')}.`);
-      }
-      return;
-    }
-    try {
-      await this.handle(parsed.message);
-    } catch (err) {
-      this.services.logger.error(`Chat: handling ${parsed.message.type} failed`, err);
-      if (parsed.message.type === 'chat/send') this.appendError('UPSTREAM', 'Something went wrong sending that message — see the MAOF log.');
-      else this.post({ type: 'chat/notice', kind: 'error', text: 'That did not work — see the MAOF log for details.' });
-    }
-  }
-
-  dispose(): void {
+  override dispose(): void {
     for (const r of this.running.values()) r.controller.abort();
     this.running.clear();
     this.saveNow();
-    this.disposeView();
     this.orchestratorUnsubscribe?.();
     this.orchestratorUnsubscribe = undefined;
-    for (const d of this.subscriptions) d.dispose();
-    this.posted.dispose();
+    super.dispose();
     if (current === this) current = undefined;
   }
 
   // ---- messages from the webview ---------------------------------------------------------------
 
-  private async handle(message: WebviewMessage): Promise<void> {
+  protected override onReady(): Promise<void> {
+    return this.postState(true);
+  }
+
+  protected override onMalformed(error: string, type: ChatWebviewMessage['type'] | undefined): void {
+    if (type === 'chat/send') {
+      this.appendError('BAD_REQUEST', `That message could not be sent: ${error.replace(/^chat\/send: /, '')}.`);
+    }
+  }
+
+  protected override onFailed(message: ChatWebviewMessage): void {
+    if (message.type === 'chat/send') this.appendError('UPSTREAM', 'Something went wrong sending that message — see the MAOF log.');
+    else this.post({ type: 'chat/notice', kind: 'error', text: 'That did not work — see the MAOF log for details.' });
+  }
+
+  protected override async onMessage(message: ChatWebviewMessage): Promise<void> {
     switch (message.type) {
-      case 'chat/ready':
-        this.isReady = true;
-        await this.postState(true);
-        for (const resolve of this.readyWaiters.splice(0)) resolve();
-        return;
       case 'chat/send':
         await this.send(message);
         return;
@@ -201,12 +176,10 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
       case 'chat/waitAction':
         await this.runWaitAction(message.messageId, message.action);
         return;
-      default:
-        this.services.logger.debug(`Chat: ignored ${message.type}, which is for another view.`);
     }
   }
 
-  private async runAction(action: WebviewMessageOf<'chat/action'>['action']): Promise<void> {
+  private async runAction(action: ChatWebviewMessageOf<'chat/action'>['action']): Promise<void> {
     await runAction(action);
   }
 
@@ -230,7 +203,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
     await this.send({ type: 'chat/send', sessionId: this.state.sessionId, prompt: running.prompt, agentId: picked.label, includeContext: running.includeContext });
   }
 
-  private async send(message: WebviewMessageOf<'chat/send'>): Promise<void> {
+  private async send(message: ChatWebviewMessageOf<'chat/send'>): Promise<void> {
     const config = this.services.config();
     const agentId = message.agentId;
     if (agentId !== 'auto' && !config.agents.some((a) => a.id === agentId)) {
@@ -380,13 +353,6 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
 
   // ---- to the webview ---------------------------------------------------------------------------
 
-  private post(message: HostMessage): void {
-    this.posted.fire(message);
-    const view = this.view;
-    if (!view) return;
-    view.webview.postMessage(message).then(undefined, (err: unknown) => this.services.logger.debug('Chat: postMessage failed', err));
-  }
-
   private appendError(code: string, text: string): void {
     const msg: ChatHistoryMessage = { id: randomUUID(), role: 'assistant', content: '', at: Date.now(), error: { code, message: text } };
     this.state.messages.push(msg);
@@ -421,7 +387,7 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
 
   /** Posts agents and settings, and with `withHistory` the whole conversation. */
   private async postState(withHistory: boolean): Promise<void> {
-    if (!this.view) return;
+    if (!this.attached) return;
     const seq = ++this.stateSeq;
     const agents = await this.agents();
     // A newer state was composed while the keys were read: it wins.
@@ -448,32 +414,18 @@ class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable,
   // ---- persistence ------------------------------------------------------------------------------
 
   private scheduleSave(): void {
-    if (this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      this.saveNow();
-    }, SAVE_DELAY_MS);
+    this.slot.save();
   }
 
   private saveNow(): void {
-    if (this.saveTimer) {
-      clearTimeout(this.saveTimer);
-      this.saveTimer = undefined;
-    }
+    this.slot.save(true);
+  }
+
+  private savedState(): SavedChat {
     // Bounded in memory too, keeping the objects that streaming answers still write to.
     const live = this.state.messages;
     if (live.length > HISTORY_MAX_MESSAGES) live.splice(0, live.length - HISTORY_MAX_MESSAGES);
-    const saved: SavedChat = { ...this.state, messages: boundHistory(live) };
-    this.services.extensionContext.workspaceState.update(CHAT_STATE_KEY, saved).then(undefined, (err: unknown) =>
-      this.services.logger.warn('Chat: could not save the conversation', err),
-    );
-  }
-
-  private disposeView(): void {
-    for (const d of this.viewSubscriptions) d.dispose();
-    this.viewSubscriptions = [];
-    this.view = undefined;
-    this.isReady = false;
+    return { ...this.state, messages: boundHistory(live) };
   }
 }
 
@@ -486,8 +438,8 @@ export function registerChatView(services: MaofServices): vscode.Disposable {
   const provider = new ChatViewProvider(services);
   current = provider;
   return vscode.Disposable.from(
-    services.registry.registerWebviewViewProvider(CHAT_VIEW_ID, provider),
-    services.registry.registerCommand('maof.openChat', () => vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`)),
+    services.registry.registerWebviewViewProvider(VIEWS.chat, provider),
+    services.registry.registerCommand(COMMANDS.openChat, () => vscode.commands.executeCommand(`${VIEWS.chat}.focus`)),
     provider,
   );
 }

@@ -14,6 +14,7 @@ import { seconds, openMarkdown } from './markdownReport';
 import { withRequestProgress } from './requestProgress';
 import type { KeyTarget, MaofServices } from '../boot/services';
 import { userTurn } from '../../core/types';
+import { COMMANDS } from '../boot/ids';
 
 /** `{provider: 'openai'}` or `{agentId: 'x'}` preselects which key (never the key itself). */
 export function keyTargetArgument(args: unknown): KeyTarget | undefined {
@@ -178,10 +179,10 @@ async function exportUsage(services: MaofServices, args: unknown): Promise<vscod
 
 export function registerAdminCommands(services: MaofServices): vscode.Disposable {
   return vscode.Disposable.from(
-    services.registry.registerCommand('maof.setApiKey', (args: unknown) => services.keys.promptAndStore(keyTargetArgument(args))),
-    services.registry.registerCommand('maof.clearApiKey', (args: unknown) => services.keys.clear(keyTargetArgument(args))),
-    services.registry.registerCommand('maof.resetBreakers', () => resetBreakers(services)),
-    services.registry.registerCommand('maof.diagnose', (args: unknown) => diagnose(services, args)),
-    services.registry.registerCommand('maof.exportUsage', (args: unknown) => exportUsage(services, args)),
+    services.registry.registerCommand(COMMANDS.setApiKey, (args: unknown) => services.keys.promptAndStore(keyTargetArgument(args))),
+    services.registry.registerCommand(COMMANDS.clearApiKey, (args: unknown) => services.keys.clear(keyTargetArgument(args))),
+    services.registry.registerCommand(COMMANDS.resetBreakers, () => resetBreakers(services)),
+    services.registry.registerCommand(COMMANDS.diagnose, (args: unknown) => diagnose(services, args)),
+    services.registry.registerCommand(COMMANDS.exportUsage, (args: unknown) => exportUsage(services, args)),
   );
 }

@@ -8,13 +8,14 @@ import type { AgentConfig } from '../../core/config/schema';
 import type { BreakerState } from '../../core/events';
 import type { ChainStep, RunResult } from '../../core/orchestrator';
 import { analysisToMarkdown } from '../../core/structuredOutput';
-import type { KeyStatus } from '../../shared/protocol';
+import type { KeyStatus } from '../../shared/protocolCommon';
 import { keyStatus } from '../platform/keyNames';
 import { attemptsOf, fenced, footer, openMarkdown, quote, seconds } from './markdownReport';
 import { promptArgument } from '../inline/inlineGeneration';
 import { withRequestProgress } from './requestProgress';
 import type { MaofServices } from '../boot/services';
 import { userTurn } from '../../core/types';
+import { COMMANDS } from '../boot/ids';
 
 const BREAKER_BADGE: Record<BreakerState, string> = {
   closed: '$(check) closed',
@@ -271,10 +272,10 @@ async function runChain(services: MaofServices, args: unknown): Promise<vscode.T
 
 export function registerAgentCommands(services: MaofServices): vscode.Disposable {
   return vscode.Disposable.from(
-    services.registry.registerCommand('maof.analyseSelection', () => analyse(services, 'selection')),
-    services.registry.registerCommand('maof.analyseFile', () => analyse(services, 'file')),
-    services.registry.registerCommand('maof.askAgent', (args: unknown) => askAgent(services, args)),
-    services.registry.registerCommand('maof.compareAgents', (args: unknown) => compareAgents(services, args)),
-    services.registry.registerCommand('maof.runChain', (args: unknown) => runChain(services, args)),
+    services.registry.registerCommand(COMMANDS.analyseSelection, () => analyse(services, 'selection')),
+    services.registry.registerCommand(COMMANDS.analyseFile, () => analyse(services, 'file')),
+    services.registry.registerCommand(COMMANDS.askAgent, (args: unknown) => askAgent(services, args)),
+    services.registry.registerCommand(COMMANDS.compareAgents, (args: unknown) => compareAgents(services, args)),
+    services.registry.registerCommand(COMMANDS.runChain, (args: unknown) => runChain(services, args)),
   );
 }

@@ -7,6 +7,7 @@ import { indentComment, joinContinuation, stripWholeFence } from '../inline/inli
 import { withRequestProgress } from './requestProgress';
 import type { MaofServices } from '../boot/services';
 import { userTurn } from '../../core/types';
+import { COMMANDS } from '../boot/ids';
 
 const DOCUMENTABLE = new Set([
   vscode.SymbolKind.Function,
@@ -287,8 +288,8 @@ async function writeCommitMessage(services: MaofServices, args: unknown): Promis
 
 export function registerWriteCommands(services: MaofServices, preview: InlinePreview): vscode.Disposable {
   return vscode.Disposable.from(
-    services.registry.registerCommand('maof.writeDocComment', () => writeDocComment(services, preview)),
-    services.registry.registerCommand('maof.write', (args: unknown) => write(services, preview, args)),
-    services.registry.registerCommand('maof.writeCommitMessage', (args: unknown) => writeCommitMessage(services, args)),
+    services.registry.registerCommand(COMMANDS.writeDocComment, () => writeDocComment(services, preview)),
+    services.registry.registerCommand(COMMANDS.write, (args: unknown) => write(services, preview, args)),
+    services.registry.registerCommand(COMMANDS.writeCommitMessage, (args: unknown) => writeCommitMessage(services, args)),
   );
 }

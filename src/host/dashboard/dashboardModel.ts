@@ -12,7 +12,7 @@ import type {
   DashboardRetry,
   DashboardSnapshot,
   SpendBar,
-} from '../../shared/protocol';
+} from '../../shared/dashboardProtocol';
 import { LatencyTracker } from './latencyTracker';
 import { errorLabel, WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 import { formatUsd } from '../../shared/format';

@@ -4,13 +4,14 @@
 // updates to an open panel are throttled to at most ten a second.
 import * as vscode from 'vscode';
 import type { Orchestrator } from '../../core/orchestrator';
-import { parseWebviewMessage, type DashboardSnapshot, type HostMessage, type WebviewMessage } from '../../shared/protocol';
+import { parseDashboardMessage, type DashboardHostMessage, type DashboardSnapshot, type DashboardWebviewMessage } from '../../shared/dashboardProtocol';
 import { DashboardModel } from './dashboardModel';
 import type { MaofServices } from '../boot/services';
 import { UpdateThrottle } from '../platform/updateThrottle';
-import { DASHBOARD_VIEW_TYPE } from '../boot/registry';
+import { COMMANDS, PANELS } from '../boot/ids';
 import { markStepDone } from '../walkthrough/walkthrough';
 import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
+import { panelSurface, WebviewHost } from '../webviews/webviewHost';
 
 const UPDATE_INTERVAL_MS = 100;
 /** Breaker cool-downs and the day change show up even without events. */
@@ -18,7 +19,7 @@ const REFRESH_MS = 5_000;
 
 /** What the extension API exposes of the dashboard, for integration tests. */
 export interface DashboardHandle {
-  readonly onDidPostMessage: vscode.Event<HostMessage>;
+  readonly onDidPostMessage: vscode.Event<DashboardHostMessage>;
   /** Handles `raw` exactly as if the dashboard webview had posted it. */
   receive(raw: unknown): Promise<void>;
   /** The snapshot the panel would show now. */
@@ -36,52 +37,34 @@ export function dashboardHandle(): DashboardHandle | undefined {
   return current;
 }
 
-class DashboardController implements vscode.Disposable, DashboardHandle {
+class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWebviewMessage> implements DashboardHandle {
   private panel: vscode.WebviewPanel | undefined;
-  private panelSubscriptions: vscode.Disposable[] = [];
-  private readonly posted = new vscode.EventEmitter<HostMessage>();
-  readonly onDidPostMessage = this.posted.event;
   private readonly model: DashboardModel;
   private readonly throttle: UpdateThrottle;
   private unsubscribe: (() => void) | undefined;
-  private refreshTimer: ReturnType<typeof setInterval> | undefined;
-  private attachTimer: ReturnType<typeof setTimeout> | undefined;
-  private isReady = false;
-  private readyWaiters: Array<() => void> = [];
 
   constructor(private readonly services: MaofServices) {
+    super({ name: 'Dashboard', readyType: 'dashboard/ready', parse: parseDashboardMessage, logger: services.logger });
     this.model = new DashboardModel(() => services.config().retry.maxAttempts);
     this.throttle = new UpdateThrottle(() => this.postUpdate(), UPDATE_INTERVAL_MS);
     // Listen from (just after) activation so latency and recent requests are there when opened,
     // without making activation itself create the orchestrator.
-    this.attachTimer = setTimeout(() => {
-      this.attachTimer = undefined;
-      this.attach();
-    }, 0);
+    this.later(0, () => this.listen());
   }
 
   get isOpen(): boolean {
     return this.panel !== undefined;
   }
 
-  get ready(): boolean {
-    return this.isReady && this.panel !== undefined;
-  }
-
-  whenReady(): Promise<void> {
-    if (this.ready) return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
-  }
-
   show(): void {
-    this.attach();
+    this.listen();
     if (this.panel) {
       this.panel.reveal();
       return;
     }
     const extensionUri = this.services.extensionContext.extensionUri;
     this.adopt(
-      vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'MAOF Dashboard', vscode.ViewColumn.Active, {
+      vscode.window.createWebviewPanel(PANELS.dashboard, 'MAOF Dashboard', vscode.ViewColumn.Active, {
         ...webviewOptions(extensionUri),
         retainContextWhenHidden: false,
       }),
@@ -93,7 +76,7 @@ class DashboardController implements vscode.Disposable, DashboardHandle {
    * snapshot when ready. A second one (two windows' state restored into one) is closed.
    */
   restore(panel: vscode.WebviewPanel): void {
-    this.attach();
+    this.listen();
     if (this.panel) {
       panel.dispose();
       this.panel.reveal();
@@ -107,33 +90,11 @@ class DashboardController implements vscode.Disposable, DashboardHandle {
     const extensionUri = this.services.extensionContext.extensionUri;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'maof.svg');
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'dashboard', 'MAOF Dashboard');
+    this.attach(panelSurface(panel));
     this.panel = panel;
-    this.panelSubscriptions.push(
-      panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
-      panel.onDidDispose(() => {
-        if (this.panel === panel) this.closePanel();
-      }),
-      panel.onDidChangeViewState(() => {
-        // Hidden without retained context: the page reloads when shown and says ready again.
-        if (!panel.visible) this.isReady = false;
-      }),
-    );
-    this.refreshTimer = setInterval(() => {
+    this.everyWhileAttached(REFRESH_MS, () => {
       if (this.panel?.visible) this.throttle.request();
-    }, REFRESH_MS);
-  }
-
-  async receive(raw: unknown): Promise<void> {
-    const parsed = parseWebviewMessage(raw);
-    if (!parsed.ok) {
-      this.services.logger.warn(`Dashboard: dropped a malformed message from the webview — ${parsed.error}`);
-      return;
-    }
-    try {
-      await this.handle(parsed.message);
-    } catch (err) {
-      this.services.logger.error(`Dashboard: handling ${parsed.message.type} failed`, err);
-    }
+    });
   }
 
   snapshot(): DashboardSnapshot {
@@ -152,30 +113,30 @@ class DashboardController implements vscode.Disposable, DashboardHandle {
     });
   }
 
-  dispose(): void {
-    if (this.attachTimer) clearTimeout(this.attachTimer);
+  override dispose(): void {
     const panel = this.panel;
-    this.closePanel();
+    super.dispose();
     panel?.dispose();
     this.throttle.dispose();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    this.posted.dispose();
     if (current === this) current = undefined;
   }
 
-  private async handle(message: WebviewMessage): Promise<void> {
+  protected override onReady(): void {
+    this.model.takeLiveEvents();
+    this.postSnapshot();
+    // A new page has no feed yet: give it the recent one (the page drops what it already has).
+    const recent = this.model.recentLiveEvents();
+    if (recent.length > 0) this.post({ type: 'dashboard/event', events: recent });
+  }
+
+  protected override onDetached(): void {
+    this.panel = undefined;
+  }
+
+  protected override async onMessage(message: DashboardWebviewMessage): Promise<void> {
     switch (message.type) {
-      case 'dashboard/ready': {
-        this.isReady = true;
-        this.model.takeLiveEvents();
-        this.postSnapshot();
-        // A new page has no feed yet: give it the recent one (the page drops what it already has).
-        const recent = this.model.recentLiveEvents();
-        if (recent.length > 0) this.post({ type: 'dashboard/event', events: recent });
-        for (const resolve of this.readyWaiters.splice(0)) resolve();
-        return;
-      }
       case 'dashboard/resetBreaker': {
         const orchestrator = this.orchestrator();
         const known = this.services.config().agents.some((a) => a.id === message.agentId) || message.agentId in orchestrator.breakers.snapshots();
@@ -194,19 +155,18 @@ class DashboardController implements vscode.Disposable, DashboardHandle {
         this.postSnapshot();
         return;
       case 'dashboard/export':
-        await vscode.commands.executeCommand('maof.exportUsage');
+        await vscode.commands.executeCommand(COMMANDS.exportUsage);
         return;
-      default:
-        this.services.logger.debug(`Dashboard: ignored ${message.type}, which is for another view.`);
     }
   }
 
   private orchestrator(): Orchestrator {
-    this.attach();
+    this.listen();
     return this.services.orchestrator;
   }
 
-  private attach(): void {
+  /** Feeds the model from the core's events (once the orchestrator can be had). */
+  private listen(): void {
     if (this.unsubscribe) return;
     try {
       this.unsubscribe = this.services.orchestrator.events.on((event) => {
@@ -233,30 +193,17 @@ class DashboardController implements vscode.Disposable, DashboardHandle {
     }
   }
 
-  private post(message: HostMessage): void {
-    this.posted.fire(message);
-    this.panel?.webview.postMessage(message).then(undefined, (err: unknown) => this.services.logger.debug('Dashboard: postMessage failed', err));
-  }
-
-  private closePanel(): void {
-    for (const d of this.panelSubscriptions) d.dispose();
-    this.panelSubscriptions = [];
-    if (this.refreshTimer) clearInterval(this.refreshTimer);
-    this.refreshTimer = undefined;
-    this.panel = undefined;
-    this.isReady = false;
-  }
 }
 
 export function registerDashboard(services: MaofServices): vscode.Disposable {
   const controller = new DashboardController(services);
   current = controller;
   return vscode.Disposable.from(
-    services.registry.registerCommand('maof.showDashboard', () => {
+    services.registry.registerCommand(COMMANDS.showDashboard, () => {
       markStepDone('dashboard');
       return controller.show();
     }),
-    services.registry.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+    services.registry.registerWebviewPanelSerializer(PANELS.dashboard, {
       deserializeWebviewPanel: (panel) => {
         controller.restore(panel);
         return Promise.resolve();

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import type { StateProblem } from '../../core/ports';
 import type { StateResetResult } from '../../core/persistence/fileStateStore';
+import { COMMANDS } from '../boot/ids';
 
 /** The part of FileStateStore these need. */
 export interface ResettableStore {
@@ -14,7 +15,7 @@ export interface ResettableStore {
 export function warnStateProblem(problem: StateProblem, showLog: () => void): void {
   const text = problem.message.startsWith('MAOF') ? problem.message : `MAOF: ${problem.message}`;
   void vscode.window.showWarningMessage(text, 'Reset Spend History', 'Show Log').then((choice) => {
-    if (choice === 'Reset Spend History') void vscode.commands.executeCommand('maof.resetSpendHistory');
+    if (choice === 'Reset Spend History') void vscode.commands.executeCommand(COMMANDS.resetSpendHistory);
     else if (choice === 'Show Log') showLog();
   });
 }

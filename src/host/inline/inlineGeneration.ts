@@ -11,6 +11,7 @@ import { fitToRange, shiftRange, stripCodeFence } from './inlineText';
 import { withRequestProgress } from '../commands/requestProgress';
 import type { MaofServices } from '../boot/services';
 import { userTurn } from '../../core/types';
+import { COMMANDS } from '../boot/ids';
 
 export type InlineOutcome =
   | { status: 'proposed'; agentId: string }
@@ -190,8 +191,8 @@ async function generateCode(services: MaofServices, preview: InlinePreview, args
 
 export function registerInlineCommands(services: MaofServices, preview: InlinePreview): vscode.Disposable {
   return vscode.Disposable.from(
-    services.registry.registerCommand('maof.generateCode', (args: unknown) => generateCode(services, preview, args)),
-    services.registry.registerCommand('maof.acceptInline', () => preview.accept()),
-    services.registry.registerCommand('maof.rejectInline', () => preview.reject()),
+    services.registry.registerCommand(COMMANDS.generateCode, (args: unknown) => generateCode(services, preview, args)),
+    services.registry.registerCommand(COMMANDS.acceptInline, () => preview.accept()),
+    services.registry.registerCommand(COMMANDS.rejectInline, () => preview.reject()),
   );
 }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../../core/ports';
 import { shiftRange } from './inlineText';
+import { COMMANDS } from '../boot/ids';
 
 export const PENDING_CONTEXT_KEY = 'maof.inlinePending';
 
@@ -142,8 +143,8 @@ export class InlinePreview implements vscode.Disposable, vscode.CodeLensProvider
     const at = new vscode.Range(document.positionAt(s.start), document.positionAt(s.start));
     const cost = s.meta.costUsd > 0 ? ` · $${s.meta.costUsd < 0.01 ? s.meta.costUsd.toFixed(4) : s.meta.costUsd.toFixed(2)}` : '';
     return [
-      new vscode.CodeLens(at, { title: '✓ Accept (Alt+Enter)', command: 'maof.acceptInline', tooltip: 'Keep the generated code' }),
-      new vscode.CodeLens(at, { title: '✗ Reject (Esc)', command: 'maof.rejectInline', tooltip: 'Restore the original text' }),
+      new vscode.CodeLens(at, { title: '✓ Accept (Alt+Enter)', command: COMMANDS.acceptInline, tooltip: 'Keep the generated code' }),
+      new vscode.CodeLens(at, { title: '✗ Reject (Esc)', command: COMMANDS.rejectInline, tooltip: 'Restore the original text' }),
       new vscode.CodeLens(at, { title: `MAOF · ${s.meta.agentId}${cost}${s.meta.attempts > 1 ? ` · ${s.meta.attempts} attempts` : ''}`, command: '' }),
     ];
   }

@@ -11,8 +11,7 @@ import type { MaofServices } from '../boot/services';
 import { toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
 import { modelCatalog, targetOf, type CatalogModel, type ModelTarget } from './modelCatalog';
 import { MessageTokenCounter } from './tokenCount';
-
-export const MAOF_VENDOR = 'maof';
+import { LANGUAGE_MODEL_VENDOR } from '../boot/ids';
 
 interface MaofModelInfo extends vscode.LanguageModelChatInformation {
   readonly target: ModelTarget;
@@ -137,5 +136,5 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
 
 export function registerChatModelProvider(services: MaofServices): vscode.Disposable {
   const provider = new MaofChatModelProvider(services);
-  return vscode.Disposable.from(provider, services.registry.registerLanguageModelProvider(MAOF_VENDOR, provider));
+  return vscode.Disposable.from(provider, services.registry.registerLanguageModelProvider(LANGUAGE_MODEL_VENDOR, provider));
 }

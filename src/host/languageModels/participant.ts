@@ -11,10 +11,8 @@ import { ACTIONS, errorFix, errorLabel } from '../../shared/errorVocabulary';
 import { narrate } from '../commands/progressText';
 import type { MaofServices } from '../boot/services';
 import { diagnoseReport } from '../commands/adminCommands';
-import { MAOF_VENDOR } from './chatModelProvider';
+import { LANGUAGE_MODEL_VENDOR, PARTICIPANT_ID } from '../boot/ids';
 import { targetOf } from './modelCatalog';
-
-export const PARTICIPANT_ID = 'maof.maof';
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
@@ -47,7 +45,7 @@ function narrateInto(services: MaofServices, stream: vscode.ChatResponseStream, 
 async function answer(services: MaofServices, request: vscode.ChatRequest, context: vscode.ChatContext, stream: vscode.ChatResponseStream, token: vscode.CancellationToken): Promise<vscode.ChatResult> {
   const config = services.config();
   // The MAOF model picked in the Chat decides the route; any other vendor's model means auto.
-  const picked = request.model.vendor === MAOF_VENDOR ? targetOf(request.model.id, config) : undefined;
+  const picked = request.model.vendor === LANGUAGE_MODEL_VENDOR ? targetOf(request.model.id, config) : undefined;
   const requestId = `chat-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const abort = new AbortController();
   const cancel = token.onCancellationRequested(() => abort.abort());
@@ -121,7 +119,7 @@ async function route(services: MaofServices, request: vscode.ChatRequest, stream
   const config = services.config();
   const prompt = request.prompt.trim();
   const classification = prompt ? classifyTask(prompt, config.tasks) : undefined;
-  const picked = request.model.vendor === MAOF_VENDOR ? targetOf(request.model.id, config) : undefined;
+  const picked = request.model.vendor === LANGUAGE_MODEL_VENDOR ? targetOf(request.model.id, config) : undefined;
   const task = picked?.kind === 'task' ? picked.task : classification?.task ?? 'code';
   const agentIds = picked?.kind === 'agent' ? [picked.agentId] : config.routes[task] ?? [];
   const orchestrator = services.orchestrator;

@@ -1,7 +1,7 @@
 // How MAOF names API keys in SecretStorage and what a typed key must look like. Pure (no vscode
 // import) so it is unit-tested in plain Node.
 import { agentRequiresKey, type AgentConfig } from '../../core/config/schema';
-import type { KeyStatus } from '../../shared/protocol';
+import type { KeyStatus } from '../../shared/protocolCommon';
 
 /** Every storage name MAOF uses starts with this; nothing else of ours goes to SecretStorage. */
 export const SECRET_PREFIX = 'maof.apiKey.';

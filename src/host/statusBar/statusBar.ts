@@ -5,6 +5,7 @@ import type { WaitReason } from '../../core/events';
 import { statusBarView, type Waiting } from './statusBarModel';
 import type { MaofServices } from '../boot/services';
 import { UpdateThrottle } from '../platform/updateThrottle';
+import { COMMANDS } from '../boot/ids';
 
 const UPDATE_INTERVAL_MS = 250;
 /** Breakers cool down and days change without an event. */
@@ -13,7 +14,7 @@ const REFRESH_MS = 30_000;
 export function registerStatusBar(services: MaofServices): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('maof.status', vscode.StatusBarAlignment.Right, 100);
   item.name = 'MAOF Spend';
-  item.command = { title: 'Show Dashboard', command: 'maof.showDashboard' };
+  item.command = { title: 'Show Dashboard', command: COMMANDS.showDashboard };
   item.text = '$(pulse) MAOF';
   item.tooltip = 'MAOF — click to open the dashboard';
   item.show();

@@ -1,7 +1,7 @@
 // What the chat's agent selector says about each agent and the note under it (no key, breaker open).
 // Pure, so the rules are unit-tested: an agent that needs no key is never "no key".
 import { ACTIONS, errorLabel, type ActionId } from '../../shared/errorVocabulary';
-import type { ChatAgentInfo } from '../../shared/protocol';
+import type { ChatAgentInfo } from '../../shared/chatProtocol';
 
 export interface AgentNote {
   text: string;

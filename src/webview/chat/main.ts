@@ -1,7 +1,7 @@
 // The chat webview: agent selector, conversation with streamed markdown answers, per-answer agent,
 // cost and retries, code blocks with Copy / Insert / Apply, and a composer (Enter sends,
 // Shift+Enter adds a line, Escape stops). The host owns the history; this page only shows it.
-import type { ChatAgentInfo, ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait, HostMessage, HostMessageOf } from '../../shared/protocol';
+import type { ChatAgentInfo, ChatErrorInfo, ChatHistoryMessage, ChatMeta, ChatWait, ChatHostMessage, ChatHostMessageOf, ChatWebviewMessage } from '../../shared/chatProtocol';
 import { MAX_PROMPT_CHARS } from '../../shared/protocolLimits';
 import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, plural } from '../../shared/format';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
@@ -35,7 +35,7 @@ interface View {
   renderQueued: boolean;
 }
 
-const api = vscodeApi<PageState>();
+const api = vscodeApi<PageState, ChatWebviewMessage>();
 const saved: PageState = api.getState() ?? { draft: '', atBottom: true };
 
 let sessionId = '';
@@ -325,7 +325,7 @@ function renderHistory(history: ChatHistoryMessage[]): void {
 
 // ---- host messages ------------------------------------------------------------------------------
 
-function onStream(msg: HostMessageOf<'chat/stream'>): void {
+function onStream(msg: ChatHostMessageOf<'chat/stream'>): void {
   const v = views.get(msg.messageId);
   if (!v) return;
   if (!msg.done) {
@@ -357,7 +357,7 @@ function onStream(msg: HostMessageOf<'chat/stream'>): void {
   updateComposer();
 }
 
-function handle(msg: HostMessage): void {
+function handle(msg: ChatHostMessage): void {
   switch (msg.type) {
     case 'chat/state': {
       sessionId = msg.sessionId;
@@ -496,7 +496,7 @@ setInterval(() => {
 
 log.append(emptyState);
 updateComposer();
-onHostMessage(handle);
+onHostMessage<ChatHostMessage>(handle);
 api.postMessage({ type: 'chat/ready' });
 // The page (re)loads whenever the view is shown again, also behind the command palette or an
 // editor the user is typing in: take the focus only when the view has it, never steal it.

@@ -1,7 +1,7 @@
 // The dashboard webview: renders the host's snapshots (spend against budget, spend charts as small
 // inline SVG bars, breakers with reset, latency, live retries with countdowns, the last requests)
 // and the live event feed. It keeps nothing the host does not send, except the feed across reloads.
-import type { DashboardLiveEvent, DashboardSnapshot, HostMessage, SpendBar } from '../../shared/protocol';
+import type { DashboardHostMessage, DashboardLiveEvent, DashboardSnapshot, DashboardWebviewMessage, SpendBar } from '../../shared/dashboardProtocol';
 import { ESTIMATED_COST_TITLE, formatCost, formatDuration, formatUsd, percent, plural } from '../../shared/format';
 import { errorLabel, WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 import { el, onHostMessage, vscodeApi } from '../vscodeApi';
@@ -14,7 +14,7 @@ interface PageState {
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MAX_LIVE = 30;
 
-const api = vscodeApi<PageState>();
+const api = vscodeApi<PageState, DashboardWebviewMessage>();
 const saved: PageState = api.getState() ?? { live: [], scrollY: 0 };
 let live: DashboardLiveEvent[] = saved.live.slice(-MAX_LIVE);
 let snapshot: DashboardSnapshot | undefined;
@@ -279,7 +279,7 @@ function liveKey(e: DashboardLiveEvent): string {
   return `${e.at}|${e.kind}|${e.text}`;
 }
 
-function handle(msg: HostMessage): void {
+function handle(msg: DashboardHostMessage): void {
   if (msg.type === 'dashboard/snapshot') {
     const { type: _type, ...rest } = msg;
     snapshot = rest;
@@ -296,6 +296,6 @@ function handle(msg: HostMessage): void {
 root.replaceChildren(el('p', { className: 'loading', text: 'Loading the dashboard…' }));
 setInterval(tick, 250);
 window.addEventListener('scroll', () => saveState(), { passive: true });
-onHostMessage(handle);
+onHostMessage<DashboardHostMessage>(handle);
 api.postMessage({ type: 'dashboard/ready' });
 if (saved.scrollY > 0) requestAnimationFrame(() => window.scrollTo(0, saved.scrollY));

@@ -82,7 +82,7 @@ describe('CostLedger', () => {
     assert.equal(again.recent(4).filter((e) => e.source === 'VS Code Language Model API').length, 2);
 
     const old = new MemoryStateStore();
-    const persisted = store.get<Record<string, unknown>>(LEDGER_STATE_KEY)!;
+    const persisted = store.get(LEDGER_STATE_KEY) as Record<string, unknown>;
     const { bySource: _dropped, ...withoutSources } = persisted;
     await old.update(LEDGER_STATE_KEY, withoutSources);
     const fromOld = new CostLedger({ store: old, clock, policy: policy({}) });

@@ -4,7 +4,7 @@ import { MaofError } from '../../../src/core/errors';
 import type { RunSuccess } from '../../../src/core/orchestrator';
 import { formatCost } from '../../../src/shared/format';
 import { attemptCounts, boundHistory, errorInfo, restoreChat, resultMeta, statusLine } from '../../../src/host/chat/chatModel';
-import type { ChatHistoryMessage } from '../../../src/shared/protocol';
+import type { ChatHistoryMessage } from '../../../src/shared/chatProtocol';
 
 const agents = parseConfig({}).config.agents;
 
@@ -171,6 +171,18 @@ describe('chat model', () => {
       assert.equal(r.messages[1].pending, undefined);
       assert.equal(r.messages[1].content, 'half an ans');
       assert.equal(r.messages[1].error?.code, 'CANCELLED');
+    });
+
+    it('names what it left out, for the log, and says nothing of a chat that was never saved', () => {
+      const problems: string[] = [];
+      restoreChat({ v: 1, sessionId: 's', messages: [msg(0), { id: 42 }, null] }, () => 'new', problems);
+      assert.deepEqual(problems, ['messages: dropped 2 invalid item(s)']);
+      const garbage: string[] = [];
+      assert.equal(restoreChat('x', () => 'fresh', garbage).sessionId, 'fresh');
+      assert.deepEqual(garbage, ['not a saved chat; starting a new conversation']);
+      const none: string[] = [];
+      restoreChat(undefined, () => 'fresh', none);
+      assert.deepEqual(none, []);
     });
 
     it('starts afresh from nothing or garbage', () => {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { parseConfig, type AgentConfig } from '../../../src/core/config/schema';
 import { keyStatus } from '../../../src/host/platform/keyNames';
-import type { ChatAgentInfo } from '../../../src/shared/protocol';
+import type { ChatAgentInfo } from '../../../src/shared/chatProtocol';
 import { agentNote, agentSuffix } from '../../../src/webview/chat/agentNote';
 
 function agent(fields: Record<string, unknown>): AgentConfig {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { BUILTIN_ROUTES } from '../../../src/core/config/defaults';
 import { RESTRICTED_SETTINGS } from '../../../src/core/config/settingsScopes';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, parseConfig, retrySchema } from '../../../src/core/config/schema';
+import { ALL_COMMAND_IDS, COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS } from '../../../src/host/boot/ids';
 import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../../../src/host/walkthrough/walkthroughIds';
 
 interface Property {
@@ -19,9 +20,12 @@ interface Manifest {
   contributes: {
     configuration: { properties: Record<string, Property> };
     commands: Array<{ command: string; title: string; category: string }>;
-    menus: { commandPalette: Array<{ command: string; when: string }> };
+    menus: Record<string, Array<{ command: string; when: string }>>;
     keybindings: Array<{ command: string; key: string; mac?: string }>;
+    viewsContainers: { activitybar: Array<{ id: string }> };
     views: Record<string, Array<{ id: string; type?: string }>>;
+    languageModelChatProviders: Array<{ vendor: string }>;
+    chatParticipants: Array<{ id: string }>;
     walkthroughs: Array<{ id: string; title: string; steps: Array<{ id: string; title: string; description: string; media: { markdown?: string; image?: string }; completionEvents: string[] }> }>;
   };
   capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
@@ -72,6 +76,21 @@ describe('package.json contributions', () => {
     const gen = manifest.contributes.keybindings.find((k) => k.command === 'maof.generateCode');
     assert.equal(gen?.key, 'ctrl+alt+g');
     assert.equal(gen?.mac, 'cmd+alt+g');
+  });
+
+  it('contributes exactly the ids the extension registers and runs (src/host/boot/ids.ts)', () => {
+    // The entry point registers a placeholder for each of ALL_COMMAND_IDS: one missing here would
+    // run nowhere, one more there would be a command VS Code never shows.
+    assert.deepEqual(manifest.contributes.commands.map((c) => c.command), [...ALL_COMMAND_IDS]);
+    assert.deepEqual(ALL_COMMAND_IDS, Object.values(COMMANDS));
+    const known = new Set<string>(ALL_COMMAND_IDS);
+    for (const [menu, items] of Object.entries(manifest.contributes.menus)) for (const item of items) assert.ok(known.has(item.command), `${menu}: ${item.command}`);
+    for (const k of manifest.contributes.keybindings) assert.ok(known.has(k.command), `keybinding ${k.command}`);
+    assert.deepEqual(manifest.contributes.viewsContainers.activitybar.map((c) => c.id), [VIEW_CONTAINER_ID]);
+    assert.deepEqual(manifest.contributes.views[VIEW_CONTAINER_ID]?.map((v) => v.id), Object.values(VIEWS));
+    assert.ok(manifest.activationEvents.includes(`onWebviewPanel:${PANELS.dashboard}`), 'a dashboard left open is restored after a reload');
+    assert.deepEqual(manifest.contributes.languageModelChatProviders.map((p) => p.vendor), [LANGUAGE_MODEL_VENDOR]);
+    assert.deepEqual(manifest.contributes.chatParticipants.map((p) => p.id), [PARTICIPANT_ID]);
   });
 
   it('contributes the chat view and limits what an untrusted workspace may configure', () => {

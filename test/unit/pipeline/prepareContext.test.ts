@@ -71,4 +71,34 @@ describe('pipeline stage: prepare context', () => {
     assert.deepEqual(ctx.attempts, [{ agent: 'a', outcome: 'CONTEXT_TOO_LARGE' }]);
     prepareContext(ctx, agentOf(s, 'b'), KEY);
   });
+
+  it("an 'own' conversation too long for the window loses its oldest turns (a tool call with its result), not the request", async () => {
+    const s = stages(stageConfig({ agents: [{ id: 'a', provider: 'openai', model: 'gpt-4.1-mini', contextWindow: 3_000, maxOutputTokens: 512 }, { id: 'b', provider: 'anthropic', model: 'claude-haiku-4-5', contextWindow: 200_000, maxOutputTokens: 512 }] }));
+    const filler = (i: number): string => `turn ${i}: ${'lorem ipsum dolor sit amet '.repeat(40)}`;
+    const conversation: ChatMessage[] = [{ role: 'system', content: 'You are VS Code Chat.' }];
+    for (let i = 0; i < 12; i++) {
+      conversation.push({ role: 'user', content: filler(i) });
+      conversation.push({ role: 'assistant', content: `calling ls ${i}`, parts: [{ type: 'text', text: `calling ls ${i}` }, { type: 'tool_call', id: `c${i}`, name: 'ls', input: {} }] });
+      conversation.push({ role: 'user', content: `a.ts ${i}`, parts: [{ type: 'tool_result', callId: `c${i}`, content: `a.ts ${i}` }] });
+      conversation.push({ role: 'assistant', content: filler(i) });
+    }
+    conversation.push({ role: 'user', content: 'and now the last question' });
+    const ctx = Object.assign(s.context({ instructions: 'own', messages: conversation }), { task: 'code' });
+    const call = prepareContext(ctx, agentOf(s, 'a'), KEY);
+    assert.ok(call.inputTokens <= 3_000 - 512, `${call.inputTokens} tokens fit the window less the answer`);
+    assert.ok(call.messages.length < conversation.length, 'turns were left out');
+    assert.deepEqual(call.messages[0], conversation[0], 'the system turn stays');
+    assert.equal(call.messages.at(-1)?.content, 'and now the last question');
+    // Every kept result has its call, and every kept call its result.
+    const calls = new Set(call.messages.flatMap((m) => (m.parts ?? []).flatMap((p) => (p.type === 'tool_call' ? [p.id] : []))));
+    const results = new Set(call.messages.flatMap((m) => (m.parts ?? []).flatMap((p) => (p.type === 'tool_result' ? [p.callId] : []))));
+    assert.deepEqual([...calls].sort(), [...results].sort());
+    const pruned = s.events.find((e) => e.type === 'context.pruned');
+    assert.ok(pruned && pruned.type === 'context.pruned' && /^\d+ earlier turns of the conversation$/.test(pruned.dropped[0]));
+    assert.deepEqual(ctx.attempts, [], 'not a skipped agent');
+
+    // A last turn that alone is too big is still refused.
+    const huge = Object.assign(s.context({ instructions: 'own', messages: [{ role: 'user', content: 'implement a heap '.repeat(3000) }] }), { task: 'code' });
+    assert.equal((await thrown(() => prepareContext(huge, agentOf(s, 'a'), KEY))).code, 'CONTEXT_TOO_LARGE');
+  });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as coreErrors from '../../../src/core/errors';
 import { cliMessage } from '../../../src/cli/main';
 import { ACTION_IDS, ACTIONS, ERROR_CODES, ERROR_VOCABULARY, errorFix, errorLabel, paletteFix, WAIT_REASONS, WAIT_VOCABULARY, type ErrorCode } from '../../../src/shared/errorVocabulary';
-import { CHAT_ACTIONS } from '../../../src/shared/protocol';
+import { CHAT_ACTIONS } from '../../../src/shared/chatProtocol';
 
 const root = join(__dirname, '..', '..', '..');
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

@@ -1,6 +1,16 @@
 import * as assert from 'node:assert/strict';
-import { parseWebviewMessage, type WebviewMessage } from '../../../src/shared/protocol';
+import { parseChatMessage, type ChatWebviewMessage } from '../../../src/shared/chatProtocol';
+import { parseDashboardMessage, type DashboardWebviewMessage } from '../../../src/shared/dashboardProtocol';
+import type { ParsedMessage } from '../../../src/shared/protocolCommon';
 import { MAX_CODE_CHARS, MAX_ID_CHARS, MAX_PROMPT_CHARS } from '../../../src/shared/protocolLimits';
+
+type WebviewMessage = ChatWebviewMessage | DashboardWebviewMessage;
+
+/** Each view parses with its own protocol: dashboard messages go to the dashboard's parser, the rest to the chat's. */
+function parseWebviewMessage(raw: unknown): ParsedMessage<WebviewMessage> {
+  const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && type.startsWith('dashboard/') ? parseDashboardMessage(raw) : parseChatMessage(raw);
+}
 
 function rejected(raw: unknown): { error: string; type?: string } {
   const r = parseWebviewMessage(raw);
@@ -91,6 +101,21 @@ describe('webview protocol parsing', () => {
     assert.match(rejected({ type: 'chat/stop', messageId: 'm'.repeat(MAX_ID_CHARS + 1) }).error, /messageId is too long/);
     assert.match(rejected({ ...send, sessionId: 's'.repeat(MAX_ID_CHARS + 1) }).error, /sessionId is too long/);
     assert.match(rejected({ type: 'chat/insert', code: 'x', language: 'l'.repeat(65) }).error, /language is too long/);
+  });
+
+  it('gives each view only its own messages: the other view\'s are unknown types', () => {
+    const chat = parseChatMessage({ type: 'dashboard/resetAll' });
+    assert.ok(!chat.ok);
+    assert.match(chat.error, /unknown message type "dashboard\/resetAll"/);
+    const dashboard = parseDashboardMessage({ type: 'chat/send', sessionId: 's', prompt: 'hi', agentId: 'auto', includeContext: false });
+    assert.ok(!dashboard.ok);
+    assert.match(dashboard.error, /unknown message type "chat\/send"/);
+    assert.equal(dashboard.type, undefined, 'no error bubble is owed for another view\'s message');
+    // Names an object has by inheritance are not message types.
+    for (const type of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      assert.ok(!parseChatMessage({ type }).ok, type);
+      assert.ok(!parseDashboardMessage({ type }).ok, type);
+    }
   });
 
   it('keeps error text short even for many bad fields', () => {
