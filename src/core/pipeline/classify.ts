@@ -1,13 +1,13 @@
 // Stage 2, classify: `auto` → a task kind by local heuristics; when they are unsure and a
 // classifier agent is set, that agent is asked through the same stages as any request (key,
 // price, breaker, window, budget reservation, limiter, retries, ledger with task 'classify').
-// Whatever stops the classifier (no key, breaker open, over budget, a failure) leaves the
-// heuristics' answer. Throws nothing.
+// Whatever stops the classifier (no key, breaker open, a paused key, over budget, a failure)
+// leaves the heuristics' answer. Throws nothing.
 import { toMaofError } from '../errors';
 import { userTurn } from '../types';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from '../router/taskClassifier';
 import { RequestContext } from './requestContext';
-import { runRouteOnce } from './route';
+import { tryAgent } from './route';
 
 /** The task the classifier's own request is billed under. */
 export const CLASSIFY_TASK = 'classify';
@@ -52,7 +52,8 @@ async function askClassifier(ctx: RequestContext, local: Classification): Promis
   // A one-shot question: nothing for a provider to keep in its prompt cache.
   sub.conversationKey = undefined;
   try {
-    const result = await runRouteOnce(sub, [agent]);
+    // The heuristics stand behind it like a fallback agent: a key the provider paused is not waited out.
+    const result = await tryAgent(sub, agent, true);
     const task = parseClassifierAnswer(result.text, config.tasks);
     return task ? { task, confidence: 0.8, reason: `classified by ${agent.id}`, source: 'agent' } : local;
   } catch (err) {

@@ -95,8 +95,12 @@ export async function runRouteOnce(ctx: RequestContext, agents: AgentConfig[]): 
   throw lastError ?? new MaofError('CONFIG', `The route for task "${ctx.task}" has no agents — add one to maof.routes.`);
 }
 
-/** One agent: admitted, its context prepared for its window, answered (from the cache or the agent). */
-async function tryAgent(ctx: RequestContext, agent: AgentConfig, hasNext: boolean): Promise<RouteSuccess> {
+/**
+ * One agent: admitted, its context prepared for its window, answered (from the cache or the agent).
+ * `hasNext`: something else can take the request (a later agent, the classifier's heuristics), so a
+ * key the provider paused is passed over rather than waited out.
+ */
+export async function tryAgent(ctx: RequestContext, agent: AgentConfig, hasNext: boolean): Promise<RouteSuccess> {
   const apiKey = admitAgent(ctx, agent, await ctx.services.keyFor(agent), hasNext);
   const call = prepareContext(ctx, agent, apiKey);
   // Without a cache key the answer is awaited here directly: one promise less on the hot path.

@@ -8,7 +8,7 @@ import { classify } from '../../../src/core/pipeline/classify';
 import { MemoryStateStore } from '../../../src/core/ports';
 import { userTurn } from '../../../src/core/types';
 import { MapSecrets, OPENAI_KEY, ANTHROPIC_KEY } from '../helpers/orchestratorHarness';
-import { ScriptedProvider, stageConfig, stages, withTime } from '../helpers/pipelineHarness';
+import { agentOf, ScriptedProvider, stageConfig, stages, withTime } from '../helpers/pipelineHarness';
 
 /** No signal for the heuristics: they fall back to 'code' with confidence 0.2. */
 const UNSURE = 'hello there, please help';
@@ -81,6 +81,14 @@ describe('pipeline stage: classify', () => {
     const ctx2 = keyless.context({ prompt: UNSURE });
     await classify(ctx2);
     assert.deepEqual([ctx2.task, keyless.provider.requests.length], ['code', 0]);
+  });
+
+  it('a classifier whose key the provider paused (429) is not waited for: the heuristics decide at once', async () => {
+    const s = stages(stageConfig({ classifierAgent: 'a' }));
+    s.services.limiter.rateLimited(s.services.keyIdFor(agentOf(s, 'a'), OPENAI_KEY), 30_000, s.clock.now());
+    const ctx = s.context({ prompt: UNSURE });
+    await classify(ctx);
+    assert.deepEqual([ctx.task, ctx.classification?.source, s.provider.requests.length], ['code', 'default', 0]);
   });
 
   it('a pinned agent is not classified by anyone: the heuristics only pick its instructions', async () => {
