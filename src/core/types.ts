@@ -68,6 +68,7 @@ export function userTurn(text: string): ChatMessage {
 
 /** What `auto` classifies, validation checks and session memory keeps: the last user turn with text. */
 export function lastUserText(messages: readonly ChatMessage[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'user' && messages[i].content.trim()) return messages[i].content;
+  // /\S/ stops at the first visible character: no copy of a long prompt, unlike trim().
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'user' && /\S/.test(messages[i].content)) return messages[i].content;
   return '';
 }

@@ -7,7 +7,7 @@ export const MAX_PROMPT_CHARS = 2_000_000;
 
 /** The problem with the request's last user turn, or undefined when it may go on. */
 export function validatePrompt(prompt: unknown): MaofError | undefined {
-  if (typeof prompt !== 'string' || prompt.trim() === '') return new MaofError('BAD_REQUEST', 'The prompt is empty — type what you want the agent to do.');
+  if (typeof prompt !== 'string' || !/\S/.test(prompt)) return new MaofError('BAD_REQUEST', 'The prompt is empty — type what you want the agent to do.');
   if (prompt.includes('\u0000')) return new MaofError('BAD_REQUEST', 'The prompt contains binary data (NUL bytes) — paste text only.');
   if (prompt.length > MAX_PROMPT_CHARS) return new MaofError('CONTEXT_TOO_LARGE', 'The prompt is over 2 million characters — shorten it or attach the text as context instead.');
   return undefined;
