@@ -12,6 +12,7 @@ import { build } from 'esbuild';
 import { parseConfig } from '../src/core/config/schema';
 import { argNumber, BENCH_KEY, benchRawConfig, captureRequest, emitResult, repoRoot, startSimulator, tempDir } from './harness';
 import { median, round } from './stats';
+import { userTurn } from '../src/core/types';
 
 const CONCURRENCY = 32;
 
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     writeFileSync(promptsFile, Array.from({ length: requests }, (_, i) => JSON.stringify({ prompt: `Write function number ${i} that adds ${i} to its input.`, task: 'code' })).join('\n') + '\n');
 
     // What the CLI sends for these lines, so the bare script asks for exactly the same work.
-    const sent = await captureRequest(parseConfig(raw).config, dir, { prompt: 'Write function number 0 that adds 0 to its input.', task: 'code' });
+    const sent = await captureRequest(parseConfig(raw).config, dir, { messages: [userTurn('Write function number 0 that adds 0 to its input.')], task: 'code' });
     const system = sent.messages.find((m) => m.role === 'system')?.content ?? '';
     const specFile = join(dir, 'spec.json');
     const spec = { baseURL: sim.openaiBaseUrl, apiKey: BENCH_KEY, model: sent.model, system, maxTokens: sent.maxOutputTokens, temperature: sent.temperature, concurrency: CONCURRENCY, promptsFile };

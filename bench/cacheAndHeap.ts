@@ -9,6 +9,7 @@ import type { CachedResponse } from '../src/core/cache/responseCache';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
 import { argNumber, benchConfig, BenchSecrets, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { round, roundSummary, summarize } from './stats';
+import { userTurn } from '../src/core/types';
 
 const CONCURRENCY = 16;
 
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     const context = sampleContext();
 
     // ---- cache hits ----
-    const hitReq = { prompt: 'Write a function that reverses a linked list.', task: 'code' };
+    const hitReq = { messages: [userTurn('Write a function that reverses a linked list.')], task: 'code' };
     const warm = await orchestrator.run(hitReq);
     if (!warm.ok) throw new Error(`warm-up failed: ${warm.error.message}`);
     const runHits = async (req: Parameters<Orchestrator['run']>[0], n: number): Promise<number[]> => {
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
 
     // The cache alone: a stored key, looked up through getOrCompute (the orchestrator's path).
     const cache = orchestrator.cache;
-    const parts = { agentId: 'sim-a', provider: 'openai', model: 'gpt-4.1-mini', temperature: 0, maxOutputTokens: 1024, messages: [{ role: 'system' as const, content: 'You are an expert software engineer.' }, { role: 'user' as const, content: hitReq.prompt }] };
+    const parts = { agentId: 'sim-a', provider: 'openai', model: 'gpt-4.1-mini', temperature: 0, maxOutputTokens: 1024, messages: [{ role: 'system' as const, content: 'You are an expert software engineer.' }, { role: 'user' as const, content: hitReq.messages[0].content }] };
     const key = cache.keyFor(parts);
     if (!key) throw new Error('cache disabled');
     const value: CachedResponse = { text: 'answer', usage: { inputTokens: 10, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 }, agentId: 'sim-a', model: 'gpt-4.1-mini', costUsd: 0.0001, finishReason: 'stop' };
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
           const unsubscribe = orchestrator.events.on((e) => void ('requestId' in e && e.requestId === requestId));
           try {
             const chat = n % 4 === 0;
-            const r = await orchestrator.run({ prompt: `Write function number ${n} that adds ${n} to its input.`, task: 'code', requestId, ...(chat ? { context, sessionId: `chat-${(n / 4) % 200}` } : {}) });
+            const r = await orchestrator.run({ messages: [userTurn(`Write function number ${n} that adds ${n} to its input.`)], task: 'code', requestId, ...(chat ? { context, sessionId: `chat-${(n / 4) % 200}` } : {}) });
             if (!r.ok) throw new Error(`request ${n} failed: ${r.error.message}`);
           } finally {
             unsubscribe();

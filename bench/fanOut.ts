@@ -6,6 +6,7 @@ import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
 import { argNumber, benchConfig, BenchSecrets, emitResult, startSimulator, tempDir } from './harness';
 import { median, round } from './stats';
+import { userTurn } from '../src/core/types';
 
 const LATENCY_MS = 200;
 const AGENTS = ['sim-a', 'sim-b', 'sim-c', 'sim-d'];
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
       return performance.now() - t0;
     };
     // Warm-up: connections to the simulator and JIT.
-    await orchestrator.fanOut({ prompt: PROMPT, task: 'code' }, AGENTS);
+    await orchestrator.fanOut({ messages: [userTurn(PROMPT)], task: 'code' }, AGENTS);
 
     const fan: number[] = [];
     const slowest: number[] = [];
@@ -33,13 +34,13 @@ async function main(): Promise<void> {
         slow = Math.max(
           slow,
           await timed(async () => {
-            const res = await orchestrator.run({ prompt: PROMPT, task: 'code', agentId });
+            const res = await orchestrator.run({ messages: [userTurn(PROMPT)], task: 'code', agentId });
             if (!res.ok) throw new Error(`single call failed: ${res.error.message}`);
           }),
         );
       }
       const f = await timed(async () => {
-        const out = await orchestrator.fanOut({ prompt: PROMPT, task: 'code' }, AGENTS);
+        const out = await orchestrator.fanOut({ messages: [userTurn(PROMPT)], task: 'code' }, AGENTS);
         if (!out.results.every((x) => x.result.ok)) throw new Error('a fan-out call failed');
       });
       fan.push(f);

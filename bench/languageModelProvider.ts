@@ -10,7 +10,7 @@ import { tokenizerFor } from '../src/core/context/tokenizer';
 import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
 import { toOpenAIMessages, toOpenAITools } from '../src/core/providers/toolWire';
-import { lastUserText, toCoreMessages, toCoreTools, type LmMessageLike, type LmToolLike } from '../src/host/languageModels/lmMessages';
+import { toCoreMessages, toCoreTools, type LmMessageLike, type LmToolLike } from '../src/host/languageModels/lmMessages';
 import { MessageTokenCounter } from '../src/host/languageModels/tokenCount';
 import { argNumber, bareClient, benchConfig, BenchSecrets, emitResult, interleaved, startSimulator, tempDir } from './harness';
 import { median, round, roundSummary, summarize } from './stats';
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       // What provideLanguageModelChatResponse does per request.
       const conversation = toCoreMessages(vscodeMessages);
       const r = await orchestrator.run({
-        prompt: lastUserText(conversation),
+        instructions: 'own',
         messages: conversation,
         agentId: 'sim-a',
         tools: toCoreTools(tools),

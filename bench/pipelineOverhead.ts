@@ -9,6 +9,7 @@ import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
 import { argNumber, bareClient, interleaved, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { roundSummary, summarize, median, round } from './stats';
+import { userTurn } from '../src/core/types';
 
 const PROMPT = 'Refactor helper12 so that it handles negative values, and keep the signature.';
 
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     const dir = tempDir('p1');
 
     // The exact request the pipeline sends, so the bare call asks the simulator for the same work.
-    const request = await captureRequest(config, dir, { prompt: PROMPT, task: 'code', context });
+    const request = await captureRequest(config, dir, { messages: [userTurn(PROMPT)], task: 'code', context });
 
     const store = new FileStateStore(join(dir, 'state.json'));
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store });
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
 
     const pipeline = async (): Promise<number> => {
       const t0 = performance.now();
-      const r = await orchestrator.run({ prompt: PROMPT, task: 'code', context });
+      const r = await orchestrator.run({ messages: [userTurn(PROMPT)], task: 'code', context });
       const t = performance.now() - t0;
       if (!r.ok) throw new Error(`pipeline failed: ${r.error.code} ${r.error.message}`);
       return t;

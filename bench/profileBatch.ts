@@ -19,6 +19,7 @@ import { systemClock } from '../src/core/clock';
 import { getProvider, type Provider } from '../src/core/providers/provider';
 import { runGuarded } from '../src/core/providers/adapterSupport';
 import { BENCH_KEY, bareClient, benchRawConfig, BenchSecrets, captureRequest, startSimulator, tempDir } from './harness';
+import { userTurn } from '../src/core/types';
 
 const CONCURRENCY = 32;
 const NEVER = new AbortController().signal;
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     }
     const config = parseConfig(raw).config;
     const prompt = (i: number): string => `Write function number ${i} that adds ${i} to its input.`;
-    const sent = await captureRequest(config, dir, { prompt: prompt(0), task: 'code' });
+    const sent = await captureRequest(config, dir, { messages: [userTurn(prompt(0))], task: 'code' });
     const system = sent.messages[0].content;
     let run: (count: number, offset: number) => Promise<void>;
     if (mode.startsWith('bare')) {
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
       const out = mode === 'out';
       run = (count, offset) =>
         pool(count, offset, async (i) => {
-          const r = await orchestrator.run({ prompt: prompt(i), task: 'code' });
+          const r = await orchestrator.run({ messages: [userTurn(prompt(i))], task: 'code' });
           if (!r.ok) throw new Error(r.error.message);
           if (out) scrub(JSON.stringify({ ok: true, task: r.task, agent: r.agentId, text: r.text, attempts: r.attempts, usage: r.usage, costUsd: r.costUsd, cached: r.cached }), [BENCH_KEY]);
         });

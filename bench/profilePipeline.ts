@@ -6,6 +6,7 @@ import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
 import { bareClient, benchConfig, BenchSecrets, captureRequest, sampleContext, startSimulator, tempDir } from './harness';
 import { median } from './stats';
+import { userTurn } from '../src/core/types';
 
 const PROMPT = 'Refactor helper12 so that it handles negative values, and keep the signature.';
 
@@ -16,12 +17,12 @@ async function main(): Promise<void> {
     const config = benchConfig(sim);
     const context = sampleContext();
     const dir = tempDir('prof');
-    const { messages } = await captureRequest(config, dir, { prompt: PROMPT, task: 'code', context });
+    const { messages } = await captureRequest(config, dir, { messages: [userTurn(PROMPT)], task: 'code', context });
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'state.json')) });
     orchestrator.events.on(() => undefined);
     const client = await bareClient(sim, 'maof');
     const pipeline = async (): Promise<void> => {
-      const r = await orchestrator.run({ prompt: PROMPT, task: 'code', context });
+      const r = await orchestrator.run({ messages: [userTurn(PROMPT)], task: 'code', context });
       if (!r.ok) throw new Error(r.error.message);
     };
     const bare = async (): Promise<void> => {

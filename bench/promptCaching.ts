@@ -7,7 +7,7 @@ import { Orchestrator } from '../src/core/orchestrator';
 import { parseConfig, type MaofConfig } from '../src/core/config/schema';
 import { MemoryStateStore } from '../src/core/ports';
 import type { ContextItem } from '../src/core/context/contextPruner';
-import type { ChatMessage, ToolDefinition } from '../src/core/types';
+import { userTurn, type ChatMessage, type ToolDefinition } from '../src/core/types';
 import { ProviderSimulator, type SimulatorAddress } from '../src/simulator/providerSimulator';
 import { DEFAULT_PROMPT_CACHE_TTL_MS } from '../src/simulator/promptCacheModel';
 import { BenchSecrets, emitResult } from './harness';
@@ -59,7 +59,7 @@ async function chat(sim: ProviderSimulator, addr: SimulatorAddress, provider: Pr
   let cacheReadTokens = 0;
   let inputTokens = 0;
   for (let turn = 0; turn < 10; turn++) {
-    const r = await o.run({ prompt: `Question ${turn}: what does helper1_${turn} return for negative values? [[words:60]]`, task: 'code', sessionId: 'bench-chat', context, structured: false });
+    const r = await o.run({ messages: [userTurn(`Question ${turn}: what does helper1_${turn} return for negative values? [[words:60]]`)], task: 'code', sessionId: 'bench-chat', context, structured: false });
     if (!r.ok) throw new Error(`chat turn failed: ${r.error.code} ${r.error.message}`);
     costUsd += r.costUsd;
     cacheReadTokens += r.usage.cacheReadTokens;
@@ -79,7 +79,7 @@ async function agentLoop(sim: ProviderSimulator, addr: SimulatorAddress, provide
   let cacheReadTokens = 0;
   let inputTokens = 0;
   for (let step = 0; step < 20; step++) {
-    const r = await o.run({ prompt: 'Make helper3 handle negative values', task: 'code', messages: [...conversation], tools: TOOLS, structured: false });
+    const r = await o.run({ instructions: 'own', task: 'code', messages: [...conversation], tools: TOOLS, structured: false });
     if (!r.ok) throw new Error(`agent step failed: ${r.error.code} ${r.error.message}`);
     costUsd += r.costUsd;
     cacheReadTokens += r.usage.cacheReadTokens;

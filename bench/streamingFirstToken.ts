@@ -14,6 +14,7 @@ import { DeltaCoalescer } from '../src/host/chat/deltaCoalescer';
 import type { ChatHostMessage as HostMessage } from '../src/shared/chatProtocol';
 import { argNumber, bareClient, interleaved, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { median, round, roundSummary, summarize } from './stats';
+import { userTurn } from '../src/core/types';
 
 const PROMPT = 'Explain what helper12 returns for negative input and suggest a fix.';
 
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     const context = sampleContext();
     const dir = tempDir('p2');
 
-    const request = await captureRequest(config, dir, { prompt: PROMPT, task: 'auto', context, stream: true, structured: false, sessionId: randomUUID() });
+    const request = await captureRequest(config, dir, { messages: [userTurn(PROMPT)], task: 'auto', context, stream: true, structured: false, sessionId: randomUUID() });
     const { messages } = request;
 
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(dir, 'state.json')) });
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
       });
       try {
         const r = await orchestrator.run({
-          prompt: PROMPT,
+          messages: [userTurn(PROMPT)],
           task: 'auto',
           context,
           sessionId: messageId,

@@ -15,6 +15,7 @@ import { Orchestrator } from '../src/core/orchestrator';
 import { MemoryStateStore } from '../src/core/ports';
 import { ProviderSimulator, type SimulatorAddress } from '../src/simulator/providerSimulator';
 import { argNumber, BENCH_KEY, BenchSecrets, emitResult } from './harness';
+import { userTurn } from '../src/core/types';
 
 const PRICING = { inputPerMTok: 3, outputPerMTok: 15 };
 
@@ -34,7 +35,7 @@ async function storm(sim: ProviderSimulator, addr: SimulatorAddress, requests: n
   const items: BatchItem[] = Array.from({ length: requests }, (_, i) => ({ ok: true, prompt: `storm ${i} [[words:8]]`, task: 'code' }));
   const orchestrator = new Orchestrator({ config: config(addr), secrets: new BenchSecrets(), store: new MemoryStateStore() });
   // Warm: the SDK loaded and a connection open, as the bare side finds them after this side ran.
-  await orchestrator.run({ prompt: 'warm up', task: 'code' });
+  await orchestrator.run({ messages: [userTurn('warm up')], task: 'code' });
   sim.reset();
   sim.setAdmissionRate(rate);
   let started = Date.now();
@@ -43,7 +44,7 @@ async function storm(sim: ProviderSimulator, addr: SimulatorAddress, requests: n
   // The same batch with no admission limit: what this machine needs anyway (a loaded 2-core box may need more than the floor).
   sim.reset();
   const fresh = new Orchestrator({ config: config(addr), secrets: new BenchSecrets(), store: new MemoryStateStore() });
-  await fresh.run({ prompt: 'warm up', task: 'code' });
+  await fresh.run({ messages: [userTurn('warm up')], task: 'code' });
   started = Date.now();
   await runBatch(fresh, items, { concurrency, onResult: () => undefined });
   maof.unthrottledMs = Date.now() - started;
@@ -77,7 +78,7 @@ async function budget(sim: ProviderSimulator, addr: SimulatorAddress) {
   const prompt = (i: number): string => `budget ${i} write a short helper [[words:30]]`;
   sim.reset();
   const probe = new Orchestrator({ config: config(addr), secrets: new BenchSecrets(), store: new MemoryStateStore() });
-  const first = await probe.run({ prompt: prompt(0), task: 'code' });
+  const first = await probe.run({ messages: [userTurn(prompt(0))], task: 'code' });
   if (!first.ok) throw new Error(`probe failed: ${first.error.message}`);
   // Affords about 40 real answers: a one-at-a-time run stops once a worst case no longer fits.
   const limit = Math.round(first.costUsd * 40 * 1e9) / 1e9;
@@ -85,7 +86,7 @@ async function budget(sim: ProviderSimulator, addr: SimulatorAddress) {
   sim.reset();
   const serial = new Orchestrator({ config: config(addr, { monthlyUsd: limit }), secrets: new BenchSecrets(), store: new MemoryStateStore() });
   let serialOk = 0;
-  for (let i = 0; i < n; i++) if ((await serial.run({ prompt: prompt(i), task: 'code' })).ok) serialOk++;
+  for (let i = 0; i < n; i++) if ((await serial.run({ messages: [userTurn(prompt(i))], task: 'code' })).ok) serialOk++;
 
   sim.reset();
   sim.setLatency(50);

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { MaofError } from '../core/errors';
 import type { Orchestrator, RunResult } from '../core/orchestrator';
+import { userTurn } from '../core/types';
 
 // Messages read "Line 3: prompt is missing", not zod's "Invalid input: expected string, received undefined".
 const text = (field: string) => z.string({ error: (iss) => (iss.input === undefined ? `${field} is missing` : `${field} must be a string`) });
@@ -77,7 +78,7 @@ export async function runBatch(
       if (!item.ok) {
         results[index] = { ok: false, requestId: `line-${index + 1}`, task: 'unknown', error: item.error, attempts: [], durationMs: 0, costUsd: 0, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } };
       } else {
-        results[index] = await orchestrator.run({ prompt: item.prompt, task: item.task ?? 'auto', agentId: item.agent, signal: opts.signal, source: 'CLI' });
+        results[index] = await orchestrator.run({ messages: [userTurn(item.prompt)], task: item.task ?? 'auto', agentId: item.agent, signal: opts.signal, source: 'CLI' });
       }
       flush();
     }

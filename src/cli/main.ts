@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { MaofError, toMaofError } from '../core/errors';
 import { Orchestrator, type RunResult } from '../core/orchestrator';
+import { userTurn } from '../core/types';
 import { FileStateStore } from '../core/persistence/fileStateStore';
 import { MemoryStateStore, type StateStore } from '../core/ports';
 import { createRedactingLogger, scrub, type LogLevel } from '../core/logging/redactingLogger';
@@ -215,7 +216,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const view = stream && io.isTty ? new AnswerView({ write: (s) => io.out(s), columns: io.columns ?? 80, rows: io.rows ?? 24 }) : undefined;
       let streamed = false;
       const result = await orchestrator.run({
-        prompt,
+        messages: [userTurn(prompt)],
         source: 'CLI',
         task: values.task ?? 'auto',
         agentId: values.agent,

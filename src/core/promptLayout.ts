@@ -11,8 +11,9 @@ export interface ConversationRef {
   sessionId?: string;
   /** A chain run, or another series of requests that share a prefix. */
   conversationId?: string;
-  /** A whole conversation sent as it is (VS Code's Chat, vscode.lm). */
+  /** The request's turns: a series only when sent whole as the caller's own conversation (VS Code's Chat, vscode.lm). */
   messages?: readonly ChatMessage[];
+  instructions?: 'task' | 'own';
 }
 
 /**
@@ -23,6 +24,7 @@ export interface ConversationRef {
 export function conversationKeyOf(req: ConversationRef): string | undefined {
   if (req.sessionId) return `session:${req.sessionId}`;
   if (req.conversationId) return `conversation:${req.conversationId}`;
+  if (req.instructions !== 'own') return undefined;
   const first = req.messages?.find((m) => m.role !== 'system');
   if (!first) return undefined;
   return `messages:${sha256(`${first.role}\n${first.content}`)}`;

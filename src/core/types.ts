@@ -60,3 +60,15 @@ export function addUsage(a: Usage, b: Usage): Usage {
     cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
   };
 }
+
+/** A user turn of plain text: what MAOF's own surfaces (commands, chat, inline, CLI) send. */
+export function userTurn(text: string): ChatMessage {
+  return { role: 'user', content: text };
+}
+
+/** What `auto` classifies, validation checks and session memory keeps: the last user turn with text. */
+export function lastUserText(messages: readonly ChatMessage[]): string {
+  // /\S/ stops at the first visible character: no copy of a long prompt, unlike trim().
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'user' && /\S/.test(messages[i].content)) return messages[i].content;
+  return '';
+}

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { captureMessages, closeAllEditors, maofApi, simulatorSuite, TEST_KEYS, workspaceFile } from './helpers';
+import { userTurn } from '../../src/core/types';
 import { COMMANDS } from '../../src/host/boot/ids';
 
 async function openFixture(relative: string, select?: [number, number]): Promise<vscode.TextEditor> {
@@ -81,7 +82,7 @@ describe('agent and admin commands', function () {
 
   it('Diagnose reports keys as yes/no, breakers and a live check — never a key or an endpoint', async () => {
     const api = await maofApi();
-    await api.orchestrator.run({ prompt: 'warm up', task: 'writing' });
+    await api.orchestrator.run({ messages: [userTurn('warm up')], task: 'writing' });
     const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.diagnose, { connectivity: true });
     assert.ok(doc);
     const text = doc.getText();
@@ -94,7 +95,7 @@ describe('agent and admin commands', function () {
 
   it('Export Usage writes the ledger as CSV and JSON', async () => {
     const api = await maofApi();
-    const result = await api.orchestrator.run({ prompt: 'count me', task: 'code' });
+    const result = await api.orchestrator.run({ messages: [userTurn('count me')], task: 'code' });
     assert.equal(result.ok, true);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maof-export-'));
     try {

@@ -8,6 +8,7 @@ import type { MaofTestApi } from '../../src/host/boot/extension';
 import type { DashboardHostMessage as HostMessage, DashboardHostMessageOf as HostMessageOf } from '../../src/shared/dashboardProtocol';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor } from './helpers';
+import { userTurn } from '../../src/core/types';
 import { COMMANDS } from '../../src/host/boot/ids';
 
 function dashboardTabs(): number {
@@ -69,7 +70,7 @@ describe('dashboard panel', function () {
   it('shows spend, spend by agent and task, latency and the last request after a run', async () => {
     const handle = await openDashboard(api);
     const before = handle.snapshot();
-    const result = await api.orchestrator.run({ prompt: 'Write a function that parses dates', task: 'code', stream: true, onDelta: () => undefined });
+    const result = await api.orchestrator.run({ messages: [userTurn('Write a function that parses dates')], task: 'code', stream: true, onDelta: () => undefined });
     assert.ok(result.ok, result.ok ? '' : result.error.message);
     const s = handle.snapshot();
     assert.ok(s.spend.monthUsd > before.spend.monthUsd, 'month spend grew');
@@ -132,7 +133,7 @@ describe('dashboard panel', function () {
     });
     try {
       sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'rate_limit', retryAfterMs: 800 } }]);
-      const run = api.orchestrator.run({ prompt: 'Implement binary search', task: 'code', agentId: 'sim-gpt' });
+      const run = api.orchestrator.run({ messages: [userTurn('Implement binary search')], task: 'code', agentId: 'sim-gpt' });
       await waitFor('a snapshot with the retry waiting', () => snapshots.some((s) => s.retries === 1), 5_000);
       const result = await run;
       assert.ok(result.ok);

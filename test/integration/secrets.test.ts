@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { clearKeys, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor } from './helpers';
 import { keyFingerprint } from '../../src/core/hash';
+import { userTurn } from '../../src/core/types';
 
 describe('API keys in SecretStorage', () => {
   const sim = new ProviderSimulator();
@@ -58,7 +59,7 @@ describe('API keys in SecretStorage', () => {
     const api = await maofApi();
     await useSimulatorSettings(api, address);
     await storeKeys(api, { openai: TEST_KEYS.openai, anthropic: TEST_KEYS.anthropic });
-    const result = await api.orchestrator.run({ prompt: 'Write a haiku about retries.', task: 'writing' });
+    const result = await api.orchestrator.run({ messages: [userTurn('Write a haiku about retries.')], task: 'writing' });
     assert.equal(result.ok, true, result.ok ? '' : result.error.message);
     await api.orchestrator.flush();
 

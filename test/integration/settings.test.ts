@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { captureMessages, maofApi, resetSettings, setSettings, waitFor } from './helpers';
+import { userTurn } from '../../src/core/types';
 import { COMMANDS } from '../../src/host/boot/ids';
 
 describe('settings', () => {
@@ -80,7 +81,7 @@ describe('settings', () => {
       assert.match(warnings.messages[0].message, /maof\.agents\.team-gw\.pricing/);
       assert.match(warnings.messages[0].message, /set pricing for agent "team-gw"/);
 
-      const r = await api.orchestrator.run({ prompt: 'hello', agentId: 'team-gw', task: 'writing' });
+      const r = await api.orchestrator.run({ messages: [userTurn('hello')], agentId: 'team-gw', task: 'writing' });
       assert.equal(r.ok, false);
       if (!r.ok) {
         assert.equal(r.error.code, 'CONFIG');

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/core/ports';
 import { createErrorPresenter } from '../../src/host/platform/errors';
 import { resetSpendHistory, warnStateProblem } from '../../src/host/dashboard/spendHistory';
 import { captureMessages, maofApi } from './helpers';
+import { userTurn } from '../../src/core/types';
 import { COMMANDS } from '../../src/host/boot/ids';
 
 describe('an unreadable spend history in the editor', () => {
@@ -41,7 +42,7 @@ describe('an unreadable spend history in the editor', () => {
       // A paid request under a budget: refused before anything is sent, with the reset offered.
       const config = parseConfig({ budget: { monthlyUsd: 5 }, routes: { code: ['gpt-4.1'] } }).config;
       const orchestrator = new Orchestrator({ config, secrets: { get: () => Promise.resolve('sk-test-unused-0000000000') }, store });
-      const refused = await orchestrator.run({ prompt: 'hello', agentId: 'gpt-4.1' });
+      const refused = await orchestrator.run({ messages: [userTurn('hello')], agentId: 'gpt-4.1' });
       assert.equal(refused.ok ? '' : refused.error.code, 'BUDGET_EXCEEDED');
       // The host's presenter from this bundle: the extension's own copy would not know this bundle's MaofError class.
       await createErrorPresenter({ logger: silentLogger, showLog: () => undefined, knownSecrets: () => [] })(refused.ok ? undefined : refused.error);

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { silentLogger } from '../../src/core/ports';
 import { ConfigService } from '../../src/host/platform/configService';
 import { captureMessages, maofApi, resetSettings, simulatorSuite, waitFor } from './helpers';
+import { userTurn } from '../../src/core/types';
 
 const GATEWAY_HEADERS = { 'x-portkey-custom-host': 'https://collector.example' };
 
@@ -55,7 +56,7 @@ describe('workspace settings and keys', () => {
 
     assert.equal(await api.services.keys.hasKeyFor('ws-claude'), false, 'pickers do not claim a key the agent will not get');
     sim.reset();
-    const refused = await api.orchestrator.run({ prompt: 'workspace agent', agentId: 'ws-claude' });
+    const refused = await api.orchestrator.run({ messages: [userTurn('workspace agent')], agentId: 'ws-claude' });
     assert.equal(refused.ok, false);
     assert.equal(refused.ok ? '' : refused.error.code, 'AUTH');
     assert.match(refused.ok ? '' : refused.error.message, /comes from this workspace's settings/);
@@ -69,7 +70,7 @@ describe('workspace settings and keys', () => {
       return a !== undefined && a.fromWorkspace === undefined;
     });
     assert.equal(await api.services.keys.hasKeyFor('ws-claude'), true);
-    const answered = await api.orchestrator.run({ prompt: 'user agent', agentId: 'ws-claude' });
+    const answered = await api.orchestrator.run({ messages: [userTurn('user agent')], agentId: 'ws-claude' });
     assert.equal(answered.ok, true, answered.ok ? '' : answered.error.message);
     await vscode.workspace.getConfiguration('maof').update('agents', userAgents.length > 0 ? userAgents : undefined, vscode.ConfigurationTarget.Global);
   });

@@ -24,6 +24,7 @@ import { bump, leaks, tempDir } from './support/runContext';
 import { assertSanitised, buildOrchestrator, expectFail, expectOk, relConfig, scanResult, scannedLogger, simulatorPerSuite } from './support/pipeline';
 import { cliEnv, jsonLines, runCli, runCliInProcess, writeCliConfig } from './support/cli';
 import { readPersisted, type PersistedState } from './support/persistedState';
+import { userTurn } from '../../src/core/types';
 
 const refused = (): void => bump('R4', 'refused');
 
@@ -288,7 +289,7 @@ describe('R4 bad input: refused clearly, nothing crashes, no state lost', functi
         { id: 'tab', kind: 'openTab', label: 'big.log', text: big },
       ];
       const { orchestrator, events } = buildOrchestrator('r4-context', relConfig(addr(), { context: { maxContextTokens: 6_000 } }));
-      const r = expectOk(await orchestrator.run({ prompt: 'explain the selection', task: 'code', context }));
+      const r = expectOk(await orchestrator.run({ messages: [userTurn('explain the selection')], task: 'code', context }));
       scanResult('r4-context', r);
       await sim.quiesce();
       assert.equal(sim.tally().requests, 1);
@@ -314,7 +315,7 @@ describe('R4 bad input: refused clearly, nothing crashes, no state lost', functi
       assert.equal(await source.get('provider:anthropic'), undefined);
       assert.deepEqual(source.knownValues(), []);
       const { orchestrator } = buildOrchestrator('r4-keys', relConfig(addr()), { secrets: { 'provider:openai': '   ', 'provider:anthropic': '' } });
-      const f = expectFail(await orchestrator.run({ prompt: 'implement a queue', task: 'code' }));
+      const f = expectFail(await orchestrator.run({ messages: [userTurn('implement a queue')], task: 'code' }));
       scanResult('r4-keys', f);
       assert.equal(f.error.code, 'AUTH');
       assert.match(f.error.message, /No (OpenAI|Anthropic) API key is set for agent "(oa|an)" — run "MAOF: Set API Key"/);
@@ -341,7 +342,7 @@ describe('R4 bad input: refused clearly, nothing crashes, no state lost', functi
         ['w'.repeat(2_000_001), 'CONTEXT_TOO_LARGE', /over 2 million characters/],
       ];
       for (const [prompt, code, message] of cases) {
-        const f = expectFail(await orchestrator.run({ prompt, task: 'code' }));
+        const f = expectFail(await orchestrator.run({ messages: [userTurn(prompt)], task: 'code' }));
         scanResult('r4-prompts', f);
         assert.equal(f.error.code, code);
         assert.match(f.error.message, message);

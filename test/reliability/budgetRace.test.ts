@@ -12,6 +12,7 @@ import type { Reservation } from '../../src/core/cost/costLedger';
 import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { record } from './support/runContext';
 import { CountedSimulator, assertSanitised, buildOrchestrator, expectOk, relConfig, scanResult, scanStore } from './support/pipeline';
+import { userTurn } from '../../src/core/types';
 
 const REQUESTS = 64;
 const AFFORDABLE = 10;
@@ -49,7 +50,7 @@ describe('R3 budget race: 64 concurrent requests, a budget that affords 10', fun
       reserved.push(amountUsd);
       return reserve(amountUsd);
     };
-    expectOk(await probe.orchestrator.run({ prompt: PROMPT, task: 'code' }));
+    expectOk(await probe.orchestrator.run({ messages: [userTurn(PROMPT)], task: 'code' }));
     assert.equal(reserved.length, 1);
     const worst = reserved[0];
     const agent = probe.orchestrator.currentConfig.agents.find((a) => a.id === 'oa')!;
@@ -80,7 +81,7 @@ describe('R3 budget race: 64 concurrent requests, a budget that affords 10', fun
     });
     const results = await Promise.all(
       Array.from({ length: REQUESTS }, (_, i) => {
-        const p = orchestrator.run({ prompt: PROMPT, task: 'code', requestId: `race-${i}` });
+        const p = orchestrator.run({ messages: [userTurn(PROMPT)], task: 'code', requestId: `race-${i}` });
         check();
         return p;
       }),

@@ -11,6 +11,7 @@ import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { bump, record, tempDir } from './support/runContext';
 import { CountedSimulator, buildOrchestrator, expectFail, relConfig, scanResult, sleep } from './support/pipeline';
 import { cliBinary, cliEnv, runCli, writeCliConfig } from './support/cli';
+import { userTurn } from '../../src/core/types';
 
 describe('R7 cancellation: upstream closed, nothing held, in-flight calls billed, nothing sent afterwards', function () {
   this.timeout(30_000);
@@ -55,7 +56,7 @@ describe('R7 cancellation: upstream closed, nothing held, in-flight calls billed
       let reservedDuring = 0;
       const r = expectFail(
         await orchestrator.run({
-          prompt: 'write a long parser [[words:200]]',
+          messages: [userTurn('write a long parser [[words:200]]')],
           task,
           stream: true,
           signal: controller.signal,
@@ -90,7 +91,7 @@ describe('R7 cancellation: upstream closed, nothing held, in-flight calls billed
       const { orchestrator } = buildOrchestrator(`r7-hang-${provider}`, budgeted());
       const controller = new AbortController();
       orchestrator.events.onType('attempt', () => setTimeout(() => controller.abort(), 100));
-      const r = expectFail(await orchestrator.run({ prompt: 'implement a stack', task, signal: controller.signal }));
+      const r = expectFail(await orchestrator.run({ messages: [userTurn('implement a stack')], task, signal: controller.signal }));
       scanResult(`r7-hang-${provider}`, r);
       assert.equal(r.error.code, 'CANCELLED');
       assert.equal(orchestrator.ledger.summary().reservedUsd, 0);
@@ -117,7 +118,7 @@ describe('R7 cancellation: upstream closed, nothing held, in-flight calls billed
           controller.abort();
         }, 100);
       });
-      const r = expectFail(await orchestrator.run({ prompt: 'implement a queue', task, signal: controller.signal }));
+      const r = expectFail(await orchestrator.run({ messages: [userTurn('implement a queue')], task, signal: controller.signal }));
       const endedAfter = Date.now() - scheduledAt;
       scanResult(`r7-wait-${provider}`, r);
       assert.equal(waitMs, 1_500, 'the retry-after was honoured');

@@ -10,6 +10,7 @@ import type { Fault } from '../../src/simulator/faultPlan';
 import type { SimulatorAddress } from '../../src/simulator/providerSimulator';
 import { bump, record } from './support/runContext';
 import { CountedSimulator, assertSanitised, buildOrchestrator, expectFail, expectOk, relConfig, scanResult, scanStore } from './support/pipeline';
+import { userTurn } from '../../src/core/types';
 
 type Provider = 'openai' | 'anthropic';
 type Point = 'retry' | 'fallback';
@@ -234,8 +235,8 @@ describe('R1 fault matrix: each upstream fault ends in a retry, a fallback or a 
     addr = await sim.start();
     // Load both SDKs once, so no cell pays for it inside its own short timeout.
     const { orchestrator } = buildOrchestrator('r1-warmup', relConfig(addr));
-    expectOk(await orchestrator.run({ prompt: 'warm up', task: 'code' }));
-    expectOk(await orchestrator.run({ prompt: 'warm up', task: 'writing' }));
+    expectOk(await orchestrator.run({ messages: [userTurn('warm up')], task: 'code' }));
+    expectOk(await orchestrator.run({ messages: [userTurn('warm up')], task: 'writing' }));
   });
   after(async () => {
     await sim.stop();
@@ -272,7 +273,7 @@ describe('R1 fault matrix: each upstream fault ends in a retry, a fallback or a 
           let restarts = 0;
           const id = `cell-${++seq}`;
           const r = await orchestrator.run({
-            prompt: `${id} implement it [[words:24]]`,
+            messages: [userTurn(`${id} implement it [[words:24]]`)],
             task: 'code',
             stream,
             onDelta: (t) => (shown += t),
@@ -326,7 +327,7 @@ describe('R1 fault matrix: each upstream fault ends in a retry, a fallback or a 
             sim.plan([{ match: { provider }, fault: row.fault, times: STORM }]);
             const { orchestrator } = buildOrchestrator(`r1p-${seq}`, configFor(provider, false, row));
             const id = `cell-${++seq}`;
-            const ok = expectOk(await orchestrator.run({ prompt: `${id} implement it [[words:24]]`, task: 'code', stream, onDelta: () => undefined }));
+            const ok = expectOk(await orchestrator.run({ messages: [userTurn(`${id} implement it [[words:24]]`)], task: 'code', stream, onDelta: () => undefined }));
             await sim.quiesce();
             assert.equal(ok.agentId, p.id);
             assert.deepEqual(tuples(ok.attempts), [...primaryFailures(row, provider, 'none', stream), [p.id, 'ok', null, null]]);
@@ -343,7 +344,7 @@ describe('R1 fault matrix: each upstream fault ends in a retry, a fallback or a 
           sim.plan([{ match: { provider }, fault: row.fault, times: MAX_ATTEMPTS + 2 }]);
           const { orchestrator, store, logLines } = buildOrchestrator(`r1n-${seq}`, configFor(provider, false, row));
           const id = `cell-${++seq}`;
-          const r = await orchestrator.run({ prompt: `${id} implement it [[words:24]]`, task: 'code', stream, onDelta: () => undefined });
+          const r = await orchestrator.run({ messages: [userTurn(`${id} implement it [[words:24]]`)], task: 'code', stream, onDelta: () => undefined });
           scanResult(`r1-${id}`, r);
           await scanStore(`r1-${id}`, orchestrator, store);
           const f = expectFail(r);

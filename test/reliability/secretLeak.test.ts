@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { relConfig, assertSanitised, buildOrchestrator, expectFail, expectOk, scanResult, scanStore, CountedSimulator } from './support/pipeline';
 import { ALL_KEYS, KEYS, LeakScanner, record, tempDir } from './support/runContext';
 import { cliEnv, jsonLines, runCli } from './support/cli';
+import { userTurn } from '../../src/core/types';
 
 type Mode = { status: number; openai: (key: string) => string; anthropic: (key: string) => string };
 
@@ -96,7 +97,7 @@ describe('R5 secret leaks: a provider that echoes the key back', function () {
       it(`${provider} 401 echoing the full key (${stream ? 'stream' : 'non-stream'}): AUTH, the key in no message, log, event or result`, async () => {
         echo.mode = ECHO_401;
         const { orchestrator, store, logLines, events } = buildOrchestrator(`r5-${provider}`, echoConfig());
-        const f = expectFail(await orchestrator.run({ prompt: 'implement a parser', task, stream, onDelta: () => undefined }));
+        const f = expectFail(await orchestrator.run({ messages: [userTurn('implement a parser')], task, stream, onDelta: () => undefined }));
         scanResult(`r5-${provider}`, f);
         await scanStore(`r5-${provider}`, orchestrator, store);
         assert.equal(f.error.code, 'AUTH');
@@ -119,7 +120,7 @@ describe('R5 secret leaks: a provider that echoes the key back', function () {
       echo.mode = ECHO_500;
       const before = echo.requests;
       const { orchestrator, logLines } = buildOrchestrator(`r5-${provider}-500`, echoConfig());
-      const f = expectFail(await orchestrator.run({ prompt: 'implement a parser', task }));
+      const f = expectFail(await orchestrator.run({ messages: [userTurn('implement a parser')], task }));
       scanResult(`r5-${provider}-500`, f);
       assert.equal(f.error.code, 'UPSTREAM');
       assert.equal(echo.requests - before, 3, 'retried up to maxAttempts');
@@ -165,7 +166,7 @@ describe('R5 secret leaks: a provider that echoes the key back', function () {
     try {
       const { orchestrator } = buildOrchestrator('r5-prompt', relConfig(addr));
       for (const key of pasted) {
-        const r = expectOk(await orchestrator.run({ prompt: `use ${key}`, task: 'code' }));
+        const r = expectOk(await orchestrator.run({ messages: [userTurn(`use ${key}`)], task: 'code' }));
         scanResult('r5-prompt', r);
         assert.equal(r.text, 'Simulated gpt-4.1-mini reply: use [REDACTED]', `${key.slice(0, 12)}… was redacted before it left`);
         cases++;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { cliEnv, jsonLines, runCliInProcess, writeCliConfig } from './support/cli';
 import { record, tempDir } from './support/runContext';
 import { CountedSimulator, buildOrchestrator, expectOk, relConfig } from './support/pipeline';
+import { userTurn } from '../../src/core/types';
 
 describe('R8 waits: a rate-limit storm and a busy budget are waited out', function () {
   this.timeout(60_000);
@@ -67,7 +68,7 @@ describe('R8 waits: a rate-limit storm and a busy budget are waited out', functi
     const prompt = (i: number): string => `budget ${i} write a short helper [[words:30]]`;
     // One request's real cost, from a run without a budget.
     const probe = buildOrchestrator('r8-probe', relConfig(addr, { routes: { code: ['oa'] } }, agents));
-    const real = expectOk(await probe.orchestrator.run({ prompt: prompt(0), task: 'code' })).costUsd;
+    const real = expectOk(await probe.orchestrator.run({ messages: [userTurn(prompt(0))], task: 'code' })).costUsd;
     await sim.quiesce();
     sim.reset();
     sim.setLatency(50);
@@ -78,7 +79,7 @@ describe('R8 waits: a rate-limit storm and a busy budget are waited out', functi
       const s = orchestrator.ledger.summary();
       overshoot = Math.max(overshoot, s.monthUsd + s.reservedUsd - limit);
     });
-    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => orchestrator.run({ prompt: prompt(i), task: 'code' })));
+    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => orchestrator.run({ messages: [userTurn(prompt(i))], task: 'code' })));
     sim.setLatency(0);
     const failed = results.filter((r) => !r.ok).map((r) => (r.ok ? '' : `${r.error.code}: ${r.error.message}`));
     assert.deepEqual(failed, [], 'all 64 answered (before: most refused with BUDGET_EXCEEDED)');

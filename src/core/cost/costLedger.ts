@@ -45,7 +45,7 @@ export interface Reservation {
 }
 
 /**
- * What reserve() hands out: the reservation carries its own state, so settling or releasing it
+ * What reserveOrWait() and tryReserve() hand out: the reservation carries its own state, so settling or releasing it
  * needs no lookup, and a second settle or release is a no-op however long after.
  */
 class LedgerReservation implements Reservation {
@@ -362,36 +362,23 @@ export class CostLedger {
   }
 
   /**
-   * Reserves the worst-case cost before a request is sent. Synchronous, so requests started together
-   * can never overshoot a limit together. Throws BUDGET_EXCEEDED naming the limit and the fix.
-   * A request whose worst case is $0 (a local model) is never refused.
-   */
-  reserve(amountUsd: number, meta: { agentId?: string } = {}): Reservation {
-    if (!Number.isFinite(amountUsd) || amountUsd < 0) {
-      throw new MaofError('BAD_REQUEST', 'MAOF could not estimate what this request may cost — see the MAOF log for details.', {
-        detail: `invalid worst-case cost: ${amountUsd}`,
-        agentId: meta.agentId,
-      });
-    }
-    this.roll();
-    const amount = usdToNano(amountUsd);
-    if (amount > 0) this.checkLimits(amount, meta.agentId);
-    this.reservedNano += amount;
-    return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, amount, this);
-  }
-
-  /**
-   * Reserves the worst case like reserve(), but a request that does not fit only because of other
-   * requests' reservations in flight waits for them to settle, first come first served, until
+   * Reserves the worst-case cost before a request is sent. A request that does not fit only
+   * because of other requests' reservations in flight waits for them to settle, first come first served, until
    * `deadline` (then BUDGET_EXCEEDED) or its signal aborts (CANCELLED). Refused at once only when
    * settled spend plus its own worst case exceeds a limit, with what is left and what it may cost.
    * Returns synchronously when the reservation fits now, so the common case costs no promise.
    */
   reserveOrWait(amountUsd: number, opts: ReserveWaitOptions): Reservation | Promise<Reservation> {
-    if (!Number.isFinite(amountUsd) || amountUsd < 0) return this.reserve(amountUsd, opts);
+    if (!Number.isFinite(amountUsd) || amountUsd < 0) {
+      throw new MaofError('BAD_REQUEST', 'MAOF could not estimate what this request may cost — see the MAOF log for details.', {
+        detail: `invalid worst-case cost: ${amountUsd}`,
+        agentId: opts.agentId,
+      });
+    }
     this.roll();
     const amount = usdToNano(amountUsd);
-    if (amount === 0) return this.reserve(0, opts);
+    // A request whose worst case is $0 (a local model) is never refused.
+    if (amount === 0) return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, 0, this);
     const refusal = this.refusal(amount, opts);
     if (refusal) throw refusal;
     if (this.waiters.length === 0 && this.fits(amount)) {
@@ -414,7 +401,7 @@ export class CostLedger {
     // Fitting spend + reservations + it implies fitting spend + it: only the per-request limit is left to check.
     if (this.waiters.length > 0 || !this.fits(amount)) return undefined;
     if (amount > 0 && this.policy.perRequestUsd !== undefined && amount > usdToNano(this.policy.perRequestUsd)) return undefined;
-    // Unknown spend history under a limit: the slow path refuses with the reason.
+    // Unknown spend history under a limit: reserveOrWait refuses with the reason.
     if (amount > 0 && this.store.problem) return undefined;
     this.reservedNano += amount;
     return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, amount, this);
@@ -649,49 +636,6 @@ export class CostLedger {
     const problem = this.store.problem;
     if (!problem || (this.policy.monthlyUsd === undefined && this.policy.dailyUsd === undefined)) return undefined;
     return budgetExceeded(problem.message, `state file ${problem.kind}${problem.code ? ` (${problem.code})` : ''}: spend history unknown`, agentId);
-  }
-
-  private checkLimits(amount: number, agentId: string | undefined): void {
-    const p = this.policy;
-    // Formatted only for the refusal message: reserve() runs on every request.
-    const cost = (): string => formatUsd(nanoToUsd(amount));
-    if (p.perRequestUsd !== undefined && amount > usdToNano(p.perRequestUsd)) {
-      throw budgetExceeded(
-        `This request could cost up to ${cost()}, above the per-request limit of ${formatUsd(p.perRequestUsd)} — select less context or raise maof.budget.perRequestUsd.`,
-        `per-request limit: worst case ${amount} nUSD > limit ${usdToNano(p.perRequestUsd)} nUSD`,
-        agentId,
-      );
-    }
-    const unknown = this.unknownSpend(agentId);
-    if (unknown) throw unknown;
-    // Monthly first: when the month is exhausted, raising the daily limit would not help.
-    const periods = [
-      { period: 'month' as const, limitUsd: p.monthlyUsd, spent: this.monthNano },
-      { period: 'day' as const, limitUsd: p.dailyUsd, spent: this.byDay.get(this.today) ?? 0 },
-    ];
-    for (const { period, limitUsd, spent } of periods) {
-      if (limitUsd === undefined) continue;
-      const limit = usdToNano(limitUsd);
-      const committed = spent + this.reservedNano;
-      if (committed + amount <= limit) continue;
-      const left = Math.max(0, limit - committed);
-      const detail = `${period} limit: spent ${spent} + reserved ${this.reservedNano} + worst case ${amount} nUSD > limit ${limit} nUSD`;
-      const held = this.reservedNano > 0 ? `, ${formatUsd(nanoToUsd(this.reservedNano))} held by requests in flight` : '';
-      if (left <= limit * REACHED_SHARE) {
-        const message =
-          period === 'month'
-            ? `Monthly budget of ${formatUsd(limitUsd)} reached (${formatUsd(nanoToUsd(spent))} spent${held}) — raise maof.budget.monthlyUsd or wait until next month.`
-            : `Daily budget of ${formatUsd(limitUsd)} reached (${formatUsd(nanoToUsd(spent))} spent${held}) — raise maof.budget.dailyUsd or wait until tomorrow (UTC).`;
-        throw budgetExceeded(message, detail, agentId);
-      }
-      const which = period === 'month' ? `this month's ${formatUsd(limitUsd)} budget` : `today's ${formatUsd(limitUsd)} budget`;
-      const setting = period === 'month' ? 'maof.budget.monthlyUsd' : 'maof.budget.dailyUsd';
-      throw budgetExceeded(
-        `This request could cost up to ${cost()}, more than the ${formatUsd(nanoToUsd(left))} left of ${which} — select less context or raise ${setting}.`,
-        detail,
-        agentId,
-      );
-    }
   }
 
   private closeReservation(reservation: Reservation, how: 'settled' | 'released'): void {

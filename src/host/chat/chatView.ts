@@ -31,6 +31,7 @@ import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
 import { WebviewHost } from '../webviews/webviewHost';
 import { COMMANDS, VIEWS } from '../boot/ids';
 
+import { userTurn } from '../../core/types';
 export const CHAT_STATE_KEY = 'maof.chat.v1';
 const SAVE_DELAY_MS = 500;
 
@@ -254,7 +255,7 @@ class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> 
       }
       this.seedMemory(orchestrator, sessionId, user.id);
       const result = await orchestrator.run({
-        prompt: message.prompt,
+        messages: [userTurn(message.prompt)],
         source: 'MAOF chat',
         task: 'auto',
         agentId: agentId === 'auto' ? undefined : agentId,

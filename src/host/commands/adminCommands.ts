@@ -13,6 +13,7 @@ import { usageCsv } from '../dashboard/usageCsv';
 import { seconds, openMarkdown } from './markdownReport';
 import { withRequestProgress } from './requestProgress';
 import type { KeyTarget, MaofServices } from '../boot/services';
+import { userTurn } from '../../core/types';
 import { COMMANDS } from '../boot/ids';
 
 /** `{provider: 'openai'}` or `{agentId: 'x'}` preselects which key (never the key itself). */
@@ -69,7 +70,7 @@ async function checkConnectivity(services: MaofServices, signal: AbortSignal): P
       continue;
     }
     // A nonce keeps the answer out of the response cache: this must reach the provider.
-    const result = await services.orchestrator.run({ prompt: `Reply with OK. (connectivity check ${Date.now().toString(36)})`, agentId: agent.id, task: 'writing', maxOutputTokens: 1, temperature: 0, structured: false, signal, source: 'commands' });
+    const result = await services.orchestrator.run({ messages: [userTurn(`Reply with OK. (connectivity check ${Date.now().toString(36)})`)], agentId: agent.id, task: 'writing', maxOutputTokens: 1, temperature: 0, structured: false, signal, source: 'commands' });
     out.push({
       group,
       line: result.ok ? `✓ ${agent.id} answered in ${seconds(result.durationMs)}` : `✗ ${agent.id}: ${result.error.code} — ${result.error.message}`,

@@ -14,6 +14,7 @@ import { attemptsOf, fenced, footer, openMarkdown, quote, seconds } from './mark
 import { promptArgument } from '../inline/inlineGeneration';
 import { withRequestProgress } from './requestProgress';
 import type { MaofServices } from '../boot/services';
+import { userTurn } from '../../core/types';
 import { COMMANDS } from '../boot/ids';
 
 const BREAKER_BADGE: Record<BreakerState, string> = {
@@ -80,7 +81,7 @@ async function analyse(services: MaofServices, scope: 'selection' | 'file'): Pro
     numbered(doc.getText(range), range.start.line + 1),
   ].join('\n');
   const result = await withRequestProgress({ title: 'MAOF', verb: 'Analysing', events: services.orchestrator.events }, (run) =>
-    services.orchestrator.run({ prompt, task: 'analysis', structured: true, signal: run.signal, requestId: run.requestId, source: 'commands' }),
+    services.orchestrator.run({ messages: [userTurn(prompt)], task: 'analysis', structured: true, signal: run.signal, requestId: run.requestId, source: 'commands' }),
   );
   if (!result.ok) {
     await services.showError(result.error);
@@ -128,7 +129,7 @@ async function askAgent(services: MaofServices, args: unknown): Promise<vscode.T
   if (!question?.trim()) return undefined;
   const context = await services.collectContext();
   const result = await withRequestProgress({ title: 'MAOF', verb: 'Asking', events: services.orchestrator.events }, (run) =>
-    services.orchestrator.run({ prompt: question, agentId, context, signal: run.signal, requestId: run.requestId, source: 'commands' }),
+    services.orchestrator.run({ messages: [userTurn(question)], agentId, context, signal: run.signal, requestId: run.requestId, source: 'commands' }),
   );
   if (!result.ok) {
     await services.showError(result.error);
@@ -173,7 +174,7 @@ async function compareAgents(services: MaofServices, args: unknown): Promise<vsc
   const agentIds = ids;
   const out = await withRequestProgress({ title: 'MAOF', verb: 'Comparing', events: services.orchestrator.events, anyRequest: true }, (run) => {
     run.report(`Asking ${agentIds.length} agents at once…`);
-    return services.orchestrator.fanOut({ prompt: question, task: 'auto', context, signal: run.signal, source: 'commands' }, agentIds);
+    return services.orchestrator.fanOut({ messages: [userTurn(question)], task: 'auto', context, signal: run.signal, source: 'commands' }, agentIds);
   });
   if (out.results.every((r) => !r.result.ok && r.result.error.code === 'CANCELLED')) return undefined;
   return openMarkdown(comparisonMarkdown(question, out.results), 'Agent comparison');

@@ -6,6 +6,7 @@ import { blockedByPending, promptArgument, runInline, type InlineOutcome } from 
 import { indentComment, joinContinuation, stripWholeFence } from '../inline/inlineText';
 import { withRequestProgress } from './requestProgress';
 import type { MaofServices } from '../boot/services';
+import { userTurn } from '../../core/types';
 import { COMMANDS } from '../boot/ids';
 
 const DOCUMENTABLE = new Set([
@@ -267,7 +268,7 @@ async function writeCommitMessage(services: MaofServices, args: unknown): Promis
     body,
   ].join('\n');
   const result = await withRequestProgress({ title: 'MAOF', verb: 'Writing the commit message', events: services.orchestrator.events }, (run) =>
-    services.orchestrator.run({ prompt, task: 'writing', signal: run.signal, requestId: run.requestId, structured: false, source: 'commands' }),
+    services.orchestrator.run({ messages: [userTurn(prompt)], task: 'writing', signal: run.signal, requestId: run.requestId, structured: false, source: 'commands' }),
   );
   if (!result.ok) {
     await services.showError(result.error);

@@ -10,6 +10,7 @@ import type { InlinePreview } from './inlinePreview';
 import { fitToRange, shiftRange, stripCodeFence } from './inlineText';
 import { withRequestProgress } from '../commands/requestProgress';
 import type { MaofServices } from '../boot/services';
+import { userTurn } from '../../core/types';
 import { COMMANDS } from '../boot/ids';
 
 export type InlineOutcome =
@@ -67,7 +68,7 @@ export async function runInline(services: MaofServices, preview: InlinePreview, 
       let received = 0;
       let lastReport = 0;
       return services.orchestrator.run({
-        prompt: job.prompt,
+        messages: [userTurn(job.prompt)],
         source: 'commands',
         task: job.task,
         system: job.system,

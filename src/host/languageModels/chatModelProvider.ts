@@ -8,7 +8,7 @@ import type { MaofConfig } from '../../core/config/schema';
 import { tokenizerFor, type Tokenizer } from '../../core/context/tokenizer';
 import type { RunRequest } from '../../core/orchestrator';
 import type { MaofServices } from '../boot/services';
-import { lastUserText, toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
+import { toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
 import { modelCatalog, targetOf, type CatalogModel, type ModelTarget } from './modelCatalog';
 import { MessageTokenCounter } from './tokenCount';
 import { LANGUAGE_MODEL_VENDOR } from '../boot/ids';
@@ -80,10 +80,10 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
     let reported = false;
     let brokeOffAfter: string | undefined;
     const req: RunRequest = {
-      prompt: lastUserText(conversation) || '(continue)',
       // VS Code does not say which extension asked: the native Chat, Copilot, Cline, Roo Code…
       source: 'VS Code Language Model API',
       messages: conversation,
+      instructions: 'own',
       stream: true,
       signal: abort.signal,
       ...(target.kind === 'agent' ? { agentId: target.agentId } : target.kind === 'task' ? { task: target.task } : { task: 'auto' }),

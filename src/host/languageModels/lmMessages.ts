@@ -82,12 +82,6 @@ export function toCoreMessages(messages: readonly LmMessageLike[]): ChatMessage[
   return out;
 }
 
-/** What `auto` classifies and `validate` checks: the last user turn's text (its tool results included). */
-export function lastUserText(messages: readonly ChatMessage[]): string {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'user' && messages[i].content.trim()) return messages[i].content;
-  return '';
-}
-
 export function toCoreTools(tools: readonly LmToolLike[] | undefined): ToolDefinition[] {
   return (tools ?? []).map((t) => ({
     name: t.name,

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { agentRequiresKey } from '../../core/config/schema';
 import { classifyTask } from '../../core/router/taskClassifier';
 import { providerLabel } from '../../core/errors';
-import type { ChatMessage } from '../../core/types';
+import { userTurn, type ChatMessage } from '../../core/types';
 import { formatUsd } from '../../shared/format';
 import { ACTIONS, errorFix, errorLabel } from '../../shared/errorVocabulary';
 import { narrate } from '../commands/progressText';
@@ -55,8 +55,8 @@ async function answer(services: MaofServices, request: vscode.ChatRequest, conte
     const result = await services.orchestrator.run({
       requestId,
       source: 'VS Code Chat (@maof)',
-      prompt: request.prompt,
-      messages: [...historyOf(context), { role: 'user', content: request.prompt }],
+      messages: [...historyOf(context), userTurn(request.prompt)],
+      instructions: 'own',
       ...(picked?.kind === 'agent' ? { agentId: picked.agentId } : picked?.kind === 'task' ? { task: picked.task } : { task: 'auto' }),
       stream: true,
       signal: abort.signal,
@@ -98,7 +98,7 @@ async function compare(services: MaofServices, request: vscode.ChatRequest, stre
   const abort = new AbortController();
   const cancel = token.onCancellationRequested(() => abort.abort());
   try {
-    const { results } = await services.orchestrator.fanOut({ prompt, task, signal: abort.signal, structured: false, source: 'VS Code Chat (@maof)' }, agentIds);
+    const { results } = await services.orchestrator.fanOut({ messages: [userTurn(prompt)], task, signal: abort.signal, structured: false, source: 'VS Code Chat (@maof)' }, agentIds);
     stream.markdown(`### ${results.length} agents on the "${task}" route\n\n| Agent | Model | Cost | Time | Result |\n|---|---|---|---|---|\n`);
     for (const { agentId, result } of results) {
       const agent = config.agents.find((a) => a.id === agentId);

@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   if (typeof store.get('padding') !== 'string') await store.update('padding', 'p'.repeat(PADDING_CHARS));
   process.stdout.write(`start ${ledger.summary().requests}\n`);
   for (;;) {
-    const reservation = ledger.reserve(COST_PER_ENTRY_USD);
+    const reservation = ledger.reserveOrWait(COST_PER_ENTRY_USD, { deadline: Number.MAX_SAFE_INTEGER });
+    if (reservation instanceof Promise) throw new Error('no budget is set: nothing to wait for');
     const n = ledger.summary().requests + 1;
     ledger.settle(reservation, {
       requestId: `write-${n}`,

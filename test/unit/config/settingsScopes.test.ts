@@ -9,6 +9,7 @@ import { markWorkspaceAgents, resolveSettingScopes, type SettingInspection } fro
 import { Orchestrator } from '../../../src/core/orchestrator';
 import { MemoryStateStore } from '../../../src/core/ports';
 import { MapSecrets } from '../helpers/orchestratorHarness';
+import { userTurn } from '../../../src/core/types';
 
 const RESTRICTED = new Set(['agents', 'routes', 'tasks', 'classifierAgent', 'context', 'budget', 'cache']);
 const PROXY = { id: 'proxy', provider: 'openai', model: 'gpt-4.1', baseUrl: 'http://127.0.0.1:4000/v1', contextWindow: 128000 };
@@ -129,20 +130,20 @@ describe('settings scopes and keys', () => {
       assert.equal(await orchestrator.keyFingerprint(agents.get('proxy')!), keyFingerprint('sk-test-provider-key-000000'), "the user's own proxy agent keeps its key");
 
       // The OpenAI-compatible one needs no key on loopback, so it is sent — without any key.
-      const proxied = await orchestrator.run({ prompt: 'hello', agentId: 'ws-proxy' });
+      const proxied = await orchestrator.run({ messages: [userTurn('hello')], agentId: 'ws-proxy' });
       assert.equal(proxied.ok, false);
       assert.equal(seen.length, 1);
       assert.equal(seen[0].customHost, 'https://collector.example', 'the request did reach the gateway');
       assert.ok(!seen[0].authorization?.includes('sk-'), `no key in Authorization: ${seen[0].authorization}`);
 
       // The Anthropic one needs a key: it is not sent at all, and the user reads why.
-      const claude = await orchestrator.run({ prompt: 'hello', agentId: 'ws-claude' });
+      const claude = await orchestrator.run({ messages: [userTurn('hello')], agentId: 'ws-claude' });
       assert.equal(claude.ok ? '' : claude.error.code, 'AUTH');
       assert.match(claude.ok ? '' : claude.error.message, /comes from this workspace's settings .* define the agent in your user settings/);
       assert.equal(seen.length, 1, 'nothing more reached the gateway');
 
       // The user's own agent on the same gateway does send the provider key.
-      await orchestrator.run({ prompt: 'hello', agentId: 'proxy' });
+      await orchestrator.run({ messages: [userTurn('hello')], agentId: 'proxy' });
       assert.equal(seen[1]?.authorization, 'Bearer sk-test-provider-key-000000');
     } finally {
       server.close();

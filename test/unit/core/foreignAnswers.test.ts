@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import type { Fault } from '../../../src/simulator/providerSimulator';
 import { assertSanitised, expectOk, makeOrchestrator, simConfig, simulatorPerSuite } from '../helpers/orchestratorHarness';
 import type { ErrorCode } from '../../../src/core/errors';
+import { userTurn } from '../../../src/core/types';
 
 const ok = expectOk;
 
@@ -15,13 +16,13 @@ describe('Foreign answers through the orchestrator', function () {
   it('a model the endpoint does not know goes to the next agent, naming agent, model and endpoint kind', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'model_not_found' }, times: 5 }]);
     const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
-    const r = ok(await orchestrator.run({ prompt: 'implement a queue', task: 'code' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('implement a queue')], task: 'code' }));
     assert.equal(r.agentId, 'an');
     assert.deepEqual(r.attempts.map(({ elapsedMs: _e, ...a }) => a), [{ agent: 'oa', outcome: 'CONFIG', status: 404 }, { agent: 'an', outcome: 'ok' }]);
     assert.equal(orchestrator.breakers.get('oa').state, 'closed');
     assert.ok(events.some((e) => e.type === 'fallback' && e.reason === 'CONFIG'));
 
-    const pinned = await orchestrator.run({ prompt: 'implement a queue', agentId: 'oa' });
+    const pinned = await orchestrator.run({ messages: [userTurn('implement a queue')], agentId: 'oa' });
     assert.ok(!pinned.ok);
     assert.equal(pinned.error.code, 'CONFIG');
     assert.equal(pinned.error.message, 'The OpenAI-compatible server of agent "oa" does not know model "gpt-4.1-mini" — check the agent\'s model setting (the server lists the models it serves).');
@@ -39,7 +40,7 @@ describe('Foreign answers through the orchestrator', function () {
         sim.plan([{ match: { provider }, fault }]);
         const { orchestrator } = makeOrchestrator(simConfig(addr()));
         const restarts: string[] = [];
-        const r = ok(await orchestrator.run({ prompt: 'write a parser', task: provider === 'openai' ? 'code' : 'analysis', structured: false, stream: true, onDelta: () => undefined, onRestart: (a) => restarts.push(a) }));
+        const r = ok(await orchestrator.run({ messages: [userTurn('write a parser')], task: provider === 'openai' ? 'code' : 'analysis', structured: false, stream: true, onDelta: () => undefined, onRestart: (a) => restarts.push(a) }));
         const first = provider === 'openai' ? 'oa' : 'an';
         const other = provider === 'openai' ? 'an' : 'oa';
         assert.equal(r.attempts[0]?.outcome, code);
@@ -56,7 +57,7 @@ describe('Foreign answers through the orchestrator', function () {
           sim.plan([{ match: { provider }, fault: { kind: 'empty_answer', reason } }]);
           const { orchestrator } = makeOrchestrator(simConfig(addr()));
           const first = provider === 'openai' ? 'oa' : 'an';
-          const r = ok(await orchestrator.run({ prompt: 'summarise this', agentId: undefined, task: provider === 'openai' ? 'code' : 'analysis', structured: false, stream, onDelta: () => undefined }));
+          const r = ok(await orchestrator.run({ messages: [userTurn('summarise this')], agentId: undefined, task: provider === 'openai' ? 'code' : 'analysis', structured: false, stream, onDelta: () => undefined }));
           assert.notEqual(r.agentId, first);
           assert.ok(r.text.length > 0);
           assert.equal(r.attempts[0]?.agent, first);
@@ -67,7 +68,7 @@ describe('Foreign answers through the orchestrator', function () {
         sim.plan([{ match: { provider }, fault: { kind: 'empty_answer', reason } }]);
         const { orchestrator } = makeOrchestrator(simConfig(addr()));
         const agentId = provider === 'openai' ? 'oa' : 'an';
-        const r = await orchestrator.run({ prompt: 'summarise this', agentId, structured: false });
+        const r = await orchestrator.run({ messages: [userTurn('summarise this')], agentId, structured: false });
         assert.ok(!r.ok, 'not ok:true with an empty text');
         assert.equal(r.error.code, 'INVALID_OUTPUT');
         const word = reason === 'empty' || (provider === 'anthropic' && reason === 'filtered') ? (reason === 'empty' ? 'empty' : 'refused') : reason;
@@ -83,13 +84,13 @@ describe('Foreign answers through the orchestrator', function () {
         sim.plan([{ match: { provider }, fault: { kind: 'no_usage' } }]);
         const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
         const agentId = provider === 'openai' ? 'oa' : 'an';
-        const r = ok(await orchestrator.run({ prompt: 'explain closures [[words:30]]', agentId, structured: false, stream, onDelta: () => undefined }));
+        const r = ok(await orchestrator.run({ messages: [userTurn('explain closures [[words:30]]')], agentId, structured: false, stream, onDelta: () => undefined }));
         assert.equal(r.usageEstimated, true);
         assert.ok(r.usage.inputTokens > 0 && r.usage.outputTokens > 20, JSON.stringify(r.usage));
         assert.ok(r.costUsd > 0);
         const usage = events.find((e) => e.type === 'usage');
         assert.ok(usage && usage.type === 'usage' && usage.estimated === true);
-        const billed = ok(await orchestrator.run({ prompt: 'explain closures again', agentId, structured: false, stream, onDelta: () => undefined }));
+        const billed = ok(await orchestrator.run({ messages: [userTurn('explain closures again')], agentId, structured: false, stream, onDelta: () => undefined }));
         assert.equal(billed.usageEstimated, undefined);
       });
     }
@@ -102,7 +103,7 @@ describe('Foreign answers through the orchestrator', function () {
         routes: { code: ['deep'], writing: ['deep'], analysis: ['deep'] },
       });
       const { orchestrator } = makeOrchestrator(config, { secrets: {} });
-      const r = ok(await orchestrator.run({ prompt: 'implement a stack', task: 'writing', stream, onDelta: () => undefined }));
+      const r = ok(await orchestrator.run({ messages: [userTurn('implement a stack')], task: 'writing', stream, onDelta: () => undefined }));
       assert.equal(r.agentId, 'deep');
       assert.match(r.text, /Simulated claude-sonnet-5-5 reply/);
     });

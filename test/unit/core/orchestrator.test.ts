@@ -3,6 +3,7 @@ import { ANTHROPIC_KEY, assertSanitised, expectOk, makeOrchestrator, OPENAI_KEY,
 import { MemoryStateStore } from '../../../src/core/ports';
 import type { RunResult } from '../../../src/core/orchestrator';
 import { keyFingerprint } from '../../../src/core/hash';
+import { userTurn } from '../../../src/core/types';
 
 const ok = expectOk;
 
@@ -12,7 +13,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('answers from the primary agent and accounts the exact usage and cost', async () => {
     const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
-    const r = ok(await orchestrator.run({ prompt: 'Write a function that adds two numbers', task: 'code', temperature: 0.5 }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('Write a function that adds two numbers')], task: 'code', temperature: 0.5 }));
     assert.equal(r.agentId, 'oa');
     assert.match(r.text, /Simulated/);
     const tally = sim.tally();
@@ -30,7 +31,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('classifies auto requests and routes them to the task’s primary', async () => {
     const { orchestrator } = makeOrchestrator(simConfig(addr()));
-    const r = ok(await orchestrator.run({ prompt: 'Review this module for security vulnerabilities', structured: false }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('Review this module for security vulnerabilities')], structured: false }));
     assert.equal(r.task, 'analysis');
     assert.equal(r.agentId, 'an');
     assert.equal(r.classification?.task, 'analysis');
@@ -39,7 +40,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('honours retry-after-ms on 429 and succeeds on the same agent', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'rate_limit', retryAfterMs: 40 } }]);
     const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
-    const r = ok(await orchestrator.run({ prompt: 'implement a stack', task: 'code' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('implement a stack')], task: 'code' }));
     assert.equal(r.agentId, 'oa');
     assert.deepEqual(
       r.attempts.map(({ elapsedMs: _elapsed, ...rest }) => rest),
@@ -58,9 +59,9 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
     let second: Promise<RunResult> | undefined;
     orchestrator.events.onType('waiting', () => {
-      second ??= orchestrator.run({ prompt: 'implement a queue', task: 'code', requestId: 'second' });
+      second ??= orchestrator.run({ messages: [userTurn('implement a queue')], task: 'code', requestId: 'second' });
     });
-    const first = ok(await orchestrator.run({ prompt: 'implement a stack', task: 'code', requestId: 'first' }));
+    const first = ok(await orchestrator.run({ messages: [userTurn('implement a stack')], task: 'code', requestId: 'first' }));
     assert.ok(second, 'the first request waited');
     const other = ok(await second);
     assert.equal(first.agentId, 'oa', 'the request the provider paused waited for its own agent');
@@ -74,7 +75,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'rate_limit', retryAfterS: 120 } }]);
     const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
     const started = Date.now();
-    const r = ok(await orchestrator.run({ prompt: 'implement a queue', task: 'code' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('implement a queue')], task: 'code' }));
     assert.ok(Date.now() - started < 5_000, 'did not wait two minutes');
     assert.equal(r.agentId, 'an');
     assert.deepEqual(r.attempts.map((a) => [a.agent, a.outcome]), [['oa', 'RATE_LIMITED'], ['an', 'ok']]);
@@ -84,7 +85,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('never resends after a rejected key: one attempt, then the fallback', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 401 }, times: 5 }]);
     const { orchestrator } = makeOrchestrator(simConfig(addr()));
-    const r = ok(await orchestrator.run({ prompt: 'implement a map', task: 'code' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('implement a map')], task: 'code' }));
     assert.deepEqual(r.attempts.map((a) => [a.agent, a.outcome]), [['oa', 'AUTH'], ['an', 'ok']]);
     assert.equal(sim.tally().requests, 2);
   });
@@ -92,7 +93,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('never resends a context-length error to the same agent', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'context_length' }, times: 5 }]);
     const { orchestrator } = makeOrchestrator(simConfig(addr()));
-    const r = ok(await orchestrator.run({ prompt: 'implement a set', task: 'code' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('implement a set')], task: 'code' }));
     assert.deepEqual(r.attempts.map((a) => a.outcome), ['CONTEXT_TOO_LARGE', 'ok']);
   });
 
@@ -101,7 +102,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     // refuses; counted, they are ~100 tokens, which fit.
     const config = simConfig(addr(), { agents: [{ id: 'tiny', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr().openaiBaseUrl, contextWindow: 300, maxOutputTokens: 100, requiresKey: true }], routes: { code: ['tiny'] } });
     const { orchestrator } = makeOrchestrator(config);
-    const r = ok(await orchestrator.run({ prompt: 'implement a heap '.repeat(20), task: 'code' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('implement a heap '.repeat(20))], task: 'code' }));
     assert.equal(r.agentId, 'tiny');
     assert.deepEqual(r.attempts.map((a) => a.outcome), ['ok']);
   });
@@ -109,7 +110,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('sends local keyless agents (loopback base URL) without a key', async () => {
     const config = simConfig(addr(), { agents: [{ id: 'local', provider: 'openai', model: 'llama3', baseUrl: addr().openaiBaseUrl, contextWindow: 8_000 }], routes: { code: ['local'] } });
     const { orchestrator } = makeOrchestrator(config, { secrets: {} });
-    const r = ok(await orchestrator.run({ prompt: 'implement a heap', task: 'code' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('implement a heap')], task: 'code' }));
     assert.equal(r.agentId, 'local');
     assert.equal(r.costUsd, 0, 'local models cost nothing');
   });
@@ -121,7 +122,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     });
     const { orchestrator } = makeOrchestrator(config);
     assert.equal(await orchestrator.keyFingerprint(config.agents.find((a) => a.id === 'remote')!), undefined);
-    const r = await orchestrator.run({ prompt: 'implement a heap', task: 'code' });
+    const r = await orchestrator.run({ messages: [userTurn('implement a heap')], task: 'code' });
     assert.equal(r.ok, false);
     if (!r.ok) {
       assert.equal(r.error.code, 'AUTH');
@@ -133,12 +134,12 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('uses what is available when one provider has no key, and fails clearly when none has', async () => {
     const onlyAnthropic = makeOrchestrator(simConfig(addr()), { secrets: { 'provider:anthropic': ANTHROPIC_KEY } });
-    const r = ok(await onlyAnthropic.orchestrator.run({ prompt: 'implement a heap', task: 'code' }));
+    const r = ok(await onlyAnthropic.orchestrator.run({ messages: [userTurn('implement a heap')], task: 'code' }));
     assert.equal(r.agentId, 'an');
     assert.equal(sim.tally().requests, 1, 'nothing was sent without a key');
 
     const none = makeOrchestrator(simConfig(addr()), { secrets: {} });
-    const f = await none.orchestrator.run({ prompt: 'implement a heap', task: 'code' });
+    const f = await none.orchestrator.run({ messages: [userTurn('implement a heap')], task: 'code' });
     assert.equal(f.ok, false);
     if (!f.ok) {
       assert.equal(f.error.code, 'AUTH');
@@ -150,11 +151,11 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('opens the breaker after repeated failures and then skips the agent without calling it', async () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 500 }, times: 100 }]);
     const { orchestrator, events } = makeOrchestrator(simConfig(addr(), { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } }));
-    ok(await orchestrator.run({ prompt: 'first', task: 'code' }));
+    ok(await orchestrator.run({ messages: [userTurn('first')], task: 'code' }));
     assert.equal(orchestrator.breakers.get('oa').state, 'open');
     assert.ok(events.some((e) => e.type === 'breaker.changed' && e.agentId === 'oa' && e.to === 'open'));
     const before = sim.tally().byModel['gpt-4.1-mini']?.requests ?? 0;
-    const r = ok(await orchestrator.run({ prompt: 'second', task: 'code' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('second')], task: 'code' }));
     assert.equal(r.agentId, 'an');
     assert.equal(r.attempts[0]?.outcome, 'CIRCUIT_OPEN');
     assert.equal(sim.tally().byModel['gpt-4.1-mini']?.requests ?? 0, before, 'an open breaker sends nothing');
@@ -164,7 +165,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 503 }, times: 100 }]);
     const store = new MemoryStateStore();
     const first = makeOrchestrator(simConfig(addr()), { store });
-    ok(await first.orchestrator.run({ prompt: 'x', task: 'code' }));
+    ok(await first.orchestrator.run({ messages: [userTurn('x')], task: 'code' }));
     await first.orchestrator.flush();
     const second = makeOrchestrator(simConfig(addr()), { store });
     assert.equal(second.orchestrator.breakers.get('oa').state, 'open');
@@ -172,7 +173,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('refuses before sending anything when the budget cannot cover the worst case', async () => {
     const { orchestrator } = makeOrchestrator(simConfig(addr(), { budget: { monthlyUsd: 0.0000001 } }));
-    const r = await orchestrator.run({ prompt: 'implement a trie', task: 'code' });
+    const r = await orchestrator.run({ messages: [userTurn('implement a trie')], task: 'code' });
     assert.equal(r.ok, false);
     if (!r.ok) {
       assert.equal(r.error.code, 'BUDGET_EXCEEDED');
@@ -184,14 +185,14 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('serves a repeated deterministic request from the cache without calling the provider', async () => {
     const { orchestrator, events } = makeOrchestrator(simConfig(addr()));
-    const a = ok(await orchestrator.run({ prompt: 'implement fizzbuzz', task: 'code' }));
-    const b = ok(await orchestrator.run({ prompt: 'implement fizzbuzz', task: 'code' }));
+    const a = ok(await orchestrator.run({ messages: [userTurn('implement fizzbuzz')], task: 'code' }));
+    const b = ok(await orchestrator.run({ messages: [userTurn('implement fizzbuzz')], task: 'code' }));
     assert.equal(b.cached, true);
     assert.equal(b.text, a.text);
     assert.equal(b.costUsd, 0);
     assert.equal(sim.tally().requests, 1);
     assert.ok(events.some((e) => e.type === 'cache.hit'));
-    const c = ok(await orchestrator.run({ prompt: 'implement fizzbuzz', task: 'code', temperature: 0.9 }));
+    const c = ok(await orchestrator.run({ messages: [userTurn('implement fizzbuzz')], task: 'code', temperature: 0.9 }));
     assert.equal(c.cached, false, 'non-deterministic requests are not cached');
   });
 
@@ -202,7 +203,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     let restarts = 0;
     const r = ok(
       await orchestrator.run({
-        prompt: 'implement a linked list [[words:30]]',
+        messages: [userTurn('implement a linked list [[words:30]]')],
         task: 'code',
         stream: true,
         temperature: 0.3,
@@ -227,7 +228,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     });
     const { orchestrator, events } = makeOrchestrator(config);
     const big = 'word '.repeat(3_000);
-    const r = ok(await orchestrator.run({ prompt: `explain ${big}`, task: 'code' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn(`explain ${big}`)], task: 'code' }));
     assert.equal(r.agentId, 'an');
     assert.ok(events.some((e) => e.type === 'agent.skipped' && e.agentId === 'oa' && e.reason === 'CONTEXT_TOO_LARGE'));
 
@@ -236,7 +237,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
       { id: 'tab', kind: 'openTab' as const, label: 'big.ts', text: 'let x = 1;\n'.repeat(2_000) },
     ];
     const small = makeOrchestrator(simConfig(addr(), { agents: [{ id: 'oa', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: addr().openaiBaseUrl, contextWindow: 2_000, maxOutputTokens: 200 }], routes: { code: ['oa'] } }));
-    const s = ok(await small.orchestrator.run({ prompt: 'implement it', task: 'code', context: ctx }));
+    const s = ok(await small.orchestrator.run({ messages: [userTurn('implement it')], task: 'code', context: ctx }));
     assert.ok(s.pruned);
     assert.deepEqual(s.pruned.kept.map((k) => k.id)[0], 'sel', 'the selection is kept first');
     assert.ok(s.pruned.usedTokens <= s.pruned.budgetTokens);
@@ -246,7 +247,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('returns validated structured analysis, repairing one invalid answer', async () => {
     sim.plan([{ match: { provider: 'anthropic' }, fault: { kind: 'invalid_output' } }]);
     const { orchestrator } = makeOrchestrator(simConfig(addr()));
-    const r = ok(await orchestrator.run({ prompt: 'analyse this function', task: 'analysis' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('analyse this function')], task: 'analysis' }));
     assert.equal(r.agentId, 'an');
     assert.ok(r.structured);
     assert.ok(r.structured.confidence >= 0 && r.structured.confidence <= 1);
@@ -256,7 +257,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('never passes invalid structured output on: falls back to the next agent', async () => {
     sim.plan([{ match: { provider: 'anthropic' }, fault: { kind: 'invalid_output' }, times: 2 }]);
     const { orchestrator } = makeOrchestrator(simConfig(addr()));
-    const r = ok(await orchestrator.run({ prompt: 'analyse this function', task: 'analysis' }));
+    const r = ok(await orchestrator.run({ messages: [userTurn('analyse this function')], task: 'analysis' }));
     assert.equal(r.agentId, 'oa');
     assert.ok(r.structured);
     assert.ok(r.attempts.some((a) => a.agent === 'an' && a.outcome === 'INVALID_OUTPUT'));
@@ -268,7 +269,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
     const controller = new AbortController();
     let firstDelta = false;
     const p = orchestrator.run({
-      prompt: 'implement a parser [[words:50]]',
+      messages: [userTurn('implement a parser [[words:50]]')],
       task: 'code',
       stream: true,
       temperature: 0.4,
@@ -292,7 +293,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('redacts key-looking strings from the prompt before it leaves', async () => {
     const { orchestrator } = makeOrchestrator(simConfig(addr()));
     const secret = 'sk-ant-api03-' + 'Z'.repeat(40);
-    const r = ok(await orchestrator.run({ prompt: `use ${secret} to call it`, task: 'code', temperature: 0.2 }));
+    const r = ok(await orchestrator.run({ messages: [userTurn(`use ${secret} to call it`)], task: 'code', temperature: 0.2 }));
     assert.ok(!r.text.includes(secret), 'the echoed prompt holds no key');
     assert.match(r.text, /REDACTED/);
   });
@@ -300,7 +301,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('rejects empty and binary prompts with a clear message, sending nothing', async () => {
     const { orchestrator } = makeOrchestrator(simConfig(addr()));
     for (const prompt of ['', '   ', 'abc\u0000def']) {
-      const r = await orchestrator.run({ prompt, task: 'code' });
+      const r = await orchestrator.run({ messages: [userTurn(prompt)], task: 'code' });
       assert.equal(r.ok, false);
       if (!r.ok) assert.equal(r.error.code, 'BAD_REQUEST');
     }
@@ -309,8 +310,8 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
 
   it('keeps conversation memory across agent switches', async () => {
     const { orchestrator } = makeOrchestrator(simConfig(addr()));
-    ok(await orchestrator.run({ prompt: 'remember the word pineapple', task: 'code', sessionId: 's1', temperature: 0.1 }));
-    ok(await orchestrator.run({ prompt: 'what word?', agentId: 'an', sessionId: 's1', temperature: 0.1 }));
+    ok(await orchestrator.run({ messages: [userTurn('remember the word pineapple')], task: 'code', sessionId: 's1', temperature: 0.1 }));
+    ok(await orchestrator.run({ messages: [userTurn('what word?')], agentId: 'an', sessionId: 's1', temperature: 0.1 }));
     const turns = orchestrator.sessions.get('s1').turns();
     assert.equal(turns.length, 4);
     assert.deepEqual(turns.map((t) => t.agentId ?? '-'), ['-', 'oa', '-', 'an']);
@@ -319,7 +320,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('fans out to several agents and returns every result or error side by side', async () => {
     sim.plan([{ match: { provider: 'anthropic' }, fault: { kind: 'status', status: 401 } }]);
     const { orchestrator } = makeOrchestrator(simConfig(addr()));
-    const out = await orchestrator.fanOut({ prompt: 'implement sort', task: 'code', temperature: 0.5 }, ['oa', 'an']);
+    const out = await orchestrator.fanOut({ messages: [userTurn('implement sort')], task: 'code', temperature: 0.5 }, ['oa', 'an']);
     assert.deepEqual(out.results.map((r) => [r.agentId, r.result.ok]), [['oa', true], ['an', false]]);
     const failed = out.results[1].result;
     if (!failed.ok) {
@@ -348,7 +349,7 @@ describe('Orchestrator over the provider simulator (real SDKs, real HTTP)', func
   it('shows sanitised errors only: no endpoint, no key, no stack', async () => {
     sim.plan([{ fault: { kind: 'status', status: 500 }, times: 100 }]);
     const { orchestrator } = makeOrchestrator(simConfig(addr(), { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } }));
-    const r = await orchestrator.run({ prompt: 'implement x', task: 'code' });
+    const r = await orchestrator.run({ messages: [userTurn('implement x')], task: 'code' });
     assert.equal(r.ok, false);
     if (!r.ok) {
       assert.equal(r.error.code, 'UPSTREAM');

@@ -6,7 +6,7 @@ import { ProviderSimulator, type RequestLogEntry, type SimulatorAddress } from '
 import { makeOrchestrator, simConfig } from '../helpers/orchestratorHarness';
 import type { RunResult, RunSuccess } from '../../../src/core/orchestrator';
 import type { ContextItem } from '../../../src/core/context/contextPruner';
-import type { ChatMessage, ToolDefinition } from '../../../src/core/types';
+import { userTurn, type ChatMessage, type ToolDefinition } from '../../../src/core/types';
 import { toJson } from '../../../src/cli/main';
 
 function ok(r: RunResult): RunSuccess {
@@ -58,8 +58,8 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
   describe('Anthropic', () => {
     it('marks breakpoints after the instructions, the context and the conversation, and the next chat turn reads them', async () => {
       const { orchestrator } = makeOrchestrator(config());
-      const t1 = ok(await orchestrator.run({ prompt: 'What does value3 do?', agentId: 'an', task: 'code', sessionId: 's1', context: CONTEXT, structured: false }));
-      const t2 = ok(await orchestrator.run({ prompt: 'And value4?', agentId: 'an', task: 'code', sessionId: 's1', context: CONTEXT, structured: false }));
+      const t1 = ok(await orchestrator.run({ messages: [userTurn('What does value3 do?')], agentId: 'an', task: 'code', sessionId: 's1', context: CONTEXT, structured: false }));
+      const t2 = ok(await orchestrator.run({ messages: [userTurn('And value4?')], agentId: 'an', task: 'code', sessionId: 's1', context: CONTEXT, structured: false }));
       const sent = body(sim.requestLog().at(-1));
       const system = sent.system as Array<{ text: string; cache_control?: unknown }>;
       assert.equal(system.length, 2, 'instructions and context are separate system blocks');
@@ -85,8 +85,8 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
 
     it('tells a response-cache hit (MAOF, no provider call) from provider prompt caching', async () => {
       const { orchestrator } = makeOrchestrator(config());
-      const first = ok(await orchestrator.run({ prompt: 'same question', agentId: 'an', task: 'code', temperature: 0, structured: false }));
-      const again = ok(await orchestrator.run({ prompt: 'same question', agentId: 'an', task: 'code', temperature: 0, structured: false }));
+      const first = ok(await orchestrator.run({ messages: [userTurn('same question')], agentId: 'an', task: 'code', temperature: 0, structured: false }));
+      const again = ok(await orchestrator.run({ messages: [userTurn('same question')], agentId: 'an', task: 'code', temperature: 0, structured: false }));
       assert.equal(again.cached, true);
       const json = toJson(again);
       assert.equal(json.responseCacheSavedUsd, Math.round(first.costUsd * 1e8) / 1e8);
@@ -95,22 +95,22 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
 
     it('asks for nothing on a one-shot command (a cache write costs more than input)', async () => {
       const { orchestrator } = makeOrchestrator(config());
-      const r = ok(await orchestrator.run({ prompt: 'What does value3 do?', agentId: 'an', task: 'code', context: CONTEXT, structured: false }));
+      const r = ok(await orchestrator.run({ messages: [userTurn('What does value3 do?')], agentId: 'an', task: 'code', context: CONTEXT, structured: false }));
       assert.equal(breakpoints(body(sim.requestLog().at(-1))), 0);
       assert.equal(r.usage.cacheWriteTokens, 0);
     });
 
     it('asks for nothing when the agent turned prompt caching off', async () => {
       const { orchestrator } = makeOrchestrator(config());
-      ok(await orchestrator.run({ prompt: 'q1', agentId: 'an-off', task: 'code', sessionId: 's2', context: CONTEXT, structured: false }));
-      const r = ok(await orchestrator.run({ prompt: 'q2', agentId: 'an-off', task: 'code', sessionId: 's2', context: CONTEXT, structured: false }));
+      ok(await orchestrator.run({ messages: [userTurn('q1')], agentId: 'an-off', task: 'code', sessionId: 's2', context: CONTEXT, structured: false }));
+      const r = ok(await orchestrator.run({ messages: [userTurn('q2')], agentId: 'an-off', task: 'code', sessionId: 's2', context: CONTEXT, structured: false }));
       assert.equal(breakpoints(body(sim.requestLog().at(-1))), 0);
       assert.equal(r.usage.cacheReadTokens, 0);
     });
 
     it('marks nothing below the model\'s minimum (Haiku 4.5 caches 4,096 tokens and more)', async () => {
       const { orchestrator } = makeOrchestrator(config());
-      ok(await orchestrator.run({ prompt: 'q1', agentId: 'haiku', task: 'code', sessionId: 's3', context: [openFile('small.ts', 2500)], structured: false }));
+      ok(await orchestrator.run({ messages: [userTurn('q1')], agentId: 'haiku', task: 'code', sessionId: 's3', context: [openFile('small.ts', 2500)], structured: false }));
       assert.equal(breakpoints(body(sim.requestLog().at(-1))), 0);
     });
 
@@ -119,7 +119,7 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
       const conversation: ChatMessage[] = [{ role: 'system', content: 'You are a coding agent.' }, { role: 'user', content: 'Fix the bug [[tool:tool_3 {"path":"a.ts"}]]' }];
       const reads: number[] = [];
       for (let step = 0; step < 3; step++) {
-        const r = ok(await orchestrator.run({ prompt: 'Fix the bug', agentId: 'an', task: 'code', messages: [...conversation], tools: TOOLS, structured: false }));
+        const r = ok(await orchestrator.run({ instructions: 'own', agentId: 'an', task: 'code', messages: [...conversation], tools: TOOLS, structured: false }));
         reads.push(r.usage.cacheReadTokens);
         const call = r.toolCalls?.[0];
         if (call) {
@@ -147,8 +147,8 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
 
   it('keeps the context cached when the task changes between turns (auto classifies each turn)', async () => {
     const { orchestrator } = makeOrchestrator(config());
-    ok(await orchestrator.run({ prompt: 'Write a function like value3', agentId: 'oa-compat', task: 'code', sessionId: 's7', context: CONTEXT, structured: false }));
-    const t2 = ok(await orchestrator.run({ prompt: 'Review value4 for bugs', agentId: 'oa-compat', task: 'analysis', sessionId: 's7', context: CONTEXT, structured: false }));
+    ok(await orchestrator.run({ messages: [userTurn('Write a function like value3')], agentId: 'oa-compat', task: 'code', sessionId: 's7', context: CONTEXT, structured: false }));
+    const t2 = ok(await orchestrator.run({ messages: [userTurn('Review value4 for bugs')], agentId: 'oa-compat', task: 'analysis', sessionId: 's7', context: CONTEXT, structured: false }));
     // The ~7,000 tokens of context, in 128-token steps; the new instructions and what follows are not.
     assert.ok(t2.usage.cacheReadTokens > 6500, `cached ${t2.usage.cacheReadTokens}`);
   });
@@ -157,8 +157,8 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
     const { orchestrator } = makeOrchestrator(config());
     const tabs = [openFile('src/z-tab.ts', 3000), openFile('src/y-tab.ts', 3000)];
     const active = (typed: string): ContextItem => ({ id: 'active', kind: 'activeFile', label: 'src/active.ts', text: `export const edited = '${typed}';\n`.repeat(20), cursorOffset: 10 });
-    ok(await orchestrator.run({ prompt: 'q1', agentId: 'oa-compat', task: 'code', sessionId: 's8', context: [active('a'), ...tabs], structured: false }));
-    const t2 = ok(await orchestrator.run({ prompt: 'q2', agentId: 'oa-compat', task: 'code', sessionId: 's8', context: [active('ab'), ...tabs], structured: false }));
+    ok(await orchestrator.run({ messages: [userTurn('q1')], agentId: 'oa-compat', task: 'code', sessionId: 's8', context: [active('a'), ...tabs], structured: false }));
+    const t2 = ok(await orchestrator.run({ messages: [userTurn('q2')], agentId: 'oa-compat', task: 'code', sessionId: 's8', context: [active('ab'), ...tabs], structured: false }));
     const system = (sim.requestLog().at(-1)?.body as { messages: Array<{ content: string }> }).messages[0].content;
     assert.ok(system.indexOf('src/y-tab.ts') < system.indexOf('src/z-tab.ts') && system.indexOf('src/z-tab.ts') < system.indexOf('src/active.ts'), 'tabs by name, then the active file');
     // The pruner's own order (active file first) would make the keystroke the end of the cached prefix.
@@ -168,8 +168,8 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
   describe('OpenAI and compatible', () => {
     it('keeps the prefix byte-identical from turn to turn, so the context is cached automatically', async () => {
       const { orchestrator } = makeOrchestrator(config());
-      ok(await orchestrator.run({ prompt: 'What does value3 do?', agentId: 'oa-compat', task: 'code', sessionId: 's4', context: CONTEXT, structured: false }));
-      const t2 = ok(await orchestrator.run({ prompt: 'And value4?', agentId: 'oa-compat', task: 'code', sessionId: 's4', context: CONTEXT, structured: false }));
+      ok(await orchestrator.run({ messages: [userTurn('What does value3 do?')], agentId: 'oa-compat', task: 'code', sessionId: 's4', context: CONTEXT, structured: false }));
+      const t2 = ok(await orchestrator.run({ messages: [userTurn('And value4?')], agentId: 'oa-compat', task: 'code', sessionId: 's4', context: CONTEXT, structured: false }));
       const [first, second] = sim.requestLog().slice(-2).map((e) => body(e).messages as unknown[]);
       assert.deepEqual(second.slice(0, first.length - 1), first.slice(0, -1), 'turn 2 starts with turn 1 (its new turn became history)');
       assert.ok(t2.usage.cacheReadTokens > 6500, `cached ${t2.usage.cacheReadTokens}`);
@@ -178,11 +178,11 @@ describe('prompt caching through the adapters (real SDKs, simulator cache model)
 
     it('sends prompt_cache_key per conversation only where the agent allows it', async () => {
       const { orchestrator } = makeOrchestrator(config());
-      ok(await orchestrator.run({ prompt: 'q1', agentId: 'oa', task: 'code', sessionId: 's5', structured: false }));
-      ok(await orchestrator.run({ prompt: 'q2', agentId: 'oa', task: 'code', sessionId: 's5', structured: false }));
-      ok(await orchestrator.run({ prompt: 'q3', agentId: 'oa', task: 'code', sessionId: 's6', structured: false }));
-      ok(await orchestrator.run({ prompt: 'q4', agentId: 'oa-compat', task: 'code', sessionId: 's5', structured: false }));
-      ok(await orchestrator.run({ prompt: 'q5', agentId: 'oa', task: 'code', structured: false }));
+      ok(await orchestrator.run({ messages: [userTurn('q1')], agentId: 'oa', task: 'code', sessionId: 's5', structured: false }));
+      ok(await orchestrator.run({ messages: [userTurn('q2')], agentId: 'oa', task: 'code', sessionId: 's5', structured: false }));
+      ok(await orchestrator.run({ messages: [userTurn('q3')], agentId: 'oa', task: 'code', sessionId: 's6', structured: false }));
+      ok(await orchestrator.run({ messages: [userTurn('q4')], agentId: 'oa-compat', task: 'code', sessionId: 's5', structured: false }));
+      ok(await orchestrator.run({ messages: [userTurn('q5')], agentId: 'oa', task: 'code', structured: false }));
       const keys = sim.requestLog().slice(-5).map((e) => body(e).prompt_cache_key);
       assert.equal(typeof keys[0], 'string');
       assert.equal(keys[1], keys[0], 'one key per conversation');

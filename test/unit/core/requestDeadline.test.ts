@@ -3,6 +3,7 @@
 // and reports its real elapsed time.
 import assert from 'node:assert/strict';
 import { assertSanitised, makeOrchestrator, simConfig, simulatorPerSuite } from '../helpers/orchestratorHarness';
+import { userTurn } from '../../../src/core/types';
 
 describe('retry.maxTotalMs bounds a slow attempt (a gateway retrying on its own)', function () {
   this.timeout(20_000);
@@ -15,7 +16,7 @@ describe('retry.maxTotalMs bounds a slow attempt (a gateway retrying on its own)
     it(`${stream ? 'a stream that keeps dripping' : 'an answer that takes 4 s'} is cut off at maxTotalMs, with its elapsed time, and no fallback starts after it`, async () => {
       sim.plan([{ match: { provider: 'openai' }, fault: stream ? { kind: 'slow_stream', chunkDelayMs: 100 } : { kind: 'delay', ms: 4_000 } }]);
       const { orchestrator } = makeOrchestrator(config());
-      const r = await orchestrator.run({ prompt: 'implement a queue [[words:80]]', task: 'code', stream, onDelta: () => undefined });
+      const r = await orchestrator.run({ messages: [userTurn('implement a queue [[words:80]]')], task: 'code', stream, onDelta: () => undefined });
       assert.equal(r.ok, false, 'the request did not outlive maxTotalMs');
       if (r.ok) return;
       assert.equal(r.error.code, 'TIMEOUT');
@@ -42,7 +43,7 @@ describe('retry.maxTotalMs bounds a slow attempt (a gateway retrying on its own)
         retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 200, maxTotalMs: MAX_TOTAL_MS, maxRetryAfterMs: 1_000, jitter: 0 },
       }),
     );
-    const r = await orchestrator.run({ prompt: 'implement a stack', task: 'code' });
+    const r = await orchestrator.run({ messages: [userTurn('implement a stack')], task: 'code' });
     assert.equal(r.ok, false);
     assert.equal(r.attempts.length, 1, 'a 300 ms attempt plus a 200 ms wait would end past 400 ms');
     assert.ok((r.attempts[0].elapsedMs ?? 0) >= 250, `elapsed ${r.attempts[0].elapsedMs}`);

@@ -8,6 +8,7 @@ import { MemoryStateStore } from '../../../src/core/ports';
 import type { Provider, ProviderRequest, ProviderResponse } from '../../../src/core/providers/provider';
 import { FakeClock } from '../helpers/fakeClock';
 import { MapSecrets } from '../helpers/orchestratorHarness';
+import { userTurn } from '../../../src/core/types';
 
 class AnsweringProvider implements Provider {
   readonly kind = 'openai' as const;
@@ -40,7 +41,7 @@ describe('Orchestrator: a route behind open breakers', () => {
   it('waits for the cool-down and is answered by the half-open probe', async () => {
     const { clock, provider, orchestrator, events } = setup(10_000);
     const seen: RunResult[] = [];
-    const run = orchestrator.run({ prompt: 'implement a stack', task: 'code' }).then((r) => seen.push(r));
+    const run = orchestrator.run({ messages: [userTurn('implement a stack')], task: 'code' }).then((r) => seen.push(r));
     await clock.advance(999);
     assert.equal(seen.length, 0, 'still waiting, not failed');
     const wait = events.find((e) => e.type === 'waiting');
@@ -54,7 +55,7 @@ describe('Orchestrator: a route behind open breakers', () => {
 
   it('fails at once with CIRCUIT_OPEN when the cool-down ends after its maxTotalMs', async () => {
     const { provider, orchestrator } = setup(500);
-    const result = await orchestrator.run({ prompt: 'implement a stack', task: 'code' });
+    const result = await orchestrator.run({ messages: [userTurn('implement a stack')], task: 'code' });
     assert.ok(!result.ok && result.error.code === 'CIRCUIT_OPEN');
     assert.equal(provider.calls, 0);
     assert.equal(result.durationMs, 0, 'no time was spent waiting');
@@ -63,7 +64,7 @@ describe('Orchestrator: a route behind open breakers', () => {
   it('a cancel ends the wait with CANCELLED', async () => {
     const { clock, orchestrator } = setup(10_000);
     const ac = new AbortController();
-    const run = orchestrator.run({ prompt: 'implement a stack', task: 'code', signal: ac.signal });
+    const run = orchestrator.run({ messages: [userTurn('implement a stack')], task: 'code', signal: ac.signal });
     await clock.advance(100);
     ac.abort();
     const result = await run;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { expectOk, makeOrchestrator, simConfig, simulatorPerSuite } from '../helpers/orchestratorHarness';
 import type { ContextItem } from '../../../src/core/context/contextPruner';
 import type { EventOf } from '../../../src/core/events';
+import { userTurn } from '../../../src/core/types';
 
 const ok = expectOk;
 
@@ -22,7 +23,7 @@ describe('sticky routing within a conversation', function () {
       routes: { code: ['an', 'oa'], writing: ['an', 'oa'], analysis: ['an', 'oa'] },
       retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxTotalMs: 10_000, maxRetryAfterMs: 1_000 },
     });
-  const turn = (prompt: string, sessionId = 'chat-1') => ({ prompt, task: 'code', sessionId, context: CONTEXT, structured: false });
+  const turn = (prompt: string, sessionId = 'chat-1') => ({ messages: [userTurn(prompt)], task: 'code', sessionId, context: CONTEXT, structured: false });
 
   it('keeps a conversation on the agent that served it, even when the primary is back', async () => {
     const { orchestrator, events } = makeOrchestrator(config());

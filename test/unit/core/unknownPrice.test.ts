@@ -4,6 +4,7 @@ import { Orchestrator } from '../../../src/core/orchestrator';
 import { MemoryStateStore } from '../../../src/core/ports';
 import type { Provider, ProviderRequest, ProviderResponse } from '../../../src/core/providers/provider';
 import { MapSecrets } from '../helpers/orchestratorHarness';
+import { userTurn } from '../../../src/core/types';
 
 /** Answers every call with a fixed usage and remembers which agents were called. */
 class CountingProvider implements Provider {
@@ -46,7 +47,7 @@ describe('an agent whose price MAOF cannot know (a gateway alias)', () => {
 
   it('while a budget is set, is refused before anything is sent, with the fix', async () => {
     const { orchestrator, provider } = setup({ budget: { perRequestUsd: 0.5 } });
-    const r = await orchestrator.run({ prompt: 'summarise this', agentId: 'gw', task: 'writing' });
+    const r = await orchestrator.run({ messages: [userTurn('summarise this')], agentId: 'gw', task: 'writing' });
     assert.equal(r.ok, false);
     if (r.ok) return;
     assert.equal(r.error.code, 'CONFIG');
@@ -58,7 +59,7 @@ describe('an agent whose price MAOF cannot know (a gateway alias)', () => {
 
   it('on a route, the next agent answers instead', async () => {
     const { orchestrator, provider } = setup({ budget: { monthlyUsd: 20 } });
-    const r = await orchestrator.run({ prompt: 'implement a queue', task: 'code' });
+    const r = await orchestrator.run({ messages: [userTurn('implement a queue')], task: 'code' });
     assert.equal(r.ok, true);
     assert.deepEqual(provider.calls, ['priced']);
     assert.deepEqual(r.attempts.map((a) => [a.agent, a.outcome]), [['gw', 'CONFIG'], ['priced', 'ok']]);
@@ -67,25 +68,25 @@ describe('an agent whose price MAOF cannot know (a gateway alias)', () => {
 
   it('is sent when the user wrote pricing (zero included), or when no budget is set', async () => {
     const zero = setup({ budget: { perRequestUsd: 0.5 }, agents: [{ ...GATEWAY, pricing: { inputPerMTok: 0, outputPerMTok: 0 } }, PRICED] });
-    const a = await zero.orchestrator.run({ prompt: 'x', agentId: 'gw', task: 'writing' });
+    const a = await zero.orchestrator.run({ messages: [userTurn('x')], agentId: 'gw', task: 'writing' });
     assert.equal(a.ok, true);
     assert.equal(a.costUsd, 0);
     const noBudget = setup({});
-    const b = await noBudget.orchestrator.run({ prompt: 'x', agentId: 'gw', task: 'writing' });
+    const b = await noBudget.orchestrator.run({ messages: [userTurn('x')], agentId: 'gw', task: 'writing' });
     assert.equal(b.ok, true);
     assert.deepEqual(noBudget.provider.calls, ['gw']);
   });
 
   it('a model on this machine without a price is free and passes the budget', async () => {
     const { orchestrator, provider } = setup({ budget: { perRequestUsd: 0.000001 } });
-    const r = await orchestrator.run({ prompt: 'x', agentId: 'local', task: 'writing' });
+    const r = await orchestrator.run({ messages: [userTurn('x')], agentId: 'local', task: 'writing' });
     assert.equal(r.ok, true);
     assert.deepEqual(provider.calls, ['local']);
   });
 
   it('is not used as the classifier while a budget is set (the heuristics decide)', async () => {
     const { orchestrator, provider } = setup({ budget: { monthlyUsd: 20 }, classifierAgent: 'gw', routes: { code: ['priced'], writing: ['priced'], analysis: ['priced'] } });
-    const r = await orchestrator.run({ prompt: 'hmm' });
+    const r = await orchestrator.run({ messages: [userTurn('hmm')] });
     assert.equal(r.ok, true);
     assert.deepEqual(provider.calls, ['priced']);
   });

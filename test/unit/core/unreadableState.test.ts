@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { breakerSchema, budgetSchema, parseConfig } from '../../../src/core/config/schema';
-import { CostLedger, LEDGER_STATE_KEY } from '../../../src/core/cost/costLedger';
+import { CostLedger, LEDGER_STATE_KEY, type Reservation } from '../../../src/core/cost/costLedger';
 import { MaofError } from '../../../src/core/errors';
 import { BREAKER_STATE_KEY, Orchestrator } from '../../../src/core/orchestrator';
 import { FileStateStore, type FileStateStoreOptions } from '../../../src/core/persistence/fileStateStore';
@@ -18,6 +18,13 @@ const JUNE_15 = Date.UTC(2025, 5, 15, 12, 0, 0);
 
 function entry(costUsd: number): Parameters<CostLedger['settle']>[1] {
   return { requestId: `r-${costUsd}`, agentId: 'gpt-4.1', model: 'gpt-4.1', task: 'code', usage: { inputTokens: 10, outputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 0 }, cached: false, costUsd };
+}
+
+/** A reservation made now, or the ledger's refusal thrown (these tests never wait for budget held in flight). */
+function reserveNow(ledger: CostLedger, usd: number): Reservation {
+  const r = ledger.reserveOrWait(usd, { deadline: Number.MAX_SAFE_INTEGER });
+  assert.ok(!(r instanceof Promise), 'fits beside the reservations in flight');
+  return r;
 }
 
 function refusal(fn: () => unknown): MaofError {
@@ -40,7 +47,7 @@ describe('an unreadable or damaged state file', () => {
     const store = new FileStateStore(file);
     const c = clock();
     const ledger = new CostLedger({ store, clock: c, policy: budgetSchema.parse({}) });
-    ledger.settle(ledger.reserve(8), entry(8));
+    ledger.settle(reserveNow(ledger, 8), entry(8));
     const breakers = new BreakerRegistry(breakerSchema.parse({ failureThreshold: 1, resetTimeoutMs: 3_600_000 }), c);
     breakers.get('oa').recordFailure('UPSTREAM');
     await store.update(BREAKER_STATE_KEY, breakers.snapshots());
@@ -68,16 +75,16 @@ describe('an unreadable or damaged state file', () => {
       const before = readFileSync(file, 'utf8');
       const store = new FileStateStore(file, silentLogger, { ...opts, resetHint: 'run "MAOF: Reset Spend History"' });
       const limited = new CostLedger({ store, clock: clock(), policy: budgetSchema.parse({ monthlyUsd: 10 }) });
-      const err = refusal(() => limited.reserve(0.01));
+      const err = refusal(() => reserveNow(limited, 0.01));
       assert.ok(err.message.includes(file), 'names the state file');
       assert.match(err.message, /Reset Spend History/);
       assert.equal(limited.summary().monthUsd, 0);
-      limited.release(limited.reserve(0)); // a local model costs nothing and is never refused
-      refusal(() => new CostLedger({ store, clock: clock(), policy: budgetSchema.parse({ dailyUsd: 1 }) }).reserve(0.01));
+      limited.release(reserveNow(limited, 0)); // a local model costs nothing and is never refused
+      refusal(() => reserveNow(new CostLedger({ store, clock: clock(), policy: budgetSchema.parse({ dailyUsd: 1 }) }), 0.01));
 
       // Without a limit there is nothing to enforce: the request runs, the file is still not replaced.
       const unlimited = new CostLedger({ store, clock: clock(), policy: budgetSchema.parse({ perRequestUsd: 5 }) });
-      unlimited.settle(unlimited.reserve(0.5), entry(0.5));
+      unlimited.settle(reserveNow(unlimited, 0.5), entry(0.5));
       await unlimited.flush();
       await store.flush();
       assert.equal(readFileSync(file, 'utf8'), before, 'the file was not overwritten');
@@ -110,7 +117,7 @@ describe('an unreadable or damaged state file', () => {
   it('a directory in place of the file refuses like an unreadable file', () => {
     mkdirSync(file);
     const store = new FileStateStore(file);
-    const err = refusal(() => new CostLedger({ store, clock: clock(), policy: budgetSchema.parse({ monthlyUsd: 10 }) }).reserve(0.01));
+    const err = refusal(() => reserveNow(new CostLedger({ store, clock: clock(), policy: budgetSchema.parse({ monthlyUsd: 10 }) }), 0.01));
     assert.match(err.message, /EISDIR/);
   });
 
@@ -118,12 +125,12 @@ describe('an unreadable or damaged state file', () => {
     writeFileSync(file, 'garbage');
     const store = new FileStateStore(file);
     const ledger = new CostLedger({ store, clock: clock(), policy: budgetSchema.parse({ perRequestUsd: 5 }) });
-    ledger.settle(ledger.reserve(0.25), entry(0.25));
+    ledger.settle(reserveNow(ledger, 0.25), entry(0.25));
     await ledger.flush();
     const result = await store.reset();
     assert.ok(result.ok && result.movedTo, 'moved aside');
     ledger.setPolicy(budgetSchema.parse({ monthlyUsd: 1 }));
-    ledger.settle(ledger.reserve(0.5), entry(0.5));
+    ledger.settle(reserveNow(ledger, 0.5), entry(0.5));
     await ledger.flush();
     await store.flush();
     const reread = new CostLedger({ store: new FileStateStore(file), clock: clock(), policy: budgetSchema.parse({}) });

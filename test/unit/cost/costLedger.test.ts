@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { budgetSchema, type BudgetPolicy } from '../../../src/core/config/schema';
-import { budgetHeadroom, CostLedger, LEDGER_STATE_KEY, type BudgetAlert, type LedgerEntry } from '../../../src/core/cost/costLedger';
+import { budgetHeadroom, CostLedger, LEDGER_STATE_KEY, type BudgetAlert, type LedgerEntry, type Reservation } from '../../../src/core/cost/costLedger';
 import { MaofError } from '../../../src/core/errors';
 import { MemoryStateStore, type Logger, type StateStore } from '../../../src/core/ports';
 import { FakeClock } from '../helpers/fakeClock';
@@ -44,9 +44,16 @@ function setup(budget: Record<string, unknown> = {}, opts: { store?: StateStore;
   const ledger = new CostLedger({ store, clock, policy: policy(budget), onAlert: (a) => alerts.push(a), logger });
   /** Reserve-and-settle, as a finished request does. */
   const spend = (costUsd: number, over: Partial<Omit<LedgerEntry, 'at'>> = {}): void => {
-    ledger.settle(ledger.reserve(costUsd, { agentId: over.agentId }), entry(costUsd, over));
+    ledger.settle(reserveNow(ledger, costUsd, over.agentId), entry(costUsd, over));
   };
   return { store, clock, alerts, logger, ledger, spend };
+}
+
+/** A reservation made now, or the ledger's refusal thrown (these tests never wait for budget held in flight). */
+function reserveNow(ledger: CostLedger, usd: number, agentId?: string): Reservation {
+  const r = ledger.reserveOrWait(usd, { agentId, deadline: Number.MAX_SAFE_INTEGER });
+  assert.ok(!(r instanceof Promise), 'fits beside the reservations in flight');
+  return r;
 }
 
 function budgetError(fn: () => unknown): MaofError {
@@ -85,13 +92,13 @@ describe('CostLedger', () => {
 
   it('holds a reservation until it is settled to the real cost or released', () => {
     const { ledger } = setup({ monthlyUsd: 10 });
-    const r1 = ledger.reserve(1);
+    const r1 = reserveNow(ledger, 1);
     assert.equal(ledger.summary().reservedUsd, 1);
     assert.equal(ledger.summary().monthUsd, 0);
     ledger.settle(r1, entry(0.25));
     assert.equal(ledger.summary().reservedUsd, 0);
     assert.equal(ledger.summary().monthUsd, 0.25);
-    const r2 = ledger.reserve(2);
+    const r2 = reserveNow(ledger, 2);
     ledger.release(r2);
     const s = ledger.summary();
     assert.equal(s.reservedUsd, 0);
@@ -109,34 +116,34 @@ describe('CostLedger', () => {
   it('refuses a request that would pass the monthly budget, naming the limit and the fix', () => {
     const { ledger, spend } = setup({ monthlyUsd: 20 });
     spend(19.87);
-    const err = budgetError(() => ledger.reserve(0.42));
-    assert.equal(err.message, 'Monthly budget of $20.00 reached ($19.87 spent) — raise maof.budget.monthlyUsd or wait until next month.');
+    const err = budgetError(() => reserveNow(ledger, 0.42));
+    assert.equal(err.message, 'Monthly budget of $20.00 reached ($19.87 spent; this request needs up to $0.42) — raise maof.budget.monthlyUsd or wait until next month.');
     assert.equal(ledger.summary().reservedUsd, 0, 'a refused reservation holds nothing');
     // What still fits is allowed.
-    ledger.release(ledger.reserve(0.13));
+    ledger.release(reserveNow(ledger, 0.13));
   });
 
   it('says a request is too big for what is left when the budget is far from reached', () => {
     const { ledger, spend } = setup({ monthlyUsd: 20 });
     spend(5);
-    const err = budgetError(() => ledger.reserve(16));
-    assert.equal(err.message, "This request could cost up to $16.00, more than the $15.00 left of this month's $20.00 budget — select less context or raise maof.budget.monthlyUsd.");
+    const err = budgetError(() => reserveNow(ledger, 16));
+    assert.equal(err.message, "This request needs up to $16.00, $15.00 left this month — raise maof.budget.monthlyUsd or lower the agent's maxOutputTokens.");
   });
 
   it('enforces the per-request limit', () => {
     const { ledger } = setup({ perRequestUsd: 0.25 });
-    const err = budgetError(() => ledger.reserve(0.42));
-    assert.equal(err.message, 'This request could cost up to $0.42, above the per-request limit of $0.25 — select less context or raise maof.budget.perRequestUsd.');
-    ledger.release(ledger.reserve(0.25));
+    const err = budgetError(() => reserveNow(ledger, 0.42));
+    assert.equal(err.message, "This request needs up to $0.42, above the per-request limit of $0.25 — select less context, raise maof.budget.perRequestUsd or lower the agent's maxOutputTokens.");
+    ledger.release(reserveNow(ledger, 0.25));
   });
 
   it('enforces the daily limit and lifts it the next UTC day', async () => {
     const { ledger, spend, clock } = setup({ dailyUsd: 1, monthlyUsd: 100 });
     spend(1);
-    const err = budgetError(() => ledger.reserve(0.01));
-    assert.match(err.message, /^Daily budget of \$1\.00 reached \(\$1\.00 spent\) — raise maof\.budget\.dailyUsd/);
+    const err = budgetError(() => reserveNow(ledger, 0.01));
+    assert.match(err.message, /^Daily budget of \$1\.00 reached \(\$1\.00 spent; this request needs up to \$0\.01\) — raise maof\.budget\.dailyUsd/);
     await clock.advance(DAY);
-    ledger.release(ledger.reserve(0.5));
+    ledger.release(reserveNow(ledger, 0.5));
     assert.equal(ledger.summary().dayUsd, 0);
     assert.equal(ledger.summary().monthUsd, 1);
   });
@@ -146,11 +153,9 @@ describe('CostLedger', () => {
     let refused = 0;
     const request = async (i: number): Promise<boolean> => {
       await Promise.resolve();
-      let reservation;
-      try {
-        reservation = ledger.reserve(0.1, { agentId: 'gpt' });
-      } catch (err) {
-        assert.equal((err as MaofError).code, 'BUDGET_EXCEEDED');
+      // Refused now, not queued: what does not fit beside the reservations in flight gets none.
+      const reservation = ledger.tryReserve(0.1);
+      if (!reservation) {
         refused++;
         return false;
       }
@@ -171,20 +176,20 @@ describe('CostLedger', () => {
 
   it('a real cost below the worst case frees headroom', () => {
     const { ledger } = setup({ monthlyUsd: 1 });
-    const first = ledger.reserve(0.6);
-    budgetError(() => ledger.reserve(0.6));
+    const first = reserveNow(ledger, 0.6);
+    assert.equal(ledger.tryReserve(0.6), undefined, 'does not fit beside the first');
     ledger.settle(first, entry(0.1));
-    ledger.release(ledger.reserve(0.6));
+    ledger.release(reserveNow(ledger, 0.6));
     assert.equal(budgetHeadroom(ledger.summary()), 0.9);
   });
 
   it('settle and release are idempotent', () => {
     const { ledger } = setup({ monthlyUsd: 10 });
-    const r = ledger.reserve(2);
+    const r = reserveNow(ledger, 2);
     ledger.settle(r, entry(1));
     ledger.settle(r, entry(1));
     ledger.release(r);
-    const r2 = ledger.reserve(3);
+    const r2 = reserveNow(ledger, 3);
     ledger.release(r2);
     ledger.release(r2);
     const s = ledger.summary();
@@ -227,7 +232,7 @@ describe('CostLedger', () => {
     const { ledger, spend, alerts } = setup({ monthlyUsd: 10 }, { clock });
     spend(9, { agentId: 'claude', task: 'writing' });
     assert.equal(alerts.length, 1);
-    budgetError(() => ledger.reserve(2));
+    budgetError(() => reserveNow(ledger, 2));
     await clock.advance(2 * 60 * 60 * 1000); // 01:00 on 1 July
     const s = ledger.summary();
     assert.equal(s.month, '2025-07');
@@ -382,17 +387,17 @@ describe('CostLedger', () => {
     assert.equal(alerts.length, 0);
     ledger.setPolicy(policy({ monthlyUsd: 10 }));
     assert.deepEqual(alerts, [{ period: 'month', fraction: 0.8, spentUsd: 9, limitUsd: 10 }]);
-    budgetError(() => ledger.reserve(1.5));
+    budgetError(() => reserveNow(ledger, 1.5));
     assert.equal(budgetHeadroom(ledger.summary()), 1);
     ledger.setPolicy(policy({}));
     assert.equal(budgetHeadroom(ledger.summary()), undefined);
-    ledger.release(ledger.reserve(1.5));
+    ledger.release(reserveNow(ledger, 1.5));
   });
 
   it('never refuses a free request and rejects a nonsensical estimate', () => {
     const { ledger, spend } = setup({ monthlyUsd: 1 });
     spend(1);
-    ledger.release(ledger.reserve(0));
-    assert.throws(() => ledger.reserve(Number.NaN), (err: unknown) => err instanceof MaofError && err.code === 'BAD_REQUEST');
+    ledger.release(reserveNow(ledger, 0));
+    assert.throws(() => reserveNow(ledger, Number.NaN), (err: unknown) => err instanceof MaofError && err.code === 'BAD_REQUEST');
   });
 });

@@ -139,13 +139,13 @@ describe('tool calls through both SDKs', () => {
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'status', status: 500 }, times: 10 }]);
     try {
       const calls: ToolCall[] = [];
-      const r = await orchestrator.run({ prompt: ask.content, task: 'code', messages: [ask], tools: TOOLS, stream: true, onDelta: () => undefined, onToolCall: (c) => calls.push(c) });
+      const r = await orchestrator.run({ instructions: 'own', task: 'code', messages: [ask], tools: TOOLS, stream: true, onDelta: () => undefined, onToolCall: (c) => calls.push(c) });
       assert.equal(r.ok, true, JSON.stringify(!r.ok && r.error));
       if (!r.ok) return;
       assert.equal(r.agentId, 'an');
       assert.deepEqual(r.toolCalls?.map((c) => c.name), ['read_file']);
       assert.equal(calls.length, 1);
-      const again = await orchestrator.run({ prompt: ask.content, task: 'code', messages: [ask], tools: TOOLS, temperature: 0 });
+      const again = await orchestrator.run({ instructions: 'own', task: 'code', messages: [ask], tools: TOOLS, temperature: 0 });
       assert.equal(again.ok && again.cached, false, 'a tool-calling answer is never served from the cache');
     } finally {
       sim.reset();
