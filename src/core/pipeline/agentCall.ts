@@ -227,7 +227,7 @@ export function unusableAnswer(response: ProviderResponse, agent: AgentConfig): 
 }
 
 export function circuitOpenError(agentId: string): MaofError {
-  return new MaofError('CIRCUIT_OPEN', `Agent "${agentId}" is paused after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".`, { agentId });
+  return new MaofError('CIRCUIT_OPEN', `Agent "${agentId}" has its circuit breaker open after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".`, { agentId });
 }
 
 /** A request on a key the provider paused for longer than the request may still wait: try the next agent. */

@@ -1,5 +1,6 @@
-// Stage 5, the response cache: an exact key over agent, model, params, messages and context hashes;
-// only deterministic requests (temperature 0, or opted in) without tools; identical requests in
+// Stage 5, the response cache: an exact key over agent, model, params, messages (their tool calls,
+// tool results and images included) and context hashes; only deterministic requests (temperature 0,
+// or opted in) without tools; identical requests in
 // flight share one call. A hit is recorded in the ledger as a saving. Throws what the answer stage throws.
 import type { CachedResponse } from '../cache/responseCache';
 import type { AgentCall } from './prepareContext';
@@ -14,9 +15,9 @@ export interface Answer {
 
 /** The response cache's key for a call, or undefined when the call must not be cached. */
 export function cacheKeyOf(ctx: RequestContext, call: AgentCall): string | undefined {
-  // Never cached: answers with tools (a tool call asks the caller to act, and its result changes
-  // what comes next) and turns that carry tool results or images (their key would miss them).
-  if (call.tools || call.messages.some((m) => m.parts)) return undefined;
+  // Never cached: answers with tools offered (a tool call asks the caller to act, and its result
+  // changes what comes next). Turns that carry tool results or images are: the key covers them.
+  if (call.tools) return undefined;
   const { agent } = call;
   return ctx.services.cache.keyFor({
     agentId: agent.id,

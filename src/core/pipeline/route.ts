@@ -59,7 +59,7 @@ export async function runRoute(ctx: RequestContext, agents: AgentConfig[]): Prom
       const deadline = ctx.started + services.config.retry.maxTotalMs;
       if (next === undefined || next.at > deadline) throw err;
       services.emit({ type: 'waiting', at: services.clock.now(), requestId: ctx.requestId, agentId: next.agentId, reason: 'breaker', until: next.at });
-      services.logger.info(`Request ${ctx.requestId}: every agent of the route is paused; waiting for "${next.agentId}" to be tried again.`);
+      services.logger.info(`Request ${ctx.requestId}: every agent of the route has its breaker open; waiting for "${next.agentId}" to be tried again.`);
       await waitForBreakers(ctx, next.at);
     }
   }

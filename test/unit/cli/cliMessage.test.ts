@@ -9,7 +9,7 @@ describe('CLI error wording', () => {
   });
 
   it('names `maof breakers reset` for a paused agent', () => {
-    const m = cliMessage('Agent "fast" is paused after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".');
+    const m = cliMessage('Agent "fast" has its circuit breaker open after repeated failures — MAOF will try it again shortly, or run "MAOF: Reset Circuit Breakers".');
     assert.match(m, /run "maof breakers reset"/);
   });
 

@@ -53,7 +53,7 @@ describe('pipeline stage: route', () => {
     assert.ok(open.events.some((e) => e.type === 'agent.skipped' && e.agentId === 'a' && e.reason === 'CIRCUIT_OPEN'));
   });
 
-  it('when every agent is paused by its breaker, waits for the first cool-down, then answers', async () => {
+  it('when the breaker of every agent is open, waits for the first cool-down, then answers', async () => {
     const s = stages(stageConfig({ routes: { code: ['a'] } }));
     for (let i = 0; i < 2; i++) s.services.breakers.get('a').recordFailure('UPSTREAM');
     const ctx = Object.assign(s.context({}), { task: 'code' });
