@@ -163,22 +163,12 @@ export class PipelineServices {
   /** An agent of unknown price would count as $0 and slip past any budget, so it is refused while one is set. */
   refusedForPrice(agent: AgentConfig): boolean {
     if (!budgetIsSet(this.config.budget)) return false;
-    let unknown = this.priceUnknown.get(agent);
-    if (unknown === undefined) {
-      unknown = priceIsUnknown(agent);
-      this.priceUnknown.set(agent, unknown);
-    }
-    return unknown;
+    return perAgent(this.priceUnknown, agent, priceIsUnknown);
   }
 
   /** agentRequiresKey parses the base URL; an agent object never changes, so once per agent. */
   requiresKey(agent: AgentConfig): boolean {
-    let required = this.keyRequired.get(agent);
-    if (required === undefined) {
-      required = agentRequiresKey(agent);
-      this.keyRequired.set(agent, required);
-    }
-    return required;
+    return perAgent(this.keyRequired, agent, agentRequiresKey);
   }
 
   prunerFor(tokenizer: Tokenizer): ContextPruner {
@@ -189,4 +179,14 @@ export class PipelineServices {
     }
     return pruner;
   }
+}
+
+/** A fact about an agent object, computed once: a settings change makes new agent objects. */
+function perAgent(memo: WeakMap<AgentConfig, boolean>, agent: AgentConfig, compute: (agent: AgentConfig) => boolean): boolean {
+  let value = memo.get(agent);
+  if (value === undefined) {
+    value = compute(agent);
+    memo.set(agent, value);
+  }
+  return value;
 }
