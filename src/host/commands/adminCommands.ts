@@ -103,7 +103,11 @@ async function diagnose(services: MaofServices, args: unknown): Promise<vscode.T
 }
 
 /** The Diagnose report as markdown (also what `@maof /diagnose` shows); `live` adds the connectivity check. */
-export async function diagnoseReport(services: MaofServices, live: boolean): Promise<string> {
+/**
+ * The Markdown report of Diagnose. `live`: the connectivity checks were asked for. `howToCheck`:
+ * where the reader asks for them — the palette command offers a button, the Chat does not.
+ */
+export async function diagnoseReport(services: MaofServices, live: boolean, howToCheck = 'run Diagnose again and choose "Check Connectivity"'): Promise<string> {
   const config = services.config();
   const orchestrator = services.orchestrator;
   const ext = services.extensionContext.extension;
@@ -142,7 +146,7 @@ export async function diagnoseReport(services: MaofServices, live: boolean): Pro
     const results = await withRequestProgress({ title: 'MAOF: checking connectivity', verb: 'Checking', events: orchestrator.events, anyRequest: true }, (run) => checkConnectivity(services, run.signal));
     for (const r of results) lines.push(`- **${r.group}**: ${r.line}`);
   } else {
-    lines.push('Not checked (run Diagnose again and choose "Check Connectivity").');
+    lines.push(`Not checked (${howToCheck}).`);
   }
   lines.push('');
   return lines.join('\n');
