@@ -1,7 +1,8 @@
 // Runs test/e2e/**/*.e2e.ts against the packaged extension in a real workbench, offline: builds
 // and packages a VSIX, installs it into a fresh code-server, and drives the UI with Chromium.
 // The tests run in this process under mocha, sharing one Playwright page (see test/e2e/driver.ts).
-// Prints `e2e: N passed, N failed`; exit code 1 on any failure.
+// Prints `e2e: N passed, N failed`; exit code 1 on any failure. `MAOF_E2E_GREP=<text>` runs only the
+// tests whose full title (suite + test) contains that text, e.g. one test alone in a fresh workbench.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -53,9 +54,12 @@ function e2eFiles(filters: string[]): string[] {
     .sort((a, b) => Number(!a.endsWith('smoke.e2e.ts')) - Number(!b.endsWith('smoke.e2e.ts')) || a.localeCompare(b));
 }
 
-function runMocha(page: Page, files: string[]): Promise<{ passed: number; failed: number; pending: number }> {
+function runMocha(page: Page, files: string[], grep: string | undefined): Promise<{ passed: number; failed: number; pending: number }> {
   const mocha = new Mocha({
     ui: 'bdd',
+    // A plain substring (fgrep), not a regular expression: titles hold "(", "?" and "…". Mocha
+    // skips the hooks of a suite none of whose tests match, so nothing else runs first.
+    fgrep: grep,
     timeout: 60_000,
     reporter: 'spec',
     rootHooks: {
@@ -85,6 +89,8 @@ async function main(): Promise<number> {
   // `npm run test:e2e -- smoke chat` runs only the files whose names contain those words.
   const files = e2eFiles(process.argv.slice(2));
   if (files.length === 0) throw new Error(`no e2e test file matches ${process.argv.slice(2).join(' ')}`);
+  // `MAOF_E2E_GREP='comes back after a window reload' npm run test:e2e -- dashboard` runs one test.
+  const grep = process.env.MAOF_E2E_GREP || undefined;
   ensureEditor();
   const tSetup = Date.now();
   packageVsix({ out: vsixPath });
@@ -118,12 +124,15 @@ async function main(): Promise<number> {
 
     fs.mkdirSync(artifactsDir, { recursive: true });
     setSession({ page, baseUrl: server.baseUrl, workspace, runDir: run.root });
-    const stats = await runMocha(page, files);
+    const stats = await runMocha(page, files, grep);
     setSession(undefined);
     await browser.close();
     console.log(`[e2e] tests ${formatSeconds(Date.now() - tWorkbench)}; screenshots in ${path.relative(repoRoot, artifactsDir)}/`);
-    console.log(`e2e: ${stats.passed} passed, ${stats.failed} failed`);
-    return stats.failed > 0 ? 1 : 0;
+    // A filter that matches nothing is a mistake (a renamed test), not a pass.
+    const none = grep !== undefined && stats.passed + stats.failed + stats.pending === 0;
+    if (none) console.error(`[e2e] no test title contains MAOF_E2E_GREP="${grep}"`);
+    console.log(`e2e: ${stats.passed} passed, ${none ? 1 : stats.failed} failed`);
+    return stats.failed > 0 || none ? 1 : 0;
   } finally {
     await server?.stop();
     console.log(`[e2e] total ${formatSeconds(Date.now() - t0)}`);

@@ -3,7 +3,8 @@
 // Escape, take code from an answer into the editor, and find the conversation again when the view
 // is shown anew.
 import * as assert from 'node:assert/strict';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { e2eIt, runCommand, screenshot, textOf, waitForWorkbench } from './driver';
 import { findWebview, setOpenAiKeyThroughPalette, simulatorSuite } from './simulatorSetup';
 
@@ -29,6 +30,39 @@ async function ask(chat: FrameLocator, prompt: string, agent = 'auto'): Promise<
   await chat.locator('.msg.assistant').nth(answers).waitFor({ state: 'attached', timeout: 15_000 });
 }
 
+/** Asks for an answer that streams slowly; returns it once its first words have arrived. */
+async function startSlowAnswer(chat: FrameLocator, sim: ProviderSimulator): Promise<Locator> {
+  sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'slow_stream', chunkDelayMs: 200 } }]);
+  await ask(chat, 'Write a long essay on sorting [[words:300]]', 'sim-gpt');
+  const answer = chat.locator('.msg.assistant').last();
+  await answer.locator('.msg-body', { hasText: 'Simulated' }).waitFor({ timeout: 15_000 });
+  return answer;
+}
+
+/** Escape in the composer, as a user stops an answer; done when the answer shows it was stopped. */
+async function stopWithEscape(chat: FrameLocator, answer: Locator): Promise<void> {
+  await chat.locator('#prompt').press('Escape');
+  await answer.locator('.stopped').waitFor({ state: 'visible', timeout: 10_000 });
+}
+
+/** Asks sim-gpt for an answer with one TypeScript code block; returns the block once the answer is done. */
+async function askForCode(chat: FrameLocator): Promise<Locator> {
+  await ask(chat, 'Write an increment function [[code:1]]', 'sim-gpt');
+  const answer = chat.locator('.msg.assistant').last();
+  const block = answer.locator('.code-block');
+  await block.waitFor({ timeout: 15_000 });
+  await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 15_000 });
+  return block;
+}
+
+/** Asks for a function that adds two numbers (auto route); returns the answer once its cost shows. */
+async function askFirstQuestion(chat: FrameLocator): Promise<Locator> {
+  await ask(chat, 'Write a function that adds two numbers [[words:60]]');
+  const answer = chat.locator('.msg.assistant').last();
+  await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 30_000 });
+  return answer;
+}
+
 describe('chat view in the real workbench', function () {
   this.timeout(120_000);
   // A retry-after cap of 5 minutes: a long 429 pause is waited out (with Retry now), not fallen back from.
@@ -41,9 +75,7 @@ describe('chat view in the real workbench', function () {
     assert.equal(await chat.locator('#agent option[value="sim-gpt"]').innerText(), 'sim-gpt (gpt-4.1-mini)');
     await screenshot(page, 'chat-01-empty');
 
-    await ask(chat, 'Write a function that adds two numbers [[words:60]]');
-    const answer = chat.locator('.msg.assistant').last();
-    await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 30_000 });
+    const answer = await askFirstQuestion(chat);
     assert.equal(await chat.locator('#prompt').inputValue(), '', 'the composer is cleared');
     assert.match(await textOf(chat.locator('.msg.user').last()), /Write a function that adds two numbers/);
     assert.match(await textOf(answer.locator('.msg-body')), /^Simulated gpt-4\.1-mini reply: Write a function that adds two numbers/);
@@ -104,13 +136,9 @@ describe('chat view in the real workbench', function () {
 
   e2eIt('Escape stops a streaming answer and keeps what arrived', async (page) => {
     const chat = await openChat(page);
-    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'slow_stream', chunkDelayMs: 200 } }]);
-    await ask(chat, 'Write a long essay on sorting [[words:300]]', 'sim-gpt');
-    const answer = chat.locator('.msg.assistant').last();
-    await answer.locator('.msg-body', { hasText: 'Simulated' }).waitFor({ timeout: 15_000 });
+    const answer = await startSlowAnswer(chat, sim);
     await screenshot(page, 'chat-04-streaming');
-    await chat.locator('#prompt').press('Escape');
-    await answer.locator('.stopped').waitFor({ state: 'visible', timeout: 10_000 });
+    await stopWithEscape(chat, answer);
     assert.match(await textOf(answer.locator('.msg-body')), /^Simulated gpt-4\.1-mini reply/);
     assert.equal(await chat.locator('button', { hasText: 'Stop' }).isVisible(), false);
     await screenshot(page, 'chat-05-stopped');
@@ -120,9 +148,7 @@ describe('chat view in the real workbench', function () {
     await runCommand(page, 'File: New Untitled Text File');
     await page.locator('.tabs-container .tab.active', { hasText: 'Untitled' }).waitFor({ state: 'visible' });
     const chat = await openChat(page);
-    await ask(chat, 'Write an increment function [[code:1]]', 'sim-gpt');
-    const block = chat.locator('.msg.assistant').last().locator('.code-block');
-    await block.waitFor({ timeout: 15_000 });
+    const block = await askForCode(chat);
     assert.equal(await textOf(block.locator('.code-lang')), 'typescript');
     assert.deepEqual(await block.locator('button.code-action').allInnerTexts(), ['Copy', 'Insert', 'Apply']);
     assert.match(await textOf(block.locator('pre')), /export function simulated1\(value: number\): number \{ return value \+ 1; \}/);
@@ -138,6 +164,13 @@ describe('chat view in the real workbench', function () {
   });
 
   e2eIt('the conversation comes back when the view is hidden and shown again', async (page) => {
+    // A conversation of its own, begun afresh: an answer, a stopped answer, an answer with code.
+    const own = await openChat(page);
+    await own.getByRole('button', { name: 'Start a new conversation' }).click();
+    await own.locator('.msg').first().waitFor({ state: 'detached', timeout: 10_000 });
+    await askFirstQuestion(own);
+    await stopWithEscape(own, await startSlowAnswer(own, sim));
+    await askForCode(own);
     // The view does not retain its page while hidden: showing it again rebuilds it from the host's history.
     await runCommand(page, 'View: Close Primary Side Bar');
     await page.locator('.part.sidebar').waitFor({ state: 'hidden' });

@@ -2,7 +2,8 @@
 // with spend, charts, breakers and the last requests; a failing agent trips its breaker, the status
 // bar turns to a warning, and Reset on the dashboard closes it again.
 import * as assert from 'node:assert/strict';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { e2eIt, runCommand, screenshot, session, textOf, waitForWorkbench } from './driver';
 import { applyUserSettings, findWebview, setOpenAiKeyThroughPalette, simulatorSuite } from './simulatorSetup';
 
@@ -30,6 +31,23 @@ async function dashboard(page: Page): Promise<FrameLocator> {
   return frame;
 }
 
+/** sim-gpt's row in the dashboard's Circuit breakers table. */
+function breakerRow(dash: FrameLocator): Locator {
+  return dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) }).locator('tr', { hasText: 'sim-gpt' });
+}
+
+/** One request to sim-gpt that fails twice (both attempts): with a threshold of two, its breaker opens. */
+async function tripSimGpt(page: Page, sim: ProviderSimulator): Promise<void> {
+  sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
+  await chatAsk(page, 'Implement a queue class', 'sim-gpt');
+}
+
+/** Reset on the dashboard's breaker row, as a user clicks it; done when the row shows closed. */
+async function resetOnDashboard(row: Locator): Promise<void> {
+  await row.getByRole('button', { name: 'Reset the circuit breaker of sim-gpt' }).click();
+  await row.locator('.state.closed').waitFor({ timeout: 10_000 });
+}
+
 describe('dashboard and status bar in the real workbench', function () {
   this.timeout(120_000);
   // A breaker that opens after two failures, so one failed request trips it.
@@ -52,14 +70,15 @@ describe('dashboard and status bar in the real workbench', function () {
   });
 
   e2eIt('opens with spend, charts, breakers and the last requests', async (page) => {
+    // A request of its own, so that there is spend and a last request to show.
+    await chatAsk(page, 'Write a function that reverses a string [[words:40]]', 'sim-gpt');
     const dash = await dashboard(page);
     await dash.locator('.card').first().waitFor();
     assert.match(await textOf(dash.locator('.card').first()), /This month \$\d+\.\d+ of \$20\.00/i);
     const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
     assert.match(await textOf(byAgent), /sim-gpt \$0\.\d+/);
     assert.ok((await dash.locator('svg.day-chart rect.day-bar').count()) === 30, 'a bar per day for 30 days');
-    const breakers = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) });
-    assert.match(await textOf(breakers.locator('tr', { hasText: 'sim-gpt' })), /sim-gpt closed/);
+    assert.match(await textOf(breakerRow(dash)), /sim-gpt closed/);
     const recent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Last requests' }) });
     assert.match(await textOf(recent.locator('tbody tr').first()), /sim-gpt (code|writing) ok \$0\.\d+/);
     await screenshot(page, 'dashboard-02-overview');
@@ -119,8 +138,7 @@ describe('dashboard and status bar in the real workbench', function () {
   });
 
   e2eIt('a failing agent trips its breaker: warning status bar, Reset on the dashboard closes it', async (page) => {
-    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
-    await chatAsk(page, 'Implement a queue class', 'sim-gpt');
+    await tripSimGpt(page, sim);
     await page.waitForFunction(
       () => [...document.querySelectorAll('.part.statusbar .statusbar-item')].some((e) => /MAOF/.test(e.textContent ?? '') && e.classList.contains('warning-kind')),
       undefined,
@@ -129,7 +147,7 @@ describe('dashboard and status bar in the real workbench', function () {
     await screenshot(page, 'dashboard-03-status-bar-warning');
 
     const dash = await dashboard(page);
-    const row = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) }).locator('tr', { hasText: 'sim-gpt' });
+    const row = breakerRow(dash);
     await row.locator('.state.open').waitFor({ timeout: 10_000 });
     // The last error in the vocabulary's words (the code is its tooltip), as in the activity feed.
     assert.match(await textOf(row), /sim-gpt open probe in \d+ (s|min) 2 1 (server error|overloaded)/);
@@ -138,8 +156,7 @@ describe('dashboard and status bar in the real workbench', function () {
     await activity.scrollIntoViewIfNeeded();
     await screenshot(page, 'dashboard-04-breaker-open');
 
-    await row.getByRole('button', { name: 'Reset the circuit breaker of sim-gpt' }).click();
-    await row.locator('.state.closed').waitFor({ timeout: 10_000 });
+    await resetOnDashboard(row);
     await page.waitForFunction(
       () => [...document.querySelectorAll('.part.statusbar .statusbar-item')].some((e) => /MAOF/.test(e.textContent ?? '') && !e.classList.contains('warning-kind')),
       undefined,
@@ -156,7 +173,15 @@ describe('dashboard and status bar in the real workbench', function () {
   });
 
   e2eIt('an open dashboard comes back after a window reload, with the spend and breaker history the new host read back', async (page) => {
-    await dashboard(page);
+    // History of its own to read back: spend, and a breaker trip that was reset.
+    await chatAsk(page, 'Write a function that reverses a string [[words:40]]', 'sim-gpt');
+    await tripSimGpt(page, sim);
+    const row = breakerRow(await dashboard(page));
+    await row.locator('.state.open').waitFor({ timeout: 10_000 });
+    await resetOnDashboard(row);
+    // Failures 0, and the opens so far: this test's trip, and any an earlier test left.
+    const opens = /sim-gpt closed 0 ([1-9]\d*)/.exec(await textOf(row))?.[1];
+    assert.ok(opens, `the trip is counted: ${await textOf(row)}`);
     // The command, not a page reload: it lets the workbench save its editors (the panel among them)
     // before it goes, as a user's reload does.
     await runCommand(page, 'Developer: Reload Window');
@@ -167,17 +192,14 @@ describe('dashboard and status bar in the real workbench', function () {
     assert.equal(await page.locator('.tabs-container .tab', { hasText: 'MAOF Dashboard' }).count(), 1);
     assert.match(await textOf(dash.locator('.card').first()), /This month \$\d+\.\d+ of \$20\.00/i);
     // The new extension host read the ledger and the breakers back: the trip and reset above count.
-    const breakers = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) });
-    assert.match(await textOf(breakers.locator('tr', { hasText: 'sim-gpt' })), /sim-gpt closed 0 1/);
+    assert.match(await textOf(breakerRow(dash)), new RegExp(`sim-gpt closed 0 ${opens}\\b`));
     const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
     assert.match(await textOf(byAgent), /sim-gpt \$0\.\d+/);
     await screenshot(page, 'dashboard-06-restored-after-reload');
   });
 
-  // After the reload test, which counts the breaker's opens so far.
   e2eIt("an open breaker's error in the chat says so and offers Reset Circuit Breakers, which closes it", async (page) => {
-    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
-    await chatAsk(page, 'Implement a queue class', 'sim-gpt');
+    await tripSimGpt(page, sim);
     await chatAsk(page, 'Implement a heap class', 'sim-gpt');
     const chat = await findWebview(page, '.maof-chat #prompt');
     const error = chat.locator('.msg.assistant').last().locator('.error');

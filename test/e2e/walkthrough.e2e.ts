@@ -67,6 +67,7 @@ describe('Getting Started walkthrough', function () {
   });
 
   e2eIt('checks "Open the dashboard" after its button opened the dashboard', async (page) => {
+    await openWalkthrough(page);
     // An earlier suite may have opened the dashboard already: uncheck the step first, as a user can.
     if ((await step(page, 'dashboard').getAttribute('aria-checked')) === 'true') {
       await page.locator('.gettingStartedContainer .codicon[data-done-step-id$="#dashboard"]').click();
