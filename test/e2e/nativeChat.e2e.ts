@@ -106,7 +106,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
     const text = await waitForChatText(page, /MAOF diagnostics[\s\S]*Routes[\s\S]*Budget/);
     assert.match(text, /sim-gpt[\s\S]*sim-claude/, 'both agents are listed');
     assert.match(text, /code: sim-gpt → sim-claude/, 'the code route, in order');
-    assert.match(text, /Not checked \(run "MAOF: Diagnose" from the Command Palette/, 'the Chat has no Check Connectivity button: the report says where it is');
+    assert.match(text, /Not checked \(open "MAOF: Diagnose" from the Command Palette/, 'the Chat has no Check Connectivity button: the report says where it is');
     await screenshot(page, 'native-chat-05-diagnose');
   });
 });

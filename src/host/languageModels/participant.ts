@@ -154,7 +154,7 @@ export function registerParticipant(services: MaofServices): vscode.Disposable {
       if (request.command === 'route') return await route(services, request, stream);
       if (request.command === 'diagnose') {
         stream.progress('Collecting diagnostics…');
-        stream.markdown(await diagnoseReport(services, false, 'run "MAOF: Diagnose" from the Command Palette and choose "Check Connectivity"'));
+        stream.markdown(await diagnoseReport(services, false, 'open "MAOF: Diagnose" from the Command Palette and choose "Check Connectivity"'));
         return {};
       }
       return await answer(services, request, context, stream, token);
