@@ -2,9 +2,9 @@
 // classifier agent is set, that agent is asked through the same stages as any request (key,
 // price, breaker, window, budget reservation, limiter, retries, ledger with task 'classify').
 // Whatever stops the classifier (no key, breaker open, a paused key, over budget, a failure)
-// leaves the heuristics' answer. Throws nothing.
+// leaves the heuristics' answer. What it cost counts in the request's cost and usage. Throws nothing.
 import { toMaofError } from '../errors';
-import { userTurn } from '../types';
+import { addUsage, userTurn } from '../types';
 import { classifierPrompt, classifyTask, parseClassifierAnswer, type Classification } from '../router/taskClassifier';
 import { RequestContext } from './requestContext';
 import { tryAgent } from './route';
@@ -59,5 +59,10 @@ async function askClassifier(ctx: RequestContext, local: Classification): Promis
   } catch (err) {
     services.logger.debug(`Classifier agent unavailable, using heuristics: ${toMaofError(err).code}`);
     return local;
+  } finally {
+    // What classifying cost is part of what the request cost (its ledger entry stays apart, under 'classify').
+    ctx.costUsd += sub.costUsd;
+    ctx.usage = addUsage(ctx.usage, sub.usage);
+    if (sub.usageEstimated) ctx.usageEstimated = true;
   }
 }

@@ -44,6 +44,8 @@ describe('pipeline stage: classify', () => {
     assert.equal(entry.agentId, 'a');
     assert.deepEqual([entry.usage.inputTokens, entry.usage.outputTokens], [120, 2]);
     assert.ok(entry.costUsd > 0);
+    assert.equal(ctx.costUsd, entry.costUsd, "what classifying cost is in the request's cost");
+    assert.deepEqual([ctx.usage.inputTokens, ctx.usage.outputTokens], [120, 2]);
     assert.equal(s.services.ledger.summary().reservedUsd, 0, 'the reservation was settled');
     assert.deepEqual(ctx.attempts, [], "the classifier's attempts are not the request's");
   });
