@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { cappedString, boolField, describe, idField, msg, parseMessage, type BreakerStateName, type Empty, type KeyStatus, type MessagesOf, type ParsedMessage } from './protocolCommon';
 import { MAX_CODE_CHARS, MAX_LANGUAGE_CHARS, MAX_PROMPT_CHARS } from './protocolLimits';
-import { ACTION_IDS, type ActionId } from './errorVocabulary';
+import { ACTION_IDS, type ActionId, type WaitReason } from './errorVocabulary';
 
 // ---- shapes ------------------------------------------------------------------------------------
 
@@ -104,7 +104,7 @@ export interface HostToChat {
 
 /** Why a pending answer waits (the core's WaitReason) and for which agent. */
 export interface ChatWait {
-  reason: 'rate-limit' | 'breaker' | 'budget';
+  reason: WaitReason;
   agentId?: string;
 }
 
