@@ -98,7 +98,7 @@ export async function callAgent(ctx: RequestContext, call: AgentCall): Promise<C
               ctx.streamedChars = 0;
               sentAt = clock.now();
               let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: ctx.signal, json, deadline, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}), ...(promptCache ? { promptCache } : {}) });
-              if (res.usageEstimated) res = { ...res, usage: countedUsage(agent, messages, res.text) };
+              if (res.usageEstimated) res = { ...res, usage: countedUsage(ctx, agent, messages, res.text) };
               limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
               services.limiter.served(keyId);
               // The server answered, so it is healthy; an answer without text is still no answer.
@@ -200,11 +200,9 @@ function billCancelled(ctx: RequestContext, agent: AgentConfig, reservation: Res
 }
 
 /** Usage counted with the agent's tokenizer, for a provider that reported none. */
-function countedUsage(agent: AgentConfig, messages: readonly ChatMessage[], text: string): Usage {
+function countedUsage(ctx: RequestContext, agent: AgentConfig, messages: readonly ChatMessage[], text: string): Usage {
   const tokenizer = tokenizerFor(agent.provider, agent.model);
-  let input = 2;
-  for (const m of messages) input += tokenizer.count(m.content) + 4;
-  return { inputTokens: input, outputTokens: text ? tokenizer.count(text) : 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+  return { inputTokens: ctx.services.messageTokens(tokenizer, messages), outputTokens: text ? tokenizer.count(text) : 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
 }
 
 /**

@@ -1,5 +1,5 @@
 // Stage 2, classify: `auto` → a task kind by local heuristics; when they are unsure and a
-// classifier agent is set, that agent is asked through the same stages as any request (key,
+// classifier agent is set, that agent is asked through the same stages as every request (key,
 // price, breaker, window, budget reservation, limiter, retries, ledger with task 'classify').
 // Whatever stops the classifier (no key, breaker open, a paused key, over budget, a failure)
 // leaves the heuristics' answer. What it cost counts in the request's cost and usage. Throws nothing.

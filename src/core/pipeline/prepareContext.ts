@@ -88,8 +88,7 @@ export function prepareContext(ctx: RequestContext, agent: AgentConfig, apiKey: 
     }
   }
   if (available < 0) {
-    services.emit({ type: 'agent.skipped', at: services.clock.now(), requestId: ctx.requestId, agentId: agent.id, reason: 'CONTEXT_TOO_LARGE' });
-    ctx.attempts.push({ agent: agent.id, outcome: 'CONTEXT_TOO_LARGE' });
+    ctx.skip(agent.id, 'CONTEXT_TOO_LARGE', 'CONTEXT_TOO_LARGE');
     throw new MaofError('CONTEXT_TOO_LARGE', `The request is larger than agent "${agent.id}"'s context window (${agent.contextWindow.toLocaleString('en-US')} tokens) — shorten the prompt or pick an agent with a larger window.`, { agentId: agent.id });
   }
   let contextText = '';
@@ -149,12 +148,9 @@ export function prepareContext(ctx: RequestContext, agent: AgentConfig, apiKey: 
 function pruneOwnConversation(ctx: RequestContext, agent: AgentConfig, history: ChatMessage[], besideTexts: readonly string[], room: number): { messages: ChatMessage[]; fixed: number } | undefined {
   const { services } = ctx;
   const tokenizer = tokenizerFor(agent.provider, agent.model);
-  // Counted as messageTokens counts: each message's text plus 4, and 2 for the whole request.
-  const count = (m: ChatMessage): number => services.countText(tokenizer, m.content) + 4;
-  let beside = 2;
-  for (const text of besideTexts) if (text) beside += services.countText(tokenizer, text) + 4;
+  const beside = services.messageTokens(tokenizer, besideTexts.filter(Boolean).map((content) => ({ role: 'system' as const, content })));
   const budgetTokens = room - beside;
-  const pruned = pruneConversation(history, budgetTokens, count);
+  const pruned = pruneConversation(history, budgetTokens, (m) => services.turnTokens(tokenizer, m));
   if (!pruned) return undefined;
   services.emit({
     type: 'context.pruned',
@@ -175,7 +171,7 @@ function pruneOwnConversation(ctx: RequestContext, agent: AgentConfig, history: 
 function withTurnParts(messages: ChatMessage[], parts: readonly MessagePart[], redact: boolean): void {
   const i = messages.length - 1;
   const text = messages[i].content;
-  const rest = parts.filter((p) => p.type !== 'text').map((p) => (redact && p.type === 'tool_result' ? { ...p, content: redactSecrets(p.content).text } : p));
+  const rest = parts.filter((p) => p.type !== 'text').map((p) => (redact ? redactPart(p) : p));
   messages[i] = { role: 'user', content: text, parts: [{ type: 'text', text }, ...rest] };
 }
 
@@ -183,10 +179,11 @@ function withTurnParts(messages: ChatMessage[], parts: readonly MessagePart[], r
 export function redactMessage(m: ChatMessage): ChatMessage {
   const content = redactSecrets(m.content).text;
   if (!m.parts) return content === m.content ? m : { ...m, content };
-  const parts = m.parts.map((p): MessagePart => {
-    if (p.type === 'text') return { ...p, text: redactSecrets(p.text).text };
-    if (p.type === 'tool_result') return { ...p, content: redactSecrets(p.content).text };
-    return p;
-  });
-  return { ...m, content, parts };
+  return { ...m, content, parts: m.parts.map(redactPart) };
+}
+
+function redactPart(p: MessagePart): MessagePart {
+  if (p.type === 'text') return { ...p, text: redactSecrets(p.text).text };
+  if (p.type === 'tool_result') return { ...p, content: redactSecrets(p.content).text };
+  return p;
 }

@@ -6,6 +6,7 @@ import { lastUserText, ZERO_USAGE, type ToolCall, type Usage } from '../types';
 import type { PruneReport } from '../context/contextPruner';
 import type { Classification } from '../router/taskClassifier';
 import type { AttemptRecord, RunRequest } from '../orchestrator';
+import type { MaofEvent } from '../events';
 import { conversationKeyOf } from '../promptLayout';
 import type { PipelineServices } from './services';
 
@@ -17,6 +18,8 @@ const NEVER_ABORTED = new AbortController().signal;
 /** Callers' signals already freed from the listener warning (once per signal is enough). */
 const UNCAPPED_SIGNALS = new WeakSet<AbortSignal>();
 setMaxListeners(0, NEVER_ABORTED);
+
+type SkipReason = Extract<MaofEvent, { type: 'agent.skipped' }>['reason'];
 
 /** A conversation whose last user turn is only tool results has no text to classify; this stands in. */
 const CONTINUE_TEXT = '(continue)';
@@ -88,5 +91,11 @@ export class RequestContext {
           onToolCall(call);
         }
       : undefined;
+  }
+
+  /** An agent passed over before anything was sent to it: said in an event and in the attempts. */
+  skip(agentId: string, reason: SkipReason, outcome: AttemptRecord['outcome']): void {
+    this.services.emit({ type: 'agent.skipped', at: this.services.clock.now(), requestId: this.requestId, agentId, reason });
+    this.attempts.push({ agent: agentId, outcome });
   }
 }

@@ -119,18 +119,15 @@ export function admitAgent(ctx: RequestContext, agent: AgentConfig, storedKey: s
   const { services } = ctx;
   const apiKey = storedKey ?? (services.requiresKey(agent) ? undefined : '');
   if (apiKey === undefined) {
-    skip(ctx, agent, 'CONFIG');
-    ctx.attempts.push({ agent: agent.id, outcome: 'AUTH' });
+    ctx.skip(agent.id, 'CONFIG', 'AUTH');
     throw new MaofError('AUTH', missingKeyMessage(agent), { agentId: agent.id, provider: agent.provider });
   }
   if (services.refusedForPrice(agent)) {
-    skip(ctx, agent, 'PRICE_UNKNOWN');
-    ctx.attempts.push({ agent: agent.id, outcome: 'CONFIG' });
+    ctx.skip(agent.id, 'PRICE_UNKNOWN', 'CONFIG');
     throw unknownPriceError(agent.id, agent.model);
   }
   if (services.breakers.get(agent.id).state === 'open') {
-    skip(ctx, agent, 'CIRCUIT_OPEN');
-    ctx.attempts.push({ agent: agent.id, outcome: 'CIRCUIT_OPEN' });
+    ctx.skip(agent.id, 'CIRCUIT_OPEN', 'CIRCUIT_OPEN');
     throw circuitOpenError(agent.id);
   }
   if (hasNext) {
@@ -143,10 +140,6 @@ export function admitAgent(ctx: RequestContext, agent: AgentConfig, storedKey: s
     }
   }
   return apiKey;
-}
-
-function skip(ctx: RequestContext, agent: AgentConfig, reason: 'CIRCUIT_OPEN' | 'CONFIG' | 'PRICE_UNKNOWN'): void {
-  ctx.services.emit({ type: 'agent.skipped', at: ctx.services.clock.now(), requestId: ctx.requestId, agentId: agent.id, reason });
 }
 
 /** The agent whose breaker lets a request through first, and when (probe in flight: its time-out). */

@@ -21,6 +21,9 @@ import { StickyRoutes } from '../router/stickyRoutes';
 const COUNT_MEMO_MAX_CHARS = 16_000;
 /** Up to this many characters in all, a request without context is bounded instead of counted. */
 const SHORT_REQUEST_CHARS = 1024;
+/** Tokens a provider adds per message (role, separators) and per request: the one counting rule. */
+const PER_MESSAGE_TOKENS = 4;
+const PER_REQUEST_TOKENS = 2;
 
 export interface PipelineServicesInit {
   config: MaofConfig;
@@ -136,13 +139,18 @@ export class PipelineServices {
     let chars = 0;
     for (const m of messages) chars += m.content.length;
     if (chars <= SHORT_REQUEST_CHARS && room > 0) {
-      let bound = 2;
-      for (const m of messages) bound += tokenUpperBound(tokenizer, m.content) + 4;
+      let bound = PER_REQUEST_TOKENS;
+      for (const m of messages) bound += tokenUpperBound(tokenizer, m.content) + PER_MESSAGE_TOKENS;
       if (bound <= room) return bound;
     }
-    let n = 2;
-    for (const m of messages) n += this.countText(tokenizer, m.content) + 4;
+    let n = PER_REQUEST_TOKENS;
+    for (const m of messages) n += this.turnTokens(tokenizer, m);
     return n;
+  }
+
+  /** One message's tokens as `messageTokens` counts them (its text and the per-message overhead). */
+  turnTokens(tokenizer: Tokenizer, m: ChatMessage): number {
+    return this.countText(tokenizer, m.content) + PER_MESSAGE_TOKENS;
   }
 
   /** One text's tokens, remembered for texts sent again and again. */
