@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, retrySchema } from '../src/core/config/schema';
-import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/boot/ids';
-import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/walkthrough/walkthroughIds';
+import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/platform/ids';
+import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/platform/walkthroughIds';
 
 const root = path.resolve(__dirname, '..');
 

@@ -6,12 +6,12 @@
 import * as vscode from 'vscode';
 import type { MaofConfig } from '../../core/config/schema';
 import { tokenizerFor, type Tokenizer } from '../../core/context/tokenizer';
-import type { RunRequest } from '../../core/orchestrator';
-import type { MaofServices } from '../boot/services';
+import type { RunRequest } from '../../core/maofCore';
+import type { MaofServices } from '../platform/services';
 import { toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
 import { modelCatalog, targetOf, type CatalogModel, type ModelTarget } from './modelCatalog';
 import { MessageTokenCounter } from './tokenCount';
-import { LANGUAGE_MODEL_VENDOR } from '../boot/ids';
+import { LANGUAGE_MODEL_VENDOR } from '../platform/ids';
 
 interface MaofModelInfo extends vscode.LanguageModelChatInformation {
   readonly target: ModelTarget;
@@ -104,7 +104,7 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
       },
     };
     try {
-      const result = await this.services.orchestrator.run(req);
+      const result = await this.services.core.run(req);
       if (brokeOffAfter !== undefined) {
         throw new ChatModelError(`MAOF: the answer broke off mid-way (agent "${brokeOffAfter}" failed after it had started), so it is incomplete. Ask again — MAOF retries or falls back only before an answer starts.`);
       }
