@@ -87,6 +87,9 @@ function testApi(load: () => HostMain.StartedHost): HostMain.MaofTestApi {
     get dashboard() {
       return api().dashboard;
     },
+    get languageModels() {
+      return api().languageModels;
+    },
     keyFingerprint: (agentId) => api().keyFingerprint(agentId),
   };
 }

@@ -15,7 +15,7 @@ import { ContextCollector } from '../platform/contextCollector';
 import { dashboardHandle, registerDashboard, type DashboardHandle } from '../dashboard/dashboardPanel';
 import { createErrorPresenter } from '../platform/errors';
 import { registerInlineCommands } from '../inline/inlineGeneration';
-import { registerChatModelProvider } from '../languageModels/chatModelProvider';
+import { chatModelProviderHandle, registerChatModelProvider, type ChatModelProviderHandle } from '../languageModels/chatModelProvider';
 import { registerParticipant } from '../languageModels/participant';
 import { InlinePreview, type PendingProposal } from '../inline/inlinePreview';
 import { createHostLog, logEvent } from '../platform/outputLog';
@@ -46,6 +46,8 @@ export interface MaofTestApi {
   readonly chatView: ChatViewHandle | undefined;
   /** The dashboard panel (test hooks: snapshot, posted messages, simulated webview messages). */
   readonly dashboard: DashboardHandle | undefined;
+  /** MAOF's models for VS Code's Chat (test hooks: how often VS Code was told they changed). */
+  readonly languageModels: ChatModelProviderHandle | undefined;
   /** A one-way fingerprint of the key an agent's requests would carry (never the key), or undefined. */
   keyFingerprint(agentId: string): Promise<string | undefined>;
 }
@@ -147,6 +149,9 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
     },
     get dashboard() {
       return dashboardHandle();
+    },
+    get languageModels() {
+      return chatModelProviderHandle();
     },
     keyFingerprint: async (agentId) => {
       const agent = configService.config.agents.find((a) => a.id === agentId);
