@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { lastUserText, ZERO_USAGE, type ToolCall, type Usage } from '../types';
 import type { PruneReport } from '../context/contextPruner';
 import type { Classification } from '../router/taskClassifier';
-import type { AttemptRecord, RunRequest } from '../orchestrator';
+import type { AttemptRecord, RunRequest } from './types';
 import type { MaofEvent } from '../events';
 import { conversationKeyOf } from '../promptLayout';
 import type { PipelineServices } from './services';

@@ -6,18 +6,13 @@
 import { MaofError, cancelledError, providerLabel, toMaofError, unknownPriceError } from '../errors';
 import { ownKeyAllowed, providerKeyAllowed, type AgentConfig } from '../config/schema';
 import { planRoute } from '../router/router';
-import type { StickyPlan } from '../router/stickyRoutes';
-import { circuitOpenError, keyPausedError } from './agentCall';
+import { circuitOpenError, keyPausedError } from './agentErrors';
 import { cacheKeyOf, cachedAnswer } from './cache';
 import { answer } from './structured';
 import { successResult, type RouteSuccess } from './finish';
 import { prepareContext } from './prepareContext';
 import type { RequestContext } from './requestContext';
-
-export interface RoutedRequest extends StickyPlan {
-  /** The conversation a routed turn belongs to (sticky routing, prompt caching); none when pinned or one-shot. */
-  conversationKey: string | undefined;
-}
+import type { RoutedRequest } from './types';
 
 /**
  * The agents to try, in order. A one-shot request (the hot path of commands and batches) gets its

@@ -8,7 +8,7 @@ import type { ToolCall, Usage } from '../types';
 import { transportFetch } from './httpTransport';
 import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
-import type { Provider, ProviderRequest, ProviderResponse } from './provider';
+import type { Provider, ProviderRequest, ProviderResponse } from './providerTypes';
 import { AnthropicToolCalls, toAnthropicMessages, toAnthropicTools } from './toolWire';
 import { withAnthropicBreakpoints } from './promptCache';
 

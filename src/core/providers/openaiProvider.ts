@@ -8,7 +8,7 @@ import type { Usage } from '../types';
 import { transportFetch } from './httpTransport';
 import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
-import type { Provider, ProviderRequest, ProviderResponse } from './provider';
+import type { Provider, ProviderRequest, ProviderResponse } from './providerTypes';
 import { OpenAIToolCalls, toOpenAIMessages, toOpenAITools } from './toolWire';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
