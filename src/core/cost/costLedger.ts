@@ -995,6 +995,8 @@ export class CostLedger {
       shared.transact(() => {
         for (const id of this.pendingDrops) shared.dropReservation(id);
         for (const row of this.unwritten) shared.addEntry(row);
+        // Every process's totals as of this commit, for the alerts: no second read after it.
+        this.syncShared(shared);
       });
       this.pendingDrops.length = 0;
       this.unwritten.length = 0;
@@ -1008,11 +1010,14 @@ export class CostLedger {
   private sharedAlerts(): void {
     const shared = this.shared;
     if (!shared) return;
+    // Below the lowest threshold of every limit nothing can fire: no read of the fired alerts.
+    const lowest = Math.min(1, ...this.policy.alertAt);
+    const near = (spent: number, limitUsd: number | undefined): boolean => limitUsd !== undefined && spent >= lowest * usdToNano(limitUsd);
+    if (!near(this.monthNano, this.policy.monthlyUsd) && !near(this.byDay.get(this.today) ?? 0, this.policy.dailyUsd)) return;
     try {
-      this.syncShared(shared);
       this.loadAlerts();
     } catch (err) {
-      this.logger.debug('Cost ledger: could not read the shared totals for alerts', err);
+      this.logger.debug('Cost ledger: could not read the fired alerts', err);
       return;
     }
     if (this.checkAlerts()) this.schedulePersist();
