@@ -2,7 +2,7 @@
 // CLI shows in the editor's status bar; a breaker opened in one window shows open in a second
 // window (its own extension host) of the same code-server.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -56,8 +56,16 @@ describe('one ledger for the CLI and every window (issue 19)', function () {
     fs.writeFileSync(configFile, JSON.stringify(config));
     // The run's ledger: scripts/editor.ts gives code-server XDG_STATE_HOME=<run>/xdg/state.
     const env = { PATH: process.env.PATH, HOME: session().runDir, MAOF_STATE_DIR: path.join(session().runDir, 'xdg', 'state', 'maof'), OPENAI_API_KEY: KEY };
-    const r = spawnSync(node24, [cli, 'ask', '--json', '--agent', 'sim-gpt', '--config', configFile, 'Write a function that reverses a string [[words:200]]'], { env, encoding: 'utf8', timeout: 60_000 });
-    const line = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ok?: boolean; costUsd?: number };
+    // Asynchronously: the simulator answering it runs in this process.
+    const r = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      execFile(node24, [cli, 'ask', '--json', '--agent', 'sim-gpt', '--config', configFile, 'Write a function that reverses a string [[words:200]]'], { env, encoding: 'utf8', timeout: 60_000 }, (_err, stdout, stderr) => resolve({ stdout, stderr }));
+    });
+    let line: { ok?: boolean; costUsd?: number } = {};
+    try {
+      line = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as typeof line;
+    } catch {
+      assert.fail(`the CLI printed no JSON line: ${r.stdout} ${r.stderr}`);
+    }
     assert.ok(line.ok && line.costUsd && line.costUsd > 0.05, `the CLI answered and spent (${r.stdout} ${r.stderr})`);
     const want = before + line.costUsd;
     const deadline = Date.now() + 20_000;
@@ -69,9 +77,12 @@ describe('one ledger for the CLI and every window (issue 19)', function () {
   });
 
   e2eIt('a breaker opened in one window shows open in the other', async (page) => {
-    const second = await page.context().newPage();
+    // A window of its own: a new browser context, so code-server starts a second extension host.
+    const browser = page.context().browser();
+    assert.ok(browser, 'the workbench runs in a browser');
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const second = await context.newPage();
     try {
-      await second.setViewportSize({ width: 1440, height: 900 });
       await second.goto(page.url(), { timeout: 60_000 });
       await waitForWorkbench(second);
       await second.locator('.part.statusbar .statusbar-item', { hasText: 'MAOF' }).first().waitFor({ timeout: 60_000 });
@@ -97,7 +108,7 @@ describe('one ledger for the CLI and every window (issue 19)', function () {
       await row.getByRole('button', { name: 'Reset the circuit breaker of sim-gpt' }).click();
       await warningIn(second, false);
     } finally {
-      await second.close();
+      await context.close();
       await applyUserSettings(page, suite.settings()).catch(() => undefined);
     }
   });

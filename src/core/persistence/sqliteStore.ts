@@ -255,6 +255,8 @@ export class SqliteStore implements StateStore {
     const problem = this.unusable;
     if (!problem) return { ok: true };
     if (problem.kind === 'unavailable') return { ok: false, message: `MAOF cannot use SQLite in this runtime — ${problem.message}` };
+    // Locked is not damaged: the other process may be using it — open it again rather than move it away.
+    if (problem.kind === 'locked') return this.reopen();
     const aside = `${this.file}.${problem.kind}-${this.now()}`;
     try {
       renameSync(this.file, aside);
@@ -276,6 +278,15 @@ export class SqliteStore implements StateStore {
     for (const [key, json] of this.memory) this.writeKv(key, json);
     this.logger.warn(`The unusable MAOF spend ledger was moved aside to ${aside}; starting from empty state.`);
     return { ok: true, movedTo: aside };
+  }
+
+  private reopen(): StateResetResult {
+    this.unusable = undefined;
+    this.connect();
+    if (this.unusable) return { ok: false, message: (this.unusable as StateProblem).message };
+    (this as { sharedLedger: SharedLedger | undefined }).sharedLedger = this.ledgerApi();
+    for (const [key, json] of this.memory) this.writeKv(key, json);
+    return { ok: true };
   }
 
   /** Stops the heartbeat and change polling and closes the database (tests, CLI exit, deactivate). */

@@ -129,6 +129,11 @@ describe('SqliteStore: one ledger for every MAOF process of the user', function 
     assert.deepEqual(readFileSync(reset.movedTo), before, 'kept, renamed');
     assert.equal(store.problem, undefined);
     assert.ok(readdirSync(d).some((f) => f.startsWith('maof.db.corrupt-')));
+    // The session goes on with the new database: what it spends now is there for every process.
+    const r = ledger.reserveOrWait(0.01, { deadline: Date.now() + 1000 });
+    assert.ok(!(r instanceof Promise));
+    ledger.settle(r, entry('after-reset', 0.01));
+    assert.equal(ledgerOn(open(file)).summary().monthUsd, 0.01, 'another process sees the spend made after the reset');
   });
 
   it('a database locked by another process past the busy timeout is a problem, not a new database', () => {
