@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
-import { breakerSchema, budgetSchema, cacheSchema, contextSchema, deadlinesSchema, retrySchema } from '../src/core/config/schema';
+import { breakerSchema, budgetSchema, cacheSchema, contextSchema, deadlinesSchema, retrySchema, storageSchema } from '../src/core/config/schema';
 import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/platform/ids';
 import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/platform/walkthroughIds';
 
@@ -27,6 +27,7 @@ const deadlines = deadlinesSchema.parse({});
 const budget = budgetSchema.parse({});
 const cache = cacheSchema.parse({});
 const context = contextSchema.parse({});
+const storage = storageSchema.parse({});
 
 const agentItem = {
   type: 'object',
@@ -165,6 +166,17 @@ const configuration = {
             { type: 'array', items: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, maxItems: 10 },
           ],
         },
+      },
+    },
+    'maof.storage': {
+      type: 'object',
+      default: storage,
+      scope: 'machine',
+      description: 'The one spend ledger and request history shared by every VS Code window, every profile and the maof CLI (SQLite). A changed directory is used after a window reload; MAOF_STATE_DIR wins over it.',
+      additionalProperties: false,
+      properties: {
+        dir: { type: 'string', description: 'The state directory. Empty: the platform\'s (~/.local/state/maof, ~/Library/Application Support/maof, %LOCALAPPDATA%\\maof).' },
+        historyMonths: int('Months of request history kept (at least 13 recommended, so a year ago\'s month stays whole).', storage.historyMonths, 1, 240),
       },
     },
     'maof.cache': {

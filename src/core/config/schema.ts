@@ -119,6 +119,14 @@ export const contextSchema = z.object({
   excludeFiles: z.array(z.string()).default([]),
 });
 
+/** Where the one ledger of the user lives and how much history it keeps (issue 19). */
+export const storageSchema = z.object({
+  /** The state directory; default: the platform's (see persistence/stateDir.ts). MAOF_STATE_DIR wins. */
+  dir: z.string().max(4096).optional(),
+  /** Months of request history kept; at least 13, so that a year ago's month is still whole. */
+  historyMonths: z.number().int().min(1).max(240).default(13),
+});
+
 export const taskSchema = z.object({
   description: z.string().default(''),
   /** Words that make `auto` classify a request as this task. */
@@ -142,6 +150,7 @@ export type DeadlinePolicy = z.output<typeof deadlinesSchema>;
 export type BudgetPolicy = z.output<typeof budgetSchema>;
 export type CachePolicy = z.output<typeof cacheSchema>;
 export type ContextPolicy = z.output<typeof contextSchema>;
+export type StoragePolicy = z.output<typeof storageSchema>;
 export type TaskConfig = z.output<typeof taskSchema>;
 
 export interface MaofConfig {
@@ -154,6 +163,7 @@ export interface MaofConfig {
   budget: BudgetPolicy;
   cache: CachePolicy;
   context: ContextPolicy;
+  storage: StoragePolicy;
   /** Agent used to classify `auto` requests the local heuristics are unsure of (optional). */
   classifierAgent?: string;
 }
@@ -169,8 +179,8 @@ export interface ParsedConfig {
   issues: ConfigIssue[];
 }
 
-type Section = 'retry' | 'breaker' | 'deadlines' | 'budget' | 'cache' | 'context';
-const SECTIONS = { retry: retrySchema, breaker: breakerSchema, deadlines: deadlinesSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema } as const;
+type Section = 'retry' | 'breaker' | 'deadlines' | 'budget' | 'cache' | 'context' | 'storage';
+const SECTIONS = { retry: retrySchema, breaker: breakerSchema, deadlines: deadlinesSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema, storage: storageSchema } as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
