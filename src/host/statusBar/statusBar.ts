@@ -10,8 +10,8 @@ import { UpdateThrottle } from '../platform/updateThrottle';
 import { COMMANDS } from '../platform/ids';
 
 const UPDATE_INTERVAL_MS = 250;
-/** Breakers cool down and days change without an event. */
-const REFRESH_MS = 30_000;
+/** Breakers cool down, days change and other processes (the CLI, another window) spend without an event here; summary() is cached until the ledger changes. */
+const REFRESH_MS = 5_000;
 
 export function registerStatusBar(services: MaofServices): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('maof.status', vscode.StatusBarAlignment.Right, 100);
