@@ -170,14 +170,16 @@ describe('dashboard and status bar in the real workbench', function () {
   });
 
   e2eIt('clicking the status bar item lists the last requests, with the dashboard one item away', async (page) => {
+    await chatAsk(page, 'Write a function that doubles a number [[words:20]]', 'sim-gpt');
     await runCommand(page, 'View: Close All Editors');
     await statusItem(page).click();
     const picker = page.locator('.quick-input-widget');
     await picker.locator('.quick-input-title', { hasText: 'last requests' }).waitFor({ timeout: 15_000 });
     const rows = picker.locator('.quick-input-list .monaco-list-row');
-    // The chat's requests of the tests above, with who asked.
-    await rows.filter({ hasText: 'MAOF chat' }).first().waitFor({ timeout: 10_000 });
-    assert.match(await textOf(rows.filter({ hasText: 'MAOF chat' }).first()), /sim-gpt · \$0\.\d+ MAOF chat · (code|writing) · \d+ (s|min) ago/);
+    // The request just asked, newest first, with who asked and why that agent.
+    const row = rows.filter({ hasText: 'MAOF chat' }).first();
+    await row.waitFor({ timeout: 10_000 });
+    assert.match(await textOf(row), /sim-gpt · <?\$0\.\d+\s*MAOF chat · (code|writing|analysis) · \d+ s ago The agent was picked by name/);
     await rows.filter({ hasText: 'Open Dashboard' }).first().click();
     await findWebview(page, '.maof-dashboard h1');
     assert.equal(await page.locator('.tabs-container .tab', { hasText: 'MAOF Dashboard' }).count(), 1);
