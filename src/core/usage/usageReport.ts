@@ -5,7 +5,7 @@
 import { budgetHeadroom, type SpendSummary } from '../cost/costLedger';
 import { nanoToUsd, usdToNano } from '../cost/costCalculator';
 import type { UsageGroup, UsageGroupBy, UsageHistory, UsageTotals } from '../persistence/usageHistory';
-import { periodQuery, type UsagePeriod } from './usagePeriod';
+import { monthPeriod, periodQuery, type UsagePeriod } from './usagePeriod';
 
 /** The budget now (the current UTC month and day), whatever period the report covers. */
 export interface BudgetStanding {
@@ -75,4 +75,50 @@ export function usageStatement(history: UsageHistory, period: UsagePeriod, by: U
   const report = history.query({ ...periodQuery(period), ...(by ? { by } : {}) });
   if (!report) return undefined;
   return { period: reportPeriod(period), totals: report.totals, ...(by ? { by } : {}), groups: report.groups, budget: budgetStanding(spend) };
+}
+
+/** A month's spend as the dashboard shows it, from the history: the same fields as the ledger's summary of the current month. */
+export interface MonthView {
+  month: string;
+  monthUsd: number;
+  byAgent: Record<string, number>;
+  byTask: Record<string, number>;
+  bySource: Record<string, number>;
+  /** Spend per UTC day of the month, days without spend left out. */
+  byDay: Record<string, number>;
+  requests: number;
+  cacheHits: number;
+  savedUsd: number;
+}
+
+function record(groups: readonly UsageGroup[]): Record<string, number> {
+  return Object.fromEntries(groups.map((g) => [g.key, g.costUsd]));
+}
+
+/** One month of the history for the dashboard's month picker; undefined when the history cannot be read. */
+export function monthView(history: UsageHistory, month: string): MonthView | undefined {
+  const period = monthPeriod(month);
+  if (!period) return undefined;
+  const range = periodQuery(period);
+  const groups = (by: UsageGroupBy): UsageGroup[] | undefined => history.query({ ...range, by })?.groups;
+  const [byAgent, byTask, bySource, byDay] = [groups('agent'), groups('task'), groups('source'), groups('day')];
+  const totals = history.query(range)?.totals;
+  if (!totals || !byAgent || !byTask || !bySource || !byDay) return undefined;
+  return {
+    month,
+    monthUsd: totals.costUsd,
+    byAgent: record(byAgent),
+    byTask: record(byTask),
+    bySource: record(bySource),
+    byDay: record(byDay),
+    requests: totals.requests,
+    cacheHits: totals.cacheHits,
+    savedUsd: totals.savedUsd,
+  };
+}
+
+/** The months that have history, newest first (the dashboard's month picker). */
+export function historyMonths(history: UsageHistory): string[] {
+  const days = history.query({ by: 'day' })?.groups ?? [];
+  return [...new Set(days.map((d) => d.key.slice(0, 7)))].sort().reverse();
 }
