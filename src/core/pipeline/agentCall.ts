@@ -96,6 +96,7 @@ export async function callAgent(ctx: RequestContext, call: AgentCall): Promise<C
             }
             try {
               ctx.streamedChars = 0;
+              ctx.firstDeltaAt = undefined;
               sentAt = clock.now();
               let res = await provider.complete({ agent, apiKey, messages, maxOutputTokens, temperature, stream, onDelta, signal: ctx.signal, json, deadline, ...(tools ? { tools, toolMode: req.toolMode, onToolCall } : {}), ...(promptCache ? { promptCache } : {}) });
               if (res.usageEstimated) res = { ...res, usage: countedUsage(ctx, agent, messages, res.text) };
@@ -163,7 +164,12 @@ export async function callAgent(ctx: RequestContext, call: AgentCall): Promise<C
       },
     );
     const costUsd = costOf(response.usage, pricing);
-    services.ledger.settle(reservation, { requestId: ctx.requestId, agentId: agent.id, model: agent.model, task: ctx.task, usage: response.usage, costUsd, cached: false, source: ctx.source });
+    const unusable = unusableAnswer(response, agent);
+    const now = clock.now();
+    services.ledger.settle(reservation, {
+      requestId: ctx.requestId, agentId: agent.id, model: agent.model, task: ctx.task, usage: response.usage, costUsd, cached: false, source: ctx.source,
+      outcome: unusable ? 'invalid-output' : 'ok', totalMs: now - ctx.started, ...(ctx.firstDeltaAt !== undefined ? { ttftMs: ctx.firstDeltaAt - ctx.started } : {}),
+    });
     settled = true;
     ctx.usage = addUsage(ctx.usage, response.usage);
     ctx.costUsd += costUsd;
@@ -175,7 +181,6 @@ export async function callAgent(ctx: RequestContext, call: AgentCall): Promise<C
     }
     if (services.events.active) services.emit({ type: 'usage', at: clock.now(), requestId: ctx.requestId, agentId: agent.id, usage: response.usage, costUsd, ...(response.usageEstimated ? { estimated: true } : {}), ...(promptCacheSavedUsd !== undefined ? { promptCacheSavedUsd } : {}) });
     // Billed (the provider read the prompt), but not an answer: the next agent may give one.
-    const unusable = unusableAnswer(response, agent);
     if (unusable) throw unusable;
     return { response, costUsd };
   } finally {
@@ -193,7 +198,7 @@ function billCancelled(ctx: RequestContext, agent: AgentConfig, reservation: Res
   const { services } = ctx;
   const usage: Usage = { inputTokens, outputTokens: Math.ceil(ctx.streamedChars / 4), cacheReadTokens: 0, cacheWriteTokens: 0 };
   const costUsd = costOf(usage, pricing);
-  services.ledger.settle(reservation, { requestId: ctx.requestId, agentId: agent.id, model: agent.model, task: ctx.task, usage, costUsd, cached: false, source: ctx.source });
+  services.ledger.settle(reservation, { requestId: ctx.requestId, agentId: agent.id, model: agent.model, task: ctx.task, usage, costUsd, cached: false, source: ctx.source, outcome: 'cancelled', totalMs: services.clock.now() - ctx.started });
   ctx.usage = addUsage(ctx.usage, usage);
   ctx.costUsd += costUsd;
   services.emit({ type: 'usage', at: services.clock.now(), requestId: ctx.requestId, agentId: agent.id, usage, costUsd });

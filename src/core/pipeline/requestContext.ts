@@ -27,6 +27,8 @@ const CONTINUE_TEXT = '(continue)';
 export class RequestContext {
   readonly requestId: string;
   readonly started: number;
+  /** When the current call's first streamed text arrived (time to first token, kept in the usage history). */
+  firstDeltaAt: number | undefined;
   /** 'auto' until classified. */
   task: string;
   readonly attempts: AttemptRecord[] = [];
@@ -80,6 +82,7 @@ export class RequestContext {
     this.onDelta = onDelta
       ? (delta: string): void => {
           this.streamedChars += delta.length;
+          this.firstDeltaAt ??= this.services.clock.now();
           this.deltasDelivered = true;
           onDelta(delta);
         }

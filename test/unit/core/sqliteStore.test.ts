@@ -3,7 +3,7 @@
 // are released, a damaged / locked / missing database is never recreated, a failed write refuses
 // the request before it is sent, and the old state.json files are imported once.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { budgetSchema } from '../../../src/core/config/schema';
@@ -87,7 +87,7 @@ describe('SqliteStore: one ledger for every MAOF process of the user', function 
     const dead = open(file, { now: () => now });
     ledgerOn(dead).tryReserve(0.9);
     // The dead one stops beating (kill -9): no close(), its heartbeat just ages.
-    (dead as unknown as { heartbeat?: ReturnType<typeof setInterval> }).heartbeat && clearInterval((dead as unknown as { heartbeat: ReturnType<typeof setInterval> }).heartbeat);
+    clearInterval((dead as unknown as { heartbeat: ReturnType<typeof setInterval> }).heartbeat);
     const other = open(file, { now: () => now });
     const ledger = ledgerOn(other);
     assert.equal(ledger.tryReserve(0.5), undefined, 'still held while the owner may be alive');
@@ -186,11 +186,11 @@ describe('SqliteStore: one ledger for every MAOF process of the user', function 
     const files = [join(user, 'globalStorage', ext, 'state.json'), join(user, 'profiles', 'p1', 'globalStorage', ext, 'state.json')];
     const today = new Date().toISOString().slice(0, 10);
     for (const [i, f] of files.entries()) {
-      require('node:fs').mkdirSync(join(f, '..'), { recursive: true });
+      mkdirSync(join(f, '..'), { recursive: true });
       writeFileSync(f, JSON.stringify({ [LEDGER_STATE_KEY]: { v: 1, month: today.slice(0, 7), byDay: { [today]: (i + 1) * 1_000_000_000 }, byAgent: {}, byTask: {}, requests: 0, cacheHits: 0, savedNano: 0, alerts: {}, entries: [] } }));
     }
     const broken = join(user, 'profiles', 'p2', 'globalStorage', ext, 'state.json');
-    require('node:fs').mkdirSync(join(broken, '..'), { recursive: true });
+    mkdirSync(join(broken, '..'), { recursive: true });
     writeFileSync(broken, '{ not json');
     const found = editorLegacyFiles(join(user, 'profiles', 'p1', 'globalStorage', ext), join(user, 'cli', 'state.json'));
     const store = open(join(user, '..', 'maof.db'));
