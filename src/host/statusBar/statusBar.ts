@@ -8,8 +8,12 @@ import { UpdateThrottle } from '../platform/updateThrottle';
 import { COMMANDS } from '../boot/ids';
 
 const UPDATE_INTERVAL_MS = 250;
-/** Breakers cool down and days change without an event. */
-const REFRESH_MS = 30_000;
+/**
+ * Breakers cool down, days change, and other MAOF processes (the CLI, another window) spend from
+ * the shared ledger without an event here. Cheap: the ledger's summary is one PRAGMA data_version
+ * while nothing was committed.
+ */
+const REFRESH_MS = 2_000;
 
 export function registerStatusBar(services: MaofServices): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('maof.status', vscode.StatusBarAlignment.Right, 100);

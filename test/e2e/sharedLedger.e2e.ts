@@ -1,0 +1,89 @@
+// One ledger for the CLI and the editor (issue 19), as a user meets it: spend made in a terminal
+// with `maof ask` (a real `node dist/cli.js` process whose MAOF_STATE_DIR is the editor's state
+// directory) shows in the editor's status bar and dashboard without a reload, to the cent of what
+// `maof usage --json` reports.
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { formatUsd } from '../../src/shared/format';
+import type { UsageStatement } from '../../src/core/usage/usageReport';
+import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
+import { findWebview, simulatorSuite } from './simulatorSetup';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The editor's ledger directory: scripts/editor.ts gives code-server XDG_STATE_HOME=<run>/xdg/state. */
+function ledgerDir(): string {
+  return path.join(session().runDir, 'xdg', 'state', 'maof');
+}
+
+/** A Node with node:sqlite (the machine's when new enough, else the cached Node 24), as npm test uses. */
+function sqliteNode(): string {
+  const bin = execFileSync('bash', [path.join(ROOT, 'scripts', 'ensure-node.sh')], { encoding: 'utf8' }).trim();
+  return path.join(bin, 'node');
+}
+
+function cli(args: string[]): { code: number; stdout: string; stderr: string } {
+  const dir = ledgerDir();
+  const r = spawnSync(sqliteNode(), [path.join(ROOT, 'dist', 'cli.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '', HOME: path.join(session().runDir, 'cli-home'), MAOF_STATE_DIR: dir, OPENAI_API_KEY: 'sk-e2e-cli-openai-5tG8hJ2kL4' },
+  });
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function monthSpend(config: string): number {
+  const r = cli(['usage', '--config', config, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as UsageStatement).totals.costUsd;
+}
+
+async function statusBarShows(page: Page, text: string): Promise<void> {
+  await page.waitForFunction((t) => (document.querySelector('.part.statusbar')?.textContent ?? '').includes(t), text, { timeout: 30_000 });
+}
+
+describe('one ledger for the CLI and the editor', function () {
+  this.timeout(180_000);
+  const suite = simulatorSuite({ 'maof.budget': { monthlyUsd: 50 } });
+  afterEach(async () => {
+    await runCommand(session().page, 'View: Close All Editors').catch(() => undefined);
+  });
+
+  e2eIt('spend made with the CLI shows in the status bar and the dashboard, to the cent of `maof usage`', async (page) => {
+    // The limit in the status bar says the settings above are live.
+    await page.waitForFunction(() => /MAOF \$[\d.,]+ \/ \$50\.00/.test(document.querySelector('.part.statusbar')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    const config = path.join(session().runDir, 'cli-config.json');
+    const address = suite.settings()['maof.agents'] as Array<{ id: string; baseUrl: string }>;
+    const baseUrl = address.find((a) => a.id === 'sim-gpt')!.baseUrl;
+    // A price that makes one short answer cost dollars, so the status bar's cents must move.
+    fs.mkdirSync(path.join(session().runDir, 'cli-home'), { recursive: true });
+    fs.writeFileSync(config, JSON.stringify({ agents: [{ id: 'cli-pricey', provider: 'openai', model: 'gpt-4.1-mini', baseUrl, contextWindow: 128000, pricing: { inputPerMTok: 20_000, outputPerMTok: 20_000 } }], routes: { code: ['cli-pricey'] } }));
+
+    const before = monthSpend(config);
+    const asked = cli(['ask', '--config', config, '--task', 'code', '--json', 'a TypeScript function that debounces another']);
+    assert.equal(asked.code, 0, asked.stderr);
+    const cost = (JSON.parse(asked.stdout) as { costUsd: number }).costUsd;
+    assert.ok(cost > 0.1, `the CLI's answer cost $${cost}`);
+    const after = monthSpend(config);
+    assert.ok(Math.abs(after - before - cost) < 1e-8, `maof usage counts it: ${before} + ${cost} = ${after}`);
+    assert.notEqual(formatUsd(after), formatUsd(before));
+
+    // No reload, no request in the editor: the status bar reads the shared ledger.
+    await statusBarShows(page, `MAOF ${formatUsd(after)} / $50.00`);
+    await screenshot(page, 'shared-01-status-bar-after-cli-spend');
+
+    await runCommand(page, 'MAOF: Show Dashboard');
+    const dash = await findWebview(page, '.maof-dashboard h1');
+    const month = dash.locator('.card').first();
+    await dash.locator('.card', { hasText: formatUsd(after) }).first().waitFor({ timeout: 20_000 });
+    assert.match(await textOf(month), new RegExp(`This month ${formatUsd(after).replace(/[$.]/g, '\\$&')} of \\$50\\.00`));
+    const bySource = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by source' }) });
+    assert.match(await textOf(bySource), /CLI \$\d/);
+    const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
+    assert.match(await textOf(byAgent), /cli-pricey \$\d/);
+    await screenshot(page, 'shared-02-dashboard-after-cli-spend');
+  });
+});
