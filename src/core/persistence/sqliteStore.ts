@@ -22,6 +22,8 @@ const REAP_INTERVAL_MS = 1_000;
 export const BUSY_TIMEOUT_MS = 5_000;
 /** Other processes' changes (breakers, pauses) are looked for at most this often, off the request path. */
 export const CHANGE_POLL_MS = 250;
+/** How often a process that wrote checkpoints the WAL into the database (off the request path). */
+const CHECKPOINT_MS = 10_000;
 /** Default history kept: 13 months, so a year ago's month is still whole. */
 export const DEFAULT_HISTORY_MONTHS = 13;
 const DAY_MS = 86_400_000;
@@ -149,6 +151,8 @@ export class SqliteStore implements StateStore {
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly host = hostname();
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private checkpointTimer: ReturnType<typeof setInterval> | undefined;
+  private checkpointedAt = 0;
   private lastReap = 0;
   private depth = 0;
   /** Revisions of kv keys as this process last wrote or saw them. */
@@ -204,6 +208,8 @@ export class SqliteStore implements StateStore {
       db.exec('PRAGMA journal_mode = WAL');
       // NORMAL in WAL: a commit is in the WAL before COMMIT returns, so a killed process loses nothing.
       db.exec('PRAGMA synchronous = NORMAL');
+      // No checkpoint inside a request's commit (its fsync was the p99: 10 ms vs 1.8 ms): a timer does it.
+      db.exec('PRAGMA wal_autocheckpoint = 0');
       const check = db.prepare('PRAGMA quick_check').get();
       if (check && Object.values(check)[0] !== 'ok') throw Object.assign(new Error('integrity check failed'), { errcode: 11 });
       db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
@@ -220,6 +226,8 @@ export class SqliteStore implements StateStore {
     this.beat();
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref?.();
+    this.checkpointTimer = setInterval(() => this.checkpoint(), CHECKPOINT_MS);
+    this.checkpointTimer.unref?.();
     this.applyRetention();
   }
 
@@ -255,6 +263,8 @@ export class SqliteStore implements StateStore {
     const problem = this.unusable;
     if (!problem) return { ok: true };
     if (problem.kind === 'unavailable') return { ok: false, message: `MAOF cannot use SQLite in this runtime — ${problem.message}` };
+    // Locked is not damaged: the other process may be using it — open it again rather than move it away.
+    if (problem.kind === 'locked') return this.reopen();
     const aside = `${this.file}.${problem.kind}-${this.now()}`;
     try {
       renameSync(this.file, aside);
@@ -278,10 +288,21 @@ export class SqliteStore implements StateStore {
     return { ok: true, movedTo: aside };
   }
 
+  private reopen(): StateResetResult {
+    this.unusable = undefined;
+    this.connect();
+    if (this.unusable) return { ok: false, message: (this.unusable as StateProblem).message };
+    (this as { sharedLedger: SharedLedger | undefined }).sharedLedger = this.ledgerApi();
+    for (const [key, json] of this.memory) this.writeKv(key, json);
+    return { ok: true };
+  }
+
   /** Stops the heartbeat and change polling and closes the database (tests, CLI exit, deactivate). */
   close(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.changeTimer) clearInterval(this.changeTimer);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    this.checkpointTimer = undefined;
     this.heartbeat = undefined;
     this.changeTimer = undefined;
     const db = this.db;
@@ -390,6 +411,17 @@ export class SqliteStore implements StateStore {
       this.statements.set(sql, s);
     }
     return s;
+  }
+
+  /** Copies the WAL into the database when this process wrote since the last time; readers are not blocked. */
+  private checkpoint(): void {
+    if (!this.db || this.localWrites === this.checkpointedAt) return;
+    this.checkpointedAt = this.localWrites;
+    try {
+      this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    } catch (err) {
+      this.logger.debug('Could not checkpoint the MAOF ledger', err);
+    }
   }
 
   private beat(): void {

@@ -8,12 +8,8 @@ import { UpdateThrottle } from '../platform/updateThrottle';
 import { COMMANDS } from '../platform/ids';
 
 const UPDATE_INTERVAL_MS = 250;
-/**
- * Breakers cool down, days change, and other MAOF processes (the CLI, another window) spend from
- * the shared ledger without an event here. Cheap: the ledger's summary is one PRAGMA data_version
- * while nothing was committed.
- */
-const REFRESH_MS = 2_000;
+/** Breakers cool down, days change and other processes (the CLI, another window) spend without an event here; summary() is cached until the ledger changes. */
+const REFRESH_MS = 5_000;
 
 export function registerStatusBar(services: MaofServices): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('maof.status', vscode.StatusBarAlignment.Right, 100);

@@ -67,6 +67,21 @@ describe('SqliteStore: one ledger for every MAOF process of the user', function 
     assert.deepEqual(b.recent(5).map((e) => e.requestId), ['b1', 'a1']);
   });
 
+  it('a budget alert fires once across processes: the one whose settle crossed the threshold, not the next', () => {
+    const file = join(dir(), 'maof.db');
+    const fired: string[] = [];
+    const make = (name: string): CostLedger =>
+      new CostLedger({ store: open(file), clock: systemClock, policy: budgetSchema.parse({ monthlyUsd: 1, alertAt: [0.5] }), onAlert: (a) => fired.push(`${name}:${a.fraction}`) });
+    const a = make('A');
+    const b = make('B');
+    a.settle(a.tryReserve(0.4) as Reservation, entry('a1', 0.3));
+    assert.deepEqual(fired, []);
+    b.settle(b.tryReserve(0.4) as Reservation, entry('b1', 0.3));
+    assert.deepEqual(fired, ['B:0.5'], 'B crossed 50 % with A\'s spend counted');
+    a.settle(a.tryReserve(0.2) as Reservation, entry('a2', 0.1));
+    assert.deepEqual(fired, ['B:0.5'], 'A does not fire it again');
+  });
+
   it('a waiter in one process is served when the other settles, first come first served', async () => {
     const file = join(dir(), 'maof.db');
     const a = ledgerOn(open(file));
@@ -114,6 +129,11 @@ describe('SqliteStore: one ledger for every MAOF process of the user', function 
     assert.deepEqual(readFileSync(reset.movedTo), before, 'kept, renamed');
     assert.equal(store.problem, undefined);
     assert.ok(readdirSync(d).some((f) => f.startsWith('maof.db.corrupt-')));
+    // The session goes on with the new database: what it spends now is there for every process.
+    const r = ledger.reserveOrWait(0.01, { deadline: Date.now() + 1000 });
+    assert.ok(!(r instanceof Promise));
+    ledger.settle(r, entry('after-reset', 0.01));
+    assert.equal(ledgerOn(open(file)).summary().monthUsd, 0.01, 'another process sees the spend made after the reset');
   });
 
   it('a database locked by another process past the busy timeout is a problem, not a new database', () => {
