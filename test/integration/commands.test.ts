@@ -107,7 +107,7 @@ describe('agent and admin commands', function () {
       assert.equal(lines[0], 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached,source,outcome,savedUsd,ttftMs,totalMs');
       assert.ok(lines.some((l) => l.includes(result.requestId) && l.includes(',sim-gpt,gpt-4.1-mini,code,')), 'the request is a row');
       const month = new Date().toISOString().slice(0, 7);
-      assert.match(said.messages.at(-1)?.message ?? '', new RegExp(`^MAOF: exported \\d+ requests? .*\\(${month}, \\$[\\d.]+\\) to usage\\.csv\\.$`));
+      assert.match(said.messages.at(-1)?.message ?? '', new RegExp(`^MAOF: exported \\d+ requests? .*\\(${month}, <?\\$[\\d.]+\\) to usage\\.csv\\.$`));
 
       const json = vscode.Uri.file(path.join(dir, 'usage.json'));
       await vscode.commands.executeCommand(COMMANDS.exportUsage, { uri: json, all: true });
