@@ -55,7 +55,7 @@ async function statusBarShows(page: Page, text: string): Promise<void> {
   await page.waitForFunction((t) => (document.querySelector('.part.statusbar')?.textContent ?? '').includes(t), text, { timeout: 30_000 });
 }
 
-describe('usage: the CLI\'s spend in the editor', function () {
+describe('usage: the CLI\'s spend and the history in the editor', function () {
   this.timeout(180_000);
   const suite = simulatorSuite({ 'maof.budget': { monthlyUsd: 50 } });
   afterEach(async () => {
@@ -96,4 +96,43 @@ describe('usage: the CLI\'s spend in the editor', function () {
     assert.match(await textOf(byAgent), /cli-pricey \$\d/);
     await screenshot(page, 'shared-02-dashboard-after-cli-spend');
   });
+
+  e2eIt('the dashboard\'s month picker shows a past month from the history', async (page) => {
+    const thisMonth = new Date().toISOString().slice(0, 7);
+    const past = new Date(Date.parse(`${thisMonth}-01T00:00:00Z`) - 86_400_000).toISOString().slice(0, 7);
+    // 40 requests of last month, written by another process (as a CLI run of last month left them).
+    const seeded = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(sqliteNode(), ['--import', 'tsx', path.join(ROOT, 'test', 'e2e', 'support', 'seedHistory.ts'), ledgerDir(), past, '40'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+    assert.equal(seeded.code, 0, seeded.stderr);
+    const pastUsd = Number(seeded.stdout.trim()) / 1e9;
+
+    await runCommand(page, 'MAOF: Show Dashboard');
+    const dash = await findWebview(page, '.maof-dashboard h1');
+    const picker = dash.locator('select[aria-label="Month shown"]');
+    // The picker lists the months with history, read when the page loads.
+    await picker.locator(`option[value="${past}"]`).waitFor({ state: 'attached', timeout: 20_000 });
+    await picker.selectOption(past);
+    const card = dash.locator('.card', { hasText: `Spent in ${past}` });
+    await card.waitFor({ timeout: 20_000 });
+    assert.match(await textOf(card), new RegExp(`Spent in ${past} ${formatUsd(pastUsd).replace(/[$.]/g, '\\$&')}`, 'i'));
+    assert.match(await textOf(dash.locator('.card', { hasText: 'Requests' })), /Requests 40 billed in \d{4}-\d{2}/i);
+    const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
+    assert.match(await textOf(byAgent), new RegExp(`last-month-agent ${formatUsd(pastUsd).replace(/[$.]/g, '\\$&')}`));
+    assert.doesNotMatch(await textOf(byAgent), /cli-pricey/, 'this month\'s agents are not in last month');
+    const days = dash.locator('svg.day-chart rect.day-bar');
+    assert.ok((await days.count()) >= 28, 'a bar per day of last month');
+    await screenshot(page, 'usage-03-dashboard-past-month');
+
+    await picker.selectOption(thisMonth);
+    await dash.locator('.card', { hasText: /This month/i }).first().waitFor({ timeout: 20_000 });
+    assert.doesNotMatch(await textOf(byAgent), /last-month-agent/, 'back to this month');
+  });
 });
+

@@ -147,6 +147,8 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
 
   protected override onReady(): void {
     this.model.takeLiveEvents();
+    // A page that (re)loads reads the months afresh: another process may have written history since.
+    this.months = undefined;
     this.postSnapshot();
     // A new page has no feed yet: give it the recent one (the page drops what it already has).
     const recent = this.model.recentLiveEvents();
