@@ -83,7 +83,7 @@ describe('usage: the CLI\'s spend and the history in the editor', function () {
 
     // No reload, no request in the editor: the status bar reads the shared ledger.
     await statusBarShows(page, `MAOF ${formatUsd(after)} / $50.00`);
-    await screenshot(page, 'shared-01-status-bar-after-cli-spend');
+    await screenshot(page, 'usage-01-status-bar-after-cli-spend');
 
     await runCommand(page, 'MAOF: Show Dashboard');
     const dash = await findWebview(page, '.maof-dashboard h1');
@@ -94,7 +94,7 @@ describe('usage: the CLI\'s spend and the history in the editor', function () {
     assert.match(await textOf(bySource), /CLI \$\d/);
     const byAgent = dash.locator('section', { has: dash.locator('h2', { hasText: 'Spend by agent' }) });
     assert.match(await textOf(byAgent), /cli-pricey \$\d/);
-    await screenshot(page, 'shared-02-dashboard-after-cli-spend');
+    await screenshot(page, 'usage-02-dashboard-after-cli-spend');
   });
 
   e2eIt('the dashboard\'s month picker shows a past month from the history', async (page) => {
