@@ -87,22 +87,63 @@ export function usageCsv(rows: readonly UsageRow[]): string {
   return [USAGE_CSV_HEADER.join(','), ...lines].join('\n') + '\n';
 }
 
-/** The export of a period; undefined when the history cannot be read (the store has said why). */
+/** Totals summed from the rows themselves (integer nano-dollars), by the history's rules: cache hits and carried-over days are not requests. */
+function totalsOf(rows: readonly UsageRow[], keyOf?: (r: UsageRow) => string): Map<string, UsageTotals & { nano: number; savedNano: number }> {
+  const out = new Map<string, UsageTotals & { nano: number; savedNano: number }>();
+  for (const r of rows) {
+    const key = keyOf ? keyOf(r) : '';
+    let t = out.get(key);
+    if (!t) out.set(key, (t = { costUsd: 0, requests: 0, cacheHits: 0, savedUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, nano: 0, savedNano: 0 }));
+    t.nano += r.costNano;
+    t.savedNano += r.savedNano;
+    if (r.outcome === 'cache-hit') t.cacheHits++;
+    else if (r.outcome !== 'carried-over') t.requests++;
+    t.inputTokens += r.inputTokens;
+    t.outputTokens += r.outputTokens;
+    t.cacheReadTokens += r.cacheReadTokens;
+    t.cacheWriteTokens += r.cacheWriteTokens;
+  }
+  for (const t of out.values()) {
+    t.costUsd = nanoToUsd(t.nano);
+    t.savedUsd = nanoToUsd(t.savedNano);
+  }
+  return out;
+}
+
+function plain({ nano: _nano, savedNano: _saved, ...totals }: UsageTotals & { nano: number; savedNano: number }): UsageTotals {
+  return totals;
+}
+
+const KEY_OF: Record<UsageGroupBy, (r: UsageRow) => string> = {
+  day: (r) => new Date(r.at).toISOString().slice(0, 10),
+  agent: (r) => r.agentId,
+  task: (r) => r.task,
+  source: (r) => r.source,
+};
+
+function groups(rows: readonly UsageRow[], by: UsageGroupBy): UsageGroup[] {
+  return [...totalsOf(rows, KEY_OF[by])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, t]) => ({ key, ...plain(t) }));
+}
+
+/**
+ * The export of a period; undefined when the history cannot be read (the store has said why). The
+ * rows are read once and every total is summed from them, so a file always adds up, even while
+ * another process writes.
+ */
 export function buildUsageExport(history: UsageHistory, period: UsagePeriod, format: UsageExportFormat, spend: SpendSummary, now: number): UsageExport | undefined {
-  const range = periodQuery(period);
-  const rows = history.rows(range);
-  const grouped = (by: UsageGroupBy): UsageGroup[] | undefined => history.query({ ...range, by })?.groups;
-  const totals = history.query(range)?.totals;
-  if (!rows || !totals) return undefined;
+  const rows = history.rows(periodQuery(period));
+  if (!rows) return undefined;
+  const all = totalsOf(rows).get('');
+  const totals = all ? plain(all) : { costUsd: 0, requests: 0, cacheHits: 0, savedUsd: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
   if (format === 'csv') return { body: usageCsv(rows), rows: rows.length, totals };
   const json: UsageExportJson = {
     exportedAt: new Date(now).toISOString(),
     period: reportPeriod(period),
     totals,
-    byDay: grouped('day') ?? [],
-    byAgent: grouped('agent') ?? [],
-    byTask: grouped('task') ?? [],
-    bySource: grouped('source') ?? [],
+    byDay: groups(rows, 'day'),
+    byAgent: groups(rows, 'agent'),
+    byTask: groups(rows, 'task'),
+    bySource: groups(rows, 'source'),
     budget: budgetStanding(spend),
     requests: rows.map(exported),
   };
