@@ -16,7 +16,7 @@ const HOST_SHARED = ['platform', 'webviews'];
 // plain Node. They stay that way: no vscode import.
 const HOST_PURE_MODELS = [
   'src/host/*/*Model.ts', 'src/host/platform/progressText.ts', 'src/host/inline/inlineText.ts', 'src/host/platform/keyNames.ts',
-  'src/host/commands/usageCsv.ts', 'src/host/boot/publicApi.ts', 'src/host/platform/walkthroughIds.ts', 'src/host/chat/deltaCoalescer.ts',
+  'src/host/boot/publicApi.ts', 'src/host/platform/walkthroughIds.ts', 'src/host/chat/deltaCoalescer.ts',
   'src/host/dashboard/latencyTracker.ts', 'src/host/platform/updateThrottle.ts',
   'src/host/languageModels/modelCatalog.ts', 'src/host/languageModels/lmMessages.ts', 'src/host/languageModels/tokenCount.ts',
   'src/host/platform/ids.ts', 'src/host/webviews/webviewHost.ts',

@@ -2,6 +2,7 @@
 //   maof ask [--task T | --agent A] [--config F] [--json] PROMPT
 //   maof batch FILE.jsonl [--concurrency N] [--config F] [--json]
 //   maof breakers [reset [AGENT]] [--config F] [--json]
+//   maof usage [--month YYYY-MM | --since DATE] [--by day|agent|task|source] [--config F] [--json]
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { MaofError, toMaofError } from '../core/errors';
@@ -23,6 +24,10 @@ import { loadConfigFile, userConfigDir } from './configFile';
 import { readBatchFile, runBatch } from './batch';
 import { AnswerView } from './answerView';
 import { breakerRows, formatBreakerTable, resetBreakers } from './breakersCommand';
+import { formatUsageStatement, parseUsageArgs } from './usageCommand';
+import { UsageHistory } from '../core/persistence/usageHistory';
+import { usageStatement } from '../core/usage/usageReport';
+import { monthOf } from '../core/usage/usagePeriod';
 
 /** What the CLI says on a Node without node:sqlite (issue 19 §7). */
 export const NODE_TOO_OLD = `MAOF's CLI needs Node ${SQLITE_MIN_NODE} or later (this is Node ${process.versions.node}): it keeps your spend in Node's built-in SQLite, shared with VS Code. Install a current Node (nodejs.org, or nvm install 24) and run maof again.`;
@@ -32,6 +37,8 @@ const USAGE = `Usage:
   maof batch FILE.jsonl [--concurrency N] [--config F] [--json]
   maof breakers [--config F] [--json]     each agent's circuit breaker
   maof breakers reset [AGENT] [--config F] reset one agent's breaker, or all
+  maof usage [--month YYYY-MM | --since YYYY-MM-DD] [--by day|agent|task|source] [--json]
+                                          spend over the saved history and the budget left
 
 Options:
   --task T         code, writing, analysis, a task of your config, or auto (default)
@@ -40,6 +47,9 @@ Options:
                    default: ${join(userConfigDir(), 'config.json')}
   --json           one JSON object per request on stdout
   --concurrency N  parallel requests for batch (default 4)
+  --month YYYY-MM  usage of one UTC month (default: this month)
+  --since DATE     usage from a UTC day (YYYY-MM-DD) on
+  --by G           usage per day, agent, task or source
   --no-stream      print the answer at the end instead of streaming it
   --verbose        log retries, fallbacks and breakers to stderr
 Keys come from the environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, or an agent's apiKeyEnv.`;
@@ -129,6 +139,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         config: { type: 'string', short: 'c' },
         json: { type: 'boolean', default: false },
         concurrency: { type: 'string' },
+        month: { type: 'string' },
+        since: { type: 'string' },
+        by: { type: 'string' },
         'no-stream': { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -144,8 +157,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
     (values.help ? io.out : io.err)(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (command !== 'ask' && command !== 'batch' && command !== 'breakers') {
+  if (command !== 'ask' && command !== 'batch' && command !== 'breakers' && command !== 'usage') {
     io.err(`maof: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  const usageFlag = (['month', 'since', 'by'] as const).find((f) => values[f] !== undefined);
+  if (command !== 'usage' && usageFlag) {
+    io.err(`maof: --${usageFlag} belongs to maof usage, e.g. maof usage --${usageFlag} ${usageFlag === 'by' ? 'agent' : usageFlag === 'month' ? monthOf(Date.now()) : `${monthOf(Date.now())}-01`}\n`);
+    return 2;
+  }
+  const usageArgs = command === 'usage' ? parseUsageArgs(values, Date.now()) : undefined;
+  if (usageArgs && !usageArgs.ok) {
+    io.err(`maof: ${usageArgs.message}\n`);
+    return 2;
+  }
+  if (command === 'usage' && rest.length > 0) {
+    io.err(`maof: usage takes flags only ("${rest[0]}" is not one), e.g. maof usage --month ${monthOf(Date.now())} --by agent\n`);
     return 2;
   }
   if (values.task && values.agent) {
@@ -167,7 +194,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (loaded.issues.length > 0) logger.warn(`Config ${loaded.source}: ${formatIssues(loaded.issues)}`);
 
   let store: StateStore & { flush?: () => Promise<void>; close?: () => void };
-  if (io.env.MAOF_NO_STATE === '1') store = new MemoryStateStore();
+  let history: UsageHistory | undefined;
+  if (io.env.MAOF_NO_STATE === '1') {
+    if (command === 'usage') {
+      io.err('maof: usage reads the saved history, and MAOF_NO_STATE=1 keeps none: run it without MAOF_NO_STATE\n');
+      return 2;
+    }
+    store = new MemoryStateStore();
+  }
   else {
     // Before anything is sent: an older Node has no node:sqlite, so no ledger to keep the budget in.
     if (!nodeAtLeast(SQLITE_MIN_NODE)) {
@@ -179,6 +213,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     // The file this CLI kept before the shared ledger: where MAOF_STATE_DIR or the config directory put it.
     importLegacyState(ledgerStore, [join(io.env.MAOF_STATE_DIR ?? userConfigDir(io.env), 'state.json')], logger);
     store = ledgerStore;
+    history = new UsageHistory(ledgerStore);
   }
   const orchestrator = new Orchestrator({ config: loaded.config, secrets, store, logger });
   if (values.verbose) {
@@ -204,6 +239,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const safe = (s: string): string => scrub(s, known);
 
   try {
+    if (usageArgs?.ok) {
+      const statement = history ? usageStatement(history, usageArgs.period, usageArgs.by, orchestrator.ledger.summary()) : undefined;
+      // The store has said on stderr why the history cannot be read (and how to fix it).
+      if (!statement) return 1;
+      io.out(values.json ? `${JSON.stringify(statement)}\n` : `${formatUsageStatement(statement)}\n`);
+      return 0;
+    }
     if (command === 'breakers') {
       const agentIds = loaded.config.agents.map((a) => a.id);
       const [sub, agent, ...extra] = rest;

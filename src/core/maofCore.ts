@@ -10,6 +10,10 @@ import type { BreakerState, EventOf, MaofEvent, MaofEventType, Unsubscribe } fro
 import type { AgentLatencyReport, ChainResult, ChainStep, FanOutResult, Orchestrator, RunRequest, RunResult } from './orchestrator';
 import type { Turn } from './memory/sessionMemory';
 import { RequestLog, type RequestRecord } from './requestLog';
+import type { UsageGroupBy, UsageHistory } from './persistence/usageHistory';
+import type { UsagePeriod } from './usage/usagePeriod';
+import { historyMonths, monthView, usageStatement, type MonthView, type UsageStatement } from './usage/usageReport';
+import { buildUsageExport, type UsageExport, type UsageExportFormat } from './usage/usageExport';
 
 // What a front end needs to speak to the core, from here rather than from the orchestrator's file.
 export type { AgentLatencyReport, AttemptRecord, ChainResult, ChainStep, FanOutResult, RunFailure, RunRequest, RunResult, RunSuccess } from './orchestrator';
@@ -40,6 +44,15 @@ export interface MaofCore {
   /** Ledger entries, oldest first, at most `limit`. */
   spendEntries(limit: number): LedgerEntry[];
   cacheEntries(): number;
+  // ---- the whole history (issue 19 §4): undefined when none is kept or it cannot be read (the store said why)
+  /** A period's totals (per day, agent, task or source with `by`) and the budget now: what `maof usage` prints. */
+  usage(period: UsagePeriod, by?: UsageGroupBy): UsageStatement | undefined;
+  /** A month of the history as the dashboard shows it. */
+  usageMonth(month: string): MonthView | undefined;
+  /** Months with history, newest first. */
+  usageMonths(): string[];
+  /** Export Usage's file body for a period. */
+  exportUsage(period: UsagePeriod, format: UsageExportFormat): UsageExport | undefined;
   // ---- breakers
   breakerState(agentId: string): BreakerState;
   breakerSnapshot(agentId: string): BreakerSnapshot;
@@ -60,8 +73,8 @@ export interface MaofCore {
   flush(): Promise<void>;
 }
 
-/** The core service over one orchestrator. */
-export function createMaofCore(orchestrator: Orchestrator, log = new RequestLog()): MaofCore {
+/** The core service over one orchestrator; `history` reads the shared ledger's request history (absent: a store that keeps none). */
+export function createMaofCore(orchestrator: Orchestrator, log = new RequestLog(), history?: UsageHistory): MaofCore {
   const o = orchestrator;
   const recorded = async <T>(work: Promise<T>, record: (value: T) => void): Promise<T> => {
     const value = await work;
@@ -87,6 +100,10 @@ export function createMaofCore(orchestrator: Orchestrator, log = new RequestLog(
     spend: () => o.ledger.summary(),
     spendEntries: (limit) => o.ledger.recent(limit),
     cacheEntries: () => o.cache.stats().entries,
+    usage: (period, by) => (history ? usageStatement(history, period, by, o.ledger.summary()) : undefined),
+    usageMonth: (month) => (history ? monthView(history, month) : undefined),
+    usageMonths: () => (history ? historyMonths(history) : []),
+    exportUsage: (period, format) => (history ? buildUsageExport(history, period, format, o.ledger.summary(), Date.now()) : undefined),
     breakerState: (agentId) => o.breakers.get(agentId).state,
     breakerSnapshot: (agentId) => o.breakers.get(agentId).snapshot(),
     hasBreaker: (agentId) => o.currentConfig.agents.some((a) => a.id === agentId) || agentId in o.breakers.snapshots(),

@@ -2,7 +2,7 @@
 // posts to the host, and the zod schemas the host parses each of those with before acting on it.
 // The page imports this file with `import type` only, so zod stays out of its bundle; the chat has
 // its own protocol (chatProtocol.ts).
-import type { z } from 'zod';
+import { z } from 'zod';
 import { idField, msg, parseMessage, type BreakerStateName, type Empty, type MessagesOf, type ParsedMessage } from './protocolCommon';
 
 // ---- shapes ------------------------------------------------------------------------------------
@@ -74,13 +74,20 @@ export interface DashboardSnapshot {
     day: string;
     monthAlert?: number;
     dayAlert?: number;
+    /** Billed requests of the month shown (see `view`). */
     requests: number;
   };
+  /**
+   * The month the spend-by panels, requests and cache hits show: the current one (the budget's), or
+   * a past month picked from the history (`monthUsd` is then that month's spend). `months`: those
+   * with history, newest first.
+   */
+  view: { month: string; current: boolean; months: string[]; monthUsd?: number };
   byAgent: SpendBar[];
   byTask: SpendBar[];
   /** Who asked: MAOF's chat, its commands, VS Code's Chat and Language Model API, the CLI. */
   bySource: SpendBar[];
-  /** The last 30 days, oldest first, zero days included. */
+  /** The last 30 days (a past month: its days), oldest first, zero days included. */
   byDay: SpendBar[];
   breakers: DashboardBreaker[];
   latency: DashboardLatency[];
@@ -121,6 +128,8 @@ export interface DashboardToHost {
   'dashboard/resetBreaker': { agentId: string };
   'dashboard/resetAll': Empty;
   'dashboard/export': Empty;
+  /** Show a month of the history ("2025-06"), or the current month again. */
+  'dashboard/month': { month: string };
 }
 
 export type DashboardHostMessage = MessagesOf<HostToDashboard>;
@@ -136,6 +145,7 @@ export const dashboardMessageSchemas = {
   'dashboard/resetBreaker': msg('dashboard/resetBreaker', { agentId: idField('agentId') }),
   'dashboard/resetAll': msg('dashboard/resetAll', {}),
   'dashboard/export': msg('dashboard/export', {}),
+  'dashboard/month': msg('dashboard/month', { month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/) }),
 } satisfies { [K in keyof DashboardToHost]: z.ZodType<DashboardWebviewMessageOf<K>, unknown> };
 
 /** Parses a message from the dashboard webview; see parseMessage. A chat message is an unknown type here. */

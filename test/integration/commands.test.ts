@@ -93,24 +93,39 @@ describe('agent and admin commands', function () {
     for (const leak of [TEST_KEYS.openai, TEST_KEYS.anthropic, '127.0.0.1', address().openaiBaseUrl]) assert.ok(!text.includes(leak), `leaks ${leak}`);
   });
 
-  it('Export Usage writes the ledger as CSV and JSON', async () => {
+  it('Export Usage writes a period of the history as CSV and JSON, and names a bad period', async () => {
     const api = await maofApi();
     const result = await api.orchestrator.run({ messages: [userTurn('count me')], task: 'code' });
     assert.equal(result.ok, true);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'maof-export-'));
+    const said = captureMessages('showInformationMessage');
+    const refused = captureMessages('showErrorMessage');
     try {
       const csv = vscode.Uri.file(path.join(dir, 'usage.csv'));
       await vscode.commands.executeCommand(COMMANDS.exportUsage, { uri: csv });
       const lines = fs.readFileSync(csv.fsPath, 'utf8').trim().split('\n');
-      assert.equal(lines[0], 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached,source');
+      assert.equal(lines[0], 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached,source,outcome,savedUsd,ttftMs,totalMs');
       assert.ok(lines.some((l) => l.includes(result.requestId) && l.includes(',sim-gpt,gpt-4.1-mini,code,')), 'the request is a row');
+      const month = new Date().toISOString().slice(0, 7);
+      assert.match(said.messages.at(-1)?.message ?? '', new RegExp(`^MAOF: exported \\d+ requests? .*\\(${month}, <?\\$[\\d.]+\\) to usage\\.csv\\.$`));
 
       const json = vscode.Uri.file(path.join(dir, 'usage.json'));
-      await vscode.commands.executeCommand(COMMANDS.exportUsage, { uri: json });
-      const parsed = JSON.parse(fs.readFileSync(json.fsPath, 'utf8')) as { summary: { monthUsd: number }; entries: Array<{ requestId: string }> };
-      assert.ok(parsed.entries.some((e) => e.requestId === result.requestId));
-      assert.ok(parsed.summary.monthUsd > 0);
+      await vscode.commands.executeCommand(COMMANDS.exportUsage, { uri: json, all: true });
+      const parsed = JSON.parse(fs.readFileSync(json.fsPath, 'utf8')) as { period: { kind: string }; totals: { costUsd: number; requests: number }; byAgent: Array<{ key: string }>; requests: Array<{ requestId: string; costUsd: number }> };
+      assert.equal(parsed.period.kind, 'all');
+      const row = parsed.requests.find((e) => e.requestId === result.requestId);
+      assert.ok(row, 'the request is in the JSON');
+      assert.ok(Math.abs(row.costUsd - result.costUsd) < 1e-9, 'at its cost');
+      assert.ok(parsed.totals.requests >= 1 && parsed.totals.costUsd >= row.costUsd, 'the totals count it');
+      assert.ok(parsed.byAgent.some((g) => g.key === 'sim-gpt'));
+
+      const bad = vscode.Uri.file(path.join(dir, 'bad.csv'));
+      assert.equal(await vscode.commands.executeCommand(COMMANDS.exportUsage, { uri: bad, month: '2026-13' }), undefined);
+      assert.match(refused.messages.at(-1)?.message ?? '', /month must be written YYYY-MM, e\.g\. \d{4}-\d{2} — "2026-13" is not one/);
+      assert.ok(!fs.existsSync(bad.fsPath), 'nothing written');
     } finally {
+      said.restore();
+      refused.restore();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

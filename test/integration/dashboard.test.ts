@@ -110,6 +110,29 @@ describe('dashboard panel', function () {
     }
   });
 
+  it('shows a past month picked on the page from the history, and this month again', async () => {
+    const handle = await openDashboard(api);
+    const result = await api.orchestrator.run({ messages: [userTurn('a month of its own')], task: 'code' });
+    assert.equal(result.ok, true);
+    const now = handle.snapshot();
+    assert.equal(now.view.current, true);
+    assert.ok(now.view.months.includes(now.spend.month), 'the picker lists this month');
+    const past = new Date(Date.parse(`${now.spend.month}-01T00:00:00Z`) - 86_400_000).toISOString().slice(0, 7);
+    await handle.receive({ type: 'dashboard/month', month: past });
+    const then = handle.snapshot();
+    assert.deepEqual([then.view.month, then.view.current], [past, false]);
+    // This run's requests are all this month's: the past month's panels are read from the history, not copied from now.
+    assert.deepEqual([then.spend.requests, then.byAgent, then.view.monthUsd], [0, [], 0]);
+    assert.ok(then.byDay.length >= 28 && then.byDay.every((d) => d.label.startsWith(past)), 'a bar per day of that month');
+    assert.equal(then.spend.monthUsd, now.spend.monthUsd, 'the budget card still counts this month');
+    await handle.receive({ type: 'dashboard/month', month: '2026-13' });
+    assert.equal(handle.snapshot().view.month, past, 'a malformed month is dropped');
+    await handle.receive({ type: 'dashboard/month', month: now.spend.month });
+    const back = handle.snapshot();
+    assert.equal(back.view.current, true);
+    assert.ok(back.spend.requests >= 1 && back.byAgent.some((b) => b.label === 'sim-gpt'));
+  });
+
   it('refuses malformed messages and leaves the breakers alone', async () => {
     const handle = await openDashboard(api);
     tripBreaker(api, 'sim-gpt');

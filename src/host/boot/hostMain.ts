@@ -9,6 +9,7 @@ import { editorLegacyFiles, importLegacyState } from '../../core/persistence/imp
 import { cliConfigDir, LEDGER_DB_FILE, userStateDir } from '../../core/persistence/stateDir';
 import { Orchestrator } from '../../core/orchestrator';
 import { createMaofCore } from '../../core/maofCore';
+import { UsageHistory } from '../../core/persistence/usageHistory';
 import { registerAdminCommands } from '../commands/adminCommands';
 import { registerAgentCommands } from '../commands/agentCommands';
 import { chatViewHandle, registerChatView, type ChatViewHandle } from '../chat/chatView';
@@ -87,7 +88,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   importLegacyState(store, editorLegacyFiles(context.globalStorageUri.fsPath, cliStateFile), logger);
   context.subscriptions.push({ dispose: () => store.close() });
   const orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
-  const core = createMaofCore(orchestrator);
+  const core = createMaofCore(orchestrator, undefined, new UsageHistory(store));
   context.subscriptions.push({ dispose: core.events.on((event) => logEvent(logger, event)) });
   // Told once per session: the store is created once.
   if (store.problem) warnStateProblem(store.problem, () => log.show());

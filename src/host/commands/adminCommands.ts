@@ -1,9 +1,7 @@
 // Housekeeping commands: Set / Clear API Key, Reset Circuit Breakers, Diagnose (the report is
-// platform/diagnoseReport.ts, with an opt-in live check) and Export Usage (CSV or JSON ledger).
-import * as os from 'node:os';
+// platform/diagnoseReport.ts, with an opt-in live check) and Export Usage (exportUsage.ts).
 import * as vscode from 'vscode';
-import { LEDGER_MAX_ENTRIES } from '../../core/cost/costLedger';
-import { usageCsv } from './usageCsv';
+import { exportUsage } from './exportUsage';
 import { openMarkdown } from '../platform/markdownReport';
 import { diagnoseReport } from '../platform/diagnoseReport';
 import type { KeyTarget, MaofServices } from '../platform/services';
@@ -53,35 +51,6 @@ async function diagnose(services: MaofServices, args: unknown): Promise<vscode.T
     live = choice === 'Check Connectivity';
   }
   return openMarkdown(await diagnoseReport(services, live), 'MAOF Diagnostics');
-}
-
-// ---- export -------------------------------------------------------------------------------------
-
-async function exportUsage(services: MaofServices, args: unknown): Promise<vscode.Uri | undefined> {
-  const summary = services.core.spend();
-  let target: vscode.Uri | undefined;
-  const given = typeof args === 'object' && args !== null ? (args as { uri?: unknown }).uri : undefined;
-  if (given instanceof vscode.Uri) target = given;
-  else if (typeof given === 'string' && given) target = vscode.Uri.file(given);
-  if (!target) {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
-    target = await vscode.window.showSaveDialog({
-      title: 'MAOF: Export Usage',
-      defaultUri: vscode.Uri.joinPath(folder, `maof-usage-${summary.month}.csv`),
-      filters: { CSV: ['csv'], JSON: ['json'] },
-      saveLabel: 'Export',
-    });
-  }
-  if (!target) return undefined;
-  const entries = services.core.spendEntries(LEDGER_MAX_ENTRIES).reverse();
-  const json = target.path.toLowerCase().endsWith('.json');
-  const body = json ? JSON.stringify({ exportedAt: new Date().toISOString(), summary, entries }, null, 2) + '\n' : usageCsv(entries);
-  await vscode.workspace.fs.writeFile(target, Buffer.from(body, 'utf8'));
-  const name = target.path.split('/').pop() ?? 'file';
-  void vscode.window.showInformationMessage(`MAOF: exported ${entries.length} request${entries.length === 1 ? '' : 's'} to ${name}.`, 'Open').then((choice) => {
-    if (choice === 'Open' && target) void vscode.window.showTextDocument(target);
-  });
-  return target;
 }
 
 export function registerAdminCommands(services: MaofServices): vscode.Disposable {

@@ -2,6 +2,7 @@
 // recent requests with what was pruned, live retries with their waits, latency per agent, and
 // spend / breakers / cache read from the core when a snapshot is taken. No vscode import: tested in Node.
 import type { SpendSummary } from '../../core/cost/costLedger';
+import type { MonthView } from '../../core/usage/usageReport';
 import type { EventOf, MaofEvent } from '../../core/events';
 import type { BreakerSnapshot } from '../../core/resilience/circuitBreaker';
 import type {
@@ -41,6 +42,10 @@ export interface SnapshotInput {
   breakers: BreakerInput[];
   breakerResetTimeoutMs: number;
   cacheEntries: number;
+  /** A past month the user picked: its spend, read from the history, replaces the current month's. */
+  pastMonth?: MonthView;
+  /** Months with history, newest first, for the month picker. */
+  months?: readonly string[];
 }
 
 interface InFlight {
@@ -84,6 +89,33 @@ export function dailyBars(byDay: Record<string, number>, lastDay: string, days =
     out.push({ label, usd: byDay[label] ?? 0 });
   }
   return out;
+}
+
+/** Every UTC day of a month ("2025-06"), oldest first, zero days included. */
+export function monthDayBars(byDay: Record<string, number>, month: string): SpendBar[] {
+  const first = Date.parse(`${month}-01T00:00:00Z`);
+  if (Number.isNaN(first)) return [];
+  const next = new Date(first);
+  next.setUTCMonth(next.getUTCMonth() + 1);
+  const days = Math.round((next.getTime() - first) / DAY_MS);
+  return dailyBars(byDay, new Date(next.getTime() - DAY_MS).toISOString().slice(0, 10), days);
+}
+
+/** The month-scoped part of a snapshot: the current month from the ledger, or a past month from the history. */
+function monthPart(summary: SpendSummary, past: MonthView | undefined, months: readonly string[]): Pick<DashboardSnapshot, 'byAgent' | 'byTask' | 'bySource' | 'byDay' | 'view'> & { requests: number; cacheHits: number; savedUsd: number } {
+  const picker = [...new Set([summary.month, ...months])].sort().reverse();
+  const m = past && past.month !== summary.month ? past : undefined;
+  const src = m ?? summary;
+  return {
+    byAgent: bars(src.byAgent),
+    byTask: bars(src.byTask),
+    bySource: bars(src.bySource),
+    byDay: m ? monthDayBars(m.byDay, m.month) : dailyBars(summary.byDay, summary.day),
+    view: { month: m?.month ?? summary.month, current: !m, months: picker, ...(m ? { monthUsd: m.monthUsd } : {}) },
+    requests: src.requests,
+    cacheHits: src.cacheHits,
+    savedUsd: src.savedUsd,
+  };
 }
 
 export class DashboardModel {
@@ -246,6 +278,7 @@ export class DashboardModel {
       }
       return row;
     });
+    const month = monthPart(summary, input.pastMonth, input.months ?? []);
     return {
       at: now,
       spend: {
@@ -258,15 +291,16 @@ export class DashboardModel {
         day: summary.day,
         monthAlert: summary.monthAlert,
         dayAlert: summary.dayAlert,
-        requests: summary.requests,
+        requests: month.requests,
       },
-      byAgent: bars(summary.byAgent),
-      byTask: bars(summary.byTask),
-      bySource: bars(summary.bySource),
-      byDay: dailyBars(summary.byDay, summary.day),
+      view: month.view,
+      byAgent: month.byAgent,
+      byTask: month.byTask,
+      bySource: month.bySource,
+      byDay: month.byDay,
       breakers,
       latency: this.latency.stats(),
-      cache: { hits: summary.cacheHits, savedUsd: summary.savedUsd, entries: input.cacheEntries, ...this.promptCacheStats() },
+      cache: { hits: month.cacheHits, savedUsd: month.savedUsd, entries: input.cacheEntries, ...this.promptCacheStats() },
       retries,
       recent: this.recent.map((r) => ({ ...r, dropped: [...r.dropped], truncated: [...r.truncated] })),
       inFlight: this.inFlight.size,

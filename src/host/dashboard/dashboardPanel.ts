@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { parseDashboardMessage, type DashboardHostMessage, type DashboardSnapshot, type DashboardWebviewMessage } from '../../shared/dashboardProtocol';
 import { DashboardModel } from './dashboardModel';
+import type { MonthView } from '../../core/usage/usageReport';
 import type { MaofServices } from '../platform/services';
 import { UpdateThrottle } from '../platform/updateThrottle';
 import { COMMANDS, PANELS } from '../platform/ids';
@@ -15,6 +16,8 @@ import { panelSurface, WebviewHost } from '../webviews/webviewHost';
 const UPDATE_INTERVAL_MS = 100;
 /** Breaker cool-downs and the day change show up even without events. */
 const REFRESH_MS = 5_000;
+/** The month picker's list (months with history) is read again at most this often. */
+const MONTHS_TTL_MS = 60_000;
 
 /** What the extension API exposes of the dashboard, for integration tests. */
 export interface DashboardHandle {
@@ -41,6 +44,9 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
   private readonly model: DashboardModel;
   private readonly throttle: UpdateThrottle;
   private unsubscribe: (() => void) | undefined;
+  /** A past month picked on the page, read from the history once when picked (a past month no longer changes). */
+  private pastMonth: MonthView | undefined;
+  private months: { at: number; list: string[] } | undefined;
 
   constructor(private readonly services: MaofServices) {
     super({ name: 'Dashboard', readyType: 'dashboard/ready', parse: parseDashboardMessage, logger: services.logger });
@@ -108,7 +114,25 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
       breakers,
       breakerResetTimeoutMs: config.breaker.resetTimeoutMs,
       cacheEntries: core.cacheEntries(),
+      months: this.historyMonths(),
+      ...(this.pastMonth ? { pastMonth: this.pastMonth } : {}),
     });
+  }
+
+  private historyMonths(): string[] {
+    const now = Date.now();
+    if (!this.months || now - this.months.at > MONTHS_TTL_MS) this.months = { at: now, list: this.services.core.usageMonths() };
+    return this.months.list;
+  }
+
+  /** Shows a month of the history, or the current month again (its spend keeps moving, so it comes from the ledger). */
+  private showMonth(month: string): void {
+    if (month === this.services.core.spend().month) this.pastMonth = undefined;
+    else {
+      this.pastMonth = this.services.core.usageMonth(month);
+      if (!this.pastMonth) this.services.logger.warn(`Dashboard: the usage history of ${month} cannot be read; showing this month.`);
+    }
+    this.postSnapshot();
   }
 
   override dispose(): void {
@@ -123,6 +147,8 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
 
   protected override onReady(): void {
     this.model.takeLiveEvents();
+    // A page that (re)loads reads the months afresh: another process may have written history since.
+    this.months = undefined;
     this.postSnapshot();
     // A new page has no feed yet: give it the recent one (the page drops what it already has).
     const recent = this.model.recentLiveEvents();
@@ -152,6 +178,9 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
         return;
       case 'dashboard/export':
         await vscode.commands.executeCommand(COMMANDS.exportUsage);
+        return;
+      case 'dashboard/month':
+        this.showMonth(message.month);
         return;
     }
   }

@@ -227,6 +227,18 @@ function recentPanel(s: DashboardSnapshot): HTMLElement {
   return panel('Last requests', table(['Time', 'Agent', 'Task', 'Outcome', 'Cost', 'Duration', 'Attempts', 'Context pruned'], rows, 'The last requests'));
 }
 
+/** The month the spend panels show: this month (the budget's) or one of the history. */
+function monthPicker(s: DashboardSnapshot): HTMLElement {
+  const select = el('select', { className: 'month', attrs: { 'aria-label': 'Month shown' } });
+  for (const month of s.view.months) {
+    const option = el('option', { text: month === s.spend.month ? `${month} (this month)` : month, attrs: { value: month } });
+    option.selected = month === s.view.month;
+    select.append(option);
+  }
+  select.addEventListener('change', () => api.postMessage({ type: 'dashboard/month', month: select.value }));
+  return select;
+}
+
 function render(): void {
   const s = snapshot;
   if (!s) return;
@@ -236,19 +248,21 @@ function render(): void {
     'header',
     { className: 'top' },
     el('h1', { text: 'MAOF Dashboard' }),
-    el('span', { className: 'updated', text: `${s.spend.month} · updated ${new Date(s.at).toLocaleTimeString()}` }),
+    monthPicker(s),
+    el('span', { className: 'updated', text: `updated ${new Date(s.at).toLocaleTimeString()}` }),
     exportButton,
   );
+  const shown = s.view.current ? 'this month' : `in ${s.view.month}`;
   const cacheHitRate = s.cache.hits > 0 ? ` · ${percent(s.cache.hits / (s.spend.requests + s.cache.hits))} of requests` : '';
   const cards = el(
     'div',
     { className: 'cards' },
-    budgetCard('This month', s.spend.monthUsd, s.spend.monthlyLimitUsd, s.spend.monthAlert),
+    s.view.current ? budgetCard('This month', s.spend.monthUsd, s.spend.monthlyLimitUsd, s.spend.monthAlert) : statCard(`Spent in ${s.view.month}`, formatUsd(s.view.monthUsd ?? 0), `This month: ${formatUsd(s.spend.monthUsd)}`),
     budgetCard('Today', s.spend.dayUsd, s.spend.dailyLimitUsd, s.spend.dayAlert),
     statCard('Reserved', formatUsd(s.spend.reservedUsd), s.inFlight > 0 ? `${plural(s.inFlight, 'request')} in flight` : 'Nothing in flight'),
     statCard('Response cache', `${formatUsd(s.cache.savedUsd)} saved`, `MAOF's own: ${plural(s.cache.hits, 'hit')}${cacheHitRate} · ${plural(s.cache.entries, 'entry', 'entries')}`),
     statCard('Prompt cache', `${formatUsd(s.cache.promptSavedUsd)} saved`, promptCacheSummary(s)),
-    statCard('Requests', String(s.spend.requests), 'billed this month'),
+    statCard('Requests', String(s.spend.requests), `billed ${shown}`),
   );
   const y = window.scrollY;
   // Snapshots replace the page: keep keyboard focus on the same control.
@@ -256,8 +270,8 @@ function render(): void {
   root.replaceChildren(
     header,
     cards,
-    el('div', { className: 'grid' }, panel('Spend by agent', barList(s.byAgent, 'No spend this month.')), panel('Spend by task', barList(s.byTask, 'No spend this month.'))),
-    panel('Spend by source', barList(s.bySource, 'No spend this month.')),
+    el('div', { className: 'grid' }, panel('Spend by agent', barList(s.byAgent, `No spend ${shown}.`)), panel('Spend by task', barList(s.byTask, `No spend ${shown}.`))),
+    panel('Spend by source', barList(s.bySource, `No spend ${shown}.`)),
     panel('Spend by day', dayChart(s.byDay)),
     el('div', { className: 'grid' }, breakersPanel(s), latencyPanel(s)),
     promptCachePanel(s),

@@ -150,6 +150,7 @@ function summaryRows(): Array<[string, string]> {
     ['R6 persistence', `restarts ${num(f('R6', 'restarts'))}, SIGKILLs survived ${num(f('R6', 'killsSurvived'))} / ${num(f('R6', 'kills'))}, unreadable / garbage files kept ${num(f('R6', 'unreadableKept'))} / 2`],
     ['R7 cancellations (upstream closed, $0 held)', `${num(f('R7', 'passed'))} / ${num(f('R7', 'cases'))}`],
     ['R10 one answer on a terminal, pipe, file', `${num(f('R10', 'passed'))} / 4 cases`],
+    ['R12 history: dashboard = export = maof usage', `${num(f('R12', 'requests'))} requests, agree ${num(f('R12', 'agreed'))} (this month $${num(f('R12', 'thisMonthUsd'))}, last month $${num(f('R12', 'lastMonthUsd'))}; seeded in ${num(f('R12', 'seedMs'))} ms)`],
     ['upstream requests, whole stage', upstreamRequests.toLocaleString('en-US')],
     ['CLI binary', num(f('env', 'cliBinary'))],
   ];

@@ -7,6 +7,14 @@ import { trail, whyWords } from '../../../src/core/requestLog';
 import { userTurn } from '../../../src/core/types';
 import { ProviderSimulator } from '../../../src/simulator/providerSimulator';
 import { makeOrchestrator, simConfig, simulatorPerSuite } from '../helpers/orchestratorHarness';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../../../src/core/persistence/sqliteStore';
+import { UsageHistory } from '../../../src/core/persistence/usageHistory';
+import { RequestLog } from '../../../src/core/requestLog';
+import { ALL_HISTORY, monthOf, monthPeriod, previousMonth } from '../../../src/core/usage/usagePeriod';
+import type { UsageExportJson } from '../../../src/core/usage/usageExport';
 
 describe('MaofCore: the one door into the core', function () {
   this.timeout(20_000);
@@ -73,4 +81,34 @@ describe('MaofCore: the one door into the core', function () {
       await own.stop();
     }
   });
+
+  it('reads the whole history for usage, the month picker and Export Usage; says nothing without one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maof-core-usage-'));
+    const store = new SqliteStore(join(dir, 'maof.db'));
+    try {
+      const core = createMaofCore(makeOrchestrator(simConfig(addr()), { store }).orchestrator, new RequestLog(), new UsageHistory(store));
+      const asked = [await core.run({ messages: [userTurn('a stack')], task: 'code', source: 'commands' }), await core.run({ messages: [userTurn('a queue')], task: 'code', source: 'commands' })];
+      const spent = asked.reduce((a, r) => a + r.costUsd, 0);
+      const month = monthOf(Date.now());
+      const statement = core.usage(monthPeriod(month)!, 'source');
+      assert.equal(statement?.totals.requests, 2);
+      assert.ok(Math.abs((statement?.totals.costUsd ?? 0) - spent) < 1e-9);
+      assert.deepEqual(statement?.groups.map((g) => g.key), ['commands']);
+      assert.deepEqual(core.usageMonths(), [month]);
+      assert.equal(core.usageMonth(month)?.requests, 2);
+      assert.equal(core.usageMonth(previousMonth(month))?.requests, 0);
+      const json = JSON.parse(core.exportUsage(ALL_HISTORY, 'json')!.body) as UsageExportJson;
+      assert.deepEqual(json.requests.map((r) => r.requestId), asked.map((r) => r.requestId));
+      assert.equal(core.exportUsage(ALL_HISTORY, 'csv')!.body.trimEnd().split('\n').length, 3, 'a header and two rows');
+
+      const without = createMaofCore(makeOrchestrator(simConfig(addr())).orchestrator);
+      assert.equal(without.usage(ALL_HISTORY), undefined);
+      assert.equal(without.exportUsage(ALL_HISTORY, 'csv'), undefined);
+      assert.deepEqual(without.usageMonths(), []);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+

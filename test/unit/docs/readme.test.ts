@@ -73,7 +73,14 @@ describe('README, run', function () {
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
   it('has the blocks this test knows how to run', () => {
-    assert.deepEqual(blocks.map((b) => b.lang), ['bash', 'bash', 'json', 'bash', 'console', 'console'], 'a code block was added or removed: teach this test to run it');
+    assert.deepEqual(blocks.map((b) => b.lang), ['bash', 'bash', 'json', 'bash', 'console', 'console', 'console'], 'a code block was added or removed: teach this test to run it');
+  });
+
+  it('runs the `maof usage` transcript in test/unit/cli/readmeUsage.test.ts', () => {
+    const commands = consoleSteps(blocks[6].body).map((s) => s.cmd);
+    assert.ok(commands.some((c) => c.includes('dist/cli.js usage')), `the seventh block is the usage transcript: ${commands.join(' | ')}`);
+    const runner = fs.readFileSync(path.join(ROOT, 'test', 'unit', 'cli', 'readmeUsage.test.ts'), 'utf8');
+    assert.match(runner, /README/);
   });
 
   it('runs the `maof breakers` transcript in test/unit/cli/readmeBreakers.test.ts', () => {

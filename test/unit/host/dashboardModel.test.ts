@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { SpendSummary } from '../../../src/core/cost/costLedger';
-import { dailyBars, DashboardModel, LIVE_HISTORY, RECENT_REQUESTS, type SnapshotInput } from '../../../src/host/dashboard/dashboardModel';
+import { dailyBars, DashboardModel, LIVE_HISTORY, monthDayBars, RECENT_REQUESTS, type SnapshotInput } from '../../../src/host/dashboard/dashboardModel';
 
 const T0 = Date.UTC(2025, 5, 15, 12);
 
@@ -206,3 +206,30 @@ describe('DashboardModel: provider prompt cache', () => {
     assert.match(m.recentLiveEvents().at(-1)?.text ?? '', /gpt answered instead of claude \(overloaded\): prompt cache of 9,900 tokens lost, ≈\$0\.02 more/);
   });
 });
+
+describe('DashboardModel: a past month picked from the history', () => {
+  const february = { month: '2024-02', monthUsd: 7.25, byAgent: { 'gpt-4.1': 7, idle: 0 }, byTask: { code: 7.25 }, bySource: { CLI: 7.25 }, byDay: { '2024-02-29': 7.25 }, requests: 31, cacheHits: 2, savedUsd: 0.5 };
+
+  it('shows that month’s spend, requests, cache hits and every one of its days, and keeps the budget’s month', () => {
+    const s = new DashboardModel(() => 3).snapshot(input({ pastMonth: february, months: ['2025-05', '2024-02'] }));
+    assert.deepEqual(s.view, { month: '2024-02', current: false, months: ['2025-06', '2025-05', '2024-02'], monthUsd: 7.25 });
+    assert.deepEqual(s.byAgent, [{ label: 'gpt-4.1', usd: 7 }]);
+    assert.deepEqual([s.spend.requests, s.cache.hits, s.cache.savedUsd], [31, 2, 0.5]);
+    assert.equal(s.byDay.length, 29, 'a leap February');
+    assert.deepEqual([s.byDay[0], s.byDay[28]], [{ label: '2024-02-01', usd: 0 }, { label: '2024-02-29', usd: 7.25 }]);
+    // The budget card is this month's whatever month is shown.
+    assert.deepEqual([s.spend.month, s.spend.monthUsd], ['2025-06', 3.5]);
+  });
+
+  it('shows the current month from the ledger when none (or the current one) is picked', () => {
+    for (const pastMonth of [undefined, { ...february, month: '2025-06' }]) {
+      const s = new DashboardModel(() => 3).snapshot(input(pastMonth ? { pastMonth } : {}));
+      assert.deepEqual(s.view, { month: '2025-06', current: true, months: ['2025-06'] });
+      assert.equal(s.spend.requests, 12);
+      assert.equal(s.byDay.length, 30);
+    }
+    assert.equal(monthDayBars({}, '2025-04').length, 30);
+    assert.deepEqual(monthDayBars({}, 'nonsense'), []);
+  });
+});
+

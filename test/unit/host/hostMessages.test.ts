@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describeIssue, warningText } from '../../../src/host/platform/configMessages';
 import { keyProblem, MAX_KEY_LENGTH, storageNameFor } from '../../../src/host/platform/keyNames';
 import { narrate } from '../../../src/host/platform/progressText';
-import { usageCsv } from '../../../src/host/commands/usageCsv';
+import { usageCsv } from '../../../src/core/usage/usageExport';
 
 describe('host messages', () => {
   describe('key names', () => {
@@ -52,13 +52,14 @@ describe('host messages', () => {
   });
 
   it('exports usage as CSV with a header and quoted fields', () => {
+    const base = { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, savedNano: 0, cached: false, outcome: 'ok' };
     const csv = usageCsv([
-      { requestId: 'r1', at: Date.UTC(2025, 5, 1, 12), agentId: 'gpt,4', model: 'm"x', task: 'code', usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 }, costUsd: 0.0012, cached: false },
-      { requestId: 'r2', at: Date.UTC(2025, 5, 1, 13), agentId: 'gpt', model: 'm', task: 'code', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, costUsd: 0.001, cached: false, source: 'VS Code Chat (@maof)' },
+      { ...base, requestId: 'r1', at: Date.UTC(2025, 5, 1, 12), agentId: 'gpt,4', model: 'm"x', task: 'code', costNano: 1_200_000, source: 'other', ttftMs: 120, totalMs: 900 },
+      { ...base, requestId: 'r2', at: Date.UTC(2025, 5, 1, 13), agentId: 'gpt', model: 'm', task: 'code', inputTokens: 1, outputTokens: 1, costNano: 1_000_000, source: 'VS Code Chat (@maof)' },
     ]);
     const [header, row, second] = csv.trimEnd().split('\n');
-    assert.equal(header, 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached,source');
-    assert.equal(row, '2025-06-01T12:00:00.000Z,r1,"gpt,4","m""x",code,10,5,0,0,0.0012,false,');
-    assert.equal(second, '2025-06-01T13:00:00.000Z,r2,gpt,m,code,1,1,0,0,0.001,false,VS Code Chat (@maof)');
+    assert.equal(header, 'time,requestId,agent,model,task,inputTokens,outputTokens,cacheReadTokens,cacheWriteTokens,costUsd,cached,source,outcome,savedUsd,ttftMs,totalMs');
+    assert.equal(row, '2025-06-01T12:00:00.000Z,r1,"gpt,4","m""x",code,10,5,0,0,0.0012,false,other,ok,0,120,900');
+    assert.equal(second, '2025-06-01T13:00:00.000Z,r2,gpt,m,code,1,1,0,0,0.001,false,VS Code Chat (@maof),ok,0,,');
   });
 });
