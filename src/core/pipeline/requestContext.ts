@@ -59,6 +59,8 @@ export class RequestContext {
     readonly services: PipelineServices,
     readonly req: RunRequest,
     requestId?: string,
+    /** A branch of a request (`fork`) keeps the request's start, so its deadlines stay the request's. */
+    started?: number,
   ) {
     // Callers share one signal across concurrent runs (`maof batch`, fan-out): each run in flight
     // links to it, which is no leak, so Node's "11 listeners" warning must not fire.
@@ -67,7 +69,7 @@ export class RequestContext {
       UNCAPPED_SIGNALS.add(req.signal);
     }
     this.requestId = requestId ?? req.requestId ?? randomUUID();
-    this.started = services.clock.now();
+    this.started = started ?? services.clock.now();
     this.task = req.task && req.task !== 'auto' ? req.task : 'auto';
     this.source = req.source;
     this.signal = req.signal ?? NEVER_ABORTED;
@@ -91,6 +93,18 @@ export class RequestContext {
           onToolCall(call);
         }
       : undefined;
+  }
+
+  /**
+   * A branch of this request racing another (a hedge, hedge.ts): the same id, start, task and
+   * conversation, with its own signal, stream callbacks, attempts, usage and cost, which the race
+   * folds back into this context when it is decided.
+   */
+  fork(signal: AbortSignal, onDelta: RunRequest['onDelta'], onToolCall: RunRequest['onToolCall']): RequestContext {
+    const branch = new RequestContext(this.services, { ...this.req, signal, onDelta, onToolCall }, this.requestId, this.started);
+    branch.task = this.task;
+    branch.conversationKey = this.conversationKey;
+    return branch;
   }
 
   /** An agent passed over before anything was sent to it: said in an event and in the attempts. */

@@ -16,6 +16,8 @@ import type { Provider } from '../providers/provider';
 import type { BreakerRegistry } from '../resilience/circuitBreaker';
 import type { RateLimiter } from '../resilience/rateLimiter';
 import { StickyRoutes } from '../router/stickyRoutes';
+import { HedgeBudget } from '../resilience/hedgeBudget';
+import { LatencyStats } from '../resilience/latencyStats';
 
 /** Texts up to this size have their token counts remembered (system prompts, history turns). */
 const COUNT_MEMO_MAX_CHARS = 16_000;
@@ -40,6 +42,7 @@ export interface PipelineServicesInit {
   random: () => number;
   /** A call succeeded: the breakers' outcome windows moved (saved at flush, not per request). */
   onBreakerSuccess: () => void;
+  latency?: LatencyStats;
 }
 
 export class PipelineServices {
@@ -57,7 +60,10 @@ export class PipelineServices {
   readonly providerFor: (kind: AgentConfig['provider']) => Provider;
   readonly random: () => number;
   readonly onBreakerSuccess: () => void;
+  readonly latency: LatencyStats;
   readonly sticky = new StickyRoutes();
+  /** The cap on hedges (maof.hedging), shared by every request of this orchestrator. */
+  readonly hedgeBudget = new HedgeBudget(() => this.config.hedging);
   /** Requests waiting for an open breaker: woken by any breaker change (a probe's answer, a reset). */
   readonly breakerWaiters = new Set<() => void>();
   private readonly keyIds = new WeakMap<AgentConfig, { apiKey: string; id: string }>();
@@ -82,6 +88,7 @@ export class PipelineServices {
     this.providerFor = init.providerFor;
     this.random = init.random;
     this.onBreakerSuccess = init.onBreakerSuccess;
+    this.latency = init.latency ?? new LatencyStats();
   }
 
   emit(event: MaofEvent): void {
