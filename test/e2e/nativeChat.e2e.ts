@@ -110,3 +110,45 @@ describe('VS Code\'s native Chat through MAOF', function () {
     await screenshot(page, 'native-chat-05-diagnose');
   });
 });
+
+describe('VS Code\'s native Chat through MAOF: a primary that goes silent (issue 18)', function () {
+  this.timeout(180_000);
+  // Two OpenAI-format agents on the loopback simulator (no key needed): the primary goes silent,
+  // the fallback answers. Default deadlines: the cold-start first-token deadline is 12 s.
+  const { sim } = simulatorSuite(
+    (address) => ({
+      'chat.allowAnonymousAccess': true,
+      'maof.agents': [
+        { id: 'sim-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: address.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (goes silent)' },
+        { id: 'sim-gpt-b', provider: 'openai', model: 'gpt-4.1', baseUrl: address.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (the fallback)' },
+      ],
+      'maof.routes': { code: ['sim-gpt', 'sim-gpt-b'], writing: ['sim-gpt', 'sim-gpt-b'], analysis: ['sim-gpt', 'sim-gpt-b'] },
+    }),
+    { beforeRestore: () => runCommand(session().page, 'View: Close Secondary Side Bar') },
+  );
+
+  e2eIt('a silent primary: the fallback\'s answer appears once, within the first-token deadline', async (page) => {
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'hang' }, times: 1 }]);
+    const started = Date.now();
+    await askNativeChat(page, 'Write a function that adds two numbers (silent primary)');
+    await waitForChatText(page, /Simulated gpt-4\.1 reply: Write a function that adds two numbers \(silent primary\)/, 60_000);
+    const elapsed = Date.now() - started;
+    // The end of the answer: the Chat's text stops changing.
+    let text = await textOf(page.locator(list).first());
+    for (let still = 0; still < 4; ) {
+      await page.waitForTimeout(500);
+      const now = await textOf(page.locator(list).first());
+      still = now === text ? still + 1 : 0;
+      text = now;
+    }
+    await screenshot(page, 'native-chat-06-silent-primary');
+    assert.equal(text.match(/Simulated gpt-4\.1 reply: Write a function that adds two numbers \(silent primary\)/g)?.length, 1, `the fallback's answer once: "${text.slice(-600)}"`);
+    assert.doesNotMatch(text, /Simulated gpt-4\.1-mini reply/, 'nothing of the silent primary');
+    // 12 s cold-start deadline (or a learned one, never longer), the fallback's answer and the UI's own time.
+    assert.ok(elapsed <= 12_000 + 8_000, `the answer took ${elapsed} ms`);
+    const log = sim.requestLog();
+    const primary = log.find((e) => e.model === 'gpt-4.1-mini');
+    assert.equal(primary?.aborted, true, 'the silent primary\'s request was aborted');
+    assert.ok(log.some((e) => e.model === 'gpt-4.1' && e.outcome === 'succeeded'), 'the fallback answered');
+  });
+});
