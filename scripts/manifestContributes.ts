@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
-import { breakerSchema, budgetSchema, cacheSchema, contextSchema, hedgingSchema, retrySchema } from '../src/core/config/schema';
+import { breakerSchema, budgetSchema, cacheSchema, contextSchema, deadlinesSchema, hedgingSchema, retrySchema } from '../src/core/config/schema';
 import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/boot/ids';
 import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/walkthrough/walkthroughIds';
 
@@ -23,6 +23,7 @@ const usd = (description: string): Record<string, unknown> => ({ type: 'number',
 
 const retry = retrySchema.parse({});
 const breaker = breakerSchema.parse({});
+const deadlines = deadlinesSchema.parse({});
 const budget = budgetSchema.parse({});
 const cache = cacheSchema.parse({});
 const context = contextSchema.parse({});
@@ -69,6 +70,8 @@ const agentItem = {
       properties: { rpm: int('Requests per minute.', undefined, 1), tpm: int('Tokens per minute.', undefined, 1) },
     },
     timeoutMs: int('Milliseconds before one attempt times out.', 120000, 1),
+    firstTokenTimeoutMs: int('Milliseconds from sending to the first part of the answer (text, tool call or thinking) before MAOF gives up on this agent and tries the next. 0 turns it off. Leave out to learn it from the agent\'s own answers (maof.deadlines). A value set here applies even when the agent is the last one a request can try.', undefined, 0),
+    idleTimeoutMs: int('Milliseconds of silence between two chunks of a streaming answer before MAOF stops waiting. 0 turns it off. Leave out for maof.deadlines.idleMs.', undefined, 0),
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra HTTP headers (e.g. for a gateway). Do not put keys here: use secret storage.' },
     description: { type: 'string', description: 'Shown in agent pickers: what this agent is good at.' },
     promptCache: { type: 'boolean', default: true, description: 'Within a conversation (chat, chain, agent mode), ask the provider to cache the prompt\'s stable prefix: Anthropic cache breakpoints, OpenAI\'s prompt_cache_key. Cached input costs a tenth (Anthropic) or a half to a quarter (OpenAI) of plain input. Set false for servers that reject unknown fields.' },
@@ -130,6 +133,17 @@ const configuration = {
         failureRateThreshold: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Optional: also open when this fraction of the last windowSize calls failed.' },
         windowSize: int('Calls considered for failureRateThreshold.', breaker.windowSize, 2),
         resetTimeoutMs: int('Milliseconds an open breaker waits before letting one probe through.', breaker.resetTimeoutMs, 1),
+      },
+    },
+    'maof.deadlines': {
+      type: 'object',
+      default: deadlines,
+      description: 'Deadlines for agents that go quiet: no first token, or silence between chunks. A missed deadline aborts the attempt and tries the next agent at once; the last agent a request can try is never cut by a learned deadline.',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', default: deadlines.enabled, description: 'Off: no first-token or idle deadline (an agent\'s own firstTokenTimeoutMs / idleTimeoutMs still apply).' },
+        firstTokenMs: int('First-token deadline of an agent that has not answered often enough to learn its own (afterwards: its 95th percentile time to first token × 4, between 8 s and 90 s).', deadlines.firstTokenMs, 1),
+        idleMs: int('Milliseconds of silence between two chunks of a streaming answer before MAOF stops waiting.', deadlines.idleMs, 1),
       },
     },
     'maof.budget': {

@@ -15,6 +15,9 @@ import { getProvider, type Provider } from './providers/provider';
 import { BreakerRegistry, salvageBreakerSnapshots, type BreakerSnapshot } from './resilience/circuitBreaker';
 import { PersistedSlot } from './persistence/persistedSlot';
 import { RateLimiter } from './resilience/rateLimiter';
+import { LatencyStats, salvageLatencySnapshots, type LatencySnapshot } from './resilience/latencyStats';
+import { CreditMarks, salvageCreditMarks, type CreditMark } from './resilience/creditMarks';
+import { firstTokenDeadline, idleDeadline, LEARN_PERCENTILE, type FirstTokenSource } from './resilience/deadlines';
 import { PipelineServices } from './pipeline/services';
 import { RequestContext } from './pipeline/requestContext';
 import { validate } from './pipeline/validate';
@@ -27,6 +30,12 @@ import type { ChainResult, ChainStep, FanOutResult, RunRequest, RunResult, RunSu
 export type { AttemptRecord, ChainResult, ChainStep, FanOutResult, RunFailure, RunRequest, RunResult, RunSuccess } from './pipeline/types';
 
 export const BREAKER_STATE_KEY = 'maof.breakers.v1';
+/** Each agent's measured latency (LatencyStats), kept beside the breakers. */
+export const LATENCY_STATE_KEY = 'maof.latency.v1';
+/** Agents out of credit with their current key (CreditMarks). */
+export const CREDIT_STATE_KEY = 'maof.outOfCredit.v1';
+/** Latency moves with every answer: saved at most this often (and at flush). */
+const LATENCY_SAVE_INTERVAL_MS = 5_000;
 /**
  * Least time between two saves of breaker failure counts (state changes are saved at once). Counts
  * are saved so that failures add up across CLI runs; a failure storm must not write the state
@@ -46,9 +55,31 @@ export interface OrchestratorDeps {
   random?: () => number;
 }
 
+/** One agent's measured latency and the deadlines in force, for the dashboard and `maof breakers --json`. */
+export interface AgentLatencyReport {
+  agentId: string;
+  /** Answers measured (streamed, so their first token was seen), at most TTFT_SAMPLES kept. */
+  samples: number;
+  ttftP50Ms?: number;
+  ttftP95Ms?: number;
+  tokensPerSec?: number;
+  ok: number;
+  stalled: number;
+  failed: number;
+  /** The first-token deadline the agent's next attempt gets (unless it is the last agent a request can try). */
+  firstTokenDeadlineMs?: number;
+  firstTokenDeadlineSource: FirstTokenSource;
+  idleDeadlineMs?: number;
+  /** Skipped until its key changes or its breaker is reset: its provider said the account is out of credit. */
+  outOfCredit: boolean;
+}
+
 export class Orchestrator {
   readonly events: EventBus;
   readonly breakers: BreakerRegistry;
+  /** Each agent's time to first token, tokens per second and outcomes (read percentiles with ttftPercentile). */
+  readonly latency: LatencyStats;
+  readonly credit: CreditMarks;
   readonly ledger: CostLedger;
   readonly cache: ResponseCache;
   readonly sessions: SessionStore;
@@ -63,6 +94,8 @@ export class Orchestrator {
   /** What the pipeline's stages share (built last: it holds the services above). */
   private readonly services: PipelineServices;
   private readonly breakerSlot: PersistedSlot<Record<string, BreakerSnapshot>>;
+  private readonly latencySlot: PersistedSlot<Record<string, LatencySnapshot>>;
+  private readonly creditSlot: PersistedSlot<Record<string, CreditMark>>;
   /** A success moved a breaker's outcome window since the last save (saved at flush, not per request). */
   private breakerOutcomesUnsaved = false;
 
@@ -111,6 +144,18 @@ export class Orchestrator {
     );
     const saved = this.breakerSlot.load();
     if (saved) this.breakers.restore(saved);
+    const slot = <T>(key: string, label: string, salvage: (raw: unknown, problems: string[]) => T, snapshot: () => unknown, intervalMs: number): PersistedSlot<T> =>
+      new PersistedSlot({ store: this.store, key, label, salvage, snapshot, clock: this.clock, intervalMs, logger: this.logger });
+    this.latencySlot = slot(LATENCY_STATE_KEY, 'Agent latency', salvageLatencySnapshots, () => this.latency.snapshots(), LATENCY_SAVE_INTERVAL_MS);
+    this.latency = new LatencyStats(() => this.latencySlot.save());
+    const latency = this.latencySlot.load();
+    if (latency) this.latency.restore(latency);
+    this.creditSlot = slot(CREDIT_STATE_KEY, 'Out-of-credit agents', salvageCreditMarks, () => this.credit.snapshots(), BREAKER_SAVE_INTERVAL_MS);
+    this.credit = new CreditMarks(() => this.creditSlot.save(true));
+    const marks = this.creditSlot.load();
+    if (marks) this.credit.restore(marks);
+    // A user's reset of a breaker is also "ask this agent again" for an agent out of credit.
+    this.breakers.onReset = (agentId) => this.credit.clear(agentId);
     this.services = new PipelineServices({
       config: this.config,
       secrets: this.secrets,
@@ -118,6 +163,8 @@ export class Orchestrator {
       logger: this.logger,
       events: this.events,
       breakers: this.breakers,
+      latency: this.latency,
+      credit: this.credit,
       ledger: this.ledger,
       cache: this.cache,
       sessions: this.sessions,
@@ -157,7 +204,34 @@ export class Orchestrator {
   /** Waits until ledger and breaker state are on disk. */
   async flush(): Promise<void> {
     if (this.breakerOutcomesUnsaved) this.breakerSlot.save(true);
-    await Promise.all([this.ledger.flush(), this.breakerSlot.flush()]);
+    this.latencySlot.save(true);
+    await Promise.all([this.ledger.flush(), this.breakerSlot.flush(), this.latencySlot.flush(), this.creditSlot.flush()]);
+  }
+
+  /** Each configured agent's measured latency and the deadlines in force for it (dashboard, `maof breakers --json`). */
+  latencyReport(): AgentLatencyReport[] {
+    const policy = this.config.deadlines;
+    return this.config.agents.map((agent) => {
+      const snap = this.latency.snapshot(agent.id);
+      const first = firstTokenDeadline(agent, policy, this.latency);
+      const idle = idleDeadline(agent, policy);
+      const p50 = this.latency.ttftPercentile(agent.id, 0.5);
+      const p95 = this.latency.ttftPercentile(agent.id, LEARN_PERCENTILE);
+      return {
+        agentId: agent.id,
+        samples: snap?.ttftMs.length ?? 0,
+        ...(p50 !== undefined ? { ttftP50Ms: Math.round(p50) } : {}),
+        ...(p95 !== undefined ? { ttftP95Ms: Math.round(p95) } : {}),
+        ...(snap?.tokensPerSec !== undefined ? { tokensPerSec: Math.round(snap.tokensPerSec * 10) / 10 } : {}),
+        ok: snap?.ok ?? 0,
+        stalled: snap?.stalled ?? 0,
+        failed: snap?.failed ?? 0,
+        ...(first.ms !== undefined ? { firstTokenDeadlineMs: first.ms } : {}),
+        firstTokenDeadlineSource: first.source,
+        ...(idle !== undefined ? { idleDeadlineMs: idle } : {}),
+        outOfCredit: this.credit.has(agent.id),
+      };
+    });
   }
 
 

@@ -10,17 +10,19 @@ import { buildOrchestrator, expectOk, relConfig, simulatorPerSuite } from './sup
 describe('R-hedge: hedging a silent primary over the simulator', function () {
   this.timeout(60_000);
   const { sim, addr } = simulatorPerSuite();
-  const hedged = (): ReturnType<typeof relConfig> => relConfig(addr(), { hedging: { routes: ['code'], minDelayMs: 200, maxShare: 0.03, burst: 3 } });
+  const hedged = (): ReturnType<typeof relConfig> => relConfig(addr(), { hedging: { routes: ['code'], percentile: 0.5, minDelayMs: 200, maxShare: 0.03, burst: 3 } });
 
-  /** Five streamed answers from each agent, so that the primary's time to first token is known. */
+  /** Streamed answers, so that the primary's time to first token is known (the median: the first, with the SDK's start-up, is slow). */
   async function warm(run: (prompt: string) => Promise<RunResult>): Promise<void> {
-    for (let i = 0; i < 5; i++) expectOk(await run(`warm-up ${i}`));
+    for (let i = 0; i < 7; i++) expectOk(await run(`warm-up ${i}`));
   }
 
   it('a primary silent for 5 s: the fallback answers once, soon after the hedge delay; the primary is aborted; both are billed', async () => {
     const { orchestrator, events } = buildOrchestrator('hedge', hedged());
     const ask = (prompt: string, onDelta?: (d: string) => void): Promise<RunResult> => orchestrator.run({ messages: [userTurn(prompt)], task: 'code', stream: true, structured: false, onDelta: onDelta ?? (() => undefined) });
     await warm(ask);
+    // The backup's SDK loaded too, so that its time is the simulator's, not a first import's.
+    expectOk(await orchestrator.run({ messages: [userTurn('warm-up an')], agentId: 'an', structured: false }));
     sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'delay', ms: 5_000 } }]);
     const before = sim.tally().requests;
     const seen: string[] = [];
@@ -30,6 +32,8 @@ describe('R-hedge: hedging a silent primary over the simulator', function () {
     assert.equal(r.agentId, 'an');
     assert.match(seen.join(''), /^Simulated claude-haiku-4-5 reply: Write the stalled helper/);
     assert.equal(seen.join('').match(/Simulated/g)?.length, 1, 'one answer, never two interleaved');
+    const sent = events.find((e) => e.type === 'hedge.sent');
+    assert.ok(sent?.type === 'hedge.sent' && sent.delayMs === 200, `hedged after minDelayMs: ${JSON.stringify(sent)}`);
     assert.ok(elapsed < 2_000, `answered in ${elapsed} ms, not after the 5 s silence`);
     assert.deepEqual(
       r.attempts.map((a) => [a.agent, a.outcome, a.hedge ?? false, a.abortedBy ?? '']),
@@ -38,7 +42,8 @@ describe('R-hedge: hedging a silent primary over the simulator', function () {
         ['an', 'ok', true, ''],
       ],
     );
-    assert.ok(events.some((e) => e.type === 'hedge.sent' && e.agentId === 'oa' && e.hedgeAgentId === 'an'));
+    assert.ok(sent.agentId === 'oa' && sent.hedgeAgentId === 'an');
+    assert.ok(events.some((e) => e.type === 'hedge.won' && e.agentId === 'an' && e.loserId === 'oa'));
     await sim.quiesce();
     assert.equal(sim.tally().requests - before, 2, 'two upstream requests');
     const primary = sim.requestLog(2).find((e) => e.provider === 'openai');

@@ -31,6 +31,14 @@ export const agentSchema = z.object({
   pricing: pricingSchema.optional(),
   rateLimit: z.object({ rpm: posInt.optional(), tpm: posInt.optional() }).default({}),
   timeoutMs: posInt.default(120_000),
+  /**
+   * Deadline from sending to the first part of the answer (text, tool call, thinking), in ms; 0
+   * turns it off. Unset: learned from the agent's own answers (see maof.deadlines). A value set here
+   * applies even to the last agent a request can try, which a learned deadline never cuts.
+   */
+  firstTokenTimeoutMs: nonNegInt.optional(),
+  /** Deadline between two chunks of a streaming answer, in ms; 0 turns it off. Unset: maof.deadlines.idleMs. */
+  idleTimeoutMs: nonNegInt.optional(),
   headers: z.record(z.string(), z.string()).optional(),
   /** False for local servers that take no key (Ollama, LM Studio); default: true, except for loopback base URLs. */
   requiresKey: z.boolean().optional(),
@@ -61,6 +69,15 @@ export const breakerSchema = z.object({
   failureRateThreshold: z.number().gt(0).max(1).optional(),
   windowSize: z.number().int().min(2).default(20),
   resetTimeoutMs: posInt.default(60_000),
+});
+
+export const deadlinesSchema = z.object({
+  /** False: no first-token or idle deadline (an agent's own firstTokenTimeoutMs / idleTimeoutMs still apply). */
+  enabled: z.boolean().default(true),
+  /** First-token deadline of an agent that has not answered often enough to learn its own (cold start). */
+  firstTokenMs: posInt.default(12_000),
+  /** Deadline between two chunks of a streaming answer. */
+  idleMs: posInt.default(30_000),
 });
 
 export const budgetSchema = z.object({
@@ -132,6 +149,7 @@ export type AgentConfig = z.output<typeof agentSchema> & {
 export type AgentInput = z.input<typeof agentSchema>;
 export type RetryPolicy = z.output<typeof retrySchema>;
 export type BreakerPolicy = z.output<typeof breakerSchema>;
+export type DeadlinePolicy = z.output<typeof deadlinesSchema>;
 export type BudgetPolicy = z.output<typeof budgetSchema>;
 export type CachePolicy = z.output<typeof cacheSchema>;
 export type ContextPolicy = z.output<typeof contextSchema>;
@@ -144,6 +162,7 @@ export interface MaofConfig {
   tasks: Record<string, TaskConfig>;
   retry: RetryPolicy;
   breaker: BreakerPolicy;
+  deadlines: DeadlinePolicy;
   budget: BudgetPolicy;
   cache: CachePolicy;
   context: ContextPolicy;
@@ -163,8 +182,8 @@ export interface ParsedConfig {
   issues: ConfigIssue[];
 }
 
-type Section = 'retry' | 'breaker' | 'budget' | 'cache' | 'context' | 'hedging';
-const SECTIONS = { retry: retrySchema, breaker: breakerSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema, hedging: hedgingSchema } as const;
+type Section = 'retry' | 'breaker' | 'deadlines' | 'budget' | 'cache' | 'context' | 'hedging';
+const SECTIONS = { retry: retrySchema, breaker: breakerSchema, deadlines: deadlinesSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema, hedging: hedgingSchema } as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -31,3 +31,12 @@ export function circuitOpenError(agentId: string): MaofError {
 export function keyPausedError(agentId: string, waitMs: number): MaofError {
   return new MaofError('RATE_LIMITED', `Agent "${agentId}" is rate-limited by its provider for another ${Math.max(1, Math.ceil(waitMs / 1000))} s — MAOF tried the other agents of the route; try again shortly.`, { agentId, retryAfterMs: waitMs });
 }
+
+/** An agent skipped because its provider said, with this same key, that the account is out of credit. */
+export function outOfCreditError(agent: AgentConfig): MaofError {
+  return new MaofError(
+    'OUT_OF_CREDIT',
+    `Agent "${agent.id}" is out of credit with its provider — add credit in the provider's billing settings, or set another key; MAOF skips it until its key changes or its breaker is reset.`,
+    { agentId: agent.id, provider: agent.provider, detail: 'skipped: out of credit with this key' },
+  );
+}

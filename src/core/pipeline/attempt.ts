@@ -3,10 +3,13 @@
 // failure is verdict.ts's; the money is billing.ts's.
 import type { MaofError } from '../errors';
 import type { AgentConfig } from '../config/schema';
-import type { Provider, ProviderResponse } from '../providers/providerTypes';
+import type { Provider, ProviderRequest, ProviderResponse } from '../providers/providerTypes';
+import { deadlinesFor, type AttemptDeadlines } from '../resilience/deadlines';
 import type { CircuitBreaker } from '../resilience/circuitBreaker';
 import { unusableAnswer, keyPausedError } from './agentErrors';
+import { AttemptGuard, stalledError } from './attemptGuard';
 import { countedUsage, type CallBill } from './billing';
+import { mayFallBack } from './fallbackCheck';
 import type { AgentCall } from './prepareContext';
 import type { RequestContext } from './requestContext';
 
@@ -59,16 +62,22 @@ export async function sendAttempt(ctx: RequestContext, run: AgentRun, attempt: n
     ctx.deltasDelivered = false;
     req.onRestart?.(agent.id);
   }
+  const guard = new AttemptGuard(ctx, agent.id, watchedDeadlines(ctx, run), run.stream, ctx.onFirstPart);
   let res: ProviderResponse;
   try {
     ctx.streamedChars = 0;
     trace.sentAt = clock.now();
-    res = await run.provider.complete(providerRequest(ctx, run));
+    res = await run.provider.complete(providerRequest(ctx, run, guard));
   } catch (err) {
     limit.settle(run.bill.inputTokens);
-    if (ctx.signal.aborted) run.bill.abortedAtProvider = true;
-    throw err;
+    // The provider read the prompt: a cancel or a missed deadline is billed, not released.
+    if (ctx.signal.aborted || guard.stall) run.bill.abortedAtProvider = true;
+    throw guard.stall && !ctx.signal.aborted ? stalledError(agent.id, agent.provider, guard.stall, ctx.deltasDelivered) : err;
+  } finally {
+    guard.dispose();
   }
+  const firstAt = guard.firstPartAt;
+  if (firstAt !== undefined) services.latency.recordAnswer(agent.id, firstAt - trace.sentAt, res.usage.outputTokens, clock.now() - firstAt);
   if (res.usageEstimated) res = { ...res, usage: countedUsage(ctx, agent, call.messages, res.text) };
   limit.settle(res.usage.inputTokens + res.usage.cacheReadTokens + res.usage.cacheWriteTokens + res.usage.outputTokens);
   services.limiter.served(keyId);
@@ -80,20 +89,42 @@ export async function sendAttempt(ctx: RequestContext, run: AgentRun, attempt: n
   return res;
 }
 
-function providerRequest(ctx: RequestContext, run: AgentRun): Parameters<Provider['complete']>[0] {
+const UNWATCHED: AttemptDeadlines = { firstTokenMs: undefined, firstTokenSource: 'off', idleMs: undefined };
+
+/**
+ * The deadlines this attempt is watched by. A caller that streams is always watched. A caller that
+ * wants the answer whole is watched (and so streamed on the wire, see providerRequest) only when a
+ * missed first token could move the request on: another agent may take it, or the agent's own
+ * setting cuts it anyway. Otherwise it is sent as asked, bounded by its timeoutMs and maxTotalMs.
+ */
+function watchedDeadlines(ctx: RequestContext, run: AgentRun): AttemptDeadlines {
+  const deadlines = deadlinesFor(run.agent, ctx.services.config.deadlines, ctx.services.latency);
+  if (run.stream) return deadlines;
+  const canAct = deadlines.firstTokenMs !== undefined && (deadlines.firstTokenSource === 'setting' || mayFallBack(ctx));
+  return canAct ? deadlines : UNWATCHED;
+}
+
+/**
+ * The provider's request. An attempt a deadline watches is streamed on the wire even when the
+ * caller wants the answer whole (`--json`, batch, chains, the classifier): only a stream shows signs
+ * of life, and the text is then collected, not shown.
+ */
+function providerRequest(ctx: RequestContext, run: AgentRun, guard: AttemptGuard): ProviderRequest {
   const { agent, apiKey, messages, maxOutputTokens, temperature, json, promptCache, tools } = run.call;
+  const stream = run.stream || guard.watching;
   return {
     agent,
     apiKey,
     messages,
     maxOutputTokens,
     temperature,
-    stream: run.stream,
-    onDelta: run.stream ? ctx.onDelta : undefined,
-    signal: ctx.signal,
+    stream,
+    onDelta: stream ? guard.onDelta : undefined,
+    onProgress: guard.onProgress,
+    signal: guard.signal,
     json,
     deadline: run.deadline,
-    ...(tools ? { tools, toolMode: ctx.req.toolMode, onToolCall: ctx.onToolCall } : {}),
+    ...(tools ? { tools, toolMode: ctx.req.toolMode, onToolCall: guard.onToolCall } : {}),
     ...(promptCache ? { promptCache } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // Opt-in hedging (issue 18 §4). On a route listed in maof.hedging.routes, when the agent tried first
-// has produced nothing (no text, no tool call, no answer) by its hedge delay — a percentile of its
-// own measured time to first token — the same request goes to the route's next agent as well. The
-// first of the two to produce a part wins; the other is aborted, and billed for what it used like
+// has shown no sign of life (text, a tool call, thinking: what the deadlines count, attemptGuard.ts;
+// or its whole answer) by its hedge delay — a percentile of its own measured time to first token —
+// the same request goes to the route's next agent as well. The first of the two to show one wins; the other is aborted, and billed for what it used like
 // any call aborted at the provider. A part reaches the caller only from the branch that won, and a
 // branch wins with its first part, so a stream never interleaves two answers. A token bucket
 // (resilience/hedgeBudget.ts) caps hedges to a share of requests. The decisions: ARCHITECTURE.md.
@@ -116,7 +116,9 @@ class HedgeRace {
       ((value: T): void => {
         if (this.claim(branch)) pass(value);
       });
-    const forked = parent.fork(branch.abort.signal, gate(parent.onDelta), gate(parent.onToolCall));
+    // The backup's fallbacks start after it: as the route's last agent it gets its full time.
+    const fallbackFrom = parent.fallbackFrom + (hedge ? 1 : 0);
+    const forked = parent.fork({ signal: branch.abort.signal, onDelta: gate(parent.onDelta), onToolCall: gate(parent.onToolCall), onFirstPart: () => void this.claim(branch), fallbackFrom });
     branch.ctx = forked;
     this.branches.push(branch);
     this.tryAgent(forked, agent, hasNext)
@@ -172,7 +174,7 @@ class HedgeRace {
     return this.winner === undefined && this.branches.every((b) => !b.settled);
   }
 
-  /** A branch's first part: it wins if nothing won before it, and the others are aborted. */
+  /** A branch's first sign of life (or part, or answer): it wins if nothing won before it, and the others are aborted. */
   private claim(branch: Branch): boolean {
     if (this.winner === undefined) {
       this.winner = branch;

@@ -9,6 +9,7 @@ import type { AttemptRecord, RunRequest } from './types';
 import type { MaofEvent } from '../events';
 import { conversationKeyOf } from '../promptLayout';
 import type { PipelineServices } from './services';
+import type { AgentConfig } from '../config/schema';
 
 /**
  * The signal of requests that came without one. Shared, not one AbortController per request: each
@@ -51,6 +52,15 @@ export class RequestContext {
   streamedChars = 0;
   usageEstimated?: boolean;
   promptCacheSavedUsd?: number;
+  /**
+   * What may still take the request if the agent in flight is given up on: the route's agents from
+   * `fallbackFrom` on (set by the route stage), or anything at all (`'always'`: the classifier, whose
+   * heuristics answer when its agent does not). Read lazily, only when a deadline passes.
+   */
+  fallbacks: readonly AgentConfig[] | 'always' | undefined;
+  fallbackFrom = 0;
+  /** A hedge's branch: told of each attempt's first sign of life (the race ends there; hedge.ts). */
+  onFirstPart: (() => void) | undefined;
   /** The caller's onDelta, counting what was streamed (bound once, only when the caller streams). */
   readonly onDelta: ((text: string) => void) | undefined;
   readonly onToolCall: ((call: ToolCall) => void) | undefined;
@@ -100,11 +110,15 @@ export class RequestContext {
    * conversation, with its own signal, stream callbacks, attempts, usage and cost, which the race
    * folds back into this context when it is decided.
    */
-  fork(signal: AbortSignal, onDelta: RunRequest['onDelta'], onToolCall: RunRequest['onToolCall']): RequestContext {
-    const branch = new RequestContext(this.services, { ...this.req, signal, onDelta, onToolCall }, this.requestId, this.started);
-    branch.task = this.task;
-    branch.conversationKey = this.conversationKey;
-    return branch;
+  fork(branch: { signal: AbortSignal; onDelta: RunRequest['onDelta']; onToolCall: RunRequest['onToolCall']; onFirstPart: () => void; fallbackFrom: number }): RequestContext {
+    const { signal, onDelta, onToolCall } = branch;
+    const forked = new RequestContext(this.services, { ...this.req, signal, onDelta, onToolCall }, this.requestId, this.started);
+    forked.task = this.task;
+    forked.conversationKey = this.conversationKey;
+    forked.fallbacks = this.fallbacks;
+    forked.fallbackFrom = branch.fallbackFrom;
+    forked.onFirstPart = branch.onFirstPart;
+    return forked;
   }
 
   /** An agent passed over before anything was sent to it: said in an event and in the attempts. */

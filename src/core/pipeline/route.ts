@@ -6,7 +6,8 @@
 import { MaofError, cancelledError, providerLabel, toMaofError, unknownPriceError } from '../errors';
 import { ownKeyAllowed, providerKeyAllowed, type AgentConfig } from '../config/schema';
 import { planRoute } from '../router/router';
-import { circuitOpenError, keyPausedError } from './agentErrors';
+import { keyTagOf } from '../resilience/creditMarks';
+import { circuitOpenError, keyPausedError, outOfCreditError } from './agentErrors';
 import { cacheKeyOf, cachedAnswer } from './cache';
 import { answer } from './structured';
 import { successResult, type RouteSuccess } from './finish';
@@ -67,11 +68,13 @@ export async function runRouteOnce(ctx: RequestContext, agents: AgentConfig[]): 
   let lastError: MaofError | undefined;
   const missingKeys = new Set<string>();
   let hedgeable = true;
+  ctx.fallbacks = agents;
   for (let i = 0; i < agents.length; i++) {
     let agent = agents[i];
     if (ctx.signal.aborted) throw cancelledError();
     // At most one hedge per request, on the first agent that has a hedge delay (hedge.ts).
     const hedge = hedgeable ? planHedge(ctx, agents, i, services.latency) : undefined;
+    ctx.fallbackFrom = i + 1;
     try {
       const result = hedge ? await tryHedged(ctx, hedge) : await tryAgent(ctx, agent, i < agents.length - 1);
       if (missingKeys.size > 0) services.logger.info(`Request ${ctx.requestId}: no key for ${[...missingKeys].join(', ')}; answered by "${agent.id}".`);
@@ -87,6 +90,9 @@ export async function runRouteOnce(ctx: RequestContext, agents: AgentConfig[]): 
       if (error.code === 'AUTH' && error.status === undefined) missingKeys.add(providerLabel(agent.provider));
       lastError = preferInformative(lastError, error);
       const next = agents[i + 1];
+      // An agent that went silent after part of its answer reached the caller ends the request:
+      // another agent's answer would repeat what was shown.
+      if (error.code === 'STALLED' && ctx.deltasDelivered) throw error;
       if (!next || !error.fallbackWorthy) throw next ? error : lastError;
       if (services.clock.now() >= ctx.started + services.config.retry.maxTotalMs) {
         services.logger.info(`Request ${ctx.requestId}: "${agent.id}" failed with ${error.code} and retry.maxTotalMs is spent; not trying "${next.id}".`);
@@ -147,6 +153,11 @@ export function admitAgent(ctx: RequestContext, agent: AgentConfig, storedKey: s
   if (services.refusedForPrice(agent)) {
     ctx.skip(agent.id, 'PRICE_UNKNOWN', 'CONFIG');
     throw unknownPriceError(agent.id, agent.model);
+  }
+  if (services.credit.size > 0 && services.credit.isMarked(agent.id, keyTagOf(services.keyIdFor(agent, apiKey)))) {
+    // Out of credit with this key: asked again only once the key changes or the breaker is reset.
+    ctx.skip(agent.id, 'CONFIG', 'OUT_OF_CREDIT');
+    throw outOfCreditError(agent);
   }
   if (services.breakers.get(agent.id).state === 'open') {
     ctx.skip(agent.id, 'CIRCUIT_OPEN', 'CIRCUIT_OPEN');

@@ -14,10 +14,11 @@ import type { Tokenizer } from '../context/tokenizer';
 import type { SessionStore } from '../memory/sessionMemory';
 import type { Provider } from '../providers/provider';
 import type { BreakerRegistry } from '../resilience/circuitBreaker';
+import type { CreditMarks } from '../resilience/creditMarks';
+import type { LatencyStats } from '../resilience/latencyStats';
 import type { RateLimiter } from '../resilience/rateLimiter';
 import { StickyRoutes } from '../router/stickyRoutes';
 import { HedgeBudget } from '../resilience/hedgeBudget';
-import { LatencyStats } from '../resilience/latencyStats';
 
 /** Texts up to this size have their token counts remembered (system prompts, history turns). */
 const COUNT_MEMO_MAX_CHARS = 16_000;
@@ -34,6 +35,8 @@ export interface PipelineServicesInit {
   logger: Logger;
   events: EventBus;
   breakers: BreakerRegistry;
+  latency: LatencyStats;
+  credit: CreditMarks;
   ledger: CostLedger;
   cache: ResponseCache;
   sessions: SessionStore;
@@ -42,7 +45,6 @@ export interface PipelineServicesInit {
   random: () => number;
   /** A call succeeded: the breakers' outcome windows moved (saved at flush, not per request). */
   onBreakerSuccess: () => void;
-  latency?: LatencyStats;
 }
 
 export class PipelineServices {
@@ -53,6 +55,10 @@ export class PipelineServices {
   readonly logger: Logger;
   readonly events: EventBus;
   readonly breakers: BreakerRegistry;
+  /** Each agent's time to first token, tokens per second and outcomes: what the deadlines learn from. */
+  readonly latency: LatencyStats;
+  /** Agents out of credit with their current key: skipped like an agent without a key. */
+  readonly credit: CreditMarks;
   readonly ledger: CostLedger;
   readonly cache: ResponseCache;
   readonly sessions: SessionStore;
@@ -60,7 +66,6 @@ export class PipelineServices {
   readonly providerFor: (kind: AgentConfig['provider']) => Provider;
   readonly random: () => number;
   readonly onBreakerSuccess: () => void;
-  readonly latency: LatencyStats;
   readonly sticky = new StickyRoutes();
   /** The cap on hedges (maof.hedging), shared by every request of this orchestrator. */
   readonly hedgeBudget = new HedgeBudget(() => this.config.hedging);
@@ -81,6 +86,8 @@ export class PipelineServices {
     this.logger = init.logger;
     this.events = init.events;
     this.breakers = init.breakers;
+    this.latency = init.latency;
+    this.credit = init.credit;
     this.ledger = init.ledger;
     this.cache = init.cache;
     this.sessions = init.sessions;
@@ -88,7 +95,6 @@ export class PipelineServices {
     this.providerFor = init.providerFor;
     this.random = init.random;
     this.onBreakerSuccess = init.onBreakerSuccess;
-    this.latency = init.latency ?? new LatencyStats();
   }
 
   emit(event: MaofEvent): void {

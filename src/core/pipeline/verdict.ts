@@ -2,6 +2,7 @@
 // (429) is a shared pause of the key and another round, not a failure; a request cut off by its own
 // deadline says nothing about the agent; a failure of the agent counts against its breaker.
 import { cancelledError, toMaofError, type MaofError } from '../errors';
+import { keyTagOf } from '../resilience/creditMarks';
 import { backoffDelay, exceedsRetryAfterCap } from '../resilience/retry';
 import type { AgentRun, AttemptTrace } from './attempt';
 import type { RequestContext } from './requestContext';
@@ -51,7 +52,10 @@ function recordVerdict(ctx: RequestContext, run: AgentRun, error: MaofError, tra
     // Measured from the same instant the pause was set, so a 1,000 ms Retry-After reads 1,000.
     return { until, waitMs: Math.max(0, until - pausedAt) };
   }
-  if (error.countsAgainstBreaker) breaker.recordFailure(error.code);
-  else breaker.recordNeutral();
+  if (error.code === 'OUT_OF_CREDIT') services.credit.mark(run.agent.id, keyTagOf(run.keyId));
+  if (error.countsAgainstBreaker) {
+    breaker.recordFailure(error.code);
+    if (trace.sentAt !== undefined) services.latency.recordFailure(run.agent.id, error.code === 'STALLED' ? 'stalled' : 'failed');
+  } else breaker.recordNeutral();
   return undefined;
 }

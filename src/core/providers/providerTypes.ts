@@ -24,6 +24,12 @@ export interface ProviderRequest {
   /** Called for each whole tool call as soon as the stream has finished it. */
   onToolCall?: (call: ToolCall) => void;
   /**
+   * Called for each streamed event that carries the model's output — text, a tool call's pieces,
+   * thinking or reasoning — but not for the server's own events (Anthropic's message_start and
+   * ping, OpenAI's role-only first chunk): the deadlines' sign of life (resilience/deadlines.ts).
+   */
+  onProgress?: () => void;
+  /**
    * Set when the request is a turn of a conversation that will be read again and the agent allows
    * prompt caching: Anthropic gets cache breakpoints, OpenAI a prompt_cache_key. A one-shot request
    * gets neither (a cache write costs more than plain input).
