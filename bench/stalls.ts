@@ -53,7 +53,7 @@ function silentSet(n: number, share: number): Set<number> {
   const all = Array.from({ length: n }, (_v, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
-    [all[i], all[j]] = [all[j]!, all[i]!];
+    [all[i], all[j]] = [all[j], all[i]];
   }
   return new Set(all.slice(0, Math.round(n * share)));
 }
