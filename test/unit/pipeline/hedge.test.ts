@@ -9,6 +9,7 @@ import type { Provider, ProviderRequest, ProviderResponse } from '../../../src/c
 import { HedgeBudget } from '../../../src/core/resilience/hedgeBudget';
 import { LatencyStats } from '../../../src/core/resilience/latencyStats';
 import { hedgingSchema } from '../../../src/core/config/schema';
+import { toJson } from '../../../src/cli/main';
 import type { FakeClock } from '../helpers/fakeClock';
 import { routeOf, stageConfig, stages, thrown, withTime, type Stages } from '../helpers/pipelineHarness';
 
@@ -109,6 +110,14 @@ describe('pipeline: hedging (issue 18 §4)', () => {
     assert.ok(result.costUsd > 0 && result.usage.inputTokens > 100, 'the request\'s cost includes the aborted primary\'s input');
     assert.deepEqual(s.services.ledger.recent(5).map((e) => e.agentId).sort(), ['a', 'b'], 'both in the ledger');
     assert.equal(ctx.attempts.length, 2);
+    assert.deepEqual(
+      toJson(result).attempts.map((a) => [a.agent, a.hedge, a.abortedBy]),
+      [
+        ['a', undefined, 'hedge'],
+        ['b', true, undefined],
+      ],
+      '`maof ask --json` shows the hedge and the loser',
+    );
     assert.equal(s.services.ledger.summary().reservedUsd, 0, 'no reservation left behind');
   });
 
