@@ -236,8 +236,8 @@ async function main(): Promise<void> {
     const bound = 12_000 + 2 * get(p9, 'bare.ttft.p50');
     const what = `${String(get(p9, 'requests'))} @${String(get(p9, 'concurrency'))}, primary silent ${ms(get(p9, 'silentMs'))} on ${String(get(p9, 'silent'))} requests`;
     row('P9', `${what}: MAOF with deadlines`, runOf('deadlines'), `p99 TTFT ≤ ${ms(bound)}`, get(p9, 'deadlines.ttft.p99') <= bound);
-    const hedgeShare = get(p9, 'hedging.hedges') / get(p9, 'requests');
-    row('P9', `${what}: MAOF with hedging`, `${runOf('hedging')}, ${String(get(p9, 'hedging.hedges'))} hedges (${(hedgeShare * 100).toFixed(1)} %)`, `p99 TTFT ≤ ${ms(bound)}, hedges ≤ 5 %`, get(p9, 'hedging.ttft.p99') <= bound && hedgeShare <= 0.05);
+    const hedgeShare = get(p9, 'hedging.events.hedges') / get(p9, 'requests');
+    row('P9', `${what}: MAOF with hedging`, `${runOf('hedging')}, ${String(get(p9, 'hedging.events.hedges'))} hedges (${(hedgeShare * 100).toFixed(1)} %)`, `p99 TTFT ≤ ${ms(bound)}, hedges ≤ 5 %`, get(p9, 'hedging.ttft.p99') <= bound && hedgeShare <= 0.05);
     row('P9', `${what}: bare SDK`, runOf('bare'), '—', undefined);
   } else if (wanted('P9')) failed('P9', 'silent primary: TTFT tail / extra requests', 'p99 TTFT ≤ 12 s + 2 × p50, hedges ≤ 5 %');
 

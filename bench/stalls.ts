@@ -44,7 +44,16 @@ interface RunReport {
   extraUpstream: number;
   upstream: number;
   wallMs: number;
-  hedges?: number;
+  /** MAOF only: what its events said. */
+  events?: MaofCounts;
+}
+
+interface MaofCounts {
+  hedges: number;
+  /** Failovers after a missed deadline (fallback events with reason STALLED). */
+  stalledFailovers: number;
+  /** Times the primary's breaker opened. */
+  primaryBreakerOpens: number;
 }
 
 /** The same seeded set of silent requests for every run: exactly `share` of `n`. */
@@ -78,7 +87,7 @@ async function pool(n: number, concurrency: number, job: (i: number) => Promise<
   return { timings, wallMs: performance.now() - t0 };
 }
 
-async function report(sim: SimProcess, n: number, run: { timings: Timing[]; wallMs: number }, hedges?: number): Promise<RunReport> {
+async function report(sim: SimProcess, n: number, run: { timings: Timing[]; wallMs: number }, events?: MaofCounts): Promise<RunReport> {
   const tally = await sim.tally();
   const ok = run.timings.filter((t) => t.ok);
   return {
@@ -88,7 +97,7 @@ async function report(sim: SimProcess, n: number, run: { timings: Timing[]; wall
     upstream: tally.requests,
     extraUpstream: tally.requests - n,
     wallMs: round(run.wallMs, 0),
-    ...(hedges !== undefined ? { hedges } : {}),
+    ...(events ? { events } : {}),
   };
 }
 
@@ -107,11 +116,17 @@ async function bare(sim: SimProcess, n: number, concurrency: number): Promise<{ 
   });
 }
 
-async function maof(sim: SimProcess, n: number, concurrency: number, hedging: boolean): Promise<{ run: { timings: Timing[]; wallMs: number }; hedges: number }> {
+async function maof(sim: SimProcess, n: number, concurrency: number, hedging: boolean): Promise<{ run: { timings: Timing[]; wallMs: number }; counts: MaofCounts }> {
   const config = benchConfig(sim, { routes: { code: ['sim-a', 'sim-claude'] }, ...(hedging ? { hedging: { routes: ['code'] } } : {}) });
   const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store: new FileStateStore(join(tempDir('p9'), 'state.json')) });
-  let hedges = 0;
-  orchestrator.events.onType('hedge.sent', () => hedges++);
+  const counts: MaofCounts = { hedges: 0, stalledFailovers: 0, primaryBreakerOpens: 0 };
+  orchestrator.events.onType('hedge.sent', () => counts.hedges++);
+  orchestrator.events.onType('fallback', (e) => {
+    if (e.reason === 'STALLED') counts.stalledFailovers++;
+  });
+  orchestrator.events.onType('breaker.changed', (e) => {
+    if (e.agentId === 'sim-a' && e.to === 'open') counts.primaryBreakerOpens++;
+  });
   const run = await pool(n, concurrency, async (i) => {
     const t0 = performance.now();
     let first = -1;
@@ -127,7 +142,7 @@ async function maof(sim: SimProcess, n: number, concurrency: number, hedging: bo
     });
     return { ttftMs: first, totalMs: performance.now() - t0, ok: r.ok && first >= 0 };
   });
-  return { run, hedges };
+  return { run, counts };
 }
 
 async function main(): Promise<void> {
@@ -146,11 +161,11 @@ async function main(): Promise<void> {
     };
     await fresh();
     const d = await maof(sim, n, concurrency, false);
-    result.deadlines = await report(sim, n, d.run);
+    result.deadlines = await report(sim, n, d.run, d.counts);
     process.stderr.write(`[P9] deadlines ${JSON.stringify(result.deadlines)}\n`);
     await fresh();
     const h = await maof(sim, n, concurrency, true);
-    result.hedging = await report(sim, n, h.run, h.hedges);
+    result.hedging = await report(sim, n, h.run, h.counts);
     process.stderr.write(`[P9] hedging ${JSON.stringify(result.hedging)}\n`);
     await fresh();
     result.bare = await report(sim, n, await bare(sim, n, concurrency));
