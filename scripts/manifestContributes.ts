@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, deadlinesSchema, hedgingSchema, retrySchema } from '../src/core/config/schema';
-import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/boot/ids';
-import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/walkthrough/walkthroughIds';
+import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/platform/ids';
+import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/platform/walkthroughIds';
 
 const root = path.resolve(__dirname, '..');
 
@@ -74,6 +74,9 @@ const agentItem = {
     idleTimeoutMs: int('Milliseconds of silence between two chunks of a streaming answer before MAOF stops waiting. 0 turns it off. Leave out for maof.deadlines.idleMs.', undefined, 0),
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra HTTP headers (e.g. for a gateway). Do not put keys here: use secret storage.' },
     description: { type: 'string', description: 'Shown in agent pickers: what this agent is good at.' },
+    toolCalling: { type: 'boolean', default: true, description: 'The model can call tools. Set false for a model that cannot (some local models): MAOF then tells VS Code that routes using it offer no tool calling (agent mode needs it).' },
+    imageInput: { type: 'boolean', description: 'The model reads images. Default: yes for Anthropic and OpenAI\'s own API, no for another endpoint (baseUrl).' },
+    family: { type: 'string', minLength: 1, description: 'The model family VS Code\'s Chat picks its tuned prompts by (e.g. "gpt-4.1", "claude-sonnet-4"). Default: the model id.' },
     promptCache: { type: 'boolean', default: true, description: 'Within a conversation (chat, chain, agent mode), ask the provider to cache the prompt\'s stable prefix: Anthropic cache breakpoints, OpenAI\'s prompt_cache_key. Cached input costs a tenth (Anthropic) or a half to a quarter (OpenAI) of plain input. Set false for servers that reject unknown fields.' },
     promptCacheKey: { type: 'boolean', default: false, description: 'Also send OpenAI\'s prompt_cache_key to this agent\'s baseUrl (sent to OpenAI\'s own API always). Only for servers that accept it.' },
   },

@@ -194,7 +194,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const [sub, agent, ...extra] = rest;
       if (sub === undefined) {
         const rows = breakerRows(orchestrator.breakers, agentIds);
-        io.out(values.json ? `${JSON.stringify({ breakers: rows })}\n` : `${formatBreakerTable(rows)}\n`);
+        // --json adds what the table leaves out: each agent's measured latency and the deadlines in force.
+        io.out(values.json ? `${JSON.stringify({ breakers: rows, latency: orchestrator.latencyReport() })}\n` : `${formatBreakerTable(rows)}\n`);
         return 0;
       }
       if (sub !== 'reset' || extra.length > 0) {

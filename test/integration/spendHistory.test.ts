@@ -14,7 +14,7 @@ import { createErrorPresenter } from '../../src/host/platform/errors';
 import { resetSpendHistory, warnStateProblem } from '../../src/host/dashboard/spendHistory';
 import { captureMessages, maofApi } from './helpers';
 import { userTurn } from '../../src/core/types';
-import { COMMANDS } from '../../src/host/boot/ids';
+import { COMMANDS } from '../../src/host/platform/ids';
 
 describe('an unreadable spend history in the editor', () => {
   let dir: string;

@@ -49,6 +49,12 @@ export const agentSchema = z.object({
    * breakpoints, OpenAI's prompt_cache_key and a byte-stable prefix). Default on; false turns it off.
    */
   promptCache: z.boolean().optional(),
+  /** The model can call tools (VS Code's agent mode, tool-using extensions); default true. */
+  toolCalling: z.boolean().optional(),
+  /** The model reads images; default: Anthropic's models and OpenAI's own API yes, another endpoint (baseUrl) no. */
+  imageInput: z.boolean().optional(),
+  /** The model family VS Code's Chat tunes its prompts for (e.g. "gpt-4.1", "claude-sonnet-4"); default: the model id. */
+  family: z.string().min(1).optional(),
   /** Also send OpenAI's prompt_cache_key to this agent's baseUrl (off by default: some compatible servers reject unknown fields). */
   promptCacheKey: z.boolean().optional(),
 });

@@ -1,11 +1,12 @@
 // The host proper (dist/host.js), loaded by the entry point (extension.ts) just after start-up or
-// on the first command, whichever comes first. It reads settings and starts every feature; the
-// orchestrator (and with it the state file and, later, the provider SDKs) is created on first use.
+// on the first command, whichever comes first. It reads settings, builds the one core service
+// (orchestrator, state file; the provider SDKs load on the first request) and starts every feature.
 // Each feature starts inside its own try/catch so one failure is logged, not fatal.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FileStateStore } from '../../core/persistence/fileStateStore';
 import { Orchestrator } from '../../core/orchestrator';
+import { createMaofCore } from '../../core/maofCore';
 import { registerAdminCommands } from '../commands/adminCommands';
 import { registerAgentCommands } from '../commands/agentCommands';
 import { chatViewHandle, registerChatView, type ChatViewHandle } from '../chat/chatView';
@@ -14,7 +15,7 @@ import { ContextCollector } from '../platform/contextCollector';
 import { dashboardHandle, registerDashboard, type DashboardHandle } from '../dashboard/dashboardPanel';
 import { createErrorPresenter } from '../platform/errors';
 import { registerInlineCommands } from '../inline/inlineGeneration';
-import { registerChatModelProvider } from '../languageModels/chatModelProvider';
+import { chatModelProviderHandle, registerChatModelProvider, type ChatModelProviderHandle } from '../languageModels/chatModelProvider';
 import { registerParticipant } from '../languageModels/participant';
 import { InlinePreview, type PendingProposal } from '../inline/inlinePreview';
 import { createHostLog, logEvent } from '../platform/outputLog';
@@ -22,11 +23,11 @@ import { SecretKeys } from '../platform/secretKeys';
 import type { StatusSource } from './publicApi';
 import { resetSpendHistory, warnStateProblem } from '../dashboard/spendHistory';
 import type { HostRegistry } from './registry';
-import type { MaofServices } from './services';
+import type { MaofServices } from '../platform/services';
 import { registerStatusBar } from '../statusBar/statusBar';
 import { registerWalkthrough } from '../walkthrough/walkthrough';
-import { registerWriteCommands } from '../commands/writeCommands';
-import { COMMANDS } from './ids';
+import { registerWriteCommands } from '../inline/writeCommands';
+import { COMMANDS } from '../platform/ids';
 
 /**
  * The test hooks `activate` returns only in the extension's own test run (ExtensionMode.Test):
@@ -45,6 +46,8 @@ export interface MaofTestApi {
   readonly chatView: ChatViewHandle | undefined;
   /** The dashboard panel (test hooks: snapshot, posted messages, simulated webview messages). */
   readonly dashboard: DashboardHandle | undefined;
+  /** MAOF's models for VS Code's Chat (test hooks: how often VS Code was told they changed). */
+  readonly languageModels: ChatModelProviderHandle | undefined;
   /** A one-way fingerprint of the key an agent's requests would carry (never the key), or undefined. */
   keyFingerprint(agentId: string): Promise<string | undefined>;
 }
@@ -72,33 +75,26 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   context.subscriptions.push(secretKeys);
   void secretKeys.importDevEnvironmentKeys().catch((err: unknown) => logger.warn('Could not import development keys', err));
 
+  // Built now, not on first use: a feature asks the core without a try around reaching it. The
+  // provider SDKs still load on the first request (providers/adapterSupport.ts), so this is cheap.
   const stateFile = path.join(context.globalStorageUri.fsPath, 'state.json');
-  let store: FileStateStore | undefined;
-  let orchestrator: Orchestrator | undefined;
-  const getOrchestrator = (): Orchestrator => {
-    if (!orchestrator) {
-      store = new FileStateStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"', restartHint: 'reload the window' });
-      orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
-      context.subscriptions.push({ dispose: orchestrator.events.on((event) => logEvent(logger, event)) });
-      logger.debug('Orchestrator created.');
-      // Told once per session: the store is created once.
-      if (store.problem) warnStateProblem(store.problem, () => log.show());
-    }
-    return orchestrator;
-  };
-  context.subscriptions.push(configService.onDidChangeConfig((config) => orchestrator?.updateConfig(config)));
+  const store = new FileStateStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"', restartHint: 'reload the window' });
+  const orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
+  const core = createMaofCore(orchestrator);
+  context.subscriptions.push({ dispose: core.events.on((event) => logEvent(logger, event)) });
+  // Told once per session: the store is created once.
+  if (store.problem) warnStateProblem(store.problem, () => log.show());
+  context.subscriptions.push(configService.onDidChangeConfig((config) => core.updateConfig(config)));
   const flush = async (): Promise<void> => {
-    await orchestrator?.flush();
-    await store?.flush();
+    await core.flush();
+    await store.flush();
   };
 
   const collector = new ContextCollector(() => configService.config, logger);
   const services: MaofServices = {
     extensionContext: context,
     registry,
-    get orchestrator() {
-      return getOrchestrator();
-    },
+    core,
     logger,
     keys: secretKeys,
     config: () => configService.config,
@@ -129,10 +125,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('the language models for VS Code\'s Chat', () => registerChatModelProvider(services));
   start('@maof in VS Code\'s Chat', () => registerParticipant(services));
   start('Reset Spend History', () =>
-    registry.registerCommand(COMMANDS.resetSpendHistory, () => {
-      getOrchestrator(); // opens the store, if nothing has yet
-      return resetSpendHistory(store);
-    }),
+    registry.registerCommand(COMMANDS.resetSpendHistory, () => resetSpendHistory(store)),
   );
   start('the walkthrough', () => registerWalkthrough(services, preview?.onDidChange));
   try {
@@ -145,9 +138,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   logger.info(`MAOF started in ${Date.now() - started} ms (${configService.config.agents.length} agents).`);
   const testApi: MaofTestApi = {
     services,
-    get orchestrator() {
-      return getOrchestrator();
-    },
+    orchestrator,
     get pendingInline() {
       return preview?.pending;
     },
@@ -159,14 +150,17 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
     get dashboard() {
       return dashboardHandle();
     },
+    get languageModels() {
+      return chatModelProviderHandle();
+    },
     keyFingerprint: async (agentId) => {
       const agent = configService.config.agents.find((a) => a.id === agentId);
-      return agent ? getOrchestrator().keyFingerprint(agent) : undefined;
+      return agent ? core.keyFingerprint(agent) : undefined;
     },
   };
   const status: StatusSource = {
-    summary: () => getOrchestrator().ledger.summary(),
-    breakers: () => configService.config.agents.map((a) => ({ agentId: a.id, state: getOrchestrator().breakers.get(a.id).state })),
+    summary: () => core.spend(),
+    breakers: () => configService.config.agents.map((a) => ({ agentId: a.id, state: core.breakerState(a.id) })),
   };
   return { testApi, status, flush };
 }
