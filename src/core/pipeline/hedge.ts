@@ -13,13 +13,13 @@ import type { RequestContext } from './requestContext';
 import type { AttemptRecord } from './types';
 
 /** Where the hedge delay is read from: each agent's measured time to first token (LatencyStats). */
-export interface TtftSource {
+interface TtftSource {
   samples(agentId: string): number;
   ttftPercentile(agentId: string, p: number): number | undefined;
 }
 
 /** Answers an agent must have given before its hedge delay is known; until then it is not hedged (its deadline still guards it). */
-export const HEDGE_MIN_SAMPLES = 5;
+const HEDGE_MIN_SAMPLES = 5;
 
 /** The hedge delay of an agent: the policy's percentile of its time to first token, at least minDelayMs; undefined while unknown. */
 export function hedgeDelayMs(agentId: string, policy: HedgingPolicy, ttft: TtftSource): number | undefined {
@@ -58,10 +58,10 @@ export function planHedge(ctx: RequestContext, agents: readonly AgentConfig[], i
 }
 
 /** How a race ended: the winner's success, or the errors and how many agents of the route it used (1: the backup was not really tried). */
-export type HedgeOutcome = { ok: true; value: RouteSuccess } | { ok: false; errors: MaofError[]; tried: 1 | 2 };
+type HedgeOutcome = { ok: true; value: RouteSuccess } | { ok: false; errors: MaofError[]; tried: 1 | 2 };
 
 /** One agent's stages (route.ts's tryAgent), passed in so that this module does not import the route. */
-export type TryAgent = (ctx: RequestContext, agent: AgentConfig, hasNext: boolean) => Promise<RouteSuccess>;
+type TryAgent = (ctx: RequestContext, agent: AgentConfig, hasNext: boolean) => Promise<RouteSuccess>;
 
 type Settled = { ok: true; value: RouteSuccess } | { ok: false; error: MaofError };
 

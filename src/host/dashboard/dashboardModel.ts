@@ -307,7 +307,7 @@ export class DashboardModel {
  * One latency row per agent the core measured (an answer, a stall or a failure) or this window saw
  * answer: time to first token and the deadline in force from the core, request time from this window.
  */
-export function latencyRows(measured: readonly LatencyStats[], report: readonly AgentLatencyReport[]): DashboardLatency[] {
+function latencyRows(measured: readonly LatencyStats[], report: readonly AgentLatencyReport[]): DashboardLatency[] {
   const window = new Map(measured.map((m) => [m.agentId, m]));
   const rows: DashboardLatency[] = [];
   const seen = new Set<string>();

@@ -167,7 +167,6 @@ const ms = (v: number | undefined): string => (v === undefined ? '—' : formatD
 /** Time to first token and the deadline in force (measured by the core), stalls, and this window's request times. */
 function latencyPanel(s: DashboardSnapshot): HTMLElement {
   if (s.latency.length === 0) return panel('Latency', el('p', { className: 'empty', text: 'No answered requests yet.' }));
-  const max = Math.max(...s.latency.map((l) => l.ttftP95Ms ?? 0), 1);
   const rows = s.latency.map((l) => {
     const deadline = l.firstTokenDeadlineMs === undefined ? DEADLINE_SOURCE[l.deadlineSource] : `${formatDuration(l.firstTokenDeadlineMs)} (${DEADLINE_SOURCE[l.deadlineSource]})`;
     const stalled = l.stalled > 0 ? el('span', { className: 'stalled', text: String(l.stalled), attrs: { title: `${plural(l.stalled, 'attempt')} ${errorLabel('STALLED')}: no first token or no next chunk within the deadline` } }) : '0';
@@ -175,15 +174,13 @@ function latencyPanel(s: DashboardSnapshot): HTMLElement {
       el('span', { className: 'agent', text: l.agentId }),
       ms(l.ttftP50Ms),
       ms(l.ttftP95Ms),
-      meter((l.ttftP95Ms ?? 0) / max, 'bar', `first token p95 ${ms(l.ttftP95Ms)}`),
       deadline,
       stalled,
-      ms(l.p50Ms),
+      el('span', { text: ms(l.p50Ms), attrs: { title: `${plural(l.samples, 'answered request')} in this window` } }),
       ms(l.p95Ms),
-      String(l.samples),
     ];
   });
-  return panel('Latency', table(['Agent', 'First token p50', 'p95', '', 'Deadline', 'Stalled', 'Request p50', 'p95', 'Requests'], rows, 'Latency per agent: time to first token, the first-token deadline in force, stalls, request time'));
+  return panel('Latency', table(['Agent', 'First token p50', 'p95', 'Deadline', 'Stalled', 'Total p50', 'p95'], rows, 'Latency per agent: time to first token, the first-token deadline in force, stalls, whole request time'));
 }
 
 function promptCacheSummary(s: DashboardSnapshot): string {
