@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
-import { breakerSchema, budgetSchema, cacheSchema, contextSchema, deadlinesSchema, hedgingSchema, retrySchema } from '../src/core/config/schema';
+import { breakerSchema, budgetSchema, cacheSchema, contextSchema, deadlinesSchema, hedgingSchema, retrySchema, storageSchema } from '../src/core/config/schema';
 import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/platform/ids';
 import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/platform/walkthroughIds';
 
@@ -28,6 +28,7 @@ const budget = budgetSchema.parse({});
 const cache = cacheSchema.parse({});
 const context = contextSchema.parse({});
 const hedging = hedgingSchema.parse({});
+const storage = storageSchema.parse({});
 
 const agentItem = {
   type: 'object',
@@ -168,6 +169,17 @@ const configuration = {
         },
       },
     },
+    'maof.storage': {
+      type: 'object',
+      default: storage,
+      scope: 'machine',
+      description: 'The one spend ledger and request history shared by every VS Code window, every profile and the maof CLI (SQLite). A changed directory is used after a window reload; MAOF_STATE_DIR wins over it.',
+      additionalProperties: false,
+      properties: {
+        dir: { type: 'string', description: 'The state directory. Empty: the platform\'s (~/.local/state/maof, ~/Library/Application Support/maof, %LOCALAPPDATA%\\maof).' },
+        historyMonths: int('Months of request history kept (at least 13 recommended, so a year ago\'s month stays whole).', storage.historyMonths, 1, 240),
+      },
+    },
     'maof.cache': {
       type: 'object',
       default: cache,
@@ -234,6 +246,7 @@ const commandTitles: Record<CommandName, { title: string; icon?: string }> = {
   runChain: { title: 'Run Chain…' },
   openChat: { title: 'Open Chat' },
   showDashboard: { title: 'Show Dashboard' },
+  showLastRequests: { title: 'Show Last Requests' },
   setApiKey: { title: 'Set API Key' },
   clearApiKey: { title: 'Clear API Key' },
   resetBreakers: { title: 'Reset Circuit Breakers' },

@@ -47,8 +47,9 @@ export interface MaofCore {
   hasBreaker(agentId: string): boolean;
   resetBreaker(agentId: string): void;
   resetAllBreakers(): void;
-  /** Each configured agent's measured time to first token, its outcomes and the deadlines in force. */
-  latencyReport(): AgentLatencyReport[];
+  // ---- latency and deadlines
+  /** Each configured agent's time to first token (p50 / p95), tokens per second, outcomes and the deadlines in force. */
+  latency(): AgentLatencyReport[];
   // ---- conversation memory
   /** Hands restored turns to a session's memory when it is empty (after a reload); false when it already had turns. */
   seedSession(sessionId: string, turns: readonly Turn[]): boolean;
@@ -91,7 +92,7 @@ export function createMaofCore(orchestrator: Orchestrator, log = new RequestLog(
     hasBreaker: (agentId) => o.currentConfig.agents.some((a) => a.id === agentId) || agentId in o.breakers.snapshots(),
     resetBreaker: (agentId) => o.breakers.reset(agentId),
     resetAllBreakers: () => o.breakers.resetAll(),
-    latencyReport: () => o.latencyReport(),
+    latency: () => o.latencyReport(),
     seedSession: (sessionId, turns) => {
       const memory = o.sessions.get(sessionId);
       if (memory.toMessages().length > 0) return false;

@@ -42,6 +42,8 @@ const LATENCY_SAVE_INTERVAL_MS = 5_000;
  * file once per failure. flush() (CLI exit, deactivate) saves what is left.
  */
 export const BREAKER_SAVE_INTERVAL_MS = 1_000;
+/** Keys paused by a 429, shared with the other MAOF processes of the user: key id → when the pause ends. */
+export const KEY_PAUSES_STATE_KEY = 'maof.keyPauses.v1';
 
 export interface OrchestratorDeps {
   config: MaofConfig;
@@ -108,7 +110,8 @@ export class Orchestrator {
     this.events = deps.events ?? new EventBus((err) => this.logger.error('An event listener failed', err));
     this.providerFor = deps.providerFor ?? getProvider;
     this.random = deps.random ?? Math.random;
-    this.limiter = new RateLimiter(this.clock);
+    // Only a store shared across processes (SqliteStore) carries pauses: a file of one's own has no reader.
+    this.limiter = new RateLimiter(this.clock, this.store.onExternalChange ? (keyId, until) => this.sharePause(keyId, until) : undefined);
     this.cache = new ResponseCache(this.config.cache, this.clock);
     this.sessions = new SessionStore({ maxTurns: Math.max(2, this.config.context.historyTurns * 2) });
     this.ledger = new CostLedger({
@@ -156,6 +159,8 @@ export class Orchestrator {
     if (marks) this.credit.restore(marks);
     // A user's reset of a breaker is also "ask this agent again" for an agent out of credit.
     this.breakers.onReset = (agentId) => this.credit.clear(agentId);
+    this.adoptPauses();
+    this.store.onExternalChange?.((keys) => this.adoptExternal(keys));
     this.services = new PipelineServices({
       config: this.config,
       secrets: this.secrets,
@@ -199,6 +204,49 @@ export class Orchestrator {
     const keyId = agent ? this.services.lastKeyIdOf(agent) : undefined;
     if (keyId) this.limiter.endPause(keyId);
     this.breakers.reset(agentId);
+  }
+
+  /** Another process saved breakers or key pauses: take them over, and tell the views what changed state. */
+  private adoptExternal(keys: string[]): void {
+    if (keys.includes(KEY_PAUSES_STATE_KEY)) this.adoptPauses();
+    if (!keys.includes(BREAKER_STATE_KEY)) return;
+    const saved = this.breakerSlot.load();
+    if (!saved) return;
+    const before = new Map(Object.entries(this.breakers.snapshots()).map(([id, snap]) => [id, snap.state]));
+    this.breakers.restore(saved);
+    let wake = false;
+    for (const [agentId, snap] of Object.entries(this.breakers.snapshots())) {
+      const from = before.get(agentId) ?? 'closed';
+      if (from === snap.state) continue;
+      wake ||= snap.state !== 'open';
+      this.events.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to: snap.state, reason: snap.lastFailureCode });
+    }
+    if (wake) this.services.wakeBreakerWaiters();
+  }
+
+  private sharePause(keyId: string, until: number): void {
+    const now = this.clock.now();
+    const pauses: Record<string, number> = {};
+    for (const [id, end] of Object.entries(this.storedPauses())) if (end > now) pauses[id] = end;
+    if ((pauses[keyId] ?? 0) >= until) return;
+    pauses[keyId] = until;
+    this.store.update(KEY_PAUSES_STATE_KEY, pauses).catch((err: unknown) => this.logger.warn('Could not share a key\'s 429 pause with other MAOF processes', err));
+  }
+
+  private adoptPauses(): void {
+    for (const [keyId, until] of Object.entries(this.storedPauses())) this.limiter.adoptPause(keyId, until);
+  }
+
+  /** Key id (a hash, never the key) → pause end, as stored; anything else is dropped. */
+  private storedPauses(): Record<string, number> {
+    let raw: unknown;
+    try {
+      raw = this.store.get(KEY_PAUSES_STATE_KEY);
+    } catch {
+      return {};
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
+    return Object.fromEntries(Object.entries(raw).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
   }
 
   /** Waits until ledger and breaker state are on disk. */

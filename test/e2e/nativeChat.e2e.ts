@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { RequestLogEntry } from '../../src/simulator/providerSimulator';
 import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
-import { simulatorSuite } from './simulatorSetup';
+import { applyUserSettings, simulatorSuite } from './simulatorSetup';
 
 const list = '.interactive-session .interactive-list';
 
@@ -33,14 +33,39 @@ async function waitForChatText(page: Page, pattern: RegExp, timeoutMs = 60_000):
   throw new Error(`the Chat never showed ${String(pattern)}; it shows: "${last.slice(-600)}"`);
 }
 
+/**
+ * The Chat's text once the answer that shows `pattern` is complete: the pattern is there, no
+ * response is still loading (VS Code marks its row `chat-response-loading` until the answer is
+ * complete, and renders it progressively until then) and the text stayed the same over two looks.
+ * Asserting on a later part of an answer right after an earlier part showed races its rendering.
+ */
+async function waitForChatAnswer(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = await waitForChatText(page, pattern, timeoutMs);
+  let stableSince = Date.now();
+  while (Date.now() < deadline) {
+    await page.waitForTimeout(400);
+    const loading = await page.locator('.interactive-session .chat-response-loading').count();
+    const now = await textOf(page.locator(list).first()).catch(() => '');
+    if (now !== text || loading > 0) {
+      text = now;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= 800 && pattern.test(text)) {
+      return text;
+    }
+  }
+  throw new Error(`the Chat's answer showing ${String(pattern)} never finished; it shows: "${text.slice(-600)}"`);
+}
+
 describe('VS Code\'s native Chat through MAOF', function () {
   this.timeout(180_000);
   // The Chat opens in the secondary side bar: close it, so later tests get the usual layout.
-  const { sim } = simulatorSuite({ 'chat.allowAnonymousAccess': true }, { beforeRestore: () => runCommand(session().page, 'View: Close Secondary Side Bar') });
+  const suite = simulatorSuite({ 'chat.allowAnonymousAccess': true }, { beforeRestore: () => runCommand(session().page, 'View: Close Secondary Side Bar') });
+  const { sim } = suite;
 
   e2eIt('answers a question asked in the Chat with MAOF\'s auto model', async (page) => {
     await askNativeChat(page, 'What does the add function return? (native chat)');
-    const text = await waitForChatText(page, /Simulated gpt-4\.1-mini reply/);
+    const text = await waitForChatAnswer(page, /Simulated gpt-4\.1-mini reply/);
     assert.match(text, /What does the add function return/);
     const asked = sim.requestLog().filter((e) => e.outcome === 'succeeded');
     assert.ok(asked.length >= 1, 'the simulator answered');
@@ -84,7 +109,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
 
   e2eIt('@maof /route says which agent would answer now', async (page) => {
     await askNativeChat(page, '@maof /route write a function that adds two numbers');
-    const text = await waitForChatText(page, /would answer now/);
+    const text = await waitForChatAnswer(page, /would answer now/);
     assert.match(text, /sim-gpt/);
     await screenshot(page, 'native-chat-03-route');
   });
@@ -92,7 +117,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
   e2eIt('@maof /compare puts the route\'s agents side by side: one answers, the one without a key says so', async (page) => {
     const asked = sim.requestLog().length;
     await askNativeChat(page, '@maof /compare write a function that adds two numbers');
-    const text = await waitForChatText(page, /2 agents on the "code" route[\s\S]*No Anthropic API key is set for agent "sim-claude"/);
+    const text = await waitForChatAnswer(page, /2 agents on the "code" route[\s\S]*No Anthropic API key is set for agent "sim-claude"/);
     assert.match(text, /sim-gpt\s+gpt-4\.1-mini\s+\S+\s+[\d.]+ s\s+answered/, 'sim-gpt answered, with its cost and time');
     assert.match(text, /sim-claude\s+claude-haiku-4-5\s+\S+\s+[\d.]+ s\s+key missing or rejected/, 'sim-claude\'s row names the problem in the words the other surfaces use');
     assert.match(text, /sim-gpt\s+Simulated gpt-4\.1-mini reply: write a function that adds two numbers\s+sim-claude\s+No Anthropic API key/, 'each answer is shown under its agent\'s name, in route order');
@@ -104,11 +129,56 @@ describe('VS Code\'s native Chat through MAOF', function () {
   e2eIt('@maof /diagnose shows the agents, routes and budget', async (page) => {
     // With nothing after the command, Enter would accept the command's completion instead of sending.
     await askNativeChat(page, '@maof /diagnose my set-up');
-    const text = await waitForChatText(page, /MAOF diagnostics[\s\S]*Routes[\s\S]*Budget/);
+    const text = await waitForChatAnswer(page, /MAOF diagnostics[\s\S]*Routes[\s\S]*Budget/);
     assert.match(text, /sim-gpt[\s\S]*sim-claude/, 'both agents are listed');
     assert.match(text, /code: sim-gpt → sim-claude/, 'the code route, in order');
     assert.match(text, /Not checked \(open "MAOF: Diagnose" from the Command Palette/, 'the Chat has no Check Connectivity button: the report says where it is');
     await screenshot(page, 'native-chat-05-diagnose');
+  });
+
+  e2eIt('after a fallback in the Chat, the status bar lists which agent answered, why and what it cost; /route explains it', async (page) => {
+    // A second agent with the OpenAI key (a loopback proxy may carry it) as the code route's
+    // fallback, and sim-gpt overloaded for as long as its retries last.
+    const settings = suite.settings();
+    const agents = settings['maof.agents'] as Array<Record<string, unknown>>;
+    const nano = { ...agents[0], id: 'sim-nano', model: 'gpt-4.1-nano', description: 'Loopback simulator, the fallback' };
+    await applyUserSettings(page, { ...settings, 'maof.agents': [...agents, nano], 'maof.routes': { ...(settings['maof.routes'] as object), code: ['sim-gpt', 'sim-nano'] } });
+    try {
+      sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'overloaded' }, times: 2 }]);
+      const asked = sim.requestLog().length;
+      await askNativeChat(page, 'Write a function that multiplies two numbers');
+      await waitForChatAnswer(page, /Simulated gpt-4\.1-nano reply/);
+      assert.deepEqual(sim.requestLog().slice(asked).map((e) => `${e.model} ${e.outcome}`).slice(0, 3), ['gpt-4.1-mini faulted', 'gpt-4.1-mini faulted', 'gpt-4.1-nano succeeded']);
+
+      // One click on the status bar item: the last requests, newest first.
+      await page.locator('.part.statusbar .statusbar-item', { hasText: 'MAOF' }).first().click();
+      const picker = page.locator('.quick-input-widget');
+      await picker.locator('.quick-input-title', { hasText: 'last requests' }).waitFor({ timeout: 15_000 });
+      const rows = picker.locator('.quick-input-list .monaco-list-row');
+      await rows.filter({ hasText: 'sim-nano' }).first().waitFor({ timeout: 10_000 });
+      const row = await textOf(rows.filter({ hasText: 'sim-nano' }).first());
+      assert.match(row, /sim-nano · \$0\.\d+/, `the agent and the cost: ${row}`);
+      assert.match(row, /VS Code Language Model API · code/, `who asked and the route: ${row}`);
+      assert.match(row, /Fallback #1 of the code route, after sim-gpt: overloaded \(\d{3}\) ×2/, `why: ${row}`);
+      await screenshot(page, 'native-chat-06-last-requests');
+      // Picking the row tells the whole story: the route and each attempt.
+      await rows.filter({ hasText: 'sim-nano' }).first().click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+      const story = await textOf(dialog);
+      assert.match(story, /sim-nano \(gpt-4\.1-nano\) answered a code request from VS Code Language Model API/, story);
+      assert.match(story, /Route: sim-gpt → sim-nano\. Attempts: sim-gpt: overloaded \(\d{3}\) ×2 → sim-nano: answered\. Cost: \$0\.\d+/, story);
+      await screenshot(page, 'native-chat-07-last-request-story');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+
+      await askNativeChat(page, '@maof /route which agent answered?');
+      const text = await waitForChatAnswer(page, /The last request from VS Code's Chat[^.]*sim-nano\*{0,2} answered/);
+      assert.match(text, /The last request from VS Code's Chat \(code, VS Code Language Model API\): sim-nano answered — fallback #1 of the code route, after sim-gpt: overloaded \(\d{3}\) ×2; it cost \$0\.\d+\. Attempts: sim-gpt: overloaded \(\d{3}\) ×2 → sim-nano: answered/);
+      await screenshot(page, 'native-chat-08-route-last-request');
+    } finally {
+      await applyUserSettings(page, settings);
+    }
   });
 });
 

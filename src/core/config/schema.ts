@@ -136,6 +136,14 @@ export const hedgingSchema = z.object({
   burst: nonNegInt.max(100).default(3),
 });
 
+/** Where the one ledger of the user lives and how much history it keeps (issue 19). */
+export const storageSchema = z.object({
+  /** The state directory; default: the platform's (see persistence/stateDir.ts). MAOF_STATE_DIR wins. */
+  dir: z.string().max(4096).optional(),
+  /** Months of request history kept; at least 13, so that a year ago's month is still whole. */
+  historyMonths: z.number().int().min(1).max(240).default(13),
+});
+
 export const taskSchema = z.object({
   description: z.string().default(''),
   /** Words that make `auto` classify a request as this task. */
@@ -160,6 +168,7 @@ export type BudgetPolicy = z.output<typeof budgetSchema>;
 export type CachePolicy = z.output<typeof cacheSchema>;
 export type ContextPolicy = z.output<typeof contextSchema>;
 export type HedgingPolicy = z.output<typeof hedgingSchema>;
+export type StoragePolicy = z.output<typeof storageSchema>;
 export type TaskConfig = z.output<typeof taskSchema>;
 
 export interface MaofConfig {
@@ -173,6 +182,7 @@ export interface MaofConfig {
   cache: CachePolicy;
   context: ContextPolicy;
   hedging: HedgingPolicy;
+  storage: StoragePolicy;
   /** Agent used to classify `auto` requests the local heuristics are unsure of (optional). */
   classifierAgent?: string;
 }
@@ -188,8 +198,8 @@ export interface ParsedConfig {
   issues: ConfigIssue[];
 }
 
-type Section = 'retry' | 'breaker' | 'deadlines' | 'budget' | 'cache' | 'context' | 'hedging';
-const SECTIONS = { retry: retrySchema, breaker: breakerSchema, deadlines: deadlinesSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema, hedging: hedgingSchema } as const;
+type Section = 'retry' | 'breaker' | 'deadlines' | 'budget' | 'cache' | 'context' | 'hedging' | 'storage';
+const SECTIONS = { retry: retrySchema, breaker: breakerSchema, deadlines: deadlinesSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema, hedging: hedgingSchema, storage: storageSchema } as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -66,6 +66,7 @@ export async function sendAttempt(ctx: RequestContext, run: AgentRun, attempt: n
   let res: ProviderResponse;
   try {
     ctx.streamedChars = 0;
+    ctx.firstDeltaAt = undefined;
     trace.sentAt = clock.now();
     res = await run.provider.complete(providerRequest(ctx, run, guard));
   } catch (err) {

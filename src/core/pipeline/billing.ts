@@ -10,6 +10,7 @@ import { tokenizerFor } from '../context/tokenizer';
 import type { ProviderResponse } from '../providers/providerTypes';
 import type { AgentCall } from './prepareContext';
 import type { RequestContext } from './requestContext';
+import { unusableAnswer } from './agentErrors';
 
 /** One agent call's bill: what was reserved, at which price, for how many input tokens. */
 export interface CallBill {
@@ -54,7 +55,8 @@ export function settleAnswer(ctx: RequestContext, bill: CallBill, response: Prov
   const { services } = ctx;
   const { agent, pricing } = bill;
   const costUsd = costOf(response.usage, pricing);
-  services.ledger.settle(bill.reservation, { requestId: ctx.requestId, agentId: agent.id, model: agent.model, task: ctx.task, usage: response.usage, costUsd, cached: false, source: ctx.source });
+  const outcome = unusableAnswer(response, agent) ? 'invalid-output' : 'ok';
+  services.ledger.settle(bill.reservation, { requestId: ctx.requestId, agentId: agent.id, model: agent.model, task: ctx.task, usage: response.usage, costUsd, cached: false, source: ctx.source, outcome, ...timings(ctx) });
   bill.settled = true;
   ctx.usage = addUsage(ctx.usage, response.usage);
   ctx.costUsd += costUsd;
@@ -86,10 +88,18 @@ function billAborted(ctx: RequestContext, bill: CallBill): void {
   const { agent } = bill;
   const usage: Usage = { inputTokens: bill.inputTokens, outputTokens: Math.ceil(ctx.streamedChars / 4), cacheReadTokens: 0, cacheWriteTokens: 0 };
   const costUsd = costOf(usage, bill.pricing);
-  services.ledger.settle(bill.reservation, { requestId: ctx.requestId, agentId: agent.id, model: agent.model, task: ctx.task, usage, costUsd, cached: false, source: ctx.source });
+  // The caller's cancel, or MAOF's own abort of a call that went silent (a missed deadline).
+  const outcome = ctx.signal.aborted ? 'cancelled' : 'stalled';
+  services.ledger.settle(bill.reservation, { requestId: ctx.requestId, agentId: agent.id, model: agent.model, task: ctx.task, usage, costUsd, cached: false, source: ctx.source, outcome, ...timings(ctx) });
   ctx.usage = addUsage(ctx.usage, usage);
   ctx.costUsd += costUsd;
   services.emit({ type: 'usage', at: services.clock.now(), requestId: ctx.requestId, agentId: agent.id, usage, costUsd });
+}
+
+/** Time to the first streamed text and in all, from the request's start, for the usage history. */
+function timings(ctx: RequestContext): { totalMs: number; ttftMs?: number } {
+  const totalMs = ctx.services.clock.now() - ctx.started;
+  return ctx.firstDeltaAt !== undefined ? { totalMs, ttftMs: ctx.firstDeltaAt - ctx.started } : { totalMs };
 }
 
 /** Usage counted with the agent's tokenizer, for a provider that reported none. */

@@ -28,6 +28,8 @@ const CONTINUE_TEXT = '(continue)';
 export class RequestContext {
   readonly requestId: string;
   readonly started: number;
+  /** When the current call's first streamed text arrived (time to first token, kept in the usage history). */
+  firstDeltaAt: number | undefined;
   /** 'auto' until classified. */
   task: string;
   readonly attempts: AttemptRecord[] = [];
@@ -92,6 +94,7 @@ export class RequestContext {
     this.onDelta = onDelta
       ? (delta: string): void => {
           this.streamedChars += delta.length;
+          this.firstDeltaAt ??= this.services.clock.now();
           this.deltasDelivered = true;
           onDelta(delta);
         }

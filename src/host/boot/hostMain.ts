@@ -4,7 +4,9 @@
 // Each feature starts inside its own try/catch so one failure is logged, not fatal.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { FileStateStore } from '../../core/persistence/fileStateStore';
+import { SqliteStore } from '../../core/persistence/sqliteStore';
+import { editorLegacyFiles, importLegacyState } from '../../core/persistence/importLegacy';
+import { cliConfigDir, LEDGER_DB_FILE, userStateDir } from '../../core/persistence/stateDir';
 import { Orchestrator } from '../../core/orchestrator';
 import { createMaofCore } from '../../core/maofCore';
 import { registerAdminCommands } from '../commands/adminCommands';
@@ -75,10 +77,15 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   context.subscriptions.push(secretKeys);
   void secretKeys.importDevEnvironmentKeys().catch((err: unknown) => logger.warn('Could not import development keys', err));
 
+  // One ledger per user, not per window or profile: every window, profile and the CLI share it (issue 19).
   // Built now, not on first use: a feature asks the core without a try around reaching it. The
   // provider SDKs still load on the first request (providers/adapterSupport.ts), so this is cheap.
-  const stateFile = path.join(context.globalStorageUri.fsPath, 'state.json');
-  const store = new FileStateStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"', restartHint: 'reload the window' });
+  const stateFile = path.join(userStateDir(process.env, configService.config.storage.dir), LEDGER_DB_FILE);
+  const store = new SqliteStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"', restartHint: 'reload the window', historyMonths: configService.config.storage.historyMonths });
+  // The old files: each profile's state.json and the CLI's (MAOF_STATE_DIR or its config directory).
+  const cliStateFile = path.join(process.env.MAOF_STATE_DIR ?? cliConfigDir(process.env), 'state.json');
+  importLegacyState(store, editorLegacyFiles(context.globalStorageUri.fsPath, cliStateFile), logger);
+  context.subscriptions.push({ dispose: () => store.close() });
   const orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
   const core = createMaofCore(orchestrator);
   context.subscriptions.push({ dispose: core.events.on((event) => logEvent(logger, event)) });

@@ -43,7 +43,7 @@ export interface SnapshotInput {
   breakers: BreakerInput[];
   breakerResetTimeoutMs: number;
   cacheEntries: number;
-  /** The core's per-agent time to first token, outcomes and deadlines (`MaofCore.latencyReport`). */
+  /** The core's per-agent time to first token, outcomes and deadlines (`MaofCore.latency`). */
   latency?: readonly AgentLatencyReport[];
 }
 

@@ -108,7 +108,7 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
       breakers,
       breakerResetTimeoutMs: config.breaker.resetTimeoutMs,
       cacheEntries: core.cacheEntries(),
-      latency: core.latencyReport(),
+      latency: core.latency(),
     });
   }
 
