@@ -153,6 +153,7 @@ async function main(): Promise<void> {
   await attempt('P8', () => child('waits.ts', ['--requests', quick ? '400' : '1000', '--rate', '200', '--concurrency', '16']));
   await attempt('P6batch', () => child('batchVsBare.ts', [pkg.distDir, '--requests', quick ? '1000' : '4000', '--runs', quick ? '1' : '3'], [], 400_000));
   await attempt('PC1', () => child('promptCaching.ts', []));
+  await attempt('P9', () => child('stalls.ts', ['--requests', quick ? '300' : '1000'], [], 600_000));
   if (wanted('P4')) {
     if (!pkg.vsix) errors.P4 = 'no VSIX to install';
     else await attempt('P4', () => child('activation.ts', [pkg.vsix!, '--runs', quick ? '2' : '5'], [], 300_000));
@@ -226,6 +227,19 @@ async function main(): Promise<void> {
       get(p8, 'budget.utilisation') >= 0.95 && p8.budget !== undefined && (p8.budget as Json).overLimit === false,
     );
   } else if (wanted('P8')) failed('P8', 'storm goodput / budget utilisation', '100 %, ≤ 1.2× / ≥ 95 %');
+
+  const p9 = results.P9;
+  if (p9) {
+    const runOf = (name: string): string =>
+      `TTFT p50/p95/p99 ${ms(get(p9, `${name}.ttft.p50`))} / ${ms(get(p9, `${name}.ttft.p95`))} / ${ms(get(p9, `${name}.ttft.p99`))}, total ${ms(get(p9, `${name}.total.p50`))} / ${ms(get(p9, `${name}.total.p95`))} / ${ms(get(p9, `${name}.total.p99`))}, ${String(get(p9, `${name}.answered`))} answered, +${String(get(p9, `${name}.extraUpstream`))} upstream`;
+    // The target: p99 TTFT within the cold-start deadline (maof.deadlines.firstTokenMs, 12 s) and twice the healthy p50.
+    const bound = 12_000 + 2 * get(p9, 'bare.ttft.p50');
+    const what = `${String(get(p9, 'requests'))} @${String(get(p9, 'concurrency'))}, primary silent ${ms(get(p9, 'silentMs'))} on ${String(get(p9, 'silent'))} requests`;
+    row('P9', `${what}: MAOF with deadlines`, runOf('deadlines'), `p99 TTFT ≤ ${ms(bound)}`, get(p9, 'deadlines.ttft.p99') <= bound);
+    const hedgeShare = get(p9, 'hedging.events.hedges') / get(p9, 'requests');
+    row('P9', `${what}: MAOF with hedging`, `${runOf('hedging')}, ${String(get(p9, 'hedging.events.hedges'))} hedges (${(hedgeShare * 100).toFixed(1)} %)`, `p99 TTFT ≤ ${ms(bound)}, hedges ≤ 5 %`, get(p9, 'hedging.ttft.p99') <= bound && hedgeShare <= 0.05);
+    row('P9', `${what}: bare SDK`, runOf('bare'), '—', undefined);
+  } else if (wanted('P9')) failed('P9', 'silent primary: TTFT tail / extra requests', 'p99 TTFT ≤ 12 s + 2 × p50, hedges ≤ 5 %');
 
   const pc1 = results.PC1;
   if (pc1) {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
-import { breakerSchema, budgetSchema, cacheSchema, contextSchema, deadlinesSchema, retrySchema, storageSchema } from '../src/core/config/schema';
+import { breakerSchema, budgetSchema, cacheSchema, contextSchema, deadlinesSchema, hedgingSchema, retrySchema, storageSchema } from '../src/core/config/schema';
 import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/platform/ids';
 import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/platform/walkthroughIds';
 
@@ -27,6 +27,7 @@ const deadlines = deadlinesSchema.parse({});
 const budget = budgetSchema.parse({});
 const cache = cacheSchema.parse({});
 const context = contextSchema.parse({});
+const hedging = hedgingSchema.parse({});
 const storage = storageSchema.parse({});
 
 const agentItem = {
@@ -207,6 +208,20 @@ const configuration = {
         excludeFiles: { type: 'array', items: { type: 'string' }, default: context.excludeFiles, description: 'Extra glob-like patterns of files never sent (.env* and key files are always excluded).' },
       },
     },
+    'maof.hedging': {
+      type: 'object',
+      default: hedging,
+      markdownDescription:
+        'Opt-in hedging per route: when the first agent of a listed task\'s route has produced nothing by its hedge delay (a percentile of its own measured time to first token), the same request also goes to the route\'s next agent; the first to answer wins and the other is aborted (both are billed for what they used). Capped by a token bucket to a share of requests. Example: `{ "routes": ["code"] }`.',
+      additionalProperties: false,
+      properties: {
+        routes: { type: 'array', items: { type: 'string' }, default: hedging.routes, description: 'Task kinds whose route is hedged (none by default).' },
+        percentile: { type: 'number', minimum: 0.5, maximum: 0.999, default: hedging.percentile, description: "The hedge delay: this percentile of the first agent's measured time to first token (it is not hedged before 5 measured answers)." },
+        minDelayMs: int('The hedge delay is never shorter than this (ms).', hedging.minDelayMs, 1),
+        maxShare: { type: 'number', minimum: 0, maximum: 0.5, default: hedging.maxShare, description: 'Hedges allowed per request on a hedged route, on average (0.03 = 3 %): a slowdown of every agent cannot double the load.' },
+        burst: int('Hedges allowed at once after a quiet spell (the token bucket\'s size).', hedging.burst, 0, 100),
+      },
+    },
     'maof.classifierAgent': {
       type: 'string',
       default: '',
@@ -346,7 +361,7 @@ const capabilities = {
   untrustedWorkspaces: {
     supported: 'limited',
     description: 'In an untrusted workspace MAOF sends only the selected text unless you agree to send open files, and ignores workspace values of settings that choose endpoints, agents and limits.',
-    restrictedConfigurations: ['maof.agents', 'maof.routes', 'maof.tasks', 'maof.classifierAgent', 'maof.context', 'maof.budget', 'maof.cache'],
+    restrictedConfigurations: ['maof.agents', 'maof.routes', 'maof.tasks', 'maof.classifierAgent', 'maof.context', 'maof.budget', 'maof.cache', 'maof.hedging'],
   },
 };
 

@@ -60,7 +60,8 @@ export interface JsonResult {
   agent?: string;
   text?: string;
   /** elapsedMs: time at the provider for that attempt (long behind a gateway that retries itself). */
-  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number; elapsedMs?: number }>;
+  /** hedge: sent while the first agent was still silent (maof.hedging); abortedBy 'hedge': the other of a hedge answered first. */
+  attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number; elapsedMs?: number; hedge?: true; abortedBy?: 'hedge' }>;
   usage?: { inputTokens: number; outputTokens: number };
   costUsd?: number;
   /** The provider reported no usage: usage and cost are counted with the tokenizer. */
@@ -100,6 +101,8 @@ export function toJson(result: RunResult): JsonResult {
     ...(a.status !== undefined ? { status: a.status } : {}),
     ...(a.waitMs !== undefined ? { waitMs: a.waitMs } : {}),
     ...(a.elapsedMs !== undefined ? { elapsedMs: a.elapsedMs } : {}),
+    ...(a.hedge ? { hedge: true as const } : {}),
+    ...(a.abortedBy ? { abortedBy: a.abortedBy } : {}),
   }));
   if (!result.ok) return { ok: false, task: result.task, error: { code: result.error.code, message: cliMessage(result.error.message) }, attempts };
   return {

@@ -19,6 +19,10 @@ export type MaofEvent =
   /** elapsedMs: how long the failed attempt took (a gateway retrying on its own makes it long). */
   | (Base & { type: 'retry.scheduled'; requestId: string; agentId: string; attempt: number; waitMs: number; code: ErrorCode; elapsedMs?: number })
   | (Base & { type: 'fallback'; requestId: string; from: string; to: string; reason: ErrorCode })
+  /** The primary had produced nothing after `delayMs`: the same request went to `hedgeAgentId` too. */
+  | (Base & { type: 'hedge.sent'; requestId: string; agentId: string; hedgeAgentId: string; delayMs: number })
+  /** A hedged request's race is decided: `agentId` produced a part first, `loserId` was aborted. */
+  | (Base & { type: 'hedge.won'; requestId: string; agentId: string; loserId: string })
   | (Base & { type: 'agent.skipped'; requestId: string; agentId: string; reason: 'CIRCUIT_OPEN' | 'CONTEXT_TOO_LARGE' | 'CONFIG' | 'PRICE_UNKNOWN' })
   | (Base & { type: 'breaker.changed'; agentId: string; from: BreakerState; to: BreakerState; reason?: ErrorCode })
   | (Base & { type: 'cache.hit'; requestId: string; agentId: string; savedUsd: number })

@@ -26,9 +26,21 @@ export interface DashboardBreaker {
 
 export interface DashboardLatency {
   agentId: string;
-  p50Ms: number;
-  p95Ms: number;
+  /** Whole request time of this window's answered requests (none: no answer yet here). */
+  p50Ms?: number;
+  p95Ms?: number;
   samples: number;
+  /** Time to first token of the agent's measured answers (kept with the breakers, across windows and the CLI). */
+  ttftP50Ms?: number;
+  ttftP95Ms?: number;
+  ttftSamples: number;
+  /** The first-token deadline the agent's next attempt gets, and where it comes from. */
+  firstTokenDeadlineMs?: number;
+  deadlineSource: 'setting' | 'learned' | 'cold-start' | 'off';
+  idleDeadlineMs?: number;
+  /** Attempts that missed a deadline (`STALLED`) and that failed otherwise, since the measures began. */
+  stalled: number;
+  failed: number;
 }
 
 export interface DashboardRetry {
@@ -110,7 +122,7 @@ export interface DashboardPromptCache {
 
 export interface DashboardLiveEvent {
   at: number;
-  kind: 'retry' | 'fallback' | 'breaker' | 'budget' | 'queued' | 'cache' | 'skipped';
+  kind: 'retry' | 'fallback' | 'breaker' | 'budget' | 'queued' | 'cache' | 'skipped' | 'hedge';
   text: string;
 }
 

@@ -139,6 +139,33 @@ describe('dashboard and status bar in the real workbench', function () {
     await again.locator('.msg.assistant').nth(before).locator('.chip.cost').waitFor({ timeout: 20_000 });
   });
 
+  e2eIt('shows each agent\'s time to first token and the deadline in force; an agent that went silent shows as stalled (issue 18)', async (page) => {
+    // sim-gpt with a first-token deadline of its own (3 s): set on the agent, it cuts even a request pinned to it.
+    const settings = suite.settings();
+    const agents = (settings['maof.agents'] as Array<Record<string, unknown>>).map((a) => (a.id === 'sim-gpt' ? { ...a, firstTokenTimeoutMs: 3000 } : a));
+    await applyUserSettings(page, { ...settings, 'maof.agents': agents });
+    try {
+      // An answer, so that its first token is measured; then a request sim-gpt never answers.
+      await chatAsk(page, 'Write a function that doubles a number [[words:20]]', 'sim-gpt');
+      sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'hang' } }]);
+      await chatAsk(page, 'Write a function that halves a number', 'sim-gpt');
+      const chat = await findWebview(page, '.maof-chat #prompt');
+      assert.match(await textOf(chat.locator('.msg.assistant').last()), /sim-gpt[\s\S]*(silent|sent nothing)/i, 'the chat names the agent and the silence');
+      const dash = await dashboard(page);
+      const latency = dash.locator('section', { has: dash.locator('h2', { hasText: 'Latency' }) });
+      const row = latency.locator('tr', { hasText: 'sim-gpt' });
+      await row.locator('.stalled').waitFor({ timeout: 15_000 });
+      // Agent, first token p50 and p95, the deadline in force (set on the agent), stalls.
+      assert.match(await textOf(row), /sim-gpt\s+\d+ ms\s+\d+ ms\s+3\.0 s \(set\)\s+[1-9]\d*/);
+      assert.match(await textOf(latency.locator('thead')), /First token p50\s+p95\s+Deadline\s+Stalled/);
+      assert.match(await textOf(breakerRow(dash)), /went silent/, 'the breaker\'s last error says the agent went silent');
+      await latency.scrollIntoViewIfNeeded();
+      await screenshot(page, 'dashboard-10-latency-stalled');
+    } finally {
+      await applyUserSettings(page, settings);
+    }
+  });
+
   e2eIt('a failing agent trips its breaker: warning status bar, Reset on the dashboard closes it', async (page) => {
     await tripSimGpt(page, sim);
     await page.waitForFunction(

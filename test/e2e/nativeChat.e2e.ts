@@ -13,11 +13,12 @@ import { applyUserSettings, simulatorSuite } from './simulatorSetup';
 
 const list = '.interactive-session .interactive-list';
 
-async function askNativeChat(page: Page, text: string): Promise<void> {
+async function askNativeChat(page: Page, text: string, beforeSend?: () => void): Promise<void> {
   await runCommand(page, 'Chat: Focus on Chat View');
   const input = page.locator('.interactive-session .interactive-input-part .monaco-editor textarea, .interactive-session .chat-editor-container .monaco-editor textarea').first();
   await input.waitFor({ state: 'attached', timeout: 20_000 });
   await page.keyboard.type(text, { delay: 2 });
+  beforeSend?.();
   await page.keyboard.press('Enter');
 }
 
@@ -178,5 +179,53 @@ describe('VS Code\'s native Chat through MAOF', function () {
     } finally {
       await applyUserSettings(page, settings);
     }
+  });
+});
+
+describe('VS Code\'s native Chat through MAOF: a primary that goes silent (issue 18)', function () {
+  this.timeout(180_000);
+  // Two OpenAI-format agents on the loopback simulator (no key needed): the primary goes silent,
+  // the fallback answers. Default deadlines: the cold-start first-token deadline is 12 s.
+  const { sim } = simulatorSuite(
+    (address) => ({
+      'chat.allowAnonymousAccess': true,
+      'maof.agents': [
+        { id: 'sim-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: address.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (goes silent)' },
+        { id: 'sim-gpt-b', provider: 'openai', model: 'gpt-4.1', baseUrl: address.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (the fallback)' },
+      ],
+      'maof.routes': { code: ['sim-gpt', 'sim-gpt-b'], writing: ['sim-gpt', 'sim-gpt-b'], analysis: ['sim-gpt', 'sim-gpt-b'] },
+    }),
+    { beforeRestore: () => runCommand(session().page, 'View: Close Secondary Side Bar') },
+  );
+
+  e2eIt('a silent primary: the fallback\'s answer appears once, within the first-token deadline', async (page) => {
+    sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'hang' }, times: 1 }]);
+    let started = Date.now();
+    // Timed from the send: opening the Chat view on a loaded machine is not the router's time.
+    await askNativeChat(page, 'Write a function that adds two numbers (silent primary)', () => (started = Date.now()));
+    // In agent mode the Chat puts its own context before the question: the simulator echoes that.
+    await waitForChatText(page, /Simulated gpt-4\.1 reply:/, 60_000);
+    const elapsed = Date.now() - started;
+    // The end of the answer: the Chat's text stops changing.
+    let text = await textOf(page.locator(list).first());
+    for (let still = 0; still < 4; ) {
+      await page.waitForTimeout(500);
+      const now = await textOf(page.locator(list).first());
+      still = now === text ? still + 1 : 0;
+      text = now;
+    }
+    await screenshot(page, 'native-chat-06-silent-primary');
+    assert.equal(text.match(/Simulated gpt-4\.1 reply:/g)?.length, 1, `the fallback's answer once: "${text.slice(-600)}"`);
+    assert.match(text, /Write a function that adds two numbers \(silent primary\)/);
+    assert.doesNotMatch(text, /Simulated gpt-4\.1-mini reply/, 'nothing of the silent primary');
+    // The 12 s cold-start deadline (a learned one, 8 s at least, after earlier answers), then the fallback's answer and the
+    // workbench's own time, which on a loaded machine is tens of seconds. Without the deadline the
+    // fallback is never asked: the silent primary holds the request past retry.maxTotalMs (60 s).
+    assert.ok(elapsed >= 7_500 && elapsed < 60_000, `the answer took ${elapsed} ms`);
+    const log = sim.requestLog();
+    console.log(`      (answered in ${elapsed} ms)`);
+    const primary = log.find((e) => e.model === 'gpt-4.1-mini');
+    assert.equal(primary?.aborted, true, 'the silent primary\'s request was aborted');
+    assert.ok(log.some((e) => e.model === 'gpt-4.1' && e.outcome === 'succeeded'), 'the fallback answered');
   });
 });

@@ -138,7 +138,8 @@ export interface SimulatorSuite {
  * open in the workbench (a side bar, an editor).
  */
 export function simulatorSuite(
-  extra: Record<string, unknown> = {},
+  /** Settings on top of the simulator's; a function when they need the simulator's address. */
+  extra: Record<string, unknown> | ((sim: SimulatorAddress) => Record<string, unknown>) = {},
   hooks: { beforeRestore?: () => Promise<void>; afterRestore?: () => Promise<void> } = {},
 ): SimulatorSuite {
   const sim = new ProviderSimulator();
@@ -147,7 +148,7 @@ export function simulatorSuite(
   before(async () => {
     const address = await sim.start();
     original = readUserSettings();
-    applied = simulatorSettings(address, original, extra);
+    applied = simulatorSettings(address, original, typeof extra === 'function' ? extra(address) : extra);
     await applyUserSettings(session().page, applied);
   });
   after(async () => {

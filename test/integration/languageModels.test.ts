@@ -132,6 +132,21 @@ describe('MAOF through vscode.lm (as another extension uses it)', function () {
     assert.match(got.calls[0].callId, /^toolu_/);
   });
 
+  it('a silent primary (issue 18): the fallback\'s answer arrives once, within the first-token deadline', async function () {
+    this.timeout(90_000);
+    // Default deadlines: a cold-start first-token deadline of 12 s (a learned one is shorter here).
+    sim.plan([{ match: { provider: 'openai' }, fault: { kind: 'hang' }, times: 1 }]);
+    const model = await maofModel('code');
+    const started = Date.now();
+    const got = await collect(await model.sendRequest([vscode.LanguageModelChatMessage.User('Explain the silent primary')], {}));
+    const elapsed = Date.now() - started;
+    assert.equal(got.text.match(/Simulated claude-haiku-4-5 reply: Explain the silent primary/g)?.length, 1, `the fallback's answer, once: "${got.text}"`);
+    assert.doesNotMatch(got.text, /gpt-4\.1-mini/, 'nothing of the silent primary');
+    assert.ok(elapsed <= 12_000 + 5_000, `the answer took ${elapsed} ms`);
+    const primary = sim.requestLog().find((e) => e.provider === 'openai');
+    assert.equal(primary?.aborted, true, 'the silent primary\'s request was aborted');
+  });
+
   it('a failure the user can fix is an error that names the fix, not a stack trace', async () => {
     const api = await maofApi();
     await clearKeys(api);

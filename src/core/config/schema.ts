@@ -119,6 +119,23 @@ export const contextSchema = z.object({
   excludeFiles: z.array(z.string()).default([]),
 });
 
+/**
+ * Opt-in hedging (issue 18 §4): on the routes listed, a primary that has produced nothing after
+ * its hedge delay gets a twin request on the route's next agent; the first to produce a part wins.
+ */
+export const hedgingSchema = z.object({
+  /** Task kinds whose route is hedged; none by default. */
+  routes: z.array(z.string().min(1)).max(100).default([]),
+  /** The hedge delay: this percentile of the primary's measured time to first token … */
+  percentile: z.number().min(0.5).max(0.999).default(0.95),
+  /** … but never less than this, in ms (a healthy model's jitter is not worth a second request). */
+  minDelayMs: posInt.default(500),
+  /** Hedges allowed per request on a hedged route, on average (a token bucket; 0.03 = 3 %). */
+  maxShare: z.number().min(0).max(0.5).default(0.03),
+  /** Hedges the bucket holds at most (and starts with): a burst allowed after a quiet spell. */
+  burst: nonNegInt.max(100).default(3),
+});
+
 /** Where the one ledger of the user lives and how much history it keeps (issue 19). */
 export const storageSchema = z.object({
   /** The state directory; default: the platform's (see persistence/stateDir.ts). MAOF_STATE_DIR wins. */
@@ -150,6 +167,7 @@ export type DeadlinePolicy = z.output<typeof deadlinesSchema>;
 export type BudgetPolicy = z.output<typeof budgetSchema>;
 export type CachePolicy = z.output<typeof cacheSchema>;
 export type ContextPolicy = z.output<typeof contextSchema>;
+export type HedgingPolicy = z.output<typeof hedgingSchema>;
 export type StoragePolicy = z.output<typeof storageSchema>;
 export type TaskConfig = z.output<typeof taskSchema>;
 
@@ -163,6 +181,7 @@ export interface MaofConfig {
   budget: BudgetPolicy;
   cache: CachePolicy;
   context: ContextPolicy;
+  hedging: HedgingPolicy;
   storage: StoragePolicy;
   /** Agent used to classify `auto` requests the local heuristics are unsure of (optional). */
   classifierAgent?: string;
@@ -179,8 +198,8 @@ export interface ParsedConfig {
   issues: ConfigIssue[];
 }
 
-type Section = 'retry' | 'breaker' | 'deadlines' | 'budget' | 'cache' | 'context' | 'storage';
-const SECTIONS = { retry: retrySchema, breaker: breakerSchema, deadlines: deadlinesSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema, storage: storageSchema } as const;
+type Section = 'retry' | 'breaker' | 'deadlines' | 'budget' | 'cache' | 'context' | 'hedging' | 'storage';
+const SECTIONS = { retry: retrySchema, breaker: breakerSchema, deadlines: deadlinesSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema, hedging: hedgingSchema, storage: storageSchema } as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -9,7 +9,7 @@ import type { AgentConfig, MaofConfig } from './schema';
  * Settings an untrusted workspace may not set (package.json's `restrictedConfigurations`, without
  * the `maof.` prefix): they choose endpoints, headers, agents and prompts, and spending limits.
  */
-export const RESTRICTED_SETTINGS: readonly string[] = ['agents', 'routes', 'tasks', 'classifierAgent', 'context', 'budget', 'cache'];
+export const RESTRICTED_SETTINGS: readonly string[] = ['agents', 'routes', 'tasks', 'classifierAgent', 'context', 'budget', 'cache', 'hedging'];
 
 /** What `WorkspaceConfiguration.inspect(key)` reports (the fields MAOF reads). */
 export interface SettingInspection {

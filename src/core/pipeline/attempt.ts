@@ -62,7 +62,7 @@ export async function sendAttempt(ctx: RequestContext, run: AgentRun, attempt: n
     ctx.deltasDelivered = false;
     req.onRestart?.(agent.id);
   }
-  const guard = new AttemptGuard(ctx, agent.id, watchedDeadlines(ctx, run), run.stream);
+  const guard = new AttemptGuard(ctx, agent.id, watchedDeadlines(ctx, run), run.stream, ctx.onFirstPart);
   let res: ProviderResponse;
   try {
     ctx.streamedChars = 0;

@@ -61,6 +61,8 @@ export class RequestContext {
    */
   fallbacks: readonly AgentConfig[] | 'always' | undefined;
   fallbackFrom = 0;
+  /** A hedge's branch: told of each attempt's first sign of life (the race ends there; hedge.ts). */
+  onFirstPart: (() => void) | undefined;
   /** The caller's onDelta, counting what was streamed (bound once, only when the caller streams). */
   readonly onDelta: ((text: string) => void) | undefined;
   readonly onToolCall: ((call: ToolCall) => void) | undefined;
@@ -69,6 +71,8 @@ export class RequestContext {
     readonly services: PipelineServices,
     readonly req: RunRequest,
     requestId?: string,
+    /** A branch of a request (`fork`) keeps the request's start, so its deadlines stay the request's. */
+    started?: number,
   ) {
     // Callers share one signal across concurrent runs (`maof batch`, fan-out): each run in flight
     // links to it, which is no leak, so Node's "11 listeners" warning must not fire.
@@ -77,7 +81,7 @@ export class RequestContext {
       UNCAPPED_SIGNALS.add(req.signal);
     }
     this.requestId = requestId ?? req.requestId ?? randomUUID();
-    this.started = services.clock.now();
+    this.started = started ?? services.clock.now();
     this.task = req.task && req.task !== 'auto' ? req.task : 'auto';
     this.source = req.source;
     this.signal = req.signal ?? NEVER_ABORTED;
@@ -102,6 +106,22 @@ export class RequestContext {
           onToolCall(call);
         }
       : undefined;
+  }
+
+  /**
+   * A branch of this request racing another (a hedge, hedge.ts): the same id, start, task and
+   * conversation, with its own signal, stream callbacks, attempts, usage and cost, which the race
+   * folds back into this context when it is decided.
+   */
+  fork(branch: { signal: AbortSignal; onDelta: RunRequest['onDelta']; onToolCall: RunRequest['onToolCall']; onFirstPart: () => void; fallbackFrom: number }): RequestContext {
+    const { signal, onDelta, onToolCall } = branch;
+    const forked = new RequestContext(this.services, { ...this.req, signal, onDelta, onToolCall }, this.requestId, this.started);
+    forked.task = this.task;
+    forked.conversationKey = this.conversationKey;
+    forked.fallbacks = this.fallbacks;
+    forked.fallbackFrom = branch.fallbackFrom;
+    forked.onFirstPart = branch.onFirstPart;
+    return forked;
   }
 
   /** An agent passed over before anything was sent to it: said in an event and in the attempts. */

@@ -12,6 +12,7 @@ import { cacheKeyOf, cachedAnswer } from './cache';
 import { answer } from './structured';
 import { successResult, type RouteSuccess } from './finish';
 import { prepareContext } from './prepareContext';
+import { planHedge, raceHedge, type HedgePlan } from './hedge';
 import type { RequestContext } from './requestContext';
 import type { RoutedRequest } from './types';
 
@@ -66,17 +67,25 @@ export async function runRouteOnce(ctx: RequestContext, agents: AgentConfig[]): 
   const { services } = ctx;
   let lastError: MaofError | undefined;
   const missingKeys = new Set<string>();
+  let hedgeable = true;
   ctx.fallbacks = agents;
   for (let i = 0; i < agents.length; i++) {
-    const agent = agents[i];
+    let agent = agents[i];
     if (ctx.signal.aborted) throw cancelledError();
+    // At most one hedge per request, on the first agent that has a hedge delay (hedge.ts).
+    const hedge = hedgeable ? planHedge(ctx, agents, i, services.latency) : undefined;
     ctx.fallbackFrom = i + 1;
     try {
-      const result = await tryAgent(ctx, agent, i < agents.length - 1);
+      const result = hedge ? await tryHedged(ctx, hedge) : await tryAgent(ctx, agent, i < agents.length - 1);
       if (missingKeys.size > 0) services.logger.info(`Request ${ctx.requestId}: no key for ${[...missingKeys].join(', ')}; answered by "${agent.id}".`);
       return result;
     } catch (err) {
-      const error = toMaofError(err).withAgent(agent.id, agent.provider);
+      if (hedge) {
+        hedgeable = false;
+        // The backup raced already (and failed): the route goes on after it.
+        if (err instanceof HedgeFailure && err.tried === 2) agent = agents[++i];
+      }
+      const error = err instanceof HedgeFailure ? err.error : toMaofError(err).withAgent(agent.id, agent.provider);
       if (error.code === 'CANCELLED' || ctx.signal.aborted) throw cancelledError();
       if (error.code === 'AUTH' && error.status === undefined) missingKeys.add(providerLabel(agent.provider));
       lastError = preferInformative(lastError, error);
@@ -109,6 +118,24 @@ export async function tryAgent(ctx: RequestContext, agent: AgentConfig, hasNext:
   if (key === undefined) return successResult(ctx, call, await answer(ctx, call), false);
   const { value, cached } = await cachedAnswer(ctx, call, key);
   return successResult(ctx, call, value, cached);
+}
+
+/** The errors of a hedge race that produced no answer, and how many agents of the route it used. */
+class HedgeFailure extends Error {
+  constructor(
+    readonly error: MaofError,
+    readonly tried: 1 | 2,
+  ) {
+    super(error.message);
+  }
+}
+
+/** The primary and, if it stays silent past its hedge delay, the backup in a race; the winner's success, or a HedgeFailure. */
+async function tryHedged(ctx: RequestContext, plan: HedgePlan): Promise<RouteSuccess> {
+  const outcome = await raceHedge(ctx, plan, tryAgent);
+  if (outcome.ok) return outcome.value;
+  const error = outcome.errors.reduce<MaofError | undefined>(preferInformative, undefined) ?? cancelledError();
+  throw new HedgeFailure(error, outcome.tried);
 }
 
 /**

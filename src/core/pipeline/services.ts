@@ -18,6 +18,7 @@ import type { CreditMarks } from '../resilience/creditMarks';
 import type { LatencyStats } from '../resilience/latencyStats';
 import type { RateLimiter } from '../resilience/rateLimiter';
 import { StickyRoutes } from '../router/stickyRoutes';
+import { HedgeBudget } from '../resilience/hedgeBudget';
 
 /** Texts up to this size have their token counts remembered (system prompts, history turns). */
 const COUNT_MEMO_MAX_CHARS = 16_000;
@@ -66,6 +67,8 @@ export class PipelineServices {
   readonly random: () => number;
   readonly onBreakerSuccess: () => void;
   readonly sticky = new StickyRoutes();
+  /** The cap on hedges (maof.hedging), shared by every request of this orchestrator. */
+  readonly hedgeBudget = new HedgeBudget(() => this.config.hedging);
   /** Requests waiting for an open breaker: woken by any breaker change (a probe's answer, a reset). */
   readonly breakerWaiters = new Set<() => void>();
   private readonly keyIds = new WeakMap<AgentConfig, { apiKey: string; id: string }>();

@@ -56,6 +56,10 @@ export interface AttemptRecord {
   waitMs?: number;
   /** Time at the provider, from sending to the answer or the failure; absent when nothing was sent. */
   elapsedMs?: number;
+  /** A hedge: sent to the route's next agent while the primary had produced nothing yet (hedge.ts). */
+  hedge?: true;
+  /** Aborted by MAOF because the other request of a hedge produced a part first (outcome CANCELLED). */
+  abortedBy?: 'hedge';
 }
 
 export interface RunBase {

@@ -42,6 +42,11 @@ export class StickyRoutes {
    * Records the agent that answered a turn and what its provider now holds in cache: Anthropic
    * what it read and wrote; OpenAI caches every prompt of 1,024 tokens and more on its own.
    */
+  /** The agent that answered the conversation's last turn, and what its provider holds cached. */
+  servedBy(conversationKey: string): Readonly<Served> | undefined {
+    return this.served.get(conversationKey);
+  }
+
   remember(conversationKey: string, agent: Pick<AgentConfig, 'id' | 'provider'>, usage: Usage): void {
     const total = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
     const cachedTokens = agent.provider === 'openai' ? (total >= OPENAI_CACHE_MINIMUM ? total : 0) : usage.cacheReadTokens + usage.cacheWriteTokens;

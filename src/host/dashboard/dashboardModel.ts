@@ -3,10 +3,12 @@
 // spend / breakers / cache read from the core when a snapshot is taken. No vscode import: tested in Node.
 import type { SpendSummary } from '../../core/cost/costLedger';
 import type { MonthView } from '../../core/usage/usageReport';
+import type { AgentLatencyReport } from '../../core/maofCore';
 import type { EventOf, MaofEvent } from '../../core/events';
 import type { BreakerSnapshot } from '../../core/resilience/circuitBreaker';
 import type {
   DashboardBreaker,
+  DashboardLatency,
   DashboardLiveEvent,
   DashboardPromptCache,
   DashboardRequest,
@@ -14,7 +16,7 @@ import type {
   DashboardSnapshot,
   SpendBar,
 } from '../../shared/dashboardProtocol';
-import { LatencyTracker } from './latencyTracker';
+import { LatencyTracker, type LatencyStats } from './latencyTracker';
 import { errorLabel, WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 import { formatUsd } from '../../shared/format';
 
@@ -46,6 +48,8 @@ export interface SnapshotInput {
   pastMonth?: MonthView;
   /** Months with history, newest first, for the month picker. */
   months?: readonly string[];
+  /** The core's per-agent time to first token, outcomes and deadlines (`MaofCore.latency`). */
+  latency?: readonly AgentLatencyReport[];
 }
 
 interface InFlight {
@@ -210,6 +214,12 @@ export class DashboardModel {
         this.promptCache.set(event.agentId, agent);
         return true;
       }
+      case 'hedge.sent':
+        this.addLive(event.at, 'hedge', `${event.agentId} silent for ${seconds(event.delayMs)} — hedged with ${event.hedgeAgentId}`);
+        return true;
+      case 'hedge.won':
+        this.addLive(event.at, 'hedge', `${event.agentId} answered first — ${event.loserId} aborted`);
+        return true;
       case 'promptCache.lost':
         this.addLive(event.at, 'cache', `${event.to} answered instead of ${event.from} (${errorLabel(event.reason)}): prompt cache of ${event.cachedTokens.toLocaleString('en-US')} tokens lost, ≈${formatUsd(event.extraCostUsd)} more`);
         return true;
@@ -299,7 +309,7 @@ export class DashboardModel {
       bySource: month.bySource,
       byDay: month.byDay,
       breakers,
-      latency: this.latency.stats(),
+      latency: latencyRows(this.latency.stats(), input.latency ?? []),
       cache: { hits: month.cacheHits, savedUsd: month.savedUsd, entries: input.cacheEntries, ...this.promptCacheStats() },
       retries,
       recent: this.recent.map((r) => ({ ...r, dropped: [...r.dropped], truncated: [...r.truncated] })),
@@ -325,4 +335,37 @@ export class DashboardModel {
     this.liveHistory.push(event);
     if (this.liveHistory.length > LIVE_HISTORY) this.liveHistory.splice(0, this.liveHistory.length - LIVE_HISTORY);
   }
+}
+
+/**
+ * One latency row per agent the core measured (an answer, a stall or a failure) or this window saw
+ * answer: time to first token and the deadline in force from the core, request time from this window.
+ */
+function latencyRows(measured: readonly LatencyStats[], report: readonly AgentLatencyReport[]): DashboardLatency[] {
+  const window = new Map(measured.map((m) => [m.agentId, m]));
+  const rows: DashboardLatency[] = [];
+  const seen = new Set<string>();
+  for (const r of report) {
+    const w = window.get(r.agentId);
+    if (!w && r.samples === 0 && r.stalled === 0 && r.failed === 0) continue;
+    seen.add(r.agentId);
+    rows.push({
+      agentId: r.agentId,
+      ...(w ? { p50Ms: w.p50Ms, p95Ms: w.p95Ms } : {}),
+      samples: w?.samples ?? 0,
+      ...(r.ttftP50Ms !== undefined ? { ttftP50Ms: r.ttftP50Ms } : {}),
+      ...(r.ttftP95Ms !== undefined ? { ttftP95Ms: r.ttftP95Ms } : {}),
+      ttftSamples: r.samples,
+      ...(r.firstTokenDeadlineMs !== undefined ? { firstTokenDeadlineMs: r.firstTokenDeadlineMs } : {}),
+      deadlineSource: r.firstTokenDeadlineSource,
+      ...(r.idleDeadlineMs !== undefined ? { idleDeadlineMs: r.idleDeadlineMs } : {}),
+      stalled: r.stalled,
+      failed: r.failed,
+    });
+  }
+  // An agent that answered here but is no longer configured (settings changed) keeps its request times.
+  for (const w of measured) {
+    if (!seen.has(w.agentId)) rows.push({ agentId: w.agentId, p50Ms: w.p50Ms, p95Ms: w.p95Ms, samples: w.samples, ttftSamples: 0, deadlineSource: 'off', stalled: 0, failed: 0 });
+  }
+  return rows.sort((a, b) => a.agentId.localeCompare(b.agentId));
 }

@@ -116,6 +116,7 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
       cacheEntries: core.cacheEntries(),
       months: this.historyMonths(),
       ...(this.pastMonth ? { pastMonth: this.pastMonth } : {}),
+      latency: core.latency(),
     });
   }
 

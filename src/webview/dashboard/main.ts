@@ -155,11 +155,32 @@ function breakersPanel(s: DashboardSnapshot): HTMLElement {
   return p;
 }
 
+const DEADLINE_SOURCE: Record<DashboardSnapshot['latency'][number]['deadlineSource'], string> = {
+  setting: 'set',
+  learned: 'learned',
+  'cold-start': 'cold start',
+  off: 'off',
+};
+
+const ms = (v: number | undefined): string => (v === undefined ? '—' : formatDuration(v));
+
+/** Time to first token and the deadline in force (measured by the core), stalls, and this window's request times. */
 function latencyPanel(s: DashboardSnapshot): HTMLElement {
   if (s.latency.length === 0) return panel('Latency', el('p', { className: 'empty', text: 'No answered requests yet.' }));
-  const max = Math.max(...s.latency.map((l) => l.p95Ms), 1);
-  const rows = s.latency.map((l) => [l.agentId, formatDuration(l.p50Ms), formatDuration(l.p95Ms), meter(l.p95Ms / max, 'bar', `p95 ${formatDuration(l.p95Ms)}`), String(l.samples)]);
-  return panel('Latency', table(['Agent', 'p50', 'p95', '', 'Requests'], rows, 'Latency per agent'));
+  const rows = s.latency.map((l) => {
+    const deadline = l.firstTokenDeadlineMs === undefined ? DEADLINE_SOURCE[l.deadlineSource] : `${formatDuration(l.firstTokenDeadlineMs)} (${DEADLINE_SOURCE[l.deadlineSource]})`;
+    const stalled = l.stalled > 0 ? el('span', { className: 'stalled', text: String(l.stalled), attrs: { title: `${plural(l.stalled, 'attempt')} ${errorLabel('STALLED')}: no first token or no next chunk within the deadline` } }) : '0';
+    return [
+      el('span', { className: 'agent', text: l.agentId }),
+      ms(l.ttftP50Ms),
+      ms(l.ttftP95Ms),
+      deadline,
+      stalled,
+      el('span', { text: ms(l.p50Ms), attrs: { title: `${plural(l.samples, 'answered request')} in this window` } }),
+      ms(l.p95Ms),
+    ];
+  });
+  return panel('Latency', table(['Agent', 'First token p50', 'p95', 'Deadline', 'Stalled', 'Total p50', 'p95'], rows, 'Latency per agent: time to first token, the first-token deadline in force, stalls, whole request time'));
 }
 
 function promptCacheSummary(s: DashboardSnapshot): string {

@@ -111,8 +111,9 @@ export interface Stages {
   context: (req: Partial<RunRequest> & { prompt?: string }) => RequestContext;
 }
 
-export function stages(config: MaofConfig = stageConfig(), opts: { secrets?: Record<string, string | undefined> } = {}): Stages {
+export function stages(config: MaofConfig = stageConfig(), opts: { secrets?: Record<string, string | undefined>; provider?: (clock: FakeClock) => Provider } = {}): Stages {
   const clock = new FakeClock();
+  const answering = opts.provider?.(clock);
   const provider = new ScriptedProvider(clock);
   const store = new MemoryStateStore();
   const events: MaofEvent[] = [];
@@ -134,7 +135,7 @@ export function stages(config: MaofConfig = stageConfig(), opts: { secrets?: Rec
     cache: new ResponseCache(config.cache, clock),
     sessions: new SessionStore({ maxTurns: 20 }),
     limiter: new RateLimiter(clock),
-    providerFor: () => provider,
+    providerFor: () => answering ?? provider,
     random: () => 0.5,
     onBreakerSuccess: () => undefined,
   });

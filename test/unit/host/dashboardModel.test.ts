@@ -112,7 +112,34 @@ describe('DashboardModel', () => {
     run(model, 'r2', { agent: 'a', durationMs: 300 });
     run(model, 'r3', { agent: 'a', durationMs: 5, cached: true });
     run(model, 'r4', { agent: 'a', durationMs: 60_000, ok: false });
-    assert.deepEqual(model.snapshot(input()).latency, [{ agentId: 'a', p50Ms: 100, p95Ms: 300, samples: 2 }]);
+    assert.deepEqual(model.snapshot(input()).latency, [{ agentId: 'a', p50Ms: 100, p95Ms: 300, samples: 2, ttftSamples: 0, deadlineSource: 'off', stalled: 0, failed: 0 }]);
+  });
+
+  it('shows each agent\'s time to first token, the deadline in force and its stalls from the core (issue 18 §5)', () => {
+    const model = new DashboardModel(() => 3);
+    run(model, 'r1', { agent: 'a', durationMs: 900 });
+    const report = [
+      { agentId: 'a', samples: 12, ttftP50Ms: 310, ttftP95Ms: 820, ok: 12, stalled: 2, failed: 0, firstTokenDeadlineMs: 8_000, firstTokenDeadlineSource: 'learned' as const, idleDeadlineMs: 30_000, outOfCredit: false },
+      { agentId: 'b', samples: 0, ok: 0, stalled: 1, failed: 0, firstTokenDeadlineMs: 12_000, firstTokenDeadlineSource: 'cold-start' as const, idleDeadlineMs: 30_000, outOfCredit: false },
+      { agentId: 'never-used', samples: 0, ok: 0, stalled: 0, failed: 0, firstTokenDeadlineMs: 12_000, firstTokenDeadlineSource: 'cold-start' as const, outOfCredit: false },
+    ];
+    assert.deepEqual(model.snapshot(input({ latency: report })).latency, [
+      { agentId: 'a', p50Ms: 900, p95Ms: 900, samples: 1, ttftP50Ms: 310, ttftP95Ms: 820, ttftSamples: 12, firstTokenDeadlineMs: 8_000, deadlineSource: 'learned', idleDeadlineMs: 30_000, stalled: 2, failed: 0 },
+      { agentId: 'b', samples: 0, ttftSamples: 0, firstTokenDeadlineMs: 12_000, deadlineSource: 'cold-start', idleDeadlineMs: 30_000, stalled: 1, failed: 0 },
+    ]);
+  });
+
+  it('says when a request was hedged and who won', () => {
+    const model = new DashboardModel(() => 3);
+    model.onEvent({ type: 'hedge.sent', at: T0, requestId: 'r1', agentId: 'a', hedgeAgentId: 'b', delayMs: 500 });
+    model.onEvent({ type: 'hedge.won', at: T0 + 700, requestId: 'r1', agentId: 'b', loserId: 'a' });
+    assert.deepEqual(
+      model.takeLiveEvents().map((e) => [e.kind, e.text]),
+      [
+        ['hedge', 'a silent for 500 ms — hedged with b'],
+        ['hedge', 'b answered first — a aborted'],
+      ],
+    );
   });
 
   it('shows a live retry with the wait left, until the next attempt starts', () => {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_ROUTES } from '../../../src/core/config/defaults';
 import { RESTRICTED_SETTINGS } from '../../../src/core/config/settingsScopes';
-import { breakerSchema, budgetSchema, cacheSchema, contextSchema, parseConfig, retrySchema } from '../../../src/core/config/schema';
+import { breakerSchema, budgetSchema, cacheSchema, contextSchema, hedgingSchema, parseConfig, retrySchema } from '../../../src/core/config/schema';
 import { ALL_COMMAND_IDS, COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS } from '../../../src/host/platform/ids';
 import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../../../src/host/platform/walkthroughIds';
 
@@ -42,6 +42,7 @@ describe('package.json contributions', () => {
       'maof.cache': cacheSchema.parse({}),
       'maof.context': JSON.parse(JSON.stringify(contextSchema.parse({}))),
       'maof.budget': JSON.parse(JSON.stringify(budgetSchema.parse({}))),
+      'maof.hedging': hedgingSchema.parse({}),
       'maof.routes': BUILTIN_ROUTES,
     };
     for (const [key, value] of Object.entries(zodDefaults)) assert.deepEqual(props[key]?.default, value, key);
