@@ -73,7 +73,7 @@ export async function sendAttempt(ctx: RequestContext, run: AgentRun, attempt: n
     limit.settle(run.bill.inputTokens);
     // The provider read the prompt: a cancel or a missed deadline is billed, not released.
     if (ctx.signal.aborted || guard.stall) run.bill.abortedAtProvider = true;
-    throw guard.stall && !ctx.signal.aborted ? stalledError(agent.id, agent.provider, guard.stall, ctx.deltasDelivered) : err;
+    throw guard.stall && !ctx.signal.aborted ? stalledError(agent.id, agent.provider, guard.stall, ctx.deltasDelivered, mayFallBack(ctx)) : err;
   } finally {
     guard.dispose();
   }

@@ -100,11 +100,11 @@ export class AttemptGuard {
 }
 
 /** What the user reads when an agent went quiet: the agent, the silence, and what happens next. */
-export function stalledError(agentId: string, provider: string, miss: DeadlineMiss, partShown: boolean): MaofError {
+export function stalledError(agentId: string, provider: string, miss: DeadlineMiss, partShown: boolean, nextAgent = true): MaofError {
   const s = Math.max(1, Math.round(miss.silentMs / 1000));
   const where = miss.kind === 'first-token' ? 'before its first token' : 'in the middle of its answer';
   const message = partShown
     ? `Agent "${agentId}" went silent for ${s} s in the middle of its answer, so the answer above is incomplete — try again, or raise the agent's idleTimeoutMs if it pauses that long.`
-    : `Agent "${agentId}" went silent for ${s} s ${where} — MAOF moved on to the next agent; raise the agent's ${miss.kind === 'first-token' ? 'firstTokenTimeoutMs' : 'idleTimeoutMs'} (0 turns it off) if it is just slow.`;
+    : `Agent "${agentId}" went silent for ${s} s ${where} — ${nextAgent ? 'MAOF moved on to the next agent' : 'no other agent could take over'}; raise the agent's ${miss.kind === 'first-token' ? 'firstTokenTimeoutMs' : 'idleTimeoutMs'} (0 turns it off) if it is just slow.`;
   return new MaofError('STALLED', message, { agentId, provider, detail: `${miss.kind} deadline missed after ${miss.silentMs} ms of silence` });
 }

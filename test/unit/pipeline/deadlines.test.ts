@@ -67,6 +67,9 @@ describe('deadlines: agents that go quiet', () => {
     const err = await thrown(ask(strict).done);
     assert.equal(err.code, 'STALLED');
     assert.match(err.message, /Agent "a" went silent for 5 s before its first token/);
+    // The only agent: the user is not told that MAOF moved on to another.
+    assert.match(err.message, /no other agent could take over/);
+    assert.doesNotMatch(err.message, /moved on to the next agent/);
 
     const patient = stages(stageConfig({ agents: [{ id: 'a', provider: 'openai', model: 'gpt-4.1-mini', contextWindow: 100_000, firstTokenTimeoutMs: 0 }, { id: 'b', provider: 'anthropic', model: 'claude-haiku-4-5', contextWindow: 200_000 }] }));
     patient.provider.then({ text: 'thought for 40 s', silentMs: 40_000 });
