@@ -13,6 +13,7 @@ import type { MaofServices } from '../boot/services';
 import { diagnoseReport } from '../commands/adminCommands';
 import { LANGUAGE_MODEL_VENDOR, PARTICIPANT_ID } from '../boot/ids';
 import { targetOf } from './modelCatalog';
+import { reportChatUse } from './chatUse';
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
@@ -149,6 +150,7 @@ async function route(services: MaofServices, request: vscode.ChatRequest, stream
 
 export function registerParticipant(services: MaofServices): vscode.Disposable {
   return services.registry.registerChatParticipant(PARTICIPANT_ID, async (request, context, stream, token) => {
+    reportChatUse({ source: 'VS Code Chat (@maof)' });
     try {
       if (request.command === 'compare') return await compare(services, request, stream, token);
       if (request.command === 'route') return await route(services, request, stream);

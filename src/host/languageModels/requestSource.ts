@@ -1,0 +1,32 @@
+// Who asked a MAOF model, as the ledger's `source` (spend by source on the dashboard and in
+// `maof usage --by source`). Pure: no vscode import. VS Code 1.139 passes the provider
+// `options.requestInitiator` (outside the typed API): the asking extension's id, or "core" when
+// the workbench itself sends the request — for a model that is not Copilot's, that is MCP sampling
+// (the workbench's own other LLM calls ask Copilot's utility models by id).
+
+/** The model VS Code's utility flows are pointed at (`chat.utilityModel`: `maof/utility`). */
+export const UTILITY_MODEL_ID = 'utility';
+
+export const REQUEST_SOURCES = {
+  utility: 'VS Code utility',
+  sampling: 'MCP sampling',
+  languageModelApi: 'VS Code Language Model API',
+  participant: 'VS Code Chat (@maof)',
+} as const;
+
+/** `options.requestInitiator` if VS Code passed one (an extension id or "core"). */
+export function requestInitiatorOf(options: unknown): string | undefined {
+  if (typeof options !== 'object' || options === null) return undefined;
+  const initiator = (options as { requestInitiator?: unknown }).requestInitiator;
+  return typeof initiator === 'string' && initiator ? initiator : undefined;
+}
+
+/**
+ * The utility model is asked only by the Chat's background work (or by someone who picked it),
+ * whoever sends it; a request the workbench sends itself is an MCP server's sampling request.
+ */
+export function requestSourceOf(modelId: string, requestInitiator: string | undefined): string {
+  if (modelId === UTILITY_MODEL_ID) return REQUEST_SOURCES.utility;
+  if (requestInitiator === 'core') return REQUEST_SOURCES.sampling;
+  return REQUEST_SOURCES.languageModelApi;
+}
