@@ -56,7 +56,7 @@ export default tseslint.config(
       'src/host/*/*Model.ts', 'src/host/commands/progressText.ts', 'src/host/inline/inlineText.ts', 'src/host/platform/keyNames.ts',
       'src/host/dashboard/usageCsv.ts', 'src/host/boot/publicApi.ts', 'src/host/walkthrough/walkthroughIds.ts', 'src/host/chat/deltaCoalescer.ts',
       'src/host/dashboard/latencyTracker.ts', 'src/host/platform/updateThrottle.ts',
-      'src/host/languageModels/modelCatalog.ts', 'src/host/languageModels/lmMessages.ts', 'src/host/languageModels/tokenCount.ts',
+      'src/host/languageModels/modelCatalog.ts', 'src/host/languageModels/requestSource.ts', 'src/host/languageModels/lmMessages.ts', 'src/host/languageModels/tokenCount.ts',
       'src/host/boot/ids.ts', 'src/host/webviews/webviewHost.ts',
     ],
     rules: layer([], [{ name: 'vscode', message: 'A pure host model may not import vscode: keep it testable in plain Node (layer rule).' }]),

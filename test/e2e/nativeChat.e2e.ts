@@ -6,31 +6,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
 import type { RequestLogEntry } from '../../src/simulator/providerSimulator';
-import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
+import { e2eIt, runCommand, screenshot, session } from './driver';
+import { askNativeChat, waitForChatAnswer } from './nativeChatDriver';
 import { simulatorSuite } from './simulatorSetup';
-
-const list = '.interactive-session .interactive-list';
-
-async function askNativeChat(page: Page, text: string): Promise<void> {
-  await runCommand(page, 'Chat: Focus on Chat View');
-  const input = page.locator('.interactive-session .interactive-input-part .monaco-editor textarea, .interactive-session .chat-editor-container .monaco-editor textarea').first();
-  await input.waitFor({ state: 'attached', timeout: 20_000 });
-  await page.keyboard.type(text, { delay: 2 });
-  await page.keyboard.press('Enter');
-}
-
-async function waitForChatText(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await textOf(page.locator(list).first()).catch(() => '');
-    if (pattern.test(last)) return last;
-    await page.waitForTimeout(300);
-  }
-  throw new Error(`the Chat never showed ${String(pattern)}; it shows: "${last.slice(-600)}"`);
-}
 
 describe('VS Code\'s native Chat through MAOF', function () {
   this.timeout(180_000);
@@ -39,7 +18,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
 
   e2eIt('answers a question asked in the Chat with MAOF\'s auto model', async (page) => {
     await askNativeChat(page, 'What does the add function return? (native chat)');
-    const text = await waitForChatText(page, /Simulated gpt-4\.1-mini reply/);
+    const text = await waitForChatAnswer(page, /Simulated gpt-4\.1-mini reply/);
     assert.match(text, /What does the add function return/);
     const asked = sim.requestLog().filter((e) => e.outcome === 'succeeded');
     assert.ok(asked.length >= 1, 'the simulator answered');
@@ -75,7 +54,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
     await screenshot(page, 'native-chat-02-tool-round-trip');
     assert.ok(withResult, `the simulator never received a tool result (requests: ${JSON.stringify(sim.requestLog().slice(before))})`);
     assert.match(withResult.toolResults!.join('\n'), /export function average/, `the result holds the file's text: ${JSON.stringify(withResult.toolResults)}`);
-    await waitForChatText(page, /the tool returned/);
+    await waitForChatAnswer(page, /the tool returned/);
     // The request with the tool result starts with the one that asked for the tool (instructions,
     // the Chat's tool schemas, the question): the provider read that prefix from its prompt cache.
     assert.ok(sim.tally().cacheReadTokens > cachedBefore, `no cached input in the agent-mode series (tally ${JSON.stringify(sim.tally())})`);
@@ -83,7 +62,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
 
   e2eIt('@maof /route says which agent would answer now', async (page) => {
     await askNativeChat(page, '@maof /route write a function that adds two numbers');
-    const text = await waitForChatText(page, /would answer now/);
+    const text = await waitForChatAnswer(page, /would answer now/);
     assert.match(text, /sim-gpt/);
     await screenshot(page, 'native-chat-03-route');
   });
@@ -91,7 +70,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
   e2eIt('@maof /compare puts the route\'s agents side by side: one answers, the one without a key says so', async (page) => {
     const asked = sim.requestLog().length;
     await askNativeChat(page, '@maof /compare write a function that adds two numbers');
-    const text = await waitForChatText(page, /2 agents on the "code" route[\s\S]*No Anthropic API key is set for agent "sim-claude"/);
+    const text = await waitForChatAnswer(page, /2 agents on the "code" route[\s\S]*No Anthropic API key is set for agent "sim-claude"/);
     assert.match(text, /sim-gpt\s+gpt-4\.1-mini\s+\S+\s+[\d.]+ s\s+answered/, 'sim-gpt answered, with its cost and time');
     assert.match(text, /sim-claude\s+claude-haiku-4-5\s+\S+\s+[\d.]+ s\s+key missing or rejected/, 'sim-claude\'s row names the problem in the words the other surfaces use');
     assert.match(text, /sim-gpt\s+Simulated gpt-4\.1-mini reply: write a function that adds two numbers\s+sim-claude\s+No Anthropic API key/, 'each answer is shown under its agent\'s name, in route order');
@@ -103,7 +82,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
   e2eIt('@maof /diagnose shows the agents, routes and budget', async (page) => {
     // With nothing after the command, Enter would accept the command's completion instead of sending.
     await askNativeChat(page, '@maof /diagnose my set-up');
-    const text = await waitForChatText(page, /MAOF diagnostics[\s\S]*Routes[\s\S]*Budget/);
+    const text = await waitForChatAnswer(page, /MAOF diagnostics[\s\S]*Routes[\s\S]*Budget[\s\S]*Connectivity[\s\S]*Not checked/);
     assert.match(text, /sim-gpt[\s\S]*sim-claude/, 'both agents are listed');
     assert.match(text, /code: sim-gpt → sim-claude/, 'the code route, in order');
     assert.match(text, /Not checked \(open "MAOF: Diagnose" from the Command Palette/, 'the Chat has no Check Connectivity button: the report says where it is');

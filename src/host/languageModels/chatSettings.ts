@@ -8,8 +8,8 @@
 import * as vscode from 'vscode';
 import type { MaofServices } from '../boot/services';
 import { COMMANDS, LANGUAGE_MODEL_VENDOR } from '../boot/ids';
-import { isChatQuestion, onDidUseChat, type ChatUse } from './chatUse';
-import { UTILITY_MODEL_ID } from './requestSource';
+import { onDidUseChat, type ChatUse } from './chatUse';
+import { isChatQuestion, needsAnonymousAccess, UTILITY_MODEL_ID } from './requestSource';
 
 /** The value VS Code 1.139 expects: `<vendor>/<model id>` (its "vendorAndId" storage format). */
 export const MAOF_UTILITY_MODEL = `${LANGUAGE_MODEL_VENDOR}/${UTILITY_MODEL_ID}`;
@@ -87,16 +87,7 @@ async function offerUtilityModels(services: MaofServices, use: ChatUse): Promise
   if (choice === 'Use MAOF') await useForUtilityModels(services);
 }
 
-/**
- * VS Code's Chat asks for a Copilot sign-in before it lets any model answer, unless
- * `chat.allowAnonymousAccess` is on. An extension cannot see that dialog; what it can see is that
- * the setting is unset and no Copilot model is registered (Copilot registers its models only for
- * a signed-in user) while MAOF's are — then the Chat would ask. Offered once.
- */
-export function needsAnonymousAccess(settingSet: boolean, vendors: readonly string[]): boolean {
-  return !settingSet && vendors.includes(LANGUAGE_MODEL_VENDOR) && !vendors.includes('copilot');
-}
-
+/** Offered once, when the Chat would ask for a sign-in (requestSource.ts says how that is told). */
 async function offerAnonymousAccess(services: MaofServices): Promise<void> {
   const state = services.extensionContext.globalState;
   if (state.get<boolean>(STATE.anonymousOffered)) return;

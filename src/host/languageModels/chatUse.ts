@@ -2,7 +2,6 @@
 // or `@maof` answered — so that the offers that only make sense then (utility models) come at that
 // moment. The emitter lives as long as the extension host; each listener is disposed by its owner.
 import * as vscode from 'vscode';
-import { REQUEST_SOURCES } from './requestSource';
 
 export interface ChatUse {
   /** The ledger source of the request (requestSource.ts). */
@@ -11,14 +10,6 @@ export interface ChatUse {
   modelId?: string;
   /** Who sent it, as VS Code says (`options.requestInitiator`): an extension id or "core". */
   initiator?: string;
-}
-
-/** The extension behind VS Code's Chat (agent mode, Ask, Edit, the title and other utility flows). */
-export const CHAT_EXTENSION_ID = 'github.copilot-chat';
-
-/** A question asked in VS Code's Chat, not background work nor another extension's request. */
-export function isChatQuestion(use: ChatUse): boolean {
-  return use.source === REQUEST_SOURCES.participant || (use.source === REQUEST_SOURCES.languageModelApi && use.initiator === CHAT_EXTENSION_ID);
 }
 
 const used = new vscode.EventEmitter<ChatUse>();

@@ -30,3 +30,21 @@ export function requestSourceOf(modelId: string, requestInitiator: string | unde
   if (requestInitiator === 'core') return REQUEST_SOURCES.sampling;
   return REQUEST_SOURCES.languageModelApi;
 }
+
+/** The extension behind VS Code's Chat (agent mode, Ask, Edit, the title and other utility flows). */
+export const CHAT_EXTENSION_ID = 'github.copilot-chat';
+
+/** A question asked in VS Code's Chat — not its background work, nor another extension's request. */
+export function isChatQuestion(use: { source: string; initiator?: string }): boolean {
+  return use.source === REQUEST_SOURCES.participant || (use.source === REQUEST_SOURCES.languageModelApi && use.initiator === CHAT_EXTENSION_ID);
+}
+
+/**
+ * VS Code's Chat asks for a Copilot sign-in before it lets any model answer, unless
+ * `chat.allowAnonymousAccess` is on. An extension cannot see that dialog; what it can see is that
+ * the setting is unset and no Copilot model is registered (Copilot registers its models only for a
+ * signed-in user) while MAOF's are — then the Chat would ask.
+ */
+export function needsAnonymousAccess(settingSet: boolean, vendors: readonly string[]): boolean {
+  return !settingSet && vendors.includes('maof') && !vendors.includes('copilot');
+}

@@ -1,0 +1,54 @@
+// Driving VS Code's own Chat view in the e2e tests: ask a question, and wait for the end of an
+// answer (not its first section) before asserting on it.
+import type { Page } from 'playwright-core';
+import { runCommand, textOf } from './driver';
+
+export const chatList = '.interactive-session .interactive-list';
+
+export async function askNativeChat(page: Page, text: string): Promise<void> {
+  await runCommand(page, 'Chat: Focus on Chat View');
+  const input = page.locator('.interactive-session .interactive-input-part .monaco-editor textarea, .interactive-session .chat-editor-container .monaco-editor textarea').first();
+  await input.waitFor({ state: 'attached', timeout: 20_000 });
+  await page.keyboard.type(text, { delay: 2 });
+  await page.keyboard.press('Enter');
+}
+
+/** A new, empty chat in the Chat view (its "New Chat" button; Ctrl+L where it is not shown). */
+export async function newNativeChat(page: Page): Promise<void> {
+  await runCommand(page, 'Chat: Focus on Chat View');
+  const button = page.locator('.part.auxiliarybar .title-actions [aria-label^="New Chat"], .part.sidebar .title-actions [aria-label^="New Chat"]').first();
+  if (await button.isVisible().catch(() => false)) await button.click();
+  else await page.keyboard.press('Control+L');
+  await page.waitForTimeout(500);
+}
+
+/** The title of the chat the Chat view shows (its header; VS Code's utility model writes it). */
+export async function nativeChatTitle(page: Page): Promise<string> {
+  return textOf(page.locator('.chat-view-title-label').first()).catch(() => '');
+}
+
+async function chatText(page: Page): Promise<string> {
+  return textOf(page.locator(chatList).first()).catch(() => '');
+}
+
+/**
+ * Waits until the Chat shows `pattern` AND the answer has ended: the text has not changed for
+ * `quietMs` (an answer streams in sections — `/diagnose`'s Budget comes before its Connectivity,
+ * a tool round trip before the final words). Returns the whole text at that moment.
+ */
+export async function waitForChatAnswer(page: Page, pattern: RegExp, timeoutMs = 60_000, quietMs = 2_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    const now = await chatText(page);
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (pattern.test(now) && Date.now() - since >= quietMs) {
+      return now;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`the Chat never showed a finished answer matching ${String(pattern)}; it shows: "${last.slice(-600)}"`);
+}
