@@ -127,14 +127,20 @@ describe('VS Code\'s Chat: utility flows and MCP sampling through MAOF', functio
       if (await dialog.isVisible().catch(() => false)) await dialog.getByRole('button', { name: 'Enable' }).click();
       return sim.requestLog().slice(before).some((e) => /Resource trigger-sampling-request context: name three primes/.test(lastUserText(e)));
     }, 90_000);
-    const text = await waitForChatAnswer(page, /the tool returned: LLM sampling result/, 90_000);
-    await screenshot(page, 'native-chat-mcp-01-sampling');
-    assert.match(text, /maof\/utility/, 'the sampling result names the MAOF model VS Code picked');
+    // The tool's result — the sampled answer, and the model VS Code picked for it — shows in the
+    // Chat; the server marks the tool open-world, so the Chat asks before it hands the result on.
+    const shown = await waitForChatAnswer(page, /LLM sampling result[\s\S]*Allow/, 60_000);
+    assert.match(shown, /"model": "maof\/\s?utility"/, `the sampling result names the MAOF model VS Code picked: ${shown}`);
+    assert.match(shown, /"text": "Simulated gpt-4\.1-mini reply: Resource trigger-sampling-req\s?u?\s?est context: name three primes"/, 'the simulator\'s answer, through MAOF, is the sampling result');
+    await screenshot(page, 'native-chat-mcp-01-sampling-result');
+    await page.locator('.interactive-session .monaco-button', { hasText: /^Allow/ }).last().click();
+    await waitForChatAnswer(page, /Simulated gpt-4\.1-mini reply: the tool returned: LLM sampling result/, 60_000);
+    await screenshot(page, 'native-chat-mcp-02-answer');
     const sampled = sim.requestLog().slice(before).find((e) => /Resource trigger-sampling-request context/.test(lastUserText(e)));
     assert.equal(sampled?.model, 'gpt-4.1-mini', 'the utility route answered it');
 
     const bySource = await spendBySource(page);
     assert.match(bySource, /MCP sampling/, `the dashboard's spend by source: ${bySource}`);
-    await screenshot(page, 'native-chat-mcp-02-dashboard-source');
+    await screenshot(page, 'native-chat-mcp-03-dashboard-source');
   });
 });

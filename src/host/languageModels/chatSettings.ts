@@ -8,6 +8,7 @@
 import * as vscode from 'vscode';
 import type { MaofServices } from '../boot/services';
 import { COMMANDS, LANGUAGE_MODEL_VENDOR } from '../boot/ids';
+import { markStepDone } from '../walkthrough/walkthrough';
 import { onDidUseChat, type ChatUse } from './chatUse';
 import { isChatQuestion, needsAnonymousAccess, UTILITY_MODEL_ID } from './requestSource';
 
@@ -45,6 +46,7 @@ async function useForUtilityModels(services: MaofServices): Promise<void> {
   if (!usesMaofForUtility()) await services.extensionContext.globalState.update(STATE.previousUtility, previous);
   for (const key of UTILITY_KEYS) await cfg.update(key, MAOF_UTILITY_MODEL, vscode.ConfigurationTarget.Global);
   await services.extensionContext.globalState.update(STATE.utilityOffered, true);
+  markStepDone('nativeChat');
   services.logger.info(`VS Code's Chat now sends its utility requests to ${MAOF_UTILITY_MODEL} (chat.utilityModel, chat.utilitySmallModel in the user settings).`);
   void vscode.window
     .showInformationMessage(`MAOF now answers VS Code's Chat utility requests (chat titles, summaries, commit messages) through its "utility" route. "MAOF: Stop Using MAOF for Chat Utility Models" undoes it.`, 'Undo')

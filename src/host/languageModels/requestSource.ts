@@ -22,12 +22,13 @@ export function requestInitiatorOf(options: unknown): string | undefined {
 }
 
 /**
- * The utility model is asked only by the Chat's background work (or by someone who picked it),
- * whoever sends it; a request the workbench sends itself is an MCP server's sampling request.
+ * A request the workbench sends itself is an MCP server's sampling request, whichever MAOF model
+ * the user allowed for it (`maof/utility` too); otherwise the utility model is asked only by the
+ * Chat's background work (Copilot Chat's utility flows), or by someone who picked it.
  */
 export function requestSourceOf(modelId: string, requestInitiator: string | undefined): string {
-  if (modelId === UTILITY_MODEL_ID) return REQUEST_SOURCES.utility;
   if (requestInitiator === 'core') return REQUEST_SOURCES.sampling;
+  if (modelId === UTILITY_MODEL_ID) return REQUEST_SOURCES.utility;
   return REQUEST_SOURCES.languageModelApi;
 }
 

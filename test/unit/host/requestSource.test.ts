@@ -4,13 +4,14 @@ import * as assert from 'node:assert/strict';
 import { isChatQuestion, needsAnonymousAccess, requestInitiatorOf, requestSourceOf, REQUEST_SOURCES } from '../../../src/host/languageModels/requestSource';
 
 describe('the source of a request to a MAOF model', () => {
-  it('is "VS Code utility" for the utility model, whoever sends it', () => {
+  it('is "VS Code utility" for the utility model asked by the Chat\'s utility flows or another extension', () => {
     assert.equal(requestSourceOf('utility', 'github.copilot-chat'), 'VS Code utility');
-    assert.equal(requestSourceOf('utility', 'core'), 'VS Code utility');
+    assert.equal(requestSourceOf('utility', undefined), 'VS Code utility');
   });
 
-  it('is "MCP sampling" when the workbench itself sends it (VS Code 1.139 passes "core")', () => {
+  it('is "MCP sampling" when the workbench itself sends it (VS Code 1.139 passes "core"), whichever model', () => {
     assert.equal(requestSourceOf('auto', 'core'), 'MCP sampling');
+    assert.equal(requestSourceOf('utility', 'core'), 'MCP sampling', 'maof/utility allowed for sampling');
     assert.equal(requestSourceOf('agent:claude-haiku', requestInitiatorOf({ requestInitiator: 'core', modelOptions: {} })), 'MCP sampling');
   });
 
