@@ -115,9 +115,11 @@ const nodeBundle = (entry, outfile, options = {}) => ({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  // The ledger's SQLite is Node's own (loaded with process.getBuiltinModule): never bundled, no native module.
+  external: ['node:sqlite', ...(options.external ?? [])],
   ...options,
 });
-const hostBundle = { target: 'node18', external: ['vscode'] };
+const hostBundle = { target: 'node18', external: ['vscode', 'node:sqlite'] };
 
 const targets = [
   nodeBundle('src/host/boot/extension.ts', 'extension.js', { ...hostBundle, plugins: [hostApart] }),

@@ -9,6 +9,35 @@ const layer = (patterns, paths = [noVscode]) => ({
   'no-restricted-imports': ['error', { paths, patterns }],
 });
 
+// Features of src/host, each a folder; platform/ and webviews/ are what they share, boot/ starts them.
+const HOST_FEATURES = ['chat', 'commands', 'dashboard', 'inline', 'languageModels', 'statusBar', 'walkthrough'];
+const HOST_SHARED = ['platform', 'webviews'];
+// The host's pure models: what the features show, computed without the editor, unit-tested in
+// plain Node. They stay that way: no vscode import.
+const HOST_PURE_MODELS = [
+  'src/host/*/*Model.ts', 'src/host/platform/progressText.ts', 'src/host/inline/inlineText.ts', 'src/host/platform/keyNames.ts',
+  'src/host/commands/usageCsv.ts', 'src/host/boot/publicApi.ts', 'src/host/platform/walkthroughIds.ts', 'src/host/chat/deltaCoalescer.ts',
+  'src/host/dashboard/latencyTracker.ts', 'src/host/platform/updateThrottle.ts',
+  'src/host/languageModels/modelCatalog.ts', 'src/host/languageModels/requestSource.ts', 'src/host/languageModels/lmMessages.ts', 'src/host/languageModels/tokenCount.ts',
+  'src/host/platform/ids.ts', 'src/host/webviews/webviewHost.ts',
+];
+const pureNoVscode = { name: 'vscode', message: 'A pure host model may not import vscode: keep it testable in plain Node (layer rule).' };
+
+function hostFolderRules() {
+  const bootBan = { group: ['../boot', '../boot/*', '**/host/boot/**'], message: 'Only start-up code imports boot/: a feature gets what it needs through platform/services.ts (MaofServices) and platform/ids.ts.' };
+  const featureBan = (except) => HOST_FEATURES.filter((f) => f !== except).map((f) => ({
+    group: [`../${f}`, `../${f}/*`],
+    message: `A host feature does not import another feature's internals (${f}/): share it through platform/, or let boot/ wire the two.`,
+  }));
+  const coreParts = { group: ['**/core/orchestrator', '**/core/cost/costLedger', '**/core/resilience/circuitBreaker', '**/core/cache/responseCache', '**/core/memory/sessionMemory'], importNamePattern: '^(?!.*(Entry|Summary|Snapshot|State|Turn|LEDGER_MAX_ENTRIES)$)', message: 'A host feature asks the core through core/maofCore.ts (MaofCore), not the orchestrator or its parts; only boot/ builds them.' };
+  const folders = [...HOST_FEATURES.map((f) => ({ folder: f, patterns: [bootBan, coreParts, ...featureBan(f)] })), ...HOST_SHARED.map((f) => ({ folder: f, patterns: [bootBan, coreParts, ...featureBan(undefined)] })), { folder: 'boot', patterns: [] }];
+  return folders.flatMap(({ folder, patterns }) => {
+    const pure = HOST_PURE_MODELS.filter((m) => m.startsWith(`src/host/${folder}/`) || m.startsWith('src/host/*/'));
+    const blocks = patterns.length > 0 ? [{ files: [`src/host/${folder}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns }] } }] : [];
+    return [...blocks, { files: pure.map((m) => m.replace('src/host/*/', `src/host/${folder}/`)), rules: layer(patterns, [pureNoVscode]) }];
+  });
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.cache/**', '.test-runs/**', 'media/**', 'test-artifacts/**', '.maof-dev/**', 'bench/results*', '*.js', '*.mjs', 'test/fixtures/**/*.js', 'test/conformance/support/*.cjs'] },
   js.configs.recommended,
@@ -49,18 +78,10 @@ export default tseslint.config(
       { group: ['**/host/**', '**/webview/**'], message: 'The CLI and the simulator run in plain Node.' },
     ]),
   },
-  {
-    // The host's pure models: what the features show, computed without the editor, unit-tested in
-    // plain Node. They stay that way: no vscode import.
-    files: [
-      'src/host/*/*Model.ts', 'src/host/commands/progressText.ts', 'src/host/inline/inlineText.ts', 'src/host/platform/keyNames.ts',
-      'src/host/dashboard/usageCsv.ts', 'src/host/boot/publicApi.ts', 'src/host/walkthrough/walkthroughIds.ts', 'src/host/chat/deltaCoalescer.ts',
-      'src/host/dashboard/latencyTracker.ts', 'src/host/platform/updateThrottle.ts',
-      'src/host/languageModels/modelCatalog.ts', 'src/host/languageModels/requestSource.ts', 'src/host/languageModels/lmMessages.ts', 'src/host/languageModels/tokenCount.ts',
-      'src/host/boot/ids.ts', 'src/host/webviews/webviewHost.ts',
-    ],
-    rules: layer([], [{ name: 'vscode', message: 'A pure host model may not import vscode: keep it testable in plain Node (layer rule).' }]),
-  },
+  // The host's folders (STYLE.md, "A feature asks the core through one door"): start-up code (boot/)
+  // imports features; a feature imports platform/ and webviews/ (shared host mechanics), the core
+  // and shared, never boot/ nor another feature; platform/ and webviews/ import no feature.
+  ...hostFolderRules(),
   {
     files: ['src/cli/**/*.ts', 'src/simulator/main.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { Orchestrator } from '../src/core/orchestrator';
 import { FileStateStore } from '../src/core/persistence/fileStateStore';
+import { SqliteStore } from '../src/core/persistence/sqliteStore';
 import { argNumber, bareClient, interleaved, benchConfig, BenchSecrets, captureRequest, emitResult, sampleContext, startSimulator, tempDir } from './harness';
 import { roundSummary, summarize, median, round } from './stats';
 import { userTurn } from '../src/core/types';
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
     // The exact request the pipeline sends, so the bare call asks the simulator for the same work.
     const request = await captureRequest(config, dir, { messages: [userTurn(PROMPT)], task: 'code', context });
 
-    const store = new FileStateStore(join(dir, 'state.json'));
+    // The store production uses: the shared SQLite ledger (issue 19); MAOF_BENCH_STORE=file for the JSON file it replaced.
+    const store = process.env.MAOF_BENCH_STORE === 'file' ? new FileStateStore(join(dir, 'state.json')) : new SqliteStore(join(dir, 'maof.db'));
     const orchestrator = new Orchestrator({ config, secrets: new BenchSecrets(), store });
     let events = 0;
     orchestrator.events.on(() => {

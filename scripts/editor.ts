@@ -307,6 +307,8 @@ function childEnv(tmpDir: string, home: string, extra: Record<string, string>): 
     TMPDIR: tmpDir,
     XDG_DATA_HOME: path.join(home, 'xdg', 'data'),
     XDG_CONFIG_HOME: path.join(home, 'xdg', 'config'),
+    // The one MAOF ledger of this run (issue 19): shared by its windows, never the machine's own.
+    XDG_STATE_HOME: path.join(home, 'xdg', 'state'),
     ...extra,
   };
 }

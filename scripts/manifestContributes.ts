@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BUILTIN_ROUTES, BUILTIN_TASKS } from '../src/core/config/defaults';
-import { breakerSchema, budgetSchema, cacheSchema, contextSchema, retrySchema } from '../src/core/config/schema';
-import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/boot/ids';
-import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/walkthrough/walkthroughIds';
+import { breakerSchema, budgetSchema, cacheSchema, contextSchema, deadlinesSchema, retrySchema, storageSchema } from '../src/core/config/schema';
+import { COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS, type CommandId, type CommandName } from '../src/host/platform/ids';
+import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../src/host/platform/walkthroughIds';
 
 const root = path.resolve(__dirname, '..');
 
@@ -23,9 +23,11 @@ const usd = (description: string): Record<string, unknown> => ({ type: 'number',
 
 const retry = retrySchema.parse({});
 const breaker = breakerSchema.parse({});
+const deadlines = deadlinesSchema.parse({});
 const budget = budgetSchema.parse({});
 const cache = cacheSchema.parse({});
 const context = contextSchema.parse({});
+const storage = storageSchema.parse({});
 
 const agentItem = {
   type: 'object',
@@ -68,8 +70,13 @@ const agentItem = {
       properties: { rpm: int('Requests per minute.', undefined, 1), tpm: int('Tokens per minute.', undefined, 1) },
     },
     timeoutMs: int('Milliseconds before one attempt times out.', 120000, 1),
+    firstTokenTimeoutMs: int('Milliseconds from sending to the first part of the answer (text, tool call or thinking) before MAOF gives up on this agent and tries the next. 0 turns it off. Leave out to learn it from the agent\'s own answers (maof.deadlines). A value set here applies even when the agent is the last one a request can try.', undefined, 0),
+    idleTimeoutMs: int('Milliseconds of silence between two chunks of a streaming answer before MAOF stops waiting. 0 turns it off. Leave out for maof.deadlines.idleMs.', undefined, 0),
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra HTTP headers (e.g. for a gateway). Do not put keys here: use secret storage.' },
     description: { type: 'string', description: 'Shown in agent pickers: what this agent is good at.' },
+    toolCalling: { type: 'boolean', default: true, description: 'The model can call tools. Set false for a model that cannot (some local models): MAOF then tells VS Code that routes using it offer no tool calling (agent mode needs it).' },
+    imageInput: { type: 'boolean', description: 'The model reads images. Default: yes for Anthropic and OpenAI\'s own API, no for another endpoint (baseUrl).' },
+    family: { type: 'string', minLength: 1, description: 'The model family VS Code\'s Chat picks its tuned prompts by (e.g. "gpt-4.1", "claude-sonnet-4"). Default: the model id.' },
     promptCache: { type: 'boolean', default: true, description: 'Within a conversation (chat, chain, agent mode), ask the provider to cache the prompt\'s stable prefix: Anthropic cache breakpoints, OpenAI\'s prompt_cache_key. Cached input costs a tenth (Anthropic) or a half to a quarter (OpenAI) of plain input. Set false for servers that reject unknown fields.' },
     promptCacheKey: { type: 'boolean', default: false, description: 'Also send OpenAI\'s prompt_cache_key to this agent\'s baseUrl (sent to OpenAI\'s own API always). Only for servers that accept it.' },
   },
@@ -131,6 +138,17 @@ const configuration = {
         resetTimeoutMs: int('Milliseconds an open breaker waits before letting one probe through.', breaker.resetTimeoutMs, 1),
       },
     },
+    'maof.deadlines': {
+      type: 'object',
+      default: deadlines,
+      description: 'Deadlines for agents that go quiet: no first token, or silence between chunks. A missed deadline aborts the attempt and tries the next agent at once; the last agent a request can try is never cut by a learned deadline.',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', default: deadlines.enabled, description: 'Off: no first-token or idle deadline (an agent\'s own firstTokenTimeoutMs / idleTimeoutMs still apply).' },
+        firstTokenMs: int('First-token deadline of an agent that has not answered often enough to learn its own (afterwards: its 95th percentile time to first token × 4, between 8 s and 90 s).', deadlines.firstTokenMs, 1),
+        idleMs: int('Milliseconds of silence between two chunks of a streaming answer before MAOF stops waiting.', deadlines.idleMs, 1),
+      },
+    },
     'maof.budget': {
       type: 'object',
       default: { alertAt: budget.alertAt },
@@ -148,6 +166,17 @@ const configuration = {
             { type: 'array', items: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, maxItems: 10 },
           ],
         },
+      },
+    },
+    'maof.storage': {
+      type: 'object',
+      default: storage,
+      scope: 'machine',
+      description: 'The one spend ledger and request history shared by every VS Code window, every profile and the maof CLI (SQLite). A changed directory is used after a window reload; MAOF_STATE_DIR wins over it.',
+      additionalProperties: false,
+      properties: {
+        dir: { type: 'string', description: 'The state directory. Empty: the platform\'s (~/.local/state/maof, ~/Library/Application Support/maof, %LOCALAPPDATA%\\maof).' },
+        historyMonths: int('Months of request history kept (at least 13 recommended, so a year ago\'s month stays whole).', storage.historyMonths, 1, 240),
       },
     },
     'maof.cache': {

@@ -1,7 +1,13 @@
 // `npm test`: every stage in order — lint, type-check, unit, reliability, conformance, editor setup,
 // integration (real extension host), end-to-end (real UI) — then one summary and the closing line
 // "N passed, N failed". Stops at the first stage that cannot run; exits non-zero on any failure.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+
+// The ledger (node:sqlite) needs Node 22.13+: every stage runs with such a Node first on PATH,
+// brought into .cache/editor/node24 when the machine's is older (scripts/ensure-node.sh).
+const sqliteNodeBin = execFileSync('bash', [path.join(__dirname, 'ensure-node.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+process.env.PATH = `${sqliteNodeBin}${path.delimiter}${process.env.PATH ?? ''}`;
 
 interface Stage {
   name: string;

@@ -1,7 +1,7 @@
 // Finds and reads the CLI's config file (same schema as the VS Code settings) and where the CLI
 // keeps its state (ledger, breakers).
+import { cliConfigDir } from '../core/persistence/stateDir';
 import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { MaofError } from '../core/errors';
 import { parseConfig, type ParsedConfig } from '../core/config/schema';
@@ -9,10 +9,7 @@ import { parseConfig, type ParsedConfig } from '../core/config/schema';
 const MAX_CONFIG_BYTES = 1_000_000;
 
 export function userConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.MAOF_HOME) return env.MAOF_HOME;
-  if (process.platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'maof');
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'maof');
-  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'maof');
+  return cliConfigDir(env);
 }
 
 export function loadConfigFile(path: string | undefined, env: NodeJS.ProcessEnv = process.env): ParsedConfig & { source: string } {

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { MaofError, toMaofError } from '../core/errors';
 import { Orchestrator, type RunResult } from '../core/orchestrator';
 import { userTurn } from '../core/types';
-import { FileStateStore } from '../core/persistence/fileStateStore';
+import { SqliteStore } from '../core/persistence/sqliteStore';
+import { importLegacyState } from '../core/persistence/importLegacy';
+import { LEDGER_DB_FILE, userStateDir } from '../core/persistence/stateDir';
+import { SQLITE_MIN_NODE, nodeAtLeast } from '../core/persistence/sqliteDriver';
 import { MemoryStateStore, type StateStore } from '../core/ports';
 import { createRedactingLogger, scrub, type LogLevel } from '../core/logging/redactingLogger';
 import { formatUsd } from '../core/cost/costCalculator';
@@ -20,6 +23,9 @@ import { loadConfigFile, userConfigDir } from './configFile';
 import { readBatchFile, runBatch } from './batch';
 import { AnswerView } from './answerView';
 import { breakerRows, formatBreakerTable, resetBreakers } from './breakersCommand';
+
+/** What the CLI says on a Node without node:sqlite (issue 19 §7). */
+export const NODE_TOO_OLD = `MAOF's CLI needs Node ${SQLITE_MIN_NODE} or later (this is Node ${process.versions.node}): it keeps your spend in Node's built-in SQLite, shared with VS Code. Install a current Node (nodejs.org, or nvm install 24) and run maof again.`;
 
 const USAGE = `Usage:
   maof ask [--task T | --agent A] [--config F] [--json] PROMPT
@@ -160,8 +166,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const logger = createRedactingLogger((lvl, line) => io.err(`[${lvl}] ${line}\n`), { level, knownSecrets: () => known });
   if (loaded.issues.length > 0) logger.warn(`Config ${loaded.source}: ${formatIssues(loaded.issues)}`);
 
-  const stateDir = io.env.MAOF_STATE_DIR ?? userConfigDir(io.env);
-  const store: StateStore & { flush?: () => Promise<void> } = io.env.MAOF_NO_STATE === '1' ? new MemoryStateStore() : new FileStateStore(join(stateDir, 'state.json'), logger, { restartHint: 'run maof again', onProblem: (p) => io.err(`maof: ${p.message}\n`) });
+  let store: StateStore & { flush?: () => Promise<void>; close?: () => void };
+  if (io.env.MAOF_NO_STATE === '1') store = new MemoryStateStore();
+  else {
+    // Before anything is sent: an older Node has no node:sqlite, so no ledger to keep the budget in.
+    if (!nodeAtLeast(SQLITE_MIN_NODE)) {
+      io.err(`${NODE_TOO_OLD}\n`);
+      return 2;
+    }
+    const dir = userStateDir(io.env, loaded.config.storage.dir);
+    const ledgerStore = new SqliteStore(join(dir, LEDGER_DB_FILE), logger, { restartHint: 'run maof again', resetHint: `move ${join(dir, LEDGER_DB_FILE)} away`, historyMonths: loaded.config.storage.historyMonths, onProblem: (p) => io.err(`maof: ${p.message}\n`) });
+    // The file this CLI kept before the shared ledger: where MAOF_STATE_DIR or the config directory put it.
+    importLegacyState(ledgerStore, [join(io.env.MAOF_STATE_DIR ?? userConfigDir(io.env), 'state.json')], logger);
+    store = ledgerStore;
+  }
   const orchestrator = new Orchestrator({ config: loaded.config, secrets, store, logger });
   if (values.verbose) {
     orchestrator.events.on((e) => {
@@ -191,7 +209,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const [sub, agent, ...extra] = rest;
       if (sub === undefined) {
         const rows = breakerRows(orchestrator.breakers, agentIds);
-        io.out(values.json ? `${JSON.stringify({ breakers: rows })}\n` : `${formatBreakerTable(rows)}\n`);
+        // --json adds what the table leaves out: each agent's measured latency and the deadlines in force.
+        io.out(values.json ? `${JSON.stringify({ breakers: rows, latency: orchestrator.latencyReport() })}\n` : `${formatBreakerTable(rows)}\n`);
         return 0;
       }
       if (sub !== 'reset' || extra.length > 0) {
@@ -277,6 +296,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     process.removeListener('SIGINT', onSigint);
     await orchestrator.flush();
     await store.flush?.();
+    store.close?.();
   }
 }
 

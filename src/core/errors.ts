@@ -13,6 +13,8 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED',
 /** Codes after which another agent may still succeed. */
 const FALLBACK_WORTHY: ReadonlySet<ErrorCode> = new Set([
   'AUTH',
+  'OUT_OF_CREDIT',
+  'STALLED',
   'RATE_LIMITED',
   'OVERLOADED',
   'TIMEOUT',
@@ -25,7 +27,8 @@ const FALLBACK_WORTHY: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 /** Codes that say something about the agent's health and so count against its breaker. */
-const BREAKER_FAILURE: ReadonlySet<ErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'TIMEOUT', 'NETWORK', 'UPSTREAM']);
+// STALLED: an agent that accepts requests and then says nothing is as broken as one that refuses them.
+const BREAKER_FAILURE: ReadonlySet<ErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'TIMEOUT', 'STALLED', 'NETWORK', 'UPSTREAM']);
 
 export interface MaofErrorOptions {
   /** Technical detail for the log channel (keys are redacted by the logger). */

@@ -4,35 +4,46 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock } from './clock';
 import { keyFingerprint } from './hash';
-import type { MaofError } from './errors';
-import { EventBus, type AttemptOutcome } from './events';
+import { EventBus } from './events';
 import { silentLogger, type Clock, type Logger, type SecretSource, type StateStore } from './ports';
-import { lastUserText, userTurn, type ChatMessage, type ToolCall, type ToolDefinition, type ToolMode, type Usage } from './types';
+import { lastUserText, userTurn } from './types';
 import type { AgentConfig, MaofConfig } from './config/schema';
 import { CostLedger } from './cost/costLedger';
 import { ResponseCache } from './cache/responseCache';
-import type { ContextItem, PruneReport } from './context/contextPruner';
 import { SessionStore } from './memory/sessionMemory';
 import { getProvider, type Provider } from './providers/provider';
 import { BreakerRegistry, salvageBreakerSnapshots, type BreakerSnapshot } from './resilience/circuitBreaker';
 import { PersistedSlot } from './persistence/persistedSlot';
 import { RateLimiter } from './resilience/rateLimiter';
-import type { Classification } from './router/taskClassifier';
-import type { AnalysisResult } from './structuredOutput';
+import { LatencyStats, salvageLatencySnapshots, type LatencySnapshot } from './resilience/latencyStats';
+import { CreditMarks, salvageCreditMarks, type CreditMark } from './resilience/creditMarks';
+import { firstTokenDeadline, idleDeadline, LEARN_PERCENTILE, type FirstTokenSource } from './resilience/deadlines';
 import { PipelineServices } from './pipeline/services';
 import { RequestContext } from './pipeline/requestContext';
 import { validate } from './pipeline/validate';
 import { classify } from './pipeline/classify';
 import { planAgents, runRoute } from './pipeline/route';
 import { finishFailure, finishSuccess } from './pipeline/finish';
+import type { ChainResult, ChainStep, FanOutResult, RunRequest, RunResult, RunSuccess } from './pipeline/types';
+
+// Callers (host, CLI, tests) import the request and result types from here, as before.
+export type { AttemptRecord, ChainResult, ChainStep, FanOutResult, RunFailure, RunRequest, RunResult, RunSuccess } from './pipeline/types';
 
 export const BREAKER_STATE_KEY = 'maof.breakers.v1';
+/** Each agent's measured latency (LatencyStats), kept beside the breakers. */
+export const LATENCY_STATE_KEY = 'maof.latency.v1';
+/** Agents out of credit with their current key (CreditMarks). */
+export const CREDIT_STATE_KEY = 'maof.outOfCredit.v1';
+/** Latency moves with every answer: saved at most this often (and at flush). */
+const LATENCY_SAVE_INTERVAL_MS = 5_000;
 /**
  * Least time between two saves of breaker failure counts (state changes are saved at once). Counts
  * are saved so that failures add up across CLI runs; a failure storm must not write the state
  * file once per failure. flush() (CLI exit, deactivate) saves what is left.
  */
 export const BREAKER_SAVE_INTERVAL_MS = 1_000;
+/** Keys paused by a 429, shared with the other MAOF processes of the user: key id → when the pause ends. */
+export const KEY_PAUSES_STATE_KEY = 'maof.keyPauses.v1';
 
 export interface OrchestratorDeps {
   config: MaofConfig;
@@ -46,116 +57,31 @@ export interface OrchestratorDeps {
   random?: () => number;
 }
 
-export interface RunRequest {
-  /**
-   * The conversation: for MAOF's own surfaces one user turn (`[userTurn(text)]`); for VS Code's
-   * Chat and vscode.lm the whole conversation. Validation, `auto` classification and session
-   * memory read the last user turn's text.
-   */
-  messages: ChatMessage[];
-  /**
-   * 'task' (default): the task's system prompt and structured output spec, the session history
-   * (`sessionId`), then `messages` with the editor context glued to the last turn. 'own': the
-   * conversation brings its own instructions (VS Code's Chat, vscode.lm) and is sent as it is.
-   */
-  instructions?: 'task' | 'own';
-  /** A task name, or 'auto' (default) to classify the prompt. */
-  task?: string;
-  /** Pin one agent: retries, but no fallback to others. */
-  agentId?: string;
-  /** Extra system instructions for this request. */
-  system?: string;
-  context?: ContextItem[];
-  sessionId?: string;
-  /** Requests that share a prefix without a chat session (a chain run): their prompts are cached as one conversation's. */
-  conversationId?: string;
-  stream?: boolean;
-  onDelta?: (text: string) => void;
-  /** A new attempt started after deltas were delivered: the consumer must discard them. */
-  onRestart?: (agentId: string) => void;
-  signal?: AbortSignal;
-  temperature?: number;
-  maxOutputTokens?: number;
-  /** Ask for the task's structured output (default: whenever the task has a schema). */
-  structured?: boolean;
-  requestId?: string;
-  /** Tools the model may call; a call comes back in `toolCalls` and through `onToolCall`. */
-  tools?: readonly ToolDefinition[];
-  toolMode?: ToolMode;
-  onToolCall?: (call: ToolCall) => void;
-  /** Who asked, for the dashboard's spend by source ("MAOF chat", "commands", "VS Code Chat", "CLI"…). */
-  source?: string;
-}
-
-export interface AttemptRecord {
-  agent: string;
-  outcome: AttemptOutcome;
-  status?: number;
-  waitMs?: number;
-  /** Time at the provider, from sending to the answer or the failure; absent when nothing was sent. */
-  elapsedMs?: number;
-}
-
-interface RunBase {
-  requestId: string;
-  task: string;
-  attempts: AttemptRecord[];
-  durationMs: number;
-  costUsd: number;
-  usage: Usage;
-  classification?: Classification;
-  /** What the context pruning kept, dropped and truncated for the agent that answered last. */
-  pruned?: PruneReport;
-  /** A provider reported no usage: `usage` and `costUsd` are counted with the tokenizer, not billed figures. */
-  usageEstimated?: boolean;
-  /** What the provider's prompt cache saved (cache reads less the write premium), when it did anything. */
-  promptCacheSavedUsd?: number;
-}
-
-export interface RunSuccess extends RunBase {
-  ok: true;
+/** One agent's measured latency and the deadlines in force, for the dashboard and `maof breakers --json`. */
+export interface AgentLatencyReport {
   agentId: string;
-  model: string;
-  text: string;
-  structured?: AnalysisResult;
-  /** Answered from MAOF's own response cache (no provider call): `responseCacheSavedUsd` is what the call cost. */
-  cached: boolean;
-  responseCacheSavedUsd?: number;
-  /** The tools the model asked to call, when the request offered tools. */
-  toolCalls?: ToolCall[];
-}
-
-export interface RunFailure extends RunBase {
-  ok: false;
-  error: MaofError;
-}
-
-export type RunResult = RunSuccess | RunFailure;
-
-export interface FanOutResult {
-  results: Array<{ agentId: string; result: RunResult }>;
-  merged?: RunResult;
-}
-
-export interface ChainStep {
-  /** Shown in progress reports. */
-  name?: string;
-  task?: string;
-  agentId?: string;
-  /** May contain {{input}} (the chain's input) and {{previous}} (the previous step's output). */
-  prompt: string;
-}
-
-export interface ChainResult {
-  ok: boolean;
-  steps: Array<{ name: string; result: RunResult }>;
-  text?: string;
-  costUsd: number;
+  /** Answers measured (streamed, so their first token was seen), at most TTFT_SAMPLES kept. */
+  samples: number;
+  ttftP50Ms?: number;
+  ttftP95Ms?: number;
+  tokensPerSec?: number;
+  ok: number;
+  stalled: number;
+  failed: number;
+  /** The first-token deadline the agent's next attempt gets (unless it is the last agent a request can try). */
+  firstTokenDeadlineMs?: number;
+  firstTokenDeadlineSource: FirstTokenSource;
+  idleDeadlineMs?: number;
+  /** Skipped until its key changes or its breaker is reset: its provider said the account is out of credit. */
+  outOfCredit: boolean;
 }
 
 export class Orchestrator {
   readonly events: EventBus;
   readonly breakers: BreakerRegistry;
+  /** Each agent's time to first token, tokens per second and outcomes (read percentiles with ttftPercentile). */
+  readonly latency: LatencyStats;
+  readonly credit: CreditMarks;
   readonly ledger: CostLedger;
   readonly cache: ResponseCache;
   readonly sessions: SessionStore;
@@ -170,6 +96,8 @@ export class Orchestrator {
   /** What the pipeline's stages share (built last: it holds the services above). */
   private readonly services: PipelineServices;
   private readonly breakerSlot: PersistedSlot<Record<string, BreakerSnapshot>>;
+  private readonly latencySlot: PersistedSlot<Record<string, LatencySnapshot>>;
+  private readonly creditSlot: PersistedSlot<Record<string, CreditMark>>;
   /** A success moved a breaker's outcome window since the last save (saved at flush, not per request). */
   private breakerOutcomesUnsaved = false;
 
@@ -182,7 +110,8 @@ export class Orchestrator {
     this.events = deps.events ?? new EventBus((err) => this.logger.error('An event listener failed', err));
     this.providerFor = deps.providerFor ?? getProvider;
     this.random = deps.random ?? Math.random;
-    this.limiter = new RateLimiter(this.clock);
+    // Only a store shared across processes (SqliteStore) carries pauses: a file of one's own has no reader.
+    this.limiter = new RateLimiter(this.clock, this.store.onExternalChange ? (keyId, until) => this.sharePause(keyId, until) : undefined);
     this.cache = new ResponseCache(this.config.cache, this.clock);
     this.sessions = new SessionStore({ maxTurns: Math.max(2, this.config.context.historyTurns * 2) });
     this.ledger = new CostLedger({
@@ -218,6 +147,20 @@ export class Orchestrator {
     );
     const saved = this.breakerSlot.load();
     if (saved) this.breakers.restore(saved);
+    const slot = <T>(key: string, label: string, salvage: (raw: unknown, problems: string[]) => T, snapshot: () => unknown, intervalMs: number): PersistedSlot<T> =>
+      new PersistedSlot({ store: this.store, key, label, salvage, snapshot, clock: this.clock, intervalMs, logger: this.logger });
+    this.latencySlot = slot(LATENCY_STATE_KEY, 'Agent latency', salvageLatencySnapshots, () => this.latency.snapshots(), LATENCY_SAVE_INTERVAL_MS);
+    this.latency = new LatencyStats(() => this.latencySlot.save());
+    const latency = this.latencySlot.load();
+    if (latency) this.latency.restore(latency);
+    this.creditSlot = slot(CREDIT_STATE_KEY, 'Out-of-credit agents', salvageCreditMarks, () => this.credit.snapshots(), BREAKER_SAVE_INTERVAL_MS);
+    this.credit = new CreditMarks(() => this.creditSlot.save(true));
+    const marks = this.creditSlot.load();
+    if (marks) this.credit.restore(marks);
+    // A user's reset of a breaker is also "ask this agent again" for an agent out of credit.
+    this.breakers.onReset = (agentId) => this.credit.clear(agentId);
+    this.adoptPauses();
+    this.store.onExternalChange?.((keys) => this.adoptExternal(keys));
     this.services = new PipelineServices({
       config: this.config,
       secrets: this.secrets,
@@ -225,6 +168,8 @@ export class Orchestrator {
       logger: this.logger,
       events: this.events,
       breakers: this.breakers,
+      latency: this.latency,
+      credit: this.credit,
       ledger: this.ledger,
       cache: this.cache,
       sessions: this.sessions,
@@ -261,10 +206,80 @@ export class Orchestrator {
     this.breakers.reset(agentId);
   }
 
+  /** Another process saved breakers or key pauses: take them over, and tell the views what changed state. */
+  private adoptExternal(keys: string[]): void {
+    if (keys.includes(KEY_PAUSES_STATE_KEY)) this.adoptPauses();
+    if (!keys.includes(BREAKER_STATE_KEY)) return;
+    const saved = this.breakerSlot.load();
+    if (!saved) return;
+    const before = new Map(Object.entries(this.breakers.snapshots()).map(([id, snap]) => [id, snap.state]));
+    this.breakers.restore(saved);
+    let wake = false;
+    for (const [agentId, snap] of Object.entries(this.breakers.snapshots())) {
+      const from = before.get(agentId) ?? 'closed';
+      if (from === snap.state) continue;
+      wake ||= snap.state !== 'open';
+      this.events.emit({ type: 'breaker.changed', at: this.clock.now(), agentId, from, to: snap.state, reason: snap.lastFailureCode });
+    }
+    if (wake) this.services.wakeBreakerWaiters();
+  }
+
+  private sharePause(keyId: string, until: number): void {
+    const now = this.clock.now();
+    const pauses: Record<string, number> = {};
+    for (const [id, end] of Object.entries(this.storedPauses())) if (end > now) pauses[id] = end;
+    if ((pauses[keyId] ?? 0) >= until) return;
+    pauses[keyId] = until;
+    this.store.update(KEY_PAUSES_STATE_KEY, pauses).catch((err: unknown) => this.logger.warn('Could not share a key\'s 429 pause with other MAOF processes', err));
+  }
+
+  private adoptPauses(): void {
+    for (const [keyId, until] of Object.entries(this.storedPauses())) this.limiter.adoptPause(keyId, until);
+  }
+
+  /** Key id (a hash, never the key) → pause end, as stored; anything else is dropped. */
+  private storedPauses(): Record<string, number> {
+    let raw: unknown;
+    try {
+      raw = this.store.get(KEY_PAUSES_STATE_KEY);
+    } catch {
+      return {};
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
+    return Object.fromEntries(Object.entries(raw).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+  }
+
   /** Waits until ledger and breaker state are on disk. */
   async flush(): Promise<void> {
     if (this.breakerOutcomesUnsaved) this.breakerSlot.save(true);
-    await Promise.all([this.ledger.flush(), this.breakerSlot.flush()]);
+    this.latencySlot.save(true);
+    await Promise.all([this.ledger.flush(), this.breakerSlot.flush(), this.latencySlot.flush(), this.creditSlot.flush()]);
+  }
+
+  /** Each configured agent's measured latency and the deadlines in force for it (dashboard, `maof breakers --json`). */
+  latencyReport(): AgentLatencyReport[] {
+    const policy = this.config.deadlines;
+    return this.config.agents.map((agent) => {
+      const snap = this.latency.snapshot(agent.id);
+      const first = firstTokenDeadline(agent, policy, this.latency);
+      const idle = idleDeadline(agent, policy);
+      const p50 = this.latency.ttftPercentile(agent.id, 0.5);
+      const p95 = this.latency.ttftPercentile(agent.id, LEARN_PERCENTILE);
+      return {
+        agentId: agent.id,
+        samples: snap?.ttftMs.length ?? 0,
+        ...(p50 !== undefined ? { ttftP50Ms: Math.round(p50) } : {}),
+        ...(p95 !== undefined ? { ttftP95Ms: Math.round(p95) } : {}),
+        ...(snap?.tokensPerSec !== undefined ? { tokensPerSec: Math.round(snap.tokensPerSec * 10) / 10 } : {}),
+        ok: snap?.ok ?? 0,
+        stalled: snap?.stalled ?? 0,
+        failed: snap?.failed ?? 0,
+        ...(first.ms !== undefined ? { firstTokenDeadlineMs: first.ms } : {}),
+        firstTokenDeadlineSource: first.source,
+        ...(idle !== undefined ? { idleDeadlineMs: idle } : {}),
+        outOfCredit: this.credit.has(agent.id),
+      };
+    });
   }
 
 

@@ -5,9 +5,11 @@
 /** The stable error codes of DESIGN.md (core/errors.ts re-exports them). */
 export const ERROR_CODES = [
   'AUTH',
+  'OUT_OF_CREDIT',
   'RATE_LIMITED',
   'OVERLOADED',
   'TIMEOUT',
+  'STALLED',
   'NETWORK',
   'CONTEXT_TOO_LARGE',
   'BAD_REQUEST',
@@ -65,10 +67,12 @@ export interface ErrorWords {
  * which is what a provider's 429 does to a key); a missing or refused key is one problem with one fix.
  */
 export const ERROR_VOCABULARY: Readonly<Record<ErrorCode, ErrorWords>> = {
-  AUTH: { label: 'key missing or rejected', explanation: 'The agent has no API key, or its provider refused the key (wrong key, no access to the model, or no credit left).', fix: 'setApiKey' },
+  AUTH: { label: 'key missing or rejected', explanation: 'The agent has no API key, or its provider refused the key (wrong key, or no access to the model).', fix: 'setApiKey' },
+  OUT_OF_CREDIT: { label: 'out of credit', explanation: "The provider refused the agent's key because its account has no credit or quota left, so MAOF skips the agent until its key changes or its breaker is reset; add credit in the provider's billing." },
   RATE_LIMITED: { label: 'rate-limited', explanation: 'The provider asked MAOF to slow down (HTTP 429); MAOF waits as long as it asked, or moves on to another agent.' },
   OVERLOADED: { label: 'overloaded', explanation: 'The provider is too busy to answer right now; this usually passes within a minute.' },
   TIMEOUT: { label: 'timed out', explanation: "The agent took longer than its timeoutMs, or the request ran out of its time (retry.maxTotalMs)." },
+  STALLED: { label: 'went silent', explanation: "The agent accepted the request but then sent nothing within its deadline (no first token, or no next chunk), so MAOF stopped waiting and tried the next agent." },
   NETWORK: { label: 'network error', explanation: 'MAOF could not reach the provider, or the connection broke off.' },
   CONTEXT_TOO_LARGE: { label: 'context too large', explanation: "The prompt with its editor context does not fit the agent's context window.", fix: 'openContextSettings' },
   BAD_REQUEST: { label: 'bad request', explanation: 'The request itself cannot be sent as it is (empty, say); trying again will not help, changing it will.' },

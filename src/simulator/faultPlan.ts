@@ -25,6 +25,16 @@ export type Fault =
   | { kind: 'delay'; ms: number }
   /** Never answers; the request ends when the client gives up (counted as aborted). */
   | { kind: 'hang' }
+  /**
+   * A stream that sends its opening events (OpenAI's role chunk; Anthropic's message_start) and
+   * `afterChunks` (default 0) text deltas, then falls silent with the connection held open until the
+   * client gives up; `pingEveryMs` keeps sending what servers send to keep a connection alive
+   * (Anthropic `event: ping`, an SSE comment for OpenAI), which is no sign the model works. A request
+   * that does not stream is never answered, as with `hang`. Silent for a while and then live is `delay`.
+   */
+  | { kind: 'silent_after'; afterChunks?: number; pingEveryMs?: number }
+  /** The account is out of credit: OpenAI 429 insufficient_quota; Anthropic 400 "Your credit balance is too low…". */
+  | { kind: 'out_of_credit' }
   /** Destroys the socket before any response byte. */
   | { kind: 'reset_before' }
   /** Sends the stream's opening events and `afterChunks` (default 1) text deltas, then destroys the socket. */
@@ -97,6 +107,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'context_length',
   'delay',
   'hang',
+  'silent_after',
+  'out_of_credit',
   'reset_before',
   'reset_mid_stream',
   'malformed_sse',
@@ -257,6 +269,14 @@ export function parseFault(raw: unknown, where = 'fault'): Fault {
     case 'reset_mid_stream': {
       const after = optNumber(raw, 'afterChunks', where);
       return after === undefined ? { kind } : { kind, afterChunks: Math.floor(after) };
+    }
+    case 'silent_after': {
+      const f: Fault = { kind };
+      const after = optNumber(raw, 'afterChunks', where);
+      const ping = optNumber(raw, 'pingEveryMs', where);
+      if (after !== undefined) f.afterChunks = Math.floor(after);
+      if (ping !== undefined && ping > 0) f.pingEveryMs = ping;
+      return f;
     }
     case 'stream_error': {
       const error = raw.error;

@@ -483,7 +483,8 @@ export class ProviderSimulator {
     const fault = this.admit() ?? this.faults.next(provider, model, stream);
     if (fault) ex.fault = fault.kind;
     const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0) + (fault?.kind === 'slow_stream' && !stream ? fault.chunkDelayMs : 0);
-    if (fault?.kind === 'hang') return; // answered only by the client giving up (or stop())
+    // Answered only by the client giving up (or stop()).
+    if (fault?.kind === 'hang' || (fault?.kind === 'silent_after' && !stream)) return;
     if (wait > 0) ex.timer = setTimeout(() => this.answer(ex, call, fault, rid), wait);
     else this.answer(ex, call, fault, rid);
   }
@@ -582,10 +583,26 @@ export class ProviderSimulator {
       case 'slow_stream':
         this.drip(ex, [...script.head, ...script.deltas, ...script.tail], fault.chunkDelayMs, reply);
         return;
+      case 'silent_after':
+        res.write(script.head.join('') + script.deltas.slice(0, Math.max(0, fault.afterChunks ?? 0)).join(''));
+        if (fault.pingEveryMs) this.keepAlive(ex, fault.pingEveryMs);
+        return;
       default:
         this.finish(ex, 'succeeded', reply);
         res.end(script.head.join('') + script.deltas.join('') + script.tail.join(''));
     }
+  }
+
+  /** Keeps a silent stream's connection alive the way servers do, until the client gives up (silent_after). */
+  private keepAlive(ex: Exchange, everyMs: number): void {
+    const ping = ex.provider === 'anthropic' ? 'event: ping\ndata: {"type": "ping"}\n\n' : ': keep-alive\n\n';
+    const step = (): void => {
+      ex.timer = undefined;
+      if (ex.done || ex.res.destroyed) return;
+      ex.res.write(ping);
+      ex.timer = setTimeout(step, everyMs);
+    };
+    ex.timer = setTimeout(step, everyMs);
   }
 
   /** Sends events one by one with a pause between them (slow_stream). */

@@ -159,6 +159,10 @@ export function faultResponse(provider: SimProvider, fault: Fault, model: string
       const used = Math.max(promptTokens, ANTHROPIC_CONTEXT_WINDOW + 1);
       return anthropicError(400, 'invalid_request_error', `prompt is too long: ${used} tokens > ${ANTHROPIC_CONTEXT_WINDOW} maximum`, requestId);
     }
+    case 'out_of_credit':
+      return provider === 'openai'
+        ? openaiError(429, 'You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.', 'insufficient_quota', 'insufficient_quota')
+        : anthropicError(400, 'invalid_request_error', 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.', requestId);
     case 'model_not_found':
       return provider === 'openai'
         ? openaiError(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found')

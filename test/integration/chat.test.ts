@@ -9,7 +9,7 @@ import type { MaofTestApi } from '../../src/host/boot/extension';
 import type { ChatHostMessage as HostMessage, ChatHostMessageOf as HostMessageOf, ChatMeta } from '../../src/shared/chatProtocol';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
-import { COMMANDS } from '../../src/host/boot/ids';
+import { COMMANDS } from '../../src/host/platform/ids';
 
 type Stream = HostMessageOf<'chat/stream'>;
 

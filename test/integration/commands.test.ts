@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { captureMessages, closeAllEditors, maofApi, simulatorSuite, TEST_KEYS, workspaceFile } from './helpers';
 import { userTurn } from '../../src/core/types';
-import { COMMANDS } from '../../src/host/boot/ids';
+import { COMMANDS } from '../../src/host/platform/ids';
 
 async function openFixture(relative: string, select?: [number, number]): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument(workspaceFile(relative));

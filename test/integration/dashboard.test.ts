@@ -9,7 +9,7 @@ import type { DashboardHostMessage as HostMessage, DashboardHostMessageOf as Hos
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { clearKeys, closeAllEditors, maofApi, resetSettings, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor } from './helpers';
 import { userTurn } from '../../src/core/types';
-import { COMMANDS } from '../../src/host/boot/ids';
+import { COMMANDS } from '../../src/host/platform/ids';
 
 function dashboardTabs(): number {
   return vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === 'MAOF Dashboard').length;

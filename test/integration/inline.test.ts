@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { InlineOutcome } from '../../src/host/inline/inlineGeneration';
 import { captureMessages, closeAllEditors, maofApi, simulatorSuite, storeKeys, stubWindow, TEST_KEYS, waitFor, workspaceFile } from './helpers';
-import { COMMANDS } from '../../src/host/boot/ids';
+import { COMMANDS } from '../../src/host/platform/ids';
 
 async function openAt(relative: string, where: 'end' | { line: number; character: number }): Promise<{ doc: vscode.TextDocument; editor: vscode.TextEditor }> {
   const doc = await vscode.workspace.openTextDocument(workspaceFile(relative));

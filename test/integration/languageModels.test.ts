@@ -4,7 +4,7 @@
 // dead primary, cancel, count tokens. The test API is used only to point MAOF at the simulator.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { clearKeys, maofApi, simulatorSuite, storeKeys, TEST_KEYS, waitFor } from './helpers';
+import { clearKeys, maofApi, setSettings, simulatorSettings, simulatorSuite, storeKeys, TEST_KEYS, waitFor } from './helpers';
 
 async function maofModel(id: string): Promise<vscode.LanguageModelChat> {
   let found: vscode.LanguageModelChat | undefined;
@@ -37,7 +37,8 @@ const READ_FILE: vscode.LanguageModelChatTool = {
 
 describe('MAOF through vscode.lm (as another extension uses it)', function () {
   this.timeout(60_000);
-  const { sim } = simulatorSuite();
+  const suite = simulatorSuite();
+  const { sim } = suite;
   beforeEach(() => sim.reset());
 
   it('lists auto, one model per task route and one per agent, with names that say what they are', async () => {
@@ -47,10 +48,40 @@ describe('MAOF through vscode.lm (as another extension uses it)', function () {
     for (const id of ['auto', 'code', 'writing', 'analysis', 'agent:sim-gpt', 'agent:sim-claude']) assert.ok(ids.includes(id), `model ${id} in ${ids.join(', ')}`);
     const code = models.find((m) => m.id === 'code')!;
     assert.equal(code.name, 'MAOF Code');
-    assert.equal(code.maxInputTokens, 200_000 - 1024, 'the largest window of the route, its answer kept free');
+    assert.equal(code.maxInputTokens, 128_000 - 1024, 'the smallest window of the agents that may answer, its answer kept free');
+    assert.equal(code.family, 'gpt-4.1-mini', 'the family of the agent that answers first');
     const auto = models.find((m) => m.id === 'auto')!;
     assert.equal(auto.name, 'MAOF');
     assert.ok(models.every((m) => m.name === 'MAOF' || m.name.startsWith('MAOF ')), 'every name starts with MAOF, auto first');
+  });
+
+  it('metadata follows a settings change (window, family, tools), and VS Code is told', async () => {
+    const { address } = suite;
+    const base = simulatorSettings(address());
+    const agents = base.agents as Record<string, unknown>[];
+    const toolsOf = (m: vscode.LanguageModelChat): boolean | undefined => (m as unknown as { capabilities?: { supportsToolCalling?: boolean } }).capabilities?.supportsToolCalling;
+    assert.equal(toolsOf(await maofModel('code')), true, 'both agents call tools');
+    // vscode.lm's own onDidChangeChatModels fires only when model ids come or go (seen in VS Code
+    // 1.139), and selectChatModels asks the provider afresh: neither shows that the Chat's picker
+    // was told. The provider's own count of announcements (a test hook) does.
+    const announcedBefore = (await maofApi()).languageModels?.announcements ?? 0;
+    try {
+      // The code route's primary becomes a small local model that cannot call tools.
+      const small = { ...agents[0], contextWindow: 16_000, toolCalling: false, family: 'llama-test' };
+      await setSettings({ agents: [small, agents[1]] });
+      let code: vscode.LanguageModelChat | undefined;
+      await waitFor('the code model to show the new window, family and tools', async () => {
+        code = (await vscode.lm.selectChatModels({ vendor: 'maof', id: 'code' }))[0];
+        return code?.maxInputTokens === 16_000 - 1024;
+      });
+      assert.equal(code!.family, 'llama-test');
+      assert.equal(toolsOf(code!), false, 'a route with an agent that cannot call tools does not claim tool calling');
+      assert.equal(toolsOf((await vscode.lm.selectChatModels({ vendor: 'maof', id: 'agent:sim-claude' }))[0]), true, 'the agent that can still says so');
+      await waitFor('VS Code to be told the models changed', async () => ((await maofApi()).languageModels?.announcements ?? 0) > announcedBefore);
+    } finally {
+      await setSettings({ agents });
+      await waitFor('the models as before', async () => (await vscode.lm.selectChatModels({ vendor: 'maof', id: 'code' }))[0]?.maxInputTokens === 128_000 - 1024);
+    }
   });
 
   it('answers each provider with streamed text, and the request shows in the ledger', async () => {

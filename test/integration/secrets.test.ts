@@ -67,7 +67,8 @@ describe('API keys in SecretStorage', () => {
     const inspected = JSON.stringify(['agents', 'routes', 'retry', 'context'].map((k) => vscode.workspace.getConfiguration('maof').inspect(k)));
     const log = api.recentLogLines().join('\n');
     assert.ok(fs.existsSync(api.stateFile), 'the ledger was saved');
-    const state = fs.readFileSync(api.stateFile, 'utf8');
+    // The ledger database and its write-ahead log, where recent commits are until a checkpoint.
+    const state = [api.stateFile, `${api.stateFile}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'latin1')).join('');
     assert.ok(state.includes('sim-claude'), 'the state file holds the request that was made');
     for (const key of [TEST_KEYS.openai, TEST_KEYS.anthropic]) {
       assert.ok(!settings.includes(key) && !inspected.includes(key), 'key in settings');

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { captureMessages, maofApi, resetSettings, setSettings, waitFor } from './helpers';
 import { userTurn } from '../../src/core/types';
-import { COMMANDS } from '../../src/host/boot/ids';
+import { COMMANDS } from '../../src/host/platform/ids';
 
 describe('settings', () => {
   afterEach(async () => {

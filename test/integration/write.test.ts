@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { InlineOutcome } from '../../src/host/inline/inlineGeneration';
 import { ProviderSimulator } from '../../src/simulator/providerSimulator';
 import { captureMessages, clearKeys, closeAllEditors, maofApi, resetSettings, simulatorSuite, storeKeys, TEST_KEYS, useSimulatorSettings, waitFor, workspaceFile } from './helpers';
-import { COMMANDS } from '../../src/host/boot/ids';
+import { COMMANDS } from '../../src/host/platform/ids';
 
 describe('Write commands', function () {
   this.timeout(60_000);

@@ -533,18 +533,18 @@ describe('R4 bad input: refused clearly, nothing crashes, no state lost', functi
       assertStateIntact();
     });
 
-    it('a damaged state file is left as it is, never overwritten, and the CLI says what to do', async () => {
+    it('a damaged ledger database is left as it is, never overwritten, and the CLI says what to do', async () => {
       const other = tempDir('bad-state');
-      const garbage = '{"maof.ledger.v1": {"v": 1, "month": "2026-';
-      writeFileSync(path.join(other, 'state.json'), garbage);
+      const garbage = '{"maof.ledger.v1": {"v": 1, "month": "2026-'.repeat(200);
+      writeFileSync(path.join(other, 'maof.db'), garbage);
       const r = await runCliInProcess('r4-bad-state', ['ask', '--json', '--task', 'code', '--config', configFile, 'after a bad state file'], cliEnv(other));
-      assert.match(r.stderr, /state\.json is not valid JSON\)\. It was left as it is/);
-      assert.match(r.stderr, /restore the file from a backup and run maof again, or move the file away/);
+      assert.match(r.stderr, /maof\.db fails SQLite's integrity check: SQLITE_NOTADB\)\. It was left as it is/);
+      assert.match(r.stderr, /restore the file from a backup and run maof again, or move .*maof\.db away to start from \$0/);
       // Under a budget paid requests are refused until the file is fixed; either way a clear answer.
       const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { ok?: boolean; error?: { code: string } };
       assert.ok(out.ok === true || out.error?.code === 'BUDGET_EXCEEDED', r.stdout);
-      assert.equal(readFileSync(path.join(other, 'state.json'), 'utf8'), garbage, 'the damaged bytes are never written over');
-      assert.deepEqual(readdirSync(other).filter((f) => f.startsWith('state.json.corrupt-')), [], 'nothing moved without the user');
+      assert.equal(readFileSync(path.join(other, 'maof.db'), 'utf8'), garbage, 'the damaged bytes are never written over');
+      assert.deepEqual(readdirSync(other).filter((f) => f.startsWith('maof.db.corrupt-')), [], 'nothing moved without the user');
       refused();
     });
 

@@ -207,9 +207,14 @@ type Tuple = [agent: string, outcome: string, status: number | null, waitMs: num
 const tuples = (attempts: Array<{ agent: string; outcome: string; status?: number; waitMs?: number }>): Tuple[] =>
   attempts.map((a) => [a.agent, a.outcome, a.status ?? null, a.waitMs ?? null]);
 
-/** The attempts the primary makes before it succeeds (retry) or gives up (fallback / no fallback). */
-function primaryFailures(row: Row, p: Provider, scenario: Point | 'none', stream: boolean): Tuple[] {
+/**
+ * The attempts the primary makes before it succeeds (retry) or gives up (fallback / no fallback).
+ * With a fallback in the route, a request that does not stream is streamed on the wire all the
+ * same (its first-token deadline must see signs of life), so its faults come as in a stream.
+ */
+function primaryFailures(row: Row, p: Provider, scenario: Point | 'none', asked: boolean): Tuple[] {
   const id = AGENT[p].id;
+  const stream = asked || scenario !== 'none';
   if (row.pause) return Array.from({ length: scenario === 'none' ? STORM : 1 }, (_, i): Tuple => [id, row.code, row.status(p, stream) ?? null, row.waits[i] ?? null]);
   const failures = !row.retryable || row.overCap ? 1 : scenario === 'retry' ? 1 : MAX_ATTEMPTS;
   return Array.from({ length: failures }, (_, i): Tuple => {

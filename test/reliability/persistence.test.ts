@@ -171,7 +171,7 @@ describe('R6 persistence: ledger and breakers survive restarts and crashes', fun
     this.timeout(120_000);
     cliBinary();
     const dir = tempDir('r6-unreadable');
-    const stateFile = path.join(dir, 'state.json');
+    const stateFile = path.join(dir, 'maof.db');
     const base = relConfig(addr(), { breaker: { failureThreshold: 2, resetTimeoutMs: 3_600_000 } });
     const limited = writeCliConfig(path.join(dir, 'limited.json'), base, { budget: { monthlyUsd: 10 } });
     const unlimited = writeCliConfig(path.join(dir, 'unlimited.json'), base);
@@ -193,11 +193,11 @@ describe('R6 persistence: ledger and breakers survive restarts and crashes', fun
     sim.reset();
     const good = readPersisted(stateFile);
     assert.equal(good.breakers.oa, 'open');
-    const goodBytes = readFileSync(stateFile, 'utf8');
+    const goodBytes = readFileSync(stateFile);
 
     for (const damage of ['garbage', 'directory'] as const) {
       rmSync(stateFile, { recursive: true, force: true });
-      if (damage === 'garbage') writeFileSync(stateFile, '{"maof.ledger.v1": {"v": 1, "byDay": {"2026-');
+      if (damage === 'garbage') writeFileSync(stateFile, '{"maof.ledger.v1": {"v": 1, "byDay": {"2026-'.repeat(200));
       else mkdirSync(stateFile);
       const before = damage === 'garbage' ? readFileSync(stateFile, 'utf8') : '';
 
@@ -205,7 +205,7 @@ describe('R6 persistence: ledger and breakers survive restarts and crashes', fun
       assert.equal(refused.line.ok, false);
       assert.equal(refused.line.error?.code, 'BUDGET_EXCEEDED');
       assert.ok(refused.line.error?.message.includes(stateFile), `names the state file: ${refused.line.error?.message}`);
-      assert.match(refused.line.error?.message ?? '', damage === 'garbage' ? /not valid JSON.*move the file away to start from \$0/ : /EISDIR.*fix the file's permissions or disk and run maof again, or move the file away/);
+      assert.match(refused.line.error?.message ?? '', damage === 'garbage' ? /integrity check: SQLITE_NOTADB.*move .*maof\.db away to start from \$0/ : /SQLITE_CANTOPEN.*fix the file's permissions or disk and run maof again, or move .*maof\.db away/);
       assert.equal(refused.stderr.split('\n').filter((l) => l.startsWith('maof: MAOF')).length, 1, `told once on stderr: ${refused.stderr}`);
       await sim.quiesce();
       assert.equal(sim.tally().requests, 0, 'nothing was sent that the budget could not check');
@@ -218,7 +218,7 @@ describe('R6 persistence: ledger and breakers survive restarts and crashes', fun
       sim.reset();
       if (damage === 'garbage') assert.equal(readFileSync(stateFile, 'utf8'), before, 'the garbage file is untouched');
       else assert.ok(statSync(stateFile).isDirectory(), 'the directory is untouched');
-      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('state.json.')), [], 'nothing moved aside or left behind');
+      assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('maof.db.')), [], 'nothing moved aside or left behind');
       bump('R6', 'unreadableKept');
     }
 

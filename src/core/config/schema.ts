@@ -31,6 +31,14 @@ export const agentSchema = z.object({
   pricing: pricingSchema.optional(),
   rateLimit: z.object({ rpm: posInt.optional(), tpm: posInt.optional() }).default({}),
   timeoutMs: posInt.default(120_000),
+  /**
+   * Deadline from sending to the first part of the answer (text, tool call, thinking), in ms; 0
+   * turns it off. Unset: learned from the agent's own answers (see maof.deadlines). A value set here
+   * applies even to the last agent a request can try, which a learned deadline never cuts.
+   */
+  firstTokenTimeoutMs: nonNegInt.optional(),
+  /** Deadline between two chunks of a streaming answer, in ms; 0 turns it off. Unset: maof.deadlines.idleMs. */
+  idleTimeoutMs: nonNegInt.optional(),
   headers: z.record(z.string(), z.string()).optional(),
   /** False for local servers that take no key (Ollama, LM Studio); default: true, except for loopback base URLs. */
   requiresKey: z.boolean().optional(),
@@ -41,6 +49,12 @@ export const agentSchema = z.object({
    * breakpoints, OpenAI's prompt_cache_key and a byte-stable prefix). Default on; false turns it off.
    */
   promptCache: z.boolean().optional(),
+  /** The model can call tools (VS Code's agent mode, tool-using extensions); default true. */
+  toolCalling: z.boolean().optional(),
+  /** The model reads images; default: Anthropic's models and OpenAI's own API yes, another endpoint (baseUrl) no. */
+  imageInput: z.boolean().optional(),
+  /** The model family VS Code's Chat tunes its prompts for (e.g. "gpt-4.1", "claude-sonnet-4"); default: the model id. */
+  family: z.string().min(1).optional(),
   /** Also send OpenAI's prompt_cache_key to this agent's baseUrl (off by default: some compatible servers reject unknown fields). */
   promptCacheKey: z.boolean().optional(),
 });
@@ -61,6 +75,15 @@ export const breakerSchema = z.object({
   failureRateThreshold: z.number().gt(0).max(1).optional(),
   windowSize: z.number().int().min(2).default(20),
   resetTimeoutMs: posInt.default(60_000),
+});
+
+export const deadlinesSchema = z.object({
+  /** False: no first-token or idle deadline (an agent's own firstTokenTimeoutMs / idleTimeoutMs still apply). */
+  enabled: z.boolean().default(true),
+  /** First-token deadline of an agent that has not answered often enough to learn its own (cold start). */
+  firstTokenMs: posInt.default(12_000),
+  /** Deadline between two chunks of a streaming answer. */
+  idleMs: posInt.default(30_000),
 });
 
 export const budgetSchema = z.object({
@@ -96,6 +119,14 @@ export const contextSchema = z.object({
   excludeFiles: z.array(z.string()).default([]),
 });
 
+/** Where the one ledger of the user lives and how much history it keeps (issue 19). */
+export const storageSchema = z.object({
+  /** The state directory; default: the platform's (see persistence/stateDir.ts). MAOF_STATE_DIR wins. */
+  dir: z.string().max(4096).optional(),
+  /** Months of request history kept; at least 13, so that a year ago's month is still whole. */
+  historyMonths: z.number().int().min(1).max(240).default(13),
+});
+
 export const taskSchema = z.object({
   description: z.string().default(''),
   /** Words that make `auto` classify a request as this task. */
@@ -115,9 +146,11 @@ export type AgentConfig = z.output<typeof agentSchema> & {
 export type AgentInput = z.input<typeof agentSchema>;
 export type RetryPolicy = z.output<typeof retrySchema>;
 export type BreakerPolicy = z.output<typeof breakerSchema>;
+export type DeadlinePolicy = z.output<typeof deadlinesSchema>;
 export type BudgetPolicy = z.output<typeof budgetSchema>;
 export type CachePolicy = z.output<typeof cacheSchema>;
 export type ContextPolicy = z.output<typeof contextSchema>;
+export type StoragePolicy = z.output<typeof storageSchema>;
 export type TaskConfig = z.output<typeof taskSchema>;
 
 export interface MaofConfig {
@@ -126,9 +159,11 @@ export interface MaofConfig {
   tasks: Record<string, TaskConfig>;
   retry: RetryPolicy;
   breaker: BreakerPolicy;
+  deadlines: DeadlinePolicy;
   budget: BudgetPolicy;
   cache: CachePolicy;
   context: ContextPolicy;
+  storage: StoragePolicy;
   /** Agent used to classify `auto` requests the local heuristics are unsure of (optional). */
   classifierAgent?: string;
 }
@@ -144,8 +179,8 @@ export interface ParsedConfig {
   issues: ConfigIssue[];
 }
 
-type Section = 'retry' | 'breaker' | 'budget' | 'cache' | 'context';
-const SECTIONS = { retry: retrySchema, breaker: breakerSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema } as const;
+type Section = 'retry' | 'breaker' | 'deadlines' | 'budget' | 'cache' | 'context' | 'storage';
+const SECTIONS = { retry: retrySchema, breaker: breakerSchema, deadlines: deadlinesSchema, budget: budgetSchema, cache: cacheSchema, context: contextSchema, storage: storageSchema } as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

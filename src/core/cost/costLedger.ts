@@ -5,9 +5,10 @@ import { PersistedSlot } from '../persistence/persistedSlot';
 import { z } from 'zod';
 import type { BudgetPolicy } from '../config/schema';
 import { cancelledError, MaofError } from '../errors';
-import { silentLogger, type Clock, type Logger, type StateStore } from '../ports';
+import { silentLogger, type Clock, type Logger, type SharedLedger, type StateStore, type UsageRow } from '../ports';
 import { ZERO_USAGE, type Usage } from '../types';
 import { formatUsd, nanoToUsd, usdToNano } from './costCalculator';
+import { writeFailure } from '../persistence/sqliteStore';
 
 export const LEDGER_STATE_KEY = 'maof.ledger.v1';
 
@@ -25,6 +26,13 @@ const REACHED_SHARE = 0.05;
  * save serialises the last 500 entries. flush() (deactivate, CLI exit) cuts the wait short.
  */
 export const LEDGER_SAVE_INTERVAL_MS = 1_000;
+/**
+ * A request waiting for budget in a shared ledger looks this often whether it is now first in the
+ * queue of every process and fits (a cheap read; the transaction only when it may succeed).
+ */
+export const SHARED_WAIT_POLL_MS = 50;
+/** Fired alerts of the shared ledger, so that one process's alert is not fired again by the next. */
+export const ALERTS_STATE_KEY = 'maof.alerts.v1';
 
 export interface LedgerEntry {
   requestId: string;
@@ -37,6 +45,11 @@ export interface LedgerEntry {
   cached: boolean;
   /** Who asked: "MAOF chat", "commands", "VS Code Chat", "CLI"… (absent in entries older than the field). */
   source?: string;
+  /** Time to the first token and in all, when the caller knew them (kept in the usage history). */
+  ttftMs?: number;
+  totalMs?: number;
+  /** ok | invalid-output | cancelled (a settle), cache-hit, imported; absent: ok / cache-hit by `cached`. */
+  outcome?: string;
 }
 
 export interface Reservation {
@@ -55,6 +68,8 @@ class LedgerReservation implements Reservation {
     readonly amountUsd: number,
     readonly nano: number,
     readonly ledger: CostLedger,
+    /** Its row in the shared ledger, when there is one. */
+    readonly rowId?: number,
   ) {}
 }
 
@@ -85,6 +100,8 @@ interface BudgetWaiter {
   reject: (err: unknown) => void;
   /** Stops the deadline sleep and the abort listener. */
   done: AbortController;
+  /** Its place in the shared queue (the waiters table), when the ledger is shared. */
+  rowId?: number;
 }
 
 export interface BudgetAlert {
@@ -195,7 +212,7 @@ const entrySchema = z.object({
 });
 const firedSchema = z.object({ period: z.string(), limitNano: nanoSchema, fractions: z.array(z.number().gt(0).max(1)).max(32) });
 
-interface LoadedLedger {
+export interface LoadedLedger {
   month?: string;
   byDay: Map<string, number>;
   byAgent: Map<string, number>;
@@ -235,7 +252,7 @@ function salvageCount(value: unknown, name: string, problems: string[]): number 
 }
 
 /** Keeps every part of a stored ledger that is still valid; describes what it dropped in `problems`. */
-function salvageLedger(raw: unknown, problems: string[]): LoadedLedger {
+export function salvageLedger(raw: unknown, problems: string[]): LoadedLedger {
   const empty: LoadedLedger = { byDay: new Map(), byAgent: new Map(), byTask: new Map(), bySource: new Map(), requests: 0, cacheHits: 0, savedNano: 0, alerts: {}, entries: [] };
   if (!isRecord(raw)) {
     problems.push('stored ledger is not an object');
@@ -329,6 +346,16 @@ export class CostLedger {
   private seq = 0;
   private reservedNano = 0;
   private readonly waiters: BudgetWaiter[] = [];
+  /** The ledger of every MAOF process of the user (SqliteStore), or undefined: this process alone. */
+  private sharedBook: SharedLedger | undefined;
+  /** Opened while the store had a problem: the shared ledger is taken up once the user reset it. */
+  private waitingForStore = false;
+  private sharedPoll: ReturnType<typeof setInterval> | undefined;
+  /** Settles whose write failed (disk full): written with the next one, never dropped. */
+  private readonly unwritten: UsageRow[] = [];
+  /** Reservation rows to delete with the next write that succeeds. */
+  private readonly pendingDrops: number[] = [];
+  private summaryCache: { version: number; day: string; summary: SpendSummary } | undefined;
 
   /** At most one write in flight and one pending; the pending one always takes the latest state. */
   private readonly slot: PersistedSlot<LoadedLedger>;
@@ -349,12 +376,16 @@ export class CostLedger {
       intervalMs: LEDGER_SAVE_INTERVAL_MS,
       logger: this.logger,
     });
-    this.load();
+    this.sharedBook = this.store.problem ? undefined : this.store.sharedLedger;
+    this.waitingForStore = this.store.problem !== undefined;
+    if (this.sharedBook) this.loadAlerts();
+    else this.load();
     this.roll();
   }
 
   setPolicy(policy: BudgetPolicy): void {
     this.policy = policy;
+    this.summaryCache = undefined;
     this.roll();
     this.serveWaiters();
     // A lowered limit may already be crossed: say so now rather than at the next request.
@@ -379,6 +410,7 @@ export class CostLedger {
     const amount = usdToNano(amountUsd);
     // A request whose worst case is $0 (a local model) is never refused.
     if (amount === 0) return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, 0, this);
+    if (this.shared) return this.sharedReserveOrWait(amount, amountUsd, opts);
     const refusal = this.refusal(amount, opts);
     if (refusal) throw refusal;
     if (this.waiters.length === 0 && this.fits(amount)) {
@@ -398,9 +430,17 @@ export class CostLedger {
     if (!Number.isFinite(amountUsd) || amountUsd < 0) return undefined;
     this.roll();
     const amount = usdToNano(amountUsd);
+    if (amount > 0 && this.policy.perRequestUsd !== undefined && amount > usdToNano(this.policy.perRequestUsd)) return undefined;
+    if (this.shared && amount > 0) {
+      if (this.waiters.length > 0) return undefined;
+      try {
+        return this.sharedReserve(amount, amountUsd);
+      } catch {
+        return undefined; // reserveOrWait tries again and says what failed
+      }
+    }
     // Fitting spend + reservations + it implies fitting spend + it: only the per-request limit is left to check.
     if (this.waiters.length > 0 || !this.fits(amount)) return undefined;
-    if (amount > 0 && this.policy.perRequestUsd !== undefined && amount > usdToNano(this.policy.perRequestUsd)) return undefined;
     // Unknown spend history under a limit: reserveOrWait refuses with the reason.
     if (amount > 0 && this.store.problem) return undefined;
     this.reservedNano += amount;
@@ -426,6 +466,10 @@ export class CostLedger {
       costUsd = 0;
     }
     const nano = usdToNano(costUsd);
+    if (this.shared) {
+      this.sharedSettle(reservation, { ...entry, costUsd }, nano);
+      return;
+    }
     add(this.byDay, this.today, nano);
     this.monthNano += nano;
     add(this.byAgent, entry.agentId, nano);
@@ -453,6 +497,7 @@ export class CostLedger {
   release(reservation: Reservation): void {
     if (openHere(reservation, this)) {
       this.closeReservation(reservation, 'released');
+      this.dropSharedReservation(reservation);
       this.serveWaiters();
     }
   }
@@ -460,6 +505,10 @@ export class CostLedger {
   recordCacheHit(hit: CacheHitRecord): void {
     this.roll();
     const saved = Number.isFinite(hit.savedUsd) && hit.savedUsd > 0 ? hit.savedUsd : 0;
+    if (this.shared) {
+      this.sharedCacheHit(hit, saved);
+      return;
+    }
     this.cacheHits++;
     this.savedNano += usdToNano(saved);
     this.pushEntry({
@@ -478,6 +527,7 @@ export class CostLedger {
 
   summary(): SpendSummary {
     this.roll();
+    if (this.shared) return this.sharedSummary(this.shared);
     const p = this.policy;
     return {
       monthUsd: nanoToUsd(this.monthNano),
@@ -503,6 +553,7 @@ export class CostLedger {
   /** The last `limit` entries, newest first. */
   recent(limit: number): LedgerEntry[] {
     if (!(limit > 0)) return [];
+    if (this.shared) return this.sharedRecent(this.shared, limit);
     return this.entries
       .slice(-Math.floor(limit))
       .reverse()
@@ -511,14 +562,18 @@ export class CostLedger {
 
   /** Resolves once the latest state has been handed to the store. */
   flush(): Promise<void> {
+    if (this.shared) {
+      this.writeUnwritten();
+      return Promise.resolve();
+    }
     return this.slot.flush();
   }
 
   // ---- internals --------------------------------------------------------------------------------
 
-  private wait(nano: number, amountUsd: number, opts: ReserveWaitOptions): Promise<Reservation> {
+  private wait(nano: number, amountUsd: number, opts: ReserveWaitOptions, rowId?: number): Promise<Reservation> {
     return new Promise<Reservation>((resolve, reject) => {
-      const waiter: BudgetWaiter = { nano, amountUsd, opts, resolve, reject, done: new AbortController() };
+      const waiter: BudgetWaiter = { nano, amountUsd, opts, resolve, reject, done: new AbortController(), ...(rowId !== undefined ? { rowId } : {}) };
       this.waiters.push(waiter);
       const onAbort = (): void => this.dropWaiter(waiter, cancelledError());
       opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -541,6 +596,7 @@ export class CostLedger {
     if (index < 0) return;
     this.waiters.splice(index, 1);
     waiter.done.abort();
+    this.leaveSharedQueue(waiter);
     waiter.reject(err);
     // The head left: the next one may fit already.
     if (index === 0) this.serveWaiters();
@@ -550,6 +606,10 @@ export class CostLedger {
   private serveWaiters(): void {
     if (this.waiters.length === 0) return;
     this.roll();
+    if (this.shared) {
+      this.serveSharedWaiters();
+      return;
+    }
     while (this.waiters.length > 0) {
       const head = this.waiters[0];
       const refusal = this.refusal(head.nano, head.opts);
@@ -747,6 +807,304 @@ export class CostLedger {
   }
 
   private schedulePersist(): void {
+    if (this.shared) {
+      this.store.update(ALERTS_STATE_KEY, this.fired).catch((err: unknown) => this.logger.warn('Cost ledger: could not save the fired budget alerts', err));
+      return;
+    }
     this.slot.save();
+  }
+
+  // ---- the shared ledger: every MAOF process of the user (SqliteStore) ---------------------------
+
+  /** The shared ledger, once the store has one without a problem (after MAOF: Reset Spend History, from then on). */
+  private get shared(): SharedLedger | undefined {
+    if (this.sharedBook || !this.waitingForStore) return this.sharedBook;
+    const book = this.store.problem ? undefined : this.store.sharedLedger;
+    if (!book) return undefined;
+    this.sharedBook = book;
+    this.waitingForStore = false;
+    // What this session spent while the ledger could not be read is carried into it, not lost.
+    for (const e of this.entries) {
+      this.unwritten.push({
+        requestId: e.requestId, at: e.at, source: e.source ?? 'other', task: e.task, agentId: e.agentId, model: e.model,
+        inputTokens: e.usage.inputTokens, outputTokens: e.usage.outputTokens, cacheReadTokens: e.usage.cacheReadTokens, cacheWriteTokens: e.usage.cacheWriteTokens,
+        costNano: usdToNano(e.costUsd), savedNano: 0, cached: e.cached, outcome: e.cached && e.costUsd === 0 ? 'cache-hit' : 'ok',
+      });
+    }
+    this.entries = [];
+    this.writeUnwritten();
+    return book;
+  }
+
+  /** Takes every process's totals into the fields fits() and refusal() read; returns the first waiter of all. */
+  private syncShared(shared: SharedLedger): number | undefined {
+    const t = shared.totals(this.today);
+    this.monthNano = t.monthNano;
+    this.byDay.set(this.today, t.dayNano);
+    this.reservedNano = t.reservedNano;
+    return t.headWaiter;
+  }
+
+  /** One BEGIN IMMEDIATE: the totals of every process, and the reservation when it fits and no one waits first. Throws when the write fails. */
+  private sharedReserve(amount: number, amountUsd: number): Reservation | undefined {
+    const shared = this.shared;
+    if (!shared) return undefined;
+    return shared.transact(() => {
+      const head = this.syncShared(shared);
+      if (head !== undefined || !this.fits(amount)) return undefined;
+      const rowId = shared.addReservation(amount);
+      this.reservedNano += amount;
+      return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, amount, this, rowId);
+    });
+  }
+
+  /** The ledger could not write: nothing is sent rather than a bill left unrecorded. */
+  private unrecordable(err: unknown, agentId: string | undefined): MaofError {
+    const why = writeFailure(err);
+    this.logger.error(`Cost ledger: could not record a reservation (${why}).`, err);
+    return budgetExceeded(
+      `MAOF could not record this request in its spend ledger (${why}), so it was not sent — free disk space or fix the MAOF state directory's permissions, then try again.`,
+      `ledger write failed: ${why}`,
+      agentId,
+    );
+  }
+
+  private sharedReserveOrWait(amount: number, amountUsd: number, opts: ReserveWaitOptions): Reservation | Promise<Reservation> {
+    const shared = this.shared;
+    if (!shared) throw new Error('no shared ledger');
+    let reserved: Reservation | undefined;
+    try {
+      this.syncShared(shared);
+      const refusal = this.refusal(amount, opts);
+      if (refusal) throw refusal;
+      if (this.waiters.length === 0) reserved = this.sharedReserve(amount, amountUsd);
+    } catch (err) {
+      throw err instanceof MaofError ? err : this.unrecordable(err, opts.agentId);
+    }
+    if (reserved) return reserved;
+    if (opts.signal?.aborted) throw cancelledError();
+    let rowId: number;
+    try {
+      rowId = shared.addWaiter(amount);
+    } catch (err) {
+      throw this.unrecordable(err, opts.agentId);
+    }
+    const waiting = this.wait(amount, amountUsd, opts, rowId);
+    this.sharedPoll ??= setInterval(() => {
+      if (this.waiters.length > 0) this.serveWaiters();
+      else {
+        clearInterval(this.sharedPoll);
+        this.sharedPoll = undefined;
+      }
+    }, SHARED_WAIT_POLL_MS);
+    return waiting;
+  }
+
+  /**
+   * Serves this process's waiters in order while the first of them is first in every process's
+   * queue (the lowest waiters row id: first come, first served across processes) and fits.
+   */
+  private serveSharedWaiters(): void {
+    const shared = this.shared;
+    while (shared && this.waiters.length > 0) {
+      const head = this.waiters[0];
+      const rowId = head.rowId ?? 0;
+      let outcome: MaofError | number | undefined;
+      try {
+        // A plain read first: the write transaction only when this waiter may be served.
+        const first = this.syncShared(shared);
+        if ((first !== undefined && first < rowId) || (!this.fits(head.nano) && !this.refusal(head.nano, head.opts))) return;
+        outcome = shared.transact(() => {
+          const firstNow = this.syncShared(shared);
+          if (firstNow !== undefined && firstNow < rowId) return undefined;
+          const refusal = this.refusal(head.nano, head.opts);
+          if (refusal) {
+            shared.dropWaiter(rowId);
+            return refusal;
+          }
+          if (!this.fits(head.nano)) return undefined;
+          shared.dropWaiter(rowId);
+          return shared.addReservation(head.nano);
+        });
+      } catch (err) {
+        this.logger.debug('Cost ledger: could not serve a budget waiter now; trying again shortly', err);
+        return;
+      }
+      if (outcome === undefined) return;
+      this.waiters.shift();
+      head.done.abort();
+      if (outcome instanceof MaofError) {
+        head.reject(outcome);
+        continue;
+      }
+      this.reservedNano += head.nano;
+      head.resolve(new LedgerReservation(`rsv-${++this.seq}`, head.amountUsd, head.nano, this, outcome));
+    }
+  }
+
+  private leaveSharedQueue(waiter: BudgetWaiter): void {
+    if (!this.shared || waiter.rowId === undefined) return;
+    try {
+      this.shared.dropWaiter(waiter.rowId);
+    } catch (err) {
+      // Its owner's rows go with the process; until then the head is skipped by nobody: log it.
+      this.logger.warn('Cost ledger: could not leave the shared budget queue', err);
+    }
+  }
+
+  private dropSharedReservation(reservation: LedgerReservation): void {
+    const shared = this.shared;
+    if (!shared || reservation.rowId === undefined) return;
+    const rowId = reservation.rowId;
+    try {
+      shared.transact(() => shared.dropReservation(rowId));
+    } catch (err) {
+      this.pendingDrops.push(rowId);
+      this.logger.warn('Cost ledger: could not release a reservation now; it is released with the next write', err);
+    }
+  }
+
+  private sharedSettle(reservation: Reservation, entry: Omit<LedgerEntry, 'at'>, nano: number): void {
+    if (reservation instanceof LedgerReservation && reservation.ledger === this && reservation.rowId !== undefined) this.pendingDrops.push(reservation.rowId);
+    this.unwritten.push({
+      requestId: entry.requestId,
+      at: this.clock.now(),
+      source: entry.source ?? 'other',
+      task: entry.task,
+      agentId: entry.agentId,
+      model: entry.model,
+      inputTokens: entry.usage.inputTokens,
+      outputTokens: entry.usage.outputTokens,
+      cacheReadTokens: entry.usage.cacheReadTokens,
+      cacheWriteTokens: entry.usage.cacheWriteTokens,
+      costNano: nano,
+      savedNano: 0,
+      cached: entry.cached,
+      outcome: entry.outcome ?? 'ok',
+      ...(entry.ttftMs !== undefined ? { ttftMs: entry.ttftMs } : {}),
+      ...(entry.totalMs !== undefined ? { totalMs: entry.totalMs } : {}),
+    });
+    this.writeUnwritten();
+    this.serveWaiters();
+    this.sharedAlerts();
+  }
+
+  private sharedCacheHit(hit: CacheHitRecord, savedUsd: number): void {
+    const usage = hit.usage ?? ZERO_USAGE;
+    this.unwritten.push({
+      requestId: hit.requestId,
+      at: this.clock.now(),
+      source: hit.source ?? 'other',
+      task: hit.task,
+      agentId: hit.agentId,
+      model: hit.model ?? '',
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      cacheReadTokens: usage.cacheReadTokens,
+      cacheWriteTokens: usage.cacheWriteTokens,
+      costNano: 0,
+      savedNano: usdToNano(savedUsd),
+      cached: true,
+      outcome: 'cache-hit',
+    });
+    this.writeUnwritten();
+  }
+
+  /** Writes settled costs (and gives back reservations) not yet written; on failure keeps them for the next try. */
+  private writeUnwritten(): void {
+    const shared = this.shared;
+    if (!shared || (this.unwritten.length === 0 && this.pendingDrops.length === 0)) return;
+    try {
+      shared.transact(() => {
+        for (const id of this.pendingDrops) shared.dropReservation(id);
+        for (const row of this.unwritten) shared.addEntry(row);
+        // Every process's totals as of this commit, for the alerts: no second read after it.
+        this.syncShared(shared);
+      });
+      this.pendingDrops.length = 0;
+      this.unwritten.length = 0;
+    } catch (err) {
+      // Its reservation stays counted for every process meanwhile, so the budget still holds.
+      this.logger.error(`Cost ledger: could not write ${this.unwritten.length} settled cost(s) (${writeFailure(err)}); kept in memory and written with the next request or at exit.`, err);
+    }
+  }
+
+  /** Fires alerts against every process's spend, once across processes (the fired ones are shared). */
+  private sharedAlerts(): void {
+    const shared = this.shared;
+    if (!shared) return;
+    // Below the lowest threshold of every limit nothing can fire: no read of the fired alerts.
+    const lowest = Math.min(1, ...this.policy.alertAt);
+    const near = (spent: number, limitUsd: number | undefined): boolean => limitUsd !== undefined && spent >= lowest * usdToNano(limitUsd);
+    if (!near(this.monthNano, this.policy.monthlyUsd) && !near(this.byDay.get(this.today) ?? 0, this.policy.dailyUsd)) return;
+    try {
+      this.loadAlerts();
+    } catch (err) {
+      this.logger.debug('Cost ledger: could not read the fired alerts', err);
+      return;
+    }
+    if (this.checkAlerts()) this.schedulePersist();
+  }
+
+  private loadAlerts(): void {
+    let raw: unknown;
+    try {
+      raw = this.store.get(ALERTS_STATE_KEY);
+    } catch {
+      return;
+    }
+    if (!isRecord(raw)) return;
+    for (const period of ['month', 'day'] as const) {
+      const parsed = firedSchema.safeParse(raw[period]);
+      if (parsed.success) this.fired[period] = parsed.data;
+    }
+  }
+
+  private sharedSummary(shared: SharedLedger): SpendSummary {
+    const version = shared.version();
+    const cached = this.summaryCache;
+    if (cached && cached.version === version && cached.day === this.today) return { ...cached.summary, monthAlert: this.highestFired('month', this.month, this.policy.monthlyUsd), dayAlert: this.highestFired('day', this.today, this.policy.dailyUsd) };
+    const p = this.policy;
+    this.syncShared(shared);
+    const stats = shared.monthStats(this.month);
+    const byDay = shared.byDay(utcDay(this.clock.now() - LEDGER_KEEP_DAYS * DAY_MS));
+    const summary: SpendSummary = {
+      monthUsd: nanoToUsd(this.monthNano),
+      dayUsd: nanoToUsd(this.byDay.get(this.today) ?? 0),
+      reservedUsd: nanoToUsd(this.reservedNano),
+      monthlyLimitUsd: p.monthlyUsd,
+      dailyLimitUsd: p.dailyUsd,
+      perRequestLimitUsd: p.perRequestUsd,
+      byAgent: toUsdRecord(stats.byAgent),
+      byTask: toUsdRecord(stats.byTask),
+      bySource: toUsdRecord(stats.bySource),
+      byDay: toUsdRecord(byDay, true),
+      requests: stats.requests,
+      cacheHits: stats.cacheHits,
+      savedUsd: nanoToUsd(stats.savedNano),
+      month: this.month,
+      day: this.today,
+      monthAlert: this.highestFired('month', this.month, p.monthlyUsd),
+      dayAlert: this.highestFired('day', this.today, p.dailyUsd),
+    };
+    this.summaryCache = { version, day: this.today, summary };
+    return summary;
+  }
+
+  private sharedRecent(shared: SharedLedger, limit: number): LedgerEntry[] {
+    return shared.recent(limit).map((r) => ({
+      requestId: r.requestId,
+      at: r.at,
+      agentId: r.agentId,
+      model: r.model,
+      task: r.task,
+      usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens, cacheWriteTokens: r.cacheWriteTokens },
+      costUsd: nanoToUsd(r.costNano),
+      cached: r.cached,
+      source: r.source,
+      outcome: r.outcome,
+      ...(r.ttftMs !== undefined ? { ttftMs: r.ttftMs } : {}),
+      ...(r.totalMs !== undefined ? { totalMs: r.totalMs } : {}),
+    }));
   }
 }

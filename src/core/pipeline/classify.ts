@@ -51,6 +51,8 @@ async function askClassifier(ctx: RequestContext, local: Classification): Promis
   );
   // A one-shot question: nothing for a provider to keep in its prompt cache.
   sub.conversationKey = undefined;
+  // The heuristics answer when the classifier agent goes quiet: its first-token deadline always holds.
+  sub.fallbacks = 'always';
   try {
     // The heuristics stand behind it like a fallback agent: a key the provider paused is not waited out.
     const result = await tryAgent(sub, agent, true);

@@ -6,10 +6,9 @@ import type { Usage } from '../types';
 import { pricingFor } from '../config/schema';
 import type { CachedResponse } from '../cache/responseCache';
 import { lostCacheCostUsd } from '../router/stickyRoutes';
-import type { RunFailure, RunSuccess } from '../orchestrator';
+import type { RoutedRequest, RunFailure, RunSuccess } from './types';
 import type { AgentCall } from './prepareContext';
 import type { RequestContext } from './requestContext';
-import type { RoutedRequest } from './route';
 import { structuredOf } from './structured';
 
 /** A success as the route returns it; the classification is added when the request finishes. */

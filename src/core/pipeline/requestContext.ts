@@ -5,10 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { lastUserText, ZERO_USAGE, type ToolCall, type Usage } from '../types';
 import type { PruneReport } from '../context/contextPruner';
 import type { Classification } from '../router/taskClassifier';
-import type { AttemptRecord, RunRequest } from '../orchestrator';
+import type { AttemptRecord, RunRequest } from './types';
 import type { MaofEvent } from '../events';
 import { conversationKeyOf } from '../promptLayout';
 import type { PipelineServices } from './services';
+import type { AgentConfig } from '../config/schema';
 
 /**
  * The signal of requests that came without one. Shared, not one AbortController per request: each
@@ -27,6 +28,8 @@ const CONTINUE_TEXT = '(continue)';
 export class RequestContext {
   readonly requestId: string;
   readonly started: number;
+  /** When the current call's first streamed text arrived (time to first token, kept in the usage history). */
+  firstDeltaAt: number | undefined;
   /** 'auto' until classified. */
   task: string;
   readonly attempts: AttemptRecord[] = [];
@@ -51,6 +54,13 @@ export class RequestContext {
   streamedChars = 0;
   usageEstimated?: boolean;
   promptCacheSavedUsd?: number;
+  /**
+   * What may still take the request if the agent in flight is given up on: the route's agents from
+   * `fallbackFrom` on (set by the route stage), or anything at all (`'always'`: the classifier, whose
+   * heuristics answer when its agent does not). Read lazily, only when a deadline passes.
+   */
+  fallbacks: readonly AgentConfig[] | 'always' | undefined;
+  fallbackFrom = 0;
   /** The caller's onDelta, counting what was streamed (bound once, only when the caller streams). */
   readonly onDelta: ((text: string) => void) | undefined;
   readonly onToolCall: ((call: ToolCall) => void) | undefined;
@@ -80,6 +90,7 @@ export class RequestContext {
     this.onDelta = onDelta
       ? (delta: string): void => {
           this.streamedChars += delta.length;
+          this.firstDeltaAt ??= this.services.clock.now();
           this.deltasDelivered = true;
           onDelta(delta);
         }

@@ -6,18 +6,14 @@
 import { MaofError, cancelledError, providerLabel, toMaofError, unknownPriceError } from '../errors';
 import { ownKeyAllowed, providerKeyAllowed, type AgentConfig } from '../config/schema';
 import { planRoute } from '../router/router';
-import type { StickyPlan } from '../router/stickyRoutes';
-import { circuitOpenError, keyPausedError } from './agentCall';
+import { keyTagOf } from '../resilience/creditMarks';
+import { circuitOpenError, keyPausedError, outOfCreditError } from './agentErrors';
 import { cacheKeyOf, cachedAnswer } from './cache';
 import { answer } from './structured';
 import { successResult, type RouteSuccess } from './finish';
 import { prepareContext } from './prepareContext';
 import type { RequestContext } from './requestContext';
-
-export interface RoutedRequest extends StickyPlan {
-  /** The conversation a routed turn belongs to (sticky routing, prompt caching); none when pinned or one-shot. */
-  conversationKey: string | undefined;
-}
+import type { RoutedRequest } from './types';
 
 /**
  * The agents to try, in order. A one-shot request (the hot path of commands and batches) gets its
@@ -70,9 +66,11 @@ export async function runRouteOnce(ctx: RequestContext, agents: AgentConfig[]): 
   const { services } = ctx;
   let lastError: MaofError | undefined;
   const missingKeys = new Set<string>();
+  ctx.fallbacks = agents;
   for (let i = 0; i < agents.length; i++) {
     const agent = agents[i];
     if (ctx.signal.aborted) throw cancelledError();
+    ctx.fallbackFrom = i + 1;
     try {
       const result = await tryAgent(ctx, agent, i < agents.length - 1);
       if (missingKeys.size > 0) services.logger.info(`Request ${ctx.requestId}: no key for ${[...missingKeys].join(', ')}; answered by "${agent.id}".`);
@@ -83,6 +81,9 @@ export async function runRouteOnce(ctx: RequestContext, agents: AgentConfig[]): 
       if (error.code === 'AUTH' && error.status === undefined) missingKeys.add(providerLabel(agent.provider));
       lastError = preferInformative(lastError, error);
       const next = agents[i + 1];
+      // An agent that went silent after part of its answer reached the caller ends the request:
+      // another agent's answer would repeat what was shown.
+      if (error.code === 'STALLED' && ctx.deltasDelivered) throw error;
       if (!next || !error.fallbackWorthy) throw next ? error : lastError;
       if (services.clock.now() >= ctx.started + services.config.retry.maxTotalMs) {
         services.logger.info(`Request ${ctx.requestId}: "${agent.id}" failed with ${error.code} and retry.maxTotalMs is spent; not trying "${next.id}".`);
@@ -125,6 +126,11 @@ export function admitAgent(ctx: RequestContext, agent: AgentConfig, storedKey: s
   if (services.refusedForPrice(agent)) {
     ctx.skip(agent.id, 'PRICE_UNKNOWN', 'CONFIG');
     throw unknownPriceError(agent.id, agent.model);
+  }
+  if (services.credit.size > 0 && services.credit.isMarked(agent.id, keyTagOf(services.keyIdFor(agent, apiKey)))) {
+    // Out of credit with this key: asked again only once the key changes or the breaker is reset.
+    ctx.skip(agent.id, 'CONFIG', 'OUT_OF_CREDIT');
+    throw outOfCreditError(agent);
   }
   if (services.breakers.get(agent.id).state === 'open') {
     ctx.skip(agent.id, 'CIRCUIT_OPEN', 'CIRCUIT_OPEN');

@@ -14,6 +14,8 @@ import type { Tokenizer } from '../context/tokenizer';
 import type { SessionStore } from '../memory/sessionMemory';
 import type { Provider } from '../providers/provider';
 import type { BreakerRegistry } from '../resilience/circuitBreaker';
+import type { CreditMarks } from '../resilience/creditMarks';
+import type { LatencyStats } from '../resilience/latencyStats';
 import type { RateLimiter } from '../resilience/rateLimiter';
 import { StickyRoutes } from '../router/stickyRoutes';
 
@@ -32,6 +34,8 @@ export interface PipelineServicesInit {
   logger: Logger;
   events: EventBus;
   breakers: BreakerRegistry;
+  latency: LatencyStats;
+  credit: CreditMarks;
   ledger: CostLedger;
   cache: ResponseCache;
   sessions: SessionStore;
@@ -50,6 +54,10 @@ export class PipelineServices {
   readonly logger: Logger;
   readonly events: EventBus;
   readonly breakers: BreakerRegistry;
+  /** Each agent's time to first token, tokens per second and outcomes: what the deadlines learn from. */
+  readonly latency: LatencyStats;
+  /** Agents out of credit with their current key: skipped like an agent without a key. */
+  readonly credit: CreditMarks;
   readonly ledger: CostLedger;
   readonly cache: ResponseCache;
   readonly sessions: SessionStore;
@@ -75,6 +83,8 @@ export class PipelineServices {
     this.logger = init.logger;
     this.events = init.events;
     this.breakers = init.breakers;
+    this.latency = init.latency;
+    this.credit = init.credit;
     this.ledger = init.ledger;
     this.cache = init.cache;
     this.sessions = init.sessions;

@@ -6,7 +6,7 @@ import { cancelledError, MaofError } from '../errors';
 import type { Clock } from '../ports';
 import type { ChatMessage, Usage } from '../types';
 import { endpointLabel, mapProviderError, stallTimeoutError, type ProviderErrorContext, type ProviderKind } from './errorMapping';
-import type { ProviderRequest } from './provider';
+import type { ProviderRequest } from './providerTypes';
 
 export interface ClientKeyParts {
   provider: ProviderKind;

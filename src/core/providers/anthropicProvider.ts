@@ -8,7 +8,7 @@ import type { ToolCall, Usage } from '../types';
 import { transportFetch } from './httpTransport';
 import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
-import type { Provider, ProviderRequest, ProviderResponse } from './provider';
+import type { Provider, ProviderRequest, ProviderResponse } from './providerTypes';
 import { AnthropicToolCalls, toAnthropicMessages, toAnthropicTools } from './toolWire';
 import { withAnthropicBreakpoints } from './promptCache';
 
@@ -112,6 +112,9 @@ export class AnthropicProvider implements Provider {
         touch();
         switch (event.type) {
           case 'content_block_start':
+            // A block (text, tool use, thinking) starting is the model's output; message_start and
+            // ping are the server's, sent before the model has produced anything.
+            req.onProgress?.();
             calls.start(event.index, event.content_block);
             break;
           case 'content_block_stop': {
@@ -124,6 +127,8 @@ export class AnthropicProvider implements Provider {
             if (event.message.usage) usage = mapAnthropicUsage(event.message.usage);
             break;
           case 'content_block_delta':
+            // Text, a tool call's JSON, thinking and its signature all show the model at work.
+            req.onProgress?.();
             if (event.delta.type === 'text_delta' && event.delta.text) {
               parts.push(event.delta.text);
               req.onDelta?.(event.delta.text);

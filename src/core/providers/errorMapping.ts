@@ -177,6 +177,7 @@ const NETWORK_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const CREDIT_WORDS = /credit balance is too low|insufficient[_ ](quota|credits?|balance|funds)/i;
 const NETWORK_WORDS = /terminated|socket hang up|premature close|other side closed|fetch failed|connection error|network|ECONNRESET|ECONNREFUSED/i;
 const CONTEXT_WORDS =
   /context[_ ]length|context window|maximum context|prompt is too long|too many (input )?tokens|reduce the length|exceeds? (the )?context|input length and `?max_tokens`? exceed/i;
@@ -227,7 +228,7 @@ function detailOf(label: string, parts: Array<string | number | undefined>, mess
 
 // ---- user messages ----
 
-type Variant = 'key' | 'permission' | 'billing' | 'malformed' | 'not_found' | 'model_not_found' | 'stalled' | 'default';
+type Variant = 'key' | 'permission' | 'malformed' | 'not_found' | 'model_not_found' | 'stalled' | 'default';
 
 function userMessage(code: ErrorCode, label: string, agent: string, variant: Variant = 'default', model?: string): string {
   const a = `agent "${agent}"`;
@@ -236,8 +237,9 @@ function userMessage(code: ErrorCode, label: string, agent: string, variant: Var
   switch (code) {
     case 'AUTH':
       if (variant === 'permission') return `${label} refused ${a} access to its model — check the API key's permissions, or run "MAOF: Set API Key".`;
-      if (variant === 'billing') return `${label} says the account behind ${a}'s API key is out of credit or quota — check its billing, or run "MAOF: Set API Key" to use another key.`;
       return `${label} rejected the API key for ${a} — run "MAOF: Set API Key".`;
+    case 'OUT_OF_CREDIT':
+      return `${label} says the account behind ${a}'s API key is out of credit or quota — add credit in the provider's billing settings, or run "MAOF: Set API Key" to use another key; MAOF skips the agent until its key changes or its breaker is reset.`;
     case 'RATE_LIMITED':
       return `${label} is rate-limiting ${a} — MAOF will retry or fall back; lower the agent's rateLimit to avoid this.`;
     case 'OVERLOADED':
@@ -290,7 +292,11 @@ function fromApiError(e: ApiErrorShape, ctx: ProviderErrorContext, cause: unknow
   // An error sent inside a stream has no HTTP status: its type and code decide alone, the same way
   // they decide over HTTP (OpenAI's in-stream invalid key is type invalid_request_error, code invalid_api_key).
   const inStream = status === undefined;
-  if (code === 'insufficient_quota' || type === 'billing_error' || status === 402) return make('AUTH', ctx, 'billing', detail, opts);
+  // Out of credit: OpenAI's 429 insufficient_quota, Anthropic's 400 "Your credit balance is too low…",
+  // a 402 or a billing_error. Not a rate limit nor a bad request: the fix is the account's billing.
+  if (code === 'insufficient_quota' || type === 'billing_error' || status === 402 || (status !== undefined && status >= 400 && status < 500 && CREDIT_WORDS.test(apiMessage))) {
+    return make('OUT_OF_CREDIT', ctx, 'default', detail, opts);
+  }
   if (status === 429 || type === 'rate_limit_error' || code === 'rate_limit_exceeded' || (inStream && (type === 'requests' || type === 'tokens'))) {
     return make('RATE_LIMITED', ctx, 'default', detail, opts);
   }

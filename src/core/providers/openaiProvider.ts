@@ -8,7 +8,7 @@ import type { Usage } from '../types';
 import { transportFetch } from './httpTransport';
 import { ClientCache, estimateUsage, lazySdk, runGuarded, tokens } from './adapterSupport';
 import { incompleteStreamError, missingKeyError, type ProviderErrorContext } from './errorMapping';
-import type { Provider, ProviderRequest, ProviderResponse } from './provider';
+import type { Provider, ProviderRequest, ProviderResponse } from './providerTypes';
 import { OpenAIToolCalls, toOpenAIMessages, toOpenAITools } from './toolWire';
 
 const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -109,6 +109,7 @@ export class OpenAIProvider implements Provider {
         const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
         if (!choice) continue;
         if (choice.delta?.refusal) refused = true;
+        if (req.onProgress && producedOutput(choice.delta)) req.onProgress();
         const delta = choice.delta?.content;
         if (delta) {
           parts.push(delta);
@@ -133,4 +134,15 @@ export class OpenAIProvider implements Provider {
       };
     });
   }
+}
+
+/**
+ * A chunk that carries the model's output: text, a refusal, a tool call's pieces, or reasoning
+ * (`reasoning_content` of DeepSeek-style servers, `reasoning` of OpenRouter-style ones). The first
+ * chunk's bare `role` and the final usage-only chunk are transport, not a sign the model works.
+ */
+function producedOutput(delta: unknown): boolean {
+  if (typeof delta !== 'object' || delta === null) return false;
+  const d = delta as Record<string, unknown>;
+  return Boolean(d.content || d.refusal || d.reasoning_content || d.reasoning || (Array.isArray(d.tool_calls) && d.tool_calls.length > 0));
 }

@@ -1,57 +1,10 @@
-// The one interface the orchestration core uses to call a model, whatever the provider: one
-// request in, one reply with billed usage out, or a MaofError. SDKs load on first use only.
-import type { AgentConfig } from '../config/schema';
-import type { ChatMessage, ToolCall, ToolDefinition, ToolMode, Usage } from '../types';
-import type { PromptCacheRequest } from './promptCache';
+// The shared provider adapters, one per provider kind. SDKs load on first use only.
 import { AnthropicProvider } from './anthropicProvider';
 import { OpenAIProvider } from './openaiProvider';
+import type { Provider } from './providerTypes';
 
-export interface ProviderRequest {
-  /** provider, model, baseUrl, timeoutMs, headers, temperature... */
-  agent: AgentConfig;
-  apiKey: string;
-  /** System messages first; adapters map them to each API's shape. */
-  messages: ChatMessage[];
-  maxOutputTokens: number;
-  temperature?: number;
-  stream: boolean;
-  /** Called for each streamed text delta. */
-  onDelta?: (text: string) => void;
-  signal: AbortSignal;
-  /** Ask for a JSON object (OpenAI response_format json_object; Anthropic: no prefill, just pass). */
-  json?: boolean;
-  /** Tools the model may call, and whether it must. */
-  tools?: readonly ToolDefinition[];
-  toolMode?: ToolMode;
-  /** Called for each whole tool call as soon as the stream has finished it. */
-  onToolCall?: (call: ToolCall) => void;
-  /**
-   * Set when the request is a turn of a conversation that will be read again and the agent allows
-   * prompt caching: Anthropic gets cache breakpoints, OpenAI a prompt_cache_key. A one-shot request
-   * gets neither (a cache write costs more than plain input).
-   */
-  promptCache?: PromptCacheRequest;
-  /** Clock time at which the call is aborted with TIMEOUT whatever its progress (the request's retry.maxTotalMs). */
-  deadline?: number;
-}
-
-export interface ProviderResponse {
-  text: string;
-  usage: Usage;
-  /** `filtered`: the provider's content filter stopped the answer; `refused`: the model declined. */
-  finishReason: 'stop' | 'length' | 'tool_calls' | 'filtered' | 'refused' | 'other';
-  model: string;
-  /** The tools the model asked to call (in order), when it did. */
-  toolCalls?: ToolCall[];
-  /** The provider reported no usage: `usage` is our estimate (the orchestrator recounts it with the tokenizer). */
-  usageEstimated?: boolean;
-}
-
-export interface Provider {
-  readonly kind: 'openai' | 'anthropic';
-  /** Rejects only with a MaofError. */
-  complete(req: ProviderRequest): Promise<ProviderResponse>;
-}
+// The contract lives in providerTypes.ts, which the adapters import without importing this factory back.
+export type { Provider, ProviderRequest, ProviderResponse } from './providerTypes';
 
 let openai: OpenAIProvider | undefined;
 let anthropic: AnthropicProvider | undefined;

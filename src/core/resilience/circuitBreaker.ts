@@ -293,12 +293,17 @@ export class BreakerRegistry {
     return Object.keys(snapshots).filter((agentId) => !Object.hasOwn(valid, agentId));
   }
 
+  /** Told of a user's reset (one agent, or all when undefined): marks kept beside the breakers end with it. */
+  onReset: ((agentId?: string) => void) | undefined;
+
   reset(agentId: string): void {
     this.breakers.get(agentId)?.reset();
+    this.onReset?.(agentId);
   }
 
   resetAll(): void {
     for (const b of this.breakers.values()) b.reset();
+    this.onReset?.();
   }
 
   /** Whether a breaker exists for this agent (get() would create one). */

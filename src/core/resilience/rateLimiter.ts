@@ -88,7 +88,14 @@ export class RateLimiter {
   private readonly learned = new Map<string, Learned>();
   private readonly admitted = new Map<string, Admitted>();
 
-  constructor(clock: Clock) {
+  /**
+   * `onPause` hears every pause a 429 set here (with when it ends), so that other MAOF processes
+   * can share it (Orchestrator, through the shared store); `adoptPause` is how they arrive.
+   */
+  constructor(
+    clock: Clock,
+    private readonly onPause?: (keyId: string, until: number) => void,
+  ) {
     this.clock = clock;
   }
 
@@ -128,7 +135,22 @@ export class RateLimiter {
     learned.pausedUntil = Math.max(learned.pausedUntil, now + wait);
     learned.nextAt = Math.max(learned.nextAt, learned.pausedUntil);
     learned.expires = now + LEARNED_WINDOW_MS;
+    this.onPause?.(keyId, learned.pausedUntil);
     return learned.pausedUntil;
+  }
+
+  /** Another process's 429 paused `keyId` until `until`: requests here wait it out too (no pace is learned from it). */
+  adoptPause(keyId: string, until: number): void {
+    const now = this.clock.now();
+    if (until <= now || (this.pausedUntil(keyId) ?? 0) >= until) return;
+    let learned = this.learned.get(keyId);
+    if (!learned || now >= learned.expires) {
+      learned = { pausedUntil: now, rps: MAX_PACE_RPS, nextAt: now, expires: 0, sleepers: new Set() };
+      this.learned.set(keyId, learned);
+    }
+    learned.pausedUntil = until;
+    learned.nextAt = Math.max(learned.nextAt, until);
+    learned.expires = until + LEARNED_WINDOW_MS;
   }
 
   /** The provider answered a request on `keyId`: counted for the first pace, and a learned pace creeps up. */

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { recordActivation, recordHostStart } from './activationTiming';
 import type * as HostMain from './hostMain';
 import { createPublicApi, type MaofPublicApi } from './publicApi';
-import { ALL_COMMAND_IDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEWS } from './ids';
+import { ALL_COMMAND_IDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEWS } from '../platform/ids';
 import { LazyRegistry } from './registry';
 
 export type { MaofTestApi } from './hostMain';
@@ -86,6 +86,9 @@ function testApi(load: () => HostMain.StartedHost): HostMain.MaofTestApi {
     },
     get dashboard() {
       return api().dashboard;
+    },
+    get languageModels() {
+      return api().languageModels;
     },
     keyFingerprint: (agentId) => api().keyFingerprint(agentId),
   };

@@ -1,11 +1,14 @@
 // The host proper (dist/host.js), loaded by the entry point (extension.ts) just after start-up or
-// on the first command, whichever comes first. It reads settings and starts every feature; the
-// orchestrator (and with it the state file and, later, the provider SDKs) is created on first use.
+// on the first command, whichever comes first. It reads settings, builds the one core service
+// (orchestrator, state file; the provider SDKs load on the first request) and starts every feature.
 // Each feature starts inside its own try/catch so one failure is logged, not fatal.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { FileStateStore } from '../../core/persistence/fileStateStore';
+import { SqliteStore } from '../../core/persistence/sqliteStore';
+import { editorLegacyFiles, importLegacyState } from '../../core/persistence/importLegacy';
+import { cliConfigDir, LEDGER_DB_FILE, userStateDir } from '../../core/persistence/stateDir';
 import { Orchestrator } from '../../core/orchestrator';
+import { createMaofCore } from '../../core/maofCore';
 import { registerAdminCommands } from '../commands/adminCommands';
 import { registerAgentCommands } from '../commands/agentCommands';
 import { chatViewHandle, registerChatView, type ChatViewHandle } from '../chat/chatView';
@@ -14,7 +17,7 @@ import { ContextCollector } from '../platform/contextCollector';
 import { dashboardHandle, registerDashboard, type DashboardHandle } from '../dashboard/dashboardPanel';
 import { createErrorPresenter } from '../platform/errors';
 import { registerInlineCommands } from '../inline/inlineGeneration';
-import { registerChatModelProvider } from '../languageModels/chatModelProvider';
+import { chatModelProviderHandle, registerChatModelProvider, type ChatModelProviderHandle } from '../languageModels/chatModelProvider';
 import { registerParticipant } from '../languageModels/participant';
 import { registerChatSettings } from '../languageModels/chatSettings';
 import { InlinePreview, type PendingProposal } from '../inline/inlinePreview';
@@ -23,11 +26,11 @@ import { SecretKeys } from '../platform/secretKeys';
 import type { StatusSource } from './publicApi';
 import { resetSpendHistory, warnStateProblem } from '../dashboard/spendHistory';
 import type { HostRegistry } from './registry';
-import type { MaofServices } from './services';
+import type { MaofServices } from '../platform/services';
 import { registerStatusBar } from '../statusBar/statusBar';
 import { registerWalkthrough } from '../walkthrough/walkthrough';
-import { registerWriteCommands } from '../commands/writeCommands';
-import { COMMANDS } from './ids';
+import { registerWriteCommands } from '../inline/writeCommands';
+import { COMMANDS } from '../platform/ids';
 
 /**
  * The test hooks `activate` returns only in the extension's own test run (ExtensionMode.Test):
@@ -46,6 +49,8 @@ export interface MaofTestApi {
   readonly chatView: ChatViewHandle | undefined;
   /** The dashboard panel (test hooks: snapshot, posted messages, simulated webview messages). */
   readonly dashboard: DashboardHandle | undefined;
+  /** MAOF's models for VS Code's Chat (test hooks: how often VS Code was told they changed). */
+  readonly languageModels: ChatModelProviderHandle | undefined;
   /** A one-way fingerprint of the key an agent's requests would carry (never the key), or undefined. */
   keyFingerprint(agentId: string): Promise<string | undefined>;
 }
@@ -73,33 +78,31 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   context.subscriptions.push(secretKeys);
   void secretKeys.importDevEnvironmentKeys().catch((err: unknown) => logger.warn('Could not import development keys', err));
 
-  const stateFile = path.join(context.globalStorageUri.fsPath, 'state.json');
-  let store: FileStateStore | undefined;
-  let orchestrator: Orchestrator | undefined;
-  const getOrchestrator = (): Orchestrator => {
-    if (!orchestrator) {
-      store = new FileStateStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"', restartHint: 'reload the window' });
-      orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
-      context.subscriptions.push({ dispose: orchestrator.events.on((event) => logEvent(logger, event)) });
-      logger.debug('Orchestrator created.');
-      // Told once per session: the store is created once.
-      if (store.problem) warnStateProblem(store.problem, () => log.show());
-    }
-    return orchestrator;
-  };
-  context.subscriptions.push(configService.onDidChangeConfig((config) => orchestrator?.updateConfig(config)));
+  // One ledger per user, not per window or profile: every window, profile and the CLI share it (issue 19).
+  // Built now, not on first use: a feature asks the core without a try around reaching it. The
+  // provider SDKs still load on the first request (providers/adapterSupport.ts), so this is cheap.
+  const stateFile = path.join(userStateDir(process.env, configService.config.storage.dir), LEDGER_DB_FILE);
+  const store = new SqliteStore(stateFile, logger, { resetHint: 'run "MAOF: Reset Spend History"', restartHint: 'reload the window', historyMonths: configService.config.storage.historyMonths });
+  // The old files: each profile's state.json and the CLI's (MAOF_STATE_DIR or its config directory).
+  const cliStateFile = path.join(process.env.MAOF_STATE_DIR ?? cliConfigDir(process.env), 'state.json');
+  importLegacyState(store, editorLegacyFiles(context.globalStorageUri.fsPath, cliStateFile), logger);
+  context.subscriptions.push({ dispose: () => store.close() });
+  const orchestrator = new Orchestrator({ config: configService.config, secrets: secretKeys, store, logger });
+  const core = createMaofCore(orchestrator);
+  context.subscriptions.push({ dispose: core.events.on((event) => logEvent(logger, event)) });
+  // Told once per session: the store is created once.
+  if (store.problem) warnStateProblem(store.problem, () => log.show());
+  context.subscriptions.push(configService.onDidChangeConfig((config) => core.updateConfig(config)));
   const flush = async (): Promise<void> => {
-    await orchestrator?.flush();
-    await store?.flush();
+    await core.flush();
+    await store.flush();
   };
 
   const collector = new ContextCollector(() => configService.config, logger);
   const services: MaofServices = {
     extensionContext: context,
     registry,
-    get orchestrator() {
-      return getOrchestrator();
-    },
+    core,
     logger,
     keys: secretKeys,
     config: () => configService.config,
@@ -131,10 +134,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('@maof in VS Code\'s Chat', () => registerParticipant(services));
   start('the settings of VS Code\'s Chat', () => registerChatSettings(services));
   start('Reset Spend History', () =>
-    registry.registerCommand(COMMANDS.resetSpendHistory, () => {
-      getOrchestrator(); // opens the store, if nothing has yet
-      return resetSpendHistory(store);
-    }),
+    registry.registerCommand(COMMANDS.resetSpendHistory, () => resetSpendHistory(store)),
   );
   start('the walkthrough', () => registerWalkthrough(services, preview?.onDidChange));
   try {
@@ -147,9 +147,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   logger.info(`MAOF started in ${Date.now() - started} ms (${configService.config.agents.length} agents).`);
   const testApi: MaofTestApi = {
     services,
-    get orchestrator() {
-      return getOrchestrator();
-    },
+    orchestrator,
     get pendingInline() {
       return preview?.pending;
     },
@@ -161,14 +159,17 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
     get dashboard() {
       return dashboardHandle();
     },
+    get languageModels() {
+      return chatModelProviderHandle();
+    },
     keyFingerprint: async (agentId) => {
       const agent = configService.config.agents.find((a) => a.id === agentId);
-      return agent ? getOrchestrator().keyFingerprint(agent) : undefined;
+      return agent ? core.keyFingerprint(agent) : undefined;
     },
   };
   const status: StatusSource = {
-    summary: () => getOrchestrator().ledger.summary(),
-    breakers: () => configService.config.agents.map((a) => ({ agentId: a.id, state: getOrchestrator().breakers.get(a.id).state })),
+    summary: () => core.spend(),
+    breakers: () => configService.config.agents.map((a) => ({ agentId: a.id, state: core.breakerState(a.id) })),
   };
   return { testApi, status, flush };
 }

@@ -4,24 +4,10 @@
 // handler, loading the host first when it is not there yet. Imported by the entry point: it must
 // stay small and import nothing but vscode and the ids.
 import * as vscode from 'vscode';
-import type { CommandId, PanelType, ViewId } from './ids';
+import type { CommandId, PanelType, ViewId } from '../platform/ids';
+import type { CommandHandler, HostRegistry, LanguageModelProviderImpl } from '../platform/services';
 
-/** Commands take whatever VS Code or a caller passes (a URI, an args object, nothing) and narrow it. */
-export type CommandHandler = (...args: unknown[]) => unknown;
-
-/** How host features register commands and the chat view (MaofServices.registry). */
-export interface HostRegistry {
-  registerCommand(id: CommandId, handler: CommandHandler): vscode.Disposable;
-  registerWebviewViewProvider(viewId: ViewId, provider: vscode.WebviewViewProvider): vscode.Disposable;
-  registerWebviewPanelSerializer(viewType: PanelType, serializer: vscode.WebviewPanelSerializer): vscode.Disposable;
-  registerLanguageModelProvider(vendor: string, provider: LanguageModelProviderImpl): vscode.Disposable;
-  registerChatParticipant(id: string, handler: vscode.ChatRequestHandler): vscode.Disposable;
-  /** Ids of the manifest commands whose real handler the host has registered (not just a placeholder). */
-  handledCommands(): CommandId[];
-}
-
-/** A language-model provider whose change event the registry forwards. */
-export type LanguageModelProviderImpl = vscode.LanguageModelChatProvider<vscode.LanguageModelChatInformation>;
+export type { HostRegistry };
 
 /** What the placeholders of the Language Model API and chat participants are made from (package.json). */
 export interface ChatContributions {

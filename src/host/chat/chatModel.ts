@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AgentConfig } from '../../core/config/schema';
 import type { MaofError } from '../../core/errors';
 import type { MaofEvent } from '../../core/events';
-import type { AttemptRecord, RunSuccess } from '../../core/orchestrator';
+import type { AttemptRecord, RunSuccess } from '../../core/maofCore';
 import { endpointLabel } from '../../core/providers/errorMapping';
 import { ACTION_IDS, errorFix, errorLabel, WAIT_VOCABULARY } from '../../shared/errorVocabulary';
 import { formatDuration } from '../../shared/format';

@@ -1,11 +1,11 @@
-// The side-panel chat (webview view `maof.chatView`): streams answers from the orchestrator into the
+// The side-panel chat (webview view `maof.chatView`): streams answers from the core into the
 // webview, narrates retries and fallbacks live, applies code to the editor, and keeps each
 // workspace's conversation in workspaceState so it survives a reload.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ContextItem } from '../../core/context/contextPruner';
 import type { MaofEvent } from '../../core/events';
-import type { Orchestrator } from '../../core/orchestrator';
+import type { Turn } from '../../core/memory/sessionMemory';
 import {
   parseChatMessage,
   type ChatAgentInfo,
@@ -25,11 +25,11 @@ import { formatUsd } from '../../shared/format';
 import { DeltaCoalescer } from './deltaCoalescer';
 import { keyStatus } from '../platform/keyNames';
 import { runAction, sanitizeForUser } from '../platform/errors';
-import type { MaofServices } from '../boot/services';
-import { markChatAnswered } from '../walkthrough/walkthrough';
+import type { MaofServices } from '../platform/services';
+import { markChatAnswered } from '../platform/walkthroughSteps';
 import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
 import { WebviewHost } from '../webviews/webviewHost';
-import { COMMANDS, VIEWS } from '../boot/ids';
+import { COMMANDS, VIEWS } from '../platform/ids';
 
 import { userTurn } from '../../core/types';
 export const CHAT_STATE_KEY = 'maof.chat.v1';
@@ -67,11 +67,11 @@ export function chatViewHandle(): ChatViewHandle | undefined {
 }
 
 class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> implements vscode.WebviewViewProvider, ChatViewHandle {
-  private orchestratorUnsubscribe: (() => void) | undefined;
+  private coreUnsubscribe: (() => void) | undefined;
   private state: SavedChat;
   private readonly running = new Map<string, Running>();
   private readonly slot: PersistedSlot<SavedChat>;
-  /** Sessions whose orchestrator memory was seeded from restored history. */
+  /** Sessions whose core memory was seeded from restored history. */
   private readonly seeded = new Set<string>();
   private stateSeq = 0;
 
@@ -107,15 +107,15 @@ class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> 
     view.webview.options = webviewOptions(extensionUri);
     view.webview.html = webviewHtml(view.webview, extensionUri, 'chat', 'MAOF Chat');
     this.attach(view);
-    this.listenToOrchestrator();
+    this.listenToCore();
   }
 
   override dispose(): void {
     for (const r of this.running.values()) r.controller.abort();
     this.running.clear();
     this.saveNow();
-    this.orchestratorUnsubscribe?.();
-    this.orchestratorUnsubscribe = undefined;
+    this.coreUnsubscribe?.();
+    this.coreUnsubscribe = undefined;
     super.dispose();
     if (current === this) current = undefined;
   }
@@ -189,7 +189,7 @@ class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> 
     if (!running?.wait) return;
     const waitingFor = running.wait.agentId;
     if (action === 'retryNow') {
-      if (waitingFor && running.wait.reason !== 'budget') this.services.orchestrator.retryNow(waitingFor);
+      if (waitingFor && running.wait.reason !== 'budget') this.services.core.retryNow(waitingFor);
       else this.post({ type: 'chat/notice', kind: 'info', text: 'A budget wait ends when requests in flight settle — switch agent or raise the budget instead.' });
       return;
     }
@@ -234,9 +234,7 @@ class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> 
       this.post({ type: 'chat/stream', messageId: answer.id, done: false, content: text });
     });
     try {
-      // Inside the try: if the orchestrator cannot be created, the answer still ends with an error.
-      const orchestrator = this.services.orchestrator;
-      unsubscribe = orchestrator.events.on((event: MaofEvent) => {
+      unsubscribe = this.services.core.events.on((event: MaofEvent) => {
         if (!('requestId' in event) || event.requestId !== requestId) return;
         const line = statusLine(event, this.services.config().agents, maxAttempts);
         if (line) {
@@ -253,8 +251,8 @@ class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> 
           this.post({ type: 'chat/status', messageId: answer.id, text: 'Could not read the editor — sending without context' });
         }
       }
-      this.seedMemory(orchestrator, sessionId, user.id);
-      const result = await orchestrator.run({
+      this.seedMemory(sessionId, user.id);
+      const result = await this.services.core.run({
         messages: [userTurn(message.prompt)],
         source: 'MAOF chat',
         task: 'auto',
@@ -300,31 +298,23 @@ class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> 
   }
 
   /**
-   * The orchestrator's conversation memory lives in memory only: after a reload, the restored turns
+   * The core's conversation memory lives in memory only: after a reload, the restored turns
    * are handed back to it once, so the agent still knows what was said.
    */
-  private seedMemory(orchestrator: Orchestrator, sessionId: string, beforeId: string): void {
+  private seedMemory(sessionId: string, beforeId: string): void {
     if (this.seeded.has(sessionId)) return;
     this.seeded.add(sessionId);
-    try {
-      const memory = orchestrator.sessions.get(sessionId);
-      if (memory.toMessages().length > 0) return;
-      for (const m of this.state.messages) {
-        if (m.id === beforeId) break;
-        if (m.error || m.pending || m.content === '') continue;
-        memory.add({ role: m.role, content: m.content, at: m.at, task: m.meta?.task ?? 'auto', agentId: m.meta?.agentId });
-      }
-    } catch (err) {
-      this.services.logger.debug('Chat: could not restore the conversation memory', err);
+    const turns: Turn[] = [];
+    for (const m of this.state.messages) {
+      if (m.id === beforeId) break;
+      if (m.error || m.pending || m.content === '') continue;
+      turns.push({ role: m.role, content: m.content, at: m.at, task: m.meta?.task ?? 'auto', agentId: m.meta?.agentId });
     }
+    this.services.core.seedSession(sessionId, turns);
   }
 
   private forgetMemory(sessionId: string): void {
-    try {
-      this.services.orchestrator.sessions.delete(sessionId);
-    } catch (err) {
-      this.services.logger.debug('Chat: could not drop the conversation memory', err);
-    }
+    this.services.core.forgetSession(sessionId);
   }
 
   private async editCode(replaceSelection: boolean, code: string, language: string | undefined): Promise<void> {
@@ -362,13 +352,7 @@ class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> 
 
   private async agents(): Promise<ChatAgentInfo[]> {
     const config = this.services.config();
-    let breakerOf: (id: string) => ChatAgentInfo['breaker'] = () => 'closed';
-    try {
-      const breakers = this.services.orchestrator.breakers;
-      breakerOf = (id) => breakers.get(id).state;
-    } catch (err) {
-      this.services.logger.debug('Chat: breaker states unavailable', err);
-    }
+    const { core } = this.services;
     return Promise.all(
       config.agents.map(async (a) => {
         const info: ChatAgentInfo = {
@@ -376,7 +360,7 @@ class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> 
           label: a.id === a.model ? a.id : `${a.id} (${a.model})`,
           provider: a.provider,
           model: a.model,
-          breaker: breakerOf(a.id),
+          breaker: core.breakerState(a.id),
           key: keyStatus(a, await this.services.keys.hasKeyFor(a.id).catch(() => false)),
         };
         if (a.description) info.description = a.description;
@@ -402,13 +386,8 @@ class ChatViewProvider extends WebviewHost<ChatHostMessage, ChatWebviewMessage> 
     this.post({ type: 'chat/state', ...state });
   }
 
-  private listenToOrchestrator(): void {
-    if (this.orchestratorUnsubscribe) return;
-    try {
-      this.orchestratorUnsubscribe = this.services.orchestrator.events.onType('breaker.changed', () => void this.postState(false));
-    } catch (err) {
-      this.services.logger.warn('Chat: the orchestrator is unavailable', err);
-    }
+  private listenToCore(): void {
+    this.coreUnsubscribe ??= this.services.core.events.onType('breaker.changed', () => void this.postState(false));
   }
 
   // ---- persistence ------------------------------------------------------------------------------

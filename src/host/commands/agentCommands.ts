@@ -6,16 +6,16 @@ import type { ContextItem } from '../../core/context/contextPruner';
 import { formatUsd } from '../../core/cost/costCalculator';
 import type { AgentConfig } from '../../core/config/schema';
 import type { BreakerState } from '../../core/events';
-import type { ChainStep, RunResult } from '../../core/orchestrator';
+import type { ChainStep, RunResult } from '../../core/maofCore';
 import { analysisToMarkdown } from '../../core/structuredOutput';
 import type { KeyStatus } from '../../shared/protocolCommon';
 import { keyStatus } from '../platform/keyNames';
-import { attemptsOf, fenced, footer, openMarkdown, quote, seconds } from './markdownReport';
-import { promptArgument } from '../inline/inlineGeneration';
-import { withRequestProgress } from './requestProgress';
-import type { MaofServices } from '../boot/services';
+import { attemptsOf, fenced, footer, openMarkdown, quote, seconds } from '../platform/markdownReport';
+import { promptArgument } from '../platform/commandArgs';
+import { withRequestProgress } from '../platform/requestProgress';
+import type { MaofServices } from '../platform/services';
 import { userTurn } from '../../core/types';
-import { COMMANDS } from '../boot/ids';
+import { COMMANDS } from '../platform/ids';
 
 const BREAKER_BADGE: Record<BreakerState, string> = {
   closed: '$(check) closed',
@@ -80,8 +80,8 @@ async function analyse(services: MaofServices, scope: 'selection' | 'file'): Pro
     '',
     numbered(doc.getText(range), range.start.line + 1),
   ].join('\n');
-  const result = await withRequestProgress({ title: 'MAOF', verb: 'Analysing', events: services.orchestrator.events }, (run) =>
-    services.orchestrator.run({ messages: [userTurn(prompt)], task: 'analysis', structured: true, signal: run.signal, requestId: run.requestId, source: 'commands' }),
+  const result = await withRequestProgress({ title: 'MAOF', verb: 'Analysing', events: services.core.events }, (run) =>
+    services.core.run({ messages: [userTurn(prompt)], task: 'analysis', structured: true, signal: run.signal, requestId: run.requestId, source: 'commands' }),
   );
   if (!result.ok) {
     await services.showError(result.error);
@@ -100,7 +100,7 @@ async function agentItems(services: MaofServices): Promise<AgentPick[]> {
   const routed = new Set(Object.values(services.config().routes).flat());
   const items: AgentPick[] = [];
   for (const agent of services.config().agents) {
-    const state = services.orchestrator.breakers.get(agent.id).state;
+    const state = services.core.breakerState(agent.id);
     const key = keyStatus(agent, await services.keys.hasKeyFor(agent.id));
     items.push({
       label: agent.id,
@@ -128,8 +128,8 @@ async function askAgent(services: MaofServices, args: unknown): Promise<vscode.T
   const question = promptArgument(args) ?? (await vscode.window.showInputBox({ title: `MAOF: Ask ${agentId}`, prompt: 'Your question or request (the selection and open files are sent as context)', ignoreFocusOut: true }));
   if (!question?.trim()) return undefined;
   const context = await services.collectContext();
-  const result = await withRequestProgress({ title: 'MAOF', verb: 'Asking', events: services.orchestrator.events }, (run) =>
-    services.orchestrator.run({ messages: [userTurn(question)], agentId, context, signal: run.signal, requestId: run.requestId, source: 'commands' }),
+  const result = await withRequestProgress({ title: 'MAOF', verb: 'Asking', events: services.core.events }, (run) =>
+    services.core.run({ messages: [userTurn(question)], agentId, context, signal: run.signal, requestId: run.requestId, source: 'commands' }),
   );
   if (!result.ok) {
     await services.showError(result.error);
@@ -172,9 +172,9 @@ async function compareAgents(services: MaofServices, args: unknown): Promise<vsc
   if (!question?.trim()) return undefined;
   const context = await services.collectContext();
   const agentIds = ids;
-  const out = await withRequestProgress({ title: 'MAOF', verb: 'Comparing', events: services.orchestrator.events, anyRequest: true }, (run) => {
+  const out = await withRequestProgress({ title: 'MAOF', verb: 'Comparing', events: services.core.events, anyRequest: true }, (run) => {
     run.report(`Asking ${agentIds.length} agents at once…`);
-    return services.orchestrator.fanOut({ messages: [userTurn(question)], task: 'auto', context, signal: run.signal, source: 'commands' }, agentIds);
+    return services.core.fanOut({ messages: [userTurn(question)], task: 'auto', context, signal: run.signal, source: 'commands' }, agentIds);
   });
   if (out.results.every((r) => !r.result.ok && r.result.error.code === 'CANCELLED')) return undefined;
   return openMarkdown(comparisonMarkdown(question, out.results), 'Agent comparison');
@@ -246,9 +246,9 @@ async function runChain(services: MaofServices, args: unknown): Promise<vscode.T
   if (!input?.trim()) return undefined;
   const chainInput = input;
   const steps = chain.steps;
-  const out = await withRequestProgress({ title: `MAOF: ${chain.label}`, verb: 'Working', events: services.orchestrator.events, anyRequest: true }, (run) => {
+  const out = await withRequestProgress({ title: `MAOF: ${chain.label}`, verb: 'Working', events: services.core.events, anyRequest: true }, (run) => {
     run.report(`Step 1 of ${steps.length}: ${steps[0]?.name ?? ''}…`);
-    return services.orchestrator.chain(steps, chainInput, {
+    return services.core.chain(steps, chainInput, {
       signal: run.signal,
       source: 'commands',
       context,

@@ -3,13 +3,12 @@
 // The model listens to the core's events from activation on, so the panel shows history when opened;
 // updates to an open panel are throttled to at most ten a second.
 import * as vscode from 'vscode';
-import type { Orchestrator } from '../../core/orchestrator';
 import { parseDashboardMessage, type DashboardHostMessage, type DashboardSnapshot, type DashboardWebviewMessage } from '../../shared/dashboardProtocol';
 import { DashboardModel } from './dashboardModel';
-import type { MaofServices } from '../boot/services';
+import type { MaofServices } from '../platform/services';
 import { UpdateThrottle } from '../platform/updateThrottle';
-import { COMMANDS, PANELS } from '../boot/ids';
-import { markStepDone } from '../walkthrough/walkthrough';
+import { COMMANDS, PANELS } from '../platform/ids';
+import { markStepDone } from '../platform/walkthroughSteps';
 import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
 import { panelSurface, WebviewHost } from '../webviews/webviewHost';
 
@@ -47,9 +46,10 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
     super({ name: 'Dashboard', readyType: 'dashboard/ready', parse: parseDashboardMessage, logger: services.logger });
     this.model = new DashboardModel(() => services.config().retry.maxAttempts);
     this.throttle = new UpdateThrottle(() => this.postUpdate(), UPDATE_INTERVAL_MS);
-    // Listen from (just after) activation so latency and recent requests are there when opened,
-    // without making activation itself create the orchestrator.
-    this.later(0, () => this.listen());
+    // Listen from activation on, so latency and recent requests are there when it is opened.
+    this.unsubscribe = services.core.events.on((event) => {
+      if (this.model.onEvent(event) && this.panel?.visible) this.throttle.request();
+    });
   }
 
   get isOpen(): boolean {
@@ -57,7 +57,6 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
   }
 
   show(): void {
-    this.listen();
     if (this.panel) {
       this.panel.reveal();
       return;
@@ -76,7 +75,6 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
    * snapshot when ready. A second one (two windows' state restored into one) is closed.
    */
   restore(panel: vscode.WebviewPanel): void {
-    this.listen();
     if (this.panel) {
       panel.dispose();
       this.panel.reveal();
@@ -98,18 +96,18 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
   }
 
   snapshot(): DashboardSnapshot {
-    const orchestrator = this.services.orchestrator;
+    const { core } = this.services;
     const config = this.services.config();
     const breakers = config.agents.map((a) => {
-      const b = orchestrator.breakers.get(a.id);
-      return { agentId: a.id, provider: a.provider, model: a.model, state: b.state, snapshot: b.snapshot() };
+      const snapshot = core.breakerSnapshot(a.id);
+      return { agentId: a.id, provider: a.provider, model: a.model, state: snapshot.state, snapshot };
     });
     return this.model.snapshot({
       now: Date.now(),
-      summary: orchestrator.ledger.summary(),
+      summary: core.spend(),
       breakers,
       breakerResetTimeoutMs: config.breaker.resetTimeoutMs,
-      cacheEntries: orchestrator.cache.stats().entries,
+      cacheEntries: core.cacheEntries(),
     });
   }
 
@@ -138,42 +136,23 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
   protected override async onMessage(message: DashboardWebviewMessage): Promise<void> {
     switch (message.type) {
       case 'dashboard/resetBreaker': {
-        const orchestrator = this.orchestrator();
-        const known = this.services.config().agents.some((a) => a.id === message.agentId) || message.agentId in orchestrator.breakers.snapshots();
-        if (!known) {
+        if (!this.services.core.hasBreaker(message.agentId)) {
           this.services.logger.warn(`Dashboard: no circuit breaker for agent "${message.agentId}" to reset.`);
           return;
         }
-        orchestrator.breakers.reset(message.agentId);
+        this.services.core.resetBreaker(message.agentId);
         this.services.logger.info(`Circuit breaker of "${message.agentId}" reset from the dashboard.`);
         this.postSnapshot();
         return;
       }
       case 'dashboard/resetAll':
-        this.orchestrator().breakers.resetAll();
+        this.services.core.resetAllBreakers();
         this.services.logger.info('All circuit breakers reset from the dashboard.');
         this.postSnapshot();
         return;
       case 'dashboard/export':
         await vscode.commands.executeCommand(COMMANDS.exportUsage);
         return;
-    }
-  }
-
-  private orchestrator(): Orchestrator {
-    this.listen();
-    return this.services.orchestrator;
-  }
-
-  /** Feeds the model from the core's events (once the orchestrator can be had). */
-  private listen(): void {
-    if (this.unsubscribe) return;
-    try {
-      this.unsubscribe = this.services.orchestrator.events.on((event) => {
-        if (this.model.onEvent(event) && this.panel?.visible) this.throttle.request();
-      });
-    } catch (err) {
-      this.services.logger.warn('Dashboard: the orchestrator is unavailable', err);
     }
   }
 
@@ -186,11 +165,7 @@ class DashboardController extends WebviewHost<DashboardHostMessage, DashboardWeb
 
   private postSnapshot(): void {
     if (!this.panel) return;
-    try {
-      this.post({ type: 'dashboard/snapshot', ...this.snapshot() });
-    } catch (err) {
-      this.services.logger.warn('Dashboard: could not build the snapshot', err);
-    }
+    this.post({ type: 'dashboard/snapshot', ...this.snapshot() });
   }
 
 }

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { StateProblem } from '../../core/ports';
 import type { StateResetResult } from '../../core/persistence/fileStateStore';
-import { COMMANDS } from '../boot/ids';
+import { COMMANDS } from '../platform/ids';
 
 /** The part of FileStateStore these need. */
 export interface ResettableStore {

@@ -2,16 +2,17 @@
 // progress notification), never touch the document while it answers, then show the answer as an
 // inline proposal to accept or reject. If the text under the target changed meanwhile, nothing is
 // applied and the answer is offered in a separate document instead.
+import { promptArgument } from '../platform/commandArgs';
 import * as vscode from 'vscode';
 import type { ContextItem } from '../../core/context/contextPruner';
-import type { RunResult } from '../../core/orchestrator';
+import type { RunResult } from '../../core/maofCore';
 import type { ErrorCode } from '../../core/errors';
 import type { InlinePreview } from './inlinePreview';
 import { fitToRange, shiftRange, stripCodeFence } from './inlineText';
-import { withRequestProgress } from '../commands/requestProgress';
-import type { MaofServices } from '../boot/services';
+import { withRequestProgress } from '../platform/requestProgress';
+import type { MaofServices } from '../platform/services';
 import { userTurn } from '../../core/types';
-import { COMMANDS } from '../boot/ids';
+import { COMMANDS } from '../platform/ids';
 
 export type InlineOutcome =
   | { status: 'proposed'; agentId: string }
@@ -64,10 +65,10 @@ export async function runInline(services: MaofServices, preview: InlinePreview, 
 
   let result: RunResult;
   try {
-    result = await withRequestProgress({ title: job.title, verb: job.verb, events: services.orchestrator.events }, (run) => {
+    result = await withRequestProgress({ title: job.title, verb: job.verb, events: services.core.events }, (run) => {
       let received = 0;
       let lastReport = 0;
-      return services.orchestrator.run({
+      return services.core.run({
         messages: [userTurn(job.prompt)],
         source: 'commands',
         task: job.task,
@@ -121,13 +122,6 @@ export async function runInline(services: MaofServices, preview: InlinePreview, 
     return { status: 'failed' };
   }
   return { status: 'proposed', agentId: result.agentId };
-}
-
-/** `{prompt}` lets keybindings and automation skip the input box. */
-export function promptArgument(args: unknown): string | undefined {
-  if (typeof args !== 'object' || args === null) return undefined;
-  const prompt = (args as { prompt?: unknown }).prompt;
-  return typeof prompt === 'string' && prompt.trim() ? prompt : undefined;
 }
 
 /** When a proposal is pending, says so (with Accept / Reject) and returns true. */

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../../core/ports';
 import { shiftRange } from './inlineText';
-import { COMMANDS } from '../boot/ids';
+import { COMMANDS } from '../platform/ids';
 
 export const PENDING_CONTEXT_KEY = 'maof.inlinePending';
 

@@ -6,17 +6,24 @@
 import * as vscode from 'vscode';
 import type { MaofConfig } from '../../core/config/schema';
 import { tokenizerFor, type Tokenizer } from '../../core/context/tokenizer';
-import type { RunRequest } from '../../core/orchestrator';
-import type { MaofServices } from '../boot/services';
+import type { RunRequest } from '../../core/maofCore';
+import type { MaofServices } from '../platform/services';
 import { toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
 import { modelCatalog, targetOf, type CatalogModel, type ModelTarget } from './modelCatalog';
 import { MessageTokenCounter } from './tokenCount';
 import { requestInitiatorOf, requestSourceOf } from './requestSource';
 import { reportChatUse } from './chatUse';
-import { LANGUAGE_MODEL_VENDOR } from '../boot/ids';
+import { LANGUAGE_MODEL_VENDOR } from '../platform/ids';
+import { UpdateThrottle } from '../platform/updateThrottle';
 
 interface MaofModelInfo extends vscode.LanguageModelChatInformation {
   readonly target: ModelTarget;
+}
+
+const ANNOUNCE_INTERVAL_MS = 250;
+
+function signature(models: readonly MaofModelInfo[]): string {
+  return JSON.stringify(models.map(({ id, name, family, version, detail, tooltip, maxInputTokens, maxOutputTokens, capabilities }) => [id, name, family, version, detail, tooltip, maxInputTokens, maxOutputTokens, capabilities]));
 }
 
 /** Thrown into VS Code: its message is what the Chat shows. */
@@ -30,11 +37,20 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
   private keyed = new Set<string>();
   /** VS Code counts every message of every request: counts are remembered by text. */
   private readonly counter = new MessageTokenCounter();
+  /** How often VS Code was told the models changed (test hook). */
+  announcements = 0;
+  /** The models as last announced (or first read): a change is announced only when they differ. */
+  private announced = '';
+  /** Settings, keys and breakers change in bursts (a settings write, a failure storm): one announcement. */
+  private readonly announce = new UpdateThrottle(() => this.announceIfChanged(), ANNOUNCE_INTERVAL_MS);
 
   constructor(private readonly services: MaofServices) {
     this.disposables.push(
       services.onDidChangeConfig(() => void this.refreshKeys()),
       services.keys.onDidChange(() => void this.refreshKeys()),
+      // A breaker that opens or closes changes which agent would answer (family) and which may.
+      new vscode.Disposable(services.core.events.onType('breaker.changed', () => this.announce.request())),
+      this.announce,
     );
     void this.refreshKeys();
   }
@@ -48,11 +64,29 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
     const next = new Set<string>();
     for (const a of config.agents) if (await this.services.keys.hasKeyFor(a.id)) next.add(a.id);
     this.keyed = next;
+    this.announce.request();
+  }
+
+  private announceIfChanged(): void {
+    const now = signature(this.models());
+    if (now === this.announced) return;
+    this.announced = now;
+    this.announcements++;
     this.changed.fire();
   }
 
   provideLanguageModelChatInformation(): MaofModelInfo[] {
-    return modelCatalog(this.services.config(), (id) => this.keyed.has(id)).map((m: CatalogModel) => ({
+    const models = this.models();
+    // The first read is the baseline; later reads (vscode.lm asks afresh) do not move it, so a
+    // change is still announced to the Chat's picker, which keeps what it resolved.
+    if (this.announced === '') this.announced = signature(models);
+    return models;
+  }
+
+  /** The models with what is true of them now: family, windows and capabilities of the agents that may answer. */
+  private models(): MaofModelInfo[] {
+    const ready = { hasKey: (id: string) => this.keyed.has(id), breakerOpen: (id: string) => this.services.core.breakerState(id) === 'open' };
+    return modelCatalog(this.services.config(), ready).map((m: CatalogModel) => ({
       id: m.id,
       name: m.name,
       family: m.family,
@@ -110,7 +144,7 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
       },
     };
     try {
-      const result = await this.services.orchestrator.run(req);
+      const result = await this.services.core.run(req);
       if (brokeOffAfter !== undefined) {
         throw new ChatModelError(`MAOF: the answer broke off mid-way (agent "${brokeOffAfter}" failed after it had started), so it is incomplete. Ask again — MAOF retries or falls back only before an answer starts.`);
       }
@@ -140,7 +174,22 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
   }
 }
 
+/** What the test API reads of the provider. */
+export interface ChatModelProviderHandle {
+  readonly announcements: number;
+}
+
+let current: MaofChatModelProvider | undefined;
+
+/** The provider of this window, once registered. */
+export function chatModelProviderHandle(): ChatModelProviderHandle | undefined {
+  return current;
+}
+
 export function registerChatModelProvider(services: MaofServices): vscode.Disposable {
   const provider = new MaofChatModelProvider(services);
-  return vscode.Disposable.from(provider, services.registry.registerLanguageModelProvider(LANGUAGE_MODEL_VENDOR, provider));
+  current = provider;
+  return vscode.Disposable.from(provider, services.registry.registerLanguageModelProvider(LANGUAGE_MODEL_VENDOR, provider), new vscode.Disposable(() => {
+    if (current === provider) current = undefined;
+  }));
 }

@@ -6,9 +6,9 @@
 //   back to what the user had.
 // - `chat.allowAnonymousAccess` = true: the Chat answers through MAOF without a Copilot sign-in.
 import * as vscode from 'vscode';
-import type { MaofServices } from '../boot/services';
-import { COMMANDS, LANGUAGE_MODEL_VENDOR } from '../boot/ids';
-import { markStepDone } from '../walkthrough/walkthrough';
+import type { MaofServices } from '../platform/services';
+import { COMMANDS, LANGUAGE_MODEL_VENDOR } from '../platform/ids';
+import { markStepDone } from '../platform/walkthroughSteps';
 import { onDidUseChat, type ChatUse } from './chatUse';
 import { isChatQuestion, needsAnonymousAccess, UTILITY_MODEL_ID } from './requestSource';
 

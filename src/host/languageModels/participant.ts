@@ -8,10 +8,10 @@ import { providerLabel } from '../../core/errors';
 import { userTurn, type ChatMessage } from '../../core/types';
 import { formatUsd } from '../../shared/format';
 import { ACTIONS, errorFix, errorLabel } from '../../shared/errorVocabulary';
-import { narrate } from '../commands/progressText';
-import type { MaofServices } from '../boot/services';
-import { diagnoseReport } from '../commands/adminCommands';
-import { LANGUAGE_MODEL_VENDOR, PARTICIPANT_ID } from '../boot/ids';
+import { narrate } from '../platform/progressText';
+import type { MaofServices } from '../platform/services';
+import { diagnoseReport } from '../platform/diagnoseReport';
+import { LANGUAGE_MODEL_VENDOR, PARTICIPANT_ID } from '../platform/ids';
 import { targetOf } from './modelCatalog';
 import { reportChatUse } from './chatUse';
 
@@ -40,7 +40,7 @@ function historyOf(context: vscode.ChatContext): ChatMessage[] {
 /** Progress lines for one request, from the core's events. */
 function narrateInto(services: MaofServices, stream: vscode.ChatResponseStream, requestId: string): vscode.Disposable {
   const current: { agent?: string } = {};
-  const off = services.orchestrator.events.on((event) => {
+  const off = services.core.events.on((event) => {
     if (!('requestId' in event) || event.requestId !== requestId) return;
     const line = narrate('Asking', event, current);
     if (line) stream.progress(line);
@@ -58,7 +58,7 @@ async function answer(services: MaofServices, request: vscode.ChatRequest, conte
   const narration = narrateInto(services, stream, requestId);
   let streamed = false;
   try {
-    const result = await services.orchestrator.run({
+    const result = await services.core.run({
       requestId,
       source: 'VS Code Chat (@maof)',
       messages: [...historyOf(context), userTurn(request.prompt)],
@@ -104,7 +104,7 @@ async function compare(services: MaofServices, request: vscode.ChatRequest, stre
   const abort = new AbortController();
   const cancel = token.onCancellationRequested(() => abort.abort());
   try {
-    const { results } = await services.orchestrator.fanOut({ messages: [userTurn(prompt)], task, signal: abort.signal, structured: false, source: 'VS Code Chat (@maof)' }, agentIds);
+    const { results } = await services.core.fanOut({ messages: [userTurn(prompt)], task, signal: abort.signal, structured: false, source: 'VS Code Chat (@maof)' }, agentIds);
     stream.markdown(`### ${results.length} agents on the "${task}" route\n\n| Agent | Model | Cost | Time | Result |\n|---|---|---|---|---|\n`);
     for (const { agentId, result } of results) {
       const agent = config.agents.find((a) => a.id === agentId);
@@ -128,8 +128,8 @@ async function route(services: MaofServices, request: vscode.ChatRequest, stream
   const picked = request.model.vendor === LANGUAGE_MODEL_VENDOR ? targetOf(request.model.id, config) : undefined;
   const task = picked?.kind === 'task' ? picked.task : classification?.task ?? 'code';
   const agentIds = picked?.kind === 'agent' ? [picked.agentId] : config.routes[task] ?? [];
-  const orchestrator = services.orchestrator;
-  const summary = orchestrator.ledger.summary();
+  const { core } = services;
+  const summary = core.spend();
   const lines: string[] = [];
   if (picked?.kind === 'agent') lines.push(`The model picked in the Chat pins agent **${picked.agentId}** (retries, no fallback).`);
   else if (classification) lines.push(`"${prompt.length > 60 ? `${prompt.slice(0, 57)}…` : prompt}" is a **${task}** request (${classification.reason}, confidence ${Math.round(classification.confidence * 100)} %).`);
@@ -143,7 +143,7 @@ async function route(services: MaofServices, request: vscode.ChatRequest, stream
     if (!agent) continue;
     // A local server that needs no key is ready without one.
     const hasKey = !agentRequiresKey(agent) || (await services.keys.hasKeyFor(id));
-    const breaker = orchestrator.breakers.get(id).state;
+    const breaker = core.breakerState(id);
     if (!chosen && hasKey && breaker !== 'open') chosen = id;
     const key = !agentRequiresKey(agent) ? 'no key needed' : hasKey ? 'key set' : '**no key**';
     lines.push(`${i + 1}. **${id}** — ${agent.model} (${providerLabel(agent.provider)})  `, `   ${key} · breaker ${breaker} · ${windowLabel(agent.contextWindow)} window · ${formatUsd(summary.byAgent[id] ?? 0)} this month`);

@@ -12,7 +12,7 @@ import type { Logger } from '../../core/ports';
 
 const REPORT_QUIET_MS = 400;
 
-export const SETTING_KEYS = ['agents', 'routes', 'tasks', 'retry', 'breaker', 'budget', 'cache', 'context', 'classifierAgent'] as const;
+export const SETTING_KEYS = ['agents', 'routes', 'tasks', 'retry', 'breaker', 'budget', 'cache', 'context', 'storage', 'classifierAgent'] as const;
 const RESTRICTED = new Set(RESTRICTED_SETTINGS);
 
 /** Whether the workspace is trusted, and when that changes (a seam for tests; VS Code's by default). */

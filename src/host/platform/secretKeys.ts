@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { ownKeyAllowed, providerKeyAllowed, type AgentConfig, type MaofConfig } from '../../core/config/schema';
 import type { Logger, SecretSource } from '../../core/ports';
 import { keyProblem, MAX_KEY_LENGTH, SECRET_PREFIX, storageNameFor } from './keyNames';
-import type { HostKeys, KeyTarget } from '../boot/services';
+import type { HostKeys, KeyTarget } from './services';
 
 export type ProviderId = 'openai' | 'anthropic';
 

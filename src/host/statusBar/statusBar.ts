@@ -3,13 +3,13 @@
 import * as vscode from 'vscode';
 import type { WaitReason } from '../../core/events';
 import { statusBarView, type Waiting } from './statusBarModel';
-import type { MaofServices } from '../boot/services';
+import type { MaofServices } from '../platform/services';
 import { UpdateThrottle } from '../platform/updateThrottle';
-import { COMMANDS } from '../boot/ids';
+import { COMMANDS } from '../platform/ids';
 
 const UPDATE_INTERVAL_MS = 250;
-/** Breakers cool down and days change without an event. */
-const REFRESH_MS = 30_000;
+/** Breakers cool down, days change and other processes (the CLI, another window) spend without an event here; summary() is cached until the ledger changes. */
+const REFRESH_MS = 5_000;
 
 export function registerStatusBar(services: MaofServices): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('maof.status', vscode.StatusBarAlignment.Right, 100);
@@ -28,66 +28,51 @@ export function registerStatusBar(services: MaofServices): vscode.Disposable {
     return soonest ? { count: waits.size, reason: soonest.reason, seconds: Math.max(0, Math.ceil((soonest.until - Date.now()) / 1000)) } : undefined;
   };
   const update = (): void => {
-    try {
-      const orchestrator = services.orchestrator;
-      const breakers = services.config().agents.map((a) => ({ agentId: a.id, state: orchestrator.breakers.get(a.id).state }));
-      const view = statusBarView(orchestrator.ledger.summary(), breakers, waiting());
-      item.text = view.text;
-      item.tooltip = view.tooltip;
-      item.accessibilityInformation = { label: view.ariaLabel, role: 'button' };
-      item.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-      item.color = view.warning ? new vscode.ThemeColor('statusBarItem.warningForeground') : undefined;
-    } catch (err) {
-      services.logger.warn('Status bar: could not read spend', err);
-      item.text = '$(pulse) MAOF';
-      item.tooltip = 'MAOF — spend is unavailable (see the MAOF log). Click to open the dashboard.';
-    }
+    const { core } = services;
+    const breakers = services.config().agents.map((a) => ({ agentId: a.id, state: core.breakerState(a.id) }));
+    const view = statusBarView(core.spend(), breakers, waiting());
+    item.text = view.text;
+    item.tooltip = view.tooltip;
+    item.accessibilityInformation = { label: view.ariaLabel, role: 'button' };
+    item.backgroundColor = view.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    item.color = view.warning ? new vscode.ThemeColor('statusBarItem.warningForeground') : undefined;
   };
   const throttle = new UpdateThrottle(update, UPDATE_INTERVAL_MS);
 
-  let unsubscribe: (() => void) | undefined;
-  // Just after activation, so activation itself stays cheap; reading the ledger creates the orchestrator.
-  const start = setTimeout(() => {
-    update();
-    try {
-      unsubscribe = services.orchestrator.events.on((event) => {
-        if (event.type === 'waiting') {
-          waits.set(event.requestId, { reason: event.reason, until: event.until });
-          ticker ??= setInterval(() => throttle.request(), 1_000);
-          throttle.request();
-          return;
-        }
-        if ((event.type === 'attempt' || event.type === 'request.finished') && waits.delete(event.requestId)) {
-          if (waits.size === 0 && ticker) {
-            clearInterval(ticker);
-            ticker = undefined;
-          }
-          throttle.request();
-        }
-        switch (event.type) {
-          case 'usage':
-          case 'cache.hit':
-          case 'breaker.changed':
-          case 'budget.alert':
-          case 'request.finished':
-            throttle.request();
-        }
-      });
-    } catch (err) {
-      services.logger.warn('Status bar: the orchestrator is unavailable', err);
+  update();
+  const unsubscribe = services.core.events.on((event) => {
+    if (event.type === 'waiting') {
+      waits.set(event.requestId, { reason: event.reason, until: event.until });
+      ticker ??= setInterval(() => throttle.request(), 1_000);
+      throttle.request();
+      return;
     }
-  }, 0);
+    if ((event.type === 'attempt' || event.type === 'request.finished') && waits.delete(event.requestId)) {
+      if (waits.size === 0 && ticker) {
+        clearInterval(ticker);
+        ticker = undefined;
+      }
+      throttle.request();
+    }
+    switch (event.type) {
+      case 'usage':
+      case 'cache.hit':
+      case 'breaker.changed':
+      case 'budget.alert':
+      case 'request.finished':
+        throttle.request();
+    }
+  });
   const refresh = setInterval(() => throttle.request(), REFRESH_MS);
 
   return vscode.Disposable.from(
     item,
     services.onDidChangeConfig(() => throttle.request()),
     new vscode.Disposable(() => {
-      clearTimeout(start);
       clearInterval(refresh);
       if (ticker) clearInterval(ticker);
       throttle.dispose();
-      unsubscribe?.();
+      unsubscribe();
     }),
   );
 }

@@ -97,6 +97,34 @@ describe('maof breakers: failure counts add up across CLI runs', function () {
     assert.doesNotMatch(line, /MAOF: Reset Circuit Breakers/);
   });
 
+  it('--json also shows each agent\'s measured time to first token and the deadlines in force, remembered across runs', async () => {
+    const asked = await cli(['ask', '--config', config, '--agent', 'fast', 'hello'], env);
+    assert.equal(asked.code, 0, asked.stderr);
+    const listed = await cli(['breakers', '--config', config, '--json'], env);
+    const latency = (JSON.parse(listed.stdout) as { latency: Array<Record<string, unknown>> }).latency;
+    const fast = latency.find((r) => r.agentId === 'fast');
+    assert.equal(fast?.samples, 1);
+    assert.equal(typeof fast?.ttftP50Ms, 'number');
+    assert.equal(fast?.ok, 1);
+    assert.deepEqual([fast?.firstTokenDeadlineMs, fast?.firstTokenDeadlineSource, fast?.idleDeadlineMs, fast?.outOfCredit], [12_000, 'cold-start', 30_000, false]);
+    assert.deepEqual(latency.find((r) => r.agentId === 'spare'), { agentId: 'spare', samples: 0, ok: 0, stalled: 0, failed: 0, firstTokenDeadlineMs: 12_000, firstTokenDeadlineSource: 'cold-start', idleDeadlineMs: 30_000, outOfCredit: false });
+  });
+
+  it('an agent out of credit is skipped in later runs until `maof breakers reset` names it', async () => {
+    sim.plan([{ match: { model: 'gpt-4o-mini' }, fault: { kind: 'out_of_credit' }, times: 100 }]);
+    const first = await cli(['ask', '--config', config, '--task', 'code', '--json', 'one'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual((JSON.parse(first.stdout) as { attempts: Array<{ outcome: string }> }).attempts.map((a) => a.outcome), ['OUT_OF_CREDIT', 'ok']);
+    const second = await cli(['ask', '--config', config, '--task', 'code', '--json', 'two'], env);
+    assert.equal(second.code, 0);
+    assert.equal(sim.tally().requests, 3, 'the second run did not ask fast again');
+    const listed = (JSON.parse((await cli(['breakers', '--config', config, '--json'], env)).stdout) as { latency: Array<{ agentId: string; outOfCredit: boolean }> }).latency;
+    assert.equal(listed.find((r) => r.agentId === 'fast')?.outOfCredit, true);
+    await cli(['breakers', 'reset', 'fast', '--config', config], env);
+    const after = (JSON.parse((await cli(['breakers', '--config', config, '--json'], env)).stdout) as { latency: Array<{ agentId: string; outOfCredit: boolean }> }).latency;
+    assert.equal(after.find((r) => r.agentId === 'fast')?.outOfCredit, false);
+  });
+
   it('a success clears the remembered count, so failures must be consecutive across runs too', async () => {
     sim.plan([{ match: { model: 'gpt-4o-mini' }, fault: { kind: 'status', status: 503 }, times: 2 }]);
     const failing = await cli(['ask', '--config', config, '--agent', 'fast', '--json', 'one'], env);

@@ -1,5 +1,7 @@
 // Builds the pipeline's shared services around a scripted fake provider and the fake clock, so
 // each stage of src/core/pipeline can be run alone, in milliseconds, with no network.
+import { LatencyStats } from '../../../src/core/resilience/latencyStats';
+import { CreditMarks } from '../../../src/core/resilience/creditMarks';
 import { parseConfig, type AgentConfig, type MaofConfig } from '../../../src/core/config/schema';
 import { CostLedger } from '../../../src/core/cost/costLedger';
 import { ResponseCache } from '../../../src/core/cache/responseCache';
@@ -17,14 +19,23 @@ import { userTurn } from '../../../src/core/types';
 import { FakeClock } from './fakeClock';
 import { MapSecrets, OPENAI_KEY, ANTHROPIC_KEY } from './orchestratorHarness';
 
-/** One scripted reply: an answer (text, usage) or an error the provider throws. */
-export type Script = { text: string; inputTokens?: number; outputTokens?: number; finishReason?: ProviderResponse['finishReason'] } | { error: MaofError } | { hang: true };
+/**
+ * One scripted reply: an answer (text, usage; after `silentMs` of silence on the fake clock, with
+ * `thinking` signs of life every `thinkingEveryMs` meanwhile), an error the provider throws, or a
+ * hang (after streaming `chunks`, when given) that ends only when the request is aborted.
+ */
+export type Script =
+  | { text: string; inputTokens?: number; outputTokens?: number; finishReason?: ProviderResponse['finishReason']; silentMs?: number; thinkingEveryMs?: number }
+  | { error: MaofError }
+  | { hang: true; chunks?: string[] };
 
 /** Answers from a script (then "ok"), and keeps every request it received. */
 export class ScriptedProvider implements Provider {
   readonly kind = 'openai' as const;
   readonly requests: ProviderRequest[] = [];
   private readonly script: Script[] = [];
+
+  constructor(private readonly clock?: FakeClock) {}
 
   then(...steps: Script[]): this {
     this.script.push(...steps);
@@ -36,15 +47,39 @@ export class ScriptedProvider implements Provider {
     const step = this.script.shift() ?? { text: 'ok' };
     if ('error' in step) return Promise.reject(step.error);
     if ('hang' in step) {
+      for (const chunk of step.chunks ?? []) {
+        req.onProgress?.();
+        req.onDelta?.(chunk);
+      }
       return new Promise((_resolve, reject) => req.signal.addEventListener('abort', () => reject(new MaofError('CANCELLED', 'cancelled')), { once: true }));
     }
+    if (step.silentMs) return this.afterSilence(req, step);
+    return Promise.resolve(this.answer(req, step));
+  }
+
+  private async afterSilence(req: ProviderRequest, step: Extract<Script, { text: string }>): Promise<ProviderResponse> {
+    if (!this.clock) throw new Error('a silent step needs the fake clock');
+    const end = this.clock.now() + (step.silentMs ?? 0);
+    try {
+      while (this.clock.now() < end) {
+        await this.clock.sleep(Math.min(end - this.clock.now(), step.thinkingEveryMs ?? Number.POSITIVE_INFINITY), req.signal);
+        if (step.thinkingEveryMs) req.onProgress?.();
+      }
+    } catch {
+      throw new MaofError('CANCELLED', 'cancelled');
+    }
+    return this.answer(req, step);
+  }
+
+  private answer(req: ProviderRequest, step: Extract<Script, { text: string }>): ProviderResponse {
+    req.onProgress?.();
     req.onDelta?.(step.text);
-    return Promise.resolve({
+    return {
       text: step.text,
       usage: { inputTokens: step.inputTokens ?? 100, outputTokens: step.outputTokens ?? 10, cacheReadTokens: 0, cacheWriteTokens: 0 },
       finishReason: step.finishReason ?? 'stop',
       model: req.agent.model,
-    });
+    };
   }
 }
 
@@ -78,7 +113,7 @@ export interface Stages {
 
 export function stages(config: MaofConfig = stageConfig(), opts: { secrets?: Record<string, string | undefined> } = {}): Stages {
   const clock = new FakeClock();
-  const provider = new ScriptedProvider();
+  const provider = new ScriptedProvider(clock);
   const store = new MemoryStateStore();
   const events: MaofEvent[] = [];
   const bus = new EventBus();
@@ -93,6 +128,8 @@ export function stages(config: MaofConfig = stageConfig(), opts: { secrets?: Rec
     logger: silentLogger,
     events: bus,
     breakers,
+    latency: new LatencyStats(),
+    credit: new CreditMarks(),
     ledger: new CostLedger({ store, clock, policy: config.budget }),
     cache: new ResponseCache(config.cache, clock),
     sessions: new SessionStore({ maxTurns: 20 }),

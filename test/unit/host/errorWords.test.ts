@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../../src/core/config/schema';
 import { MaofError } from '../../../src/core/errors';
 import { attemptLog, errorInfo, statusLine } from '../../../src/host/chat/chatModel';
-import { narrate } from '../../../src/host/commands/progressText';
+import { narrate } from '../../../src/host/platform/progressText';
 import { DashboardModel } from '../../../src/host/dashboard/dashboardModel';
 import { statusBarView } from '../../../src/host/statusBar/statusBarModel';
 import { ERROR_CODES, ERROR_VOCABULARY, WAIT_REASONS, WAIT_VOCABULARY } from '../../../src/shared/errorVocabulary';

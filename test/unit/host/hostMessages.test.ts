@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describeIssue, warningText } from '../../../src/host/platform/configMessages';
 import { keyProblem, MAX_KEY_LENGTH, storageNameFor } from '../../../src/host/platform/keyNames';
-import { narrate } from '../../../src/host/commands/progressText';
-import { usageCsv } from '../../../src/host/dashboard/usageCsv';
+import { narrate } from '../../../src/host/platform/progressText';
+import { usageCsv } from '../../../src/host/commands/usageCsv';
 
 describe('host messages', () => {
   describe('key names', () => {

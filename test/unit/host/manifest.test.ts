@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { BUILTIN_ROUTES } from '../../../src/core/config/defaults';
 import { RESTRICTED_SETTINGS } from '../../../src/core/config/settingsScopes';
 import { breakerSchema, budgetSchema, cacheSchema, contextSchema, parseConfig, retrySchema } from '../../../src/core/config/schema';
-import { ALL_COMMAND_IDS, COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS } from '../../../src/host/boot/ids';
-import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../../../src/host/walkthrough/walkthroughIds';
+import { ALL_COMMAND_IDS, COMMANDS, LANGUAGE_MODEL_VENDOR, PANELS, PARTICIPANT_ID, VIEW_CONTAINER_ID, VIEWS } from '../../../src/host/platform/ids';
+import { WALKTHROUGH_CONTEXT, WALKTHROUGH_ID } from '../../../src/host/platform/walkthroughIds';
 
 interface Property {
   default?: unknown;
@@ -78,7 +78,7 @@ describe('package.json contributions', () => {
     assert.equal(gen?.mac, 'cmd+alt+g');
   });
 
-  it('contributes exactly the ids the extension registers and runs (src/host/boot/ids.ts)', () => {
+  it('contributes exactly the ids the extension registers and runs (src/host/platform/ids.ts)', () => {
     // The entry point registers a placeholder for each of ALL_COMMAND_IDS: one missing here would
     // run nowhere, one more there would be a command VS Code never shows.
     assert.deepEqual(manifest.contributes.commands.map((c) => c.command), [...ALL_COMMAND_IDS]);

@@ -102,11 +102,23 @@ describe('mapProviderError', () => {
     assert.equal(m.provider, 'openai');
   });
 
-  it('maps an out-of-quota 429 to AUTH (retrying cannot help) with a billing hint', () => {
+  it('maps an out-of-quota 429 to OUT_OF_CREDIT (retrying cannot help) naming billing as the fix', () => {
     const e = new OpenAISdk.RateLimitError(429, { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' }, undefined, new Headers());
     const m = mapProviderError(e, openaiCtx);
-    assert.equal(m.code, 'AUTH');
+    assert.equal(m.code, 'OUT_OF_CREDIT');
+    assert.equal(m.retryable, false);
+    assert.equal(m.fallbackWorthy, true);
+    assert.equal(m.countsAgainstBreaker, false);
+    assert.match(m.message, /out of credit.*billing/);
+  });
+
+  it("maps Anthropic's 400 \"credit balance is too low\" to OUT_OF_CREDIT, not a bad request about the agent's settings", () => {
+    const body = { type: 'error', error: { type: 'invalid_request_error', message: 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.' } };
+    const m = mapProviderError(new AnthropicSdk.BadRequestError(400, body, undefined, new Headers()), anthropicCtx);
+    assert.equal(m.code, 'OUT_OF_CREDIT');
+    assert.match(m.message, /Anthropic says the account behind agent "claude"'s API key is out of credit/);
     assert.match(m.message, /billing/);
+    assert.doesNotMatch(m.message, /maxOutputTokens|invalid/);
   });
 
   it('maps an Anthropic 401 to AUTH naming the command to run', () => {

@@ -2,7 +2,7 @@
 // "Generating with claude-sonnet… (retry 2 after 429, waiting 3 s)". Cancel aborts the request.
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { EventBus } from '../../core/events';
+import type { CoreEvents } from '../../core/maofCore';
 import { narrate } from './progressText';
 
 export interface ProgressRun {
@@ -17,7 +17,7 @@ export interface ProgressOptions {
   title: string;
   /** "Generating", "Analysing", … */
   verb: string;
-  events: EventBus;
+  events: CoreEvents;
   /** Track events of any request (fan-out and chains make their own request ids). */
   anyRequest?: boolean;
 }

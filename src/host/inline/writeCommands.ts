@@ -1,13 +1,14 @@
 // The Write commands: a doc comment for the symbol at the cursor, prose on the selection (both as
 // inline proposals to accept or reject) and a commit message from the Git diff into the SCM box.
 import * as vscode from 'vscode';
-import { type InlinePreview } from '../inline/inlinePreview';
-import { blockedByPending, promptArgument, runInline, type InlineOutcome } from '../inline/inlineGeneration';
-import { indentComment, joinContinuation, stripWholeFence } from '../inline/inlineText';
-import { withRequestProgress } from './requestProgress';
-import type { MaofServices } from '../boot/services';
+import { type InlinePreview } from './inlinePreview';
+import { blockedByPending, runInline, type InlineOutcome } from './inlineGeneration';
+import { promptArgument } from '../platform/commandArgs';
+import { indentComment, joinContinuation, stripWholeFence } from './inlineText';
+import { withRequestProgress } from '../platform/requestProgress';
+import type { MaofServices } from '../platform/services';
 import { userTurn } from '../../core/types';
-import { COMMANDS } from '../boot/ids';
+import { COMMANDS } from '../platform/ids';
 
 const DOCUMENTABLE = new Set([
   vscode.SymbolKind.Function,
@@ -267,8 +268,8 @@ async function writeCommitMessage(services: MaofServices, args: unknown): Promis
     '',
     body,
   ].join('\n');
-  const result = await withRequestProgress({ title: 'MAOF', verb: 'Writing the commit message', events: services.orchestrator.events }, (run) =>
-    services.orchestrator.run({ messages: [userTurn(prompt)], task: 'writing', signal: run.signal, requestId: run.requestId, structured: false, source: 'commands' }),
+  const result = await withRequestProgress({ title: 'MAOF', verb: 'Writing the commit message', events: services.core.events }, (run) =>
+    services.core.run({ messages: [userTurn(prompt)], task: 'writing', signal: run.signal, requestId: run.requestId, structured: false, source: 'commands' }),
   );
   if (!result.ok) {
     await services.showError(result.error);

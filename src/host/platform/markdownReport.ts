@@ -2,7 +2,7 @@
 // untitled markdown documents beside the editor, each with the same footer of agent, cost and tries.
 import * as vscode from 'vscode';
 import { formatUsd } from '../../core/cost/costCalculator';
-import type { RunResult } from '../../core/orchestrator';
+import type { RunResult } from '../../core/maofCore';
 
 export function attemptsOf(result: RunResult): number {
   return result.attempts.filter((a) => a.outcome !== 'cached' && a.outcome !== 'skipped').length;
