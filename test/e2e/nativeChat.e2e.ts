@@ -86,6 +86,10 @@ describe('VS Code\'s native Chat through MAOF', function () {
     assert.match(text, /sim-gpt[\s\S]*sim-claude/, 'both agents are listed');
     assert.match(text, /code: sim-gpt → sim-claude/, 'the code route, in order');
     assert.match(text, /Not checked \(open "MAOF: Diagnose" from the Command Palette/, 'the Chat has no Check Connectivity button: the report says where it is');
+    assert.match(text, /sim-gpt — gpt-4\.1-mini \(OpenAI, custom endpoint\) no key needed · built-in price · breaker closed/, 'each agent is a list item that fits the narrow panel, not a wide table');
     await screenshot(page, 'native-chat-05-diagnose');
+    // The agents, scrolled into view: nothing cut off on the right of the side panel.
+    await page.locator('.interactive-session .interactive-list h2', { hasText: 'Agents' }).last().scrollIntoViewIfNeeded();
+    await screenshot(page, 'native-chat-05b-diagnose-agents');
   });
 });
