@@ -89,7 +89,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
     assert.match(text, /sim-gpt — gpt-4\.1-mini \(OpenAI, custom endpoint\) no key needed · built-in price · breaker closed/, 'each agent is a list item that fits the narrow panel, not a wide table');
     await screenshot(page, 'native-chat-05-diagnose');
     // The agents, scrolled into view: nothing cut off on the right of the side panel.
-    await page.locator('.interactive-session .interactive-list h2', { hasText: 'Agents' }).last().scrollIntoViewIfNeeded();
+    await page.locator('.interactive-session .interactive-list h2', { hasText: 'Agents' }).last().evaluate((h) => h.scrollIntoView({ block: 'start' }));
     await screenshot(page, 'native-chat-05b-diagnose-agents');
   });
 });
