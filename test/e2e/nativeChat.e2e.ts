@@ -88,8 +88,14 @@ describe('VS Code\'s native Chat through MAOF', function () {
     assert.match(text, /Not checked \(open "MAOF: Diagnose" from the Command Palette/, 'the Chat has no Check Connectivity button: the report says where it is');
     assert.match(text, /sim-gpt — gpt-4\.1-mini \(OpenAI, custom endpoint\) no key needed · built-in price · breaker closed/, 'each agent is a list item that fits the narrow panel, not a wide table');
     await screenshot(page, 'native-chat-05-diagnose');
-    // The agents, scrolled into view: nothing cut off on the right of the side panel.
-    await page.locator('.interactive-session .interactive-list h2', { hasText: 'Agents' }).last().evaluate((h) => h.scrollIntoView({ block: 'start' }));
+    // The agents, scrolled back into view as a user would (the Chat's list is its own scroller):
+    // nothing cut off on the right of the side panel.
+    const box = await page.locator('.interactive-session .interactive-list').first().boundingBox();
+    if (box) {
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.wheel(0, -260);
+      await page.waitForTimeout(500);
+    }
     await screenshot(page, 'native-chat-05b-diagnose-agents');
   });
 });
