@@ -231,6 +231,7 @@ const commandTitles: Record<CommandName, { title: string; icon?: string }> = {
   runChain: { title: 'Run Chain…' },
   openChat: { title: 'Open Chat' },
   showDashboard: { title: 'Show Dashboard' },
+  showLastRequests: { title: 'Show Last Requests' },
   setApiKey: { title: 'Set API Key' },
   clearApiKey: { title: 'Clear API Key' },
   resetBreakers: { title: 'Reset Circuit Breakers' },

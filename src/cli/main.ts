@@ -217,7 +217,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.err(`maof: breakers takes "reset [AGENT]" or nothing, e.g. maof breakers reset ${agentIds[0] ?? 'AGENT'}\n`);
         return 2;
       }
-      const reset = resetBreakers(orchestrator.breakers, agentIds, agent);
+      // An agent skipped as out of credit is asked again after a reset, even with its breaker closed.
+      const outOfCredit = agentIds.filter((id) => (agent === undefined || id === agent) && orchestrator.credit.has(id));
+      const tripped = resetBreakers(orchestrator.breakers, agentIds, agent);
+      const reset = [...tripped, ...outOfCredit.filter((id) => !tripped.includes(id))];
       if (values.json) io.out(`${JSON.stringify({ reset })}\n`);
       else if (reset.length === 0) io.out(agent ? `The breaker of ${agent} had nothing to reset.\n` : 'Every breaker was already closed with no failures.\n');
       else io.out(`Reset the breaker${reset.length === 1 ? '' : 's'} of ${reset.join(', ')}.\n`);

@@ -7,12 +7,12 @@ import type { AgentConfig, MaofConfig } from './config/schema';
 import type { LedgerEntry, SpendSummary } from './cost/costLedger';
 import type { BreakerSnapshot } from './resilience/circuitBreaker';
 import type { BreakerState, EventOf, MaofEvent, MaofEventType, Unsubscribe } from './events';
-import type { ChainResult, ChainStep, FanOutResult, Orchestrator, RunRequest, RunResult } from './orchestrator';
+import type { AgentLatencyReport, ChainResult, ChainStep, FanOutResult, Orchestrator, RunRequest, RunResult } from './orchestrator';
 import type { Turn } from './memory/sessionMemory';
 import { RequestLog, type RequestRecord } from './requestLog';
 
 // What a front end needs to speak to the core, from here rather than from the orchestrator's file.
-export type { AttemptRecord, ChainResult, ChainStep, FanOutResult, RunFailure, RunRequest, RunResult, RunSuccess } from './orchestrator';
+export type { AgentLatencyReport, AttemptRecord, ChainResult, ChainStep, FanOutResult, RunFailure, RunRequest, RunResult, RunSuccess } from './orchestrator';
 export type { RequestRecord } from './requestLog';
 
 /** The event stream, read-only: a front end listens, only the core emits. */
@@ -47,6 +47,9 @@ export interface MaofCore {
   hasBreaker(agentId: string): boolean;
   resetBreaker(agentId: string): void;
   resetAllBreakers(): void;
+  // ---- latency and deadlines
+  /** Each configured agent's time to first token (p50 / p95), tokens per second, outcomes and the deadlines in force. */
+  latency(): AgentLatencyReport[];
   // ---- conversation memory
   /** Hands restored turns to a session's memory when it is empty (after a reload); false when it already had turns. */
   seedSession(sessionId: string, turns: readonly Turn[]): boolean;
@@ -89,6 +92,7 @@ export function createMaofCore(orchestrator: Orchestrator, log = new RequestLog(
     hasBreaker: (agentId) => o.currentConfig.agents.some((a) => a.id === agentId) || agentId in o.breakers.snapshots(),
     resetBreaker: (agentId) => o.breakers.reset(agentId),
     resetAllBreakers: () => o.breakers.resetAll(),
+    latency: () => o.latencyReport(),
     seedSession: (sessionId, turns) => {
       const memory = o.sessions.get(sessionId);
       if (memory.toMessages().length > 0) return false;

@@ -79,16 +79,27 @@ export function whyWords(r: RequestRecord): string {
   const primary = r.route[0];
   if (r.agentId === primary || failed.length === 0) return `the ${r.task} route's primary${retriesOf(r)}`;
   const position = r.route.indexOf(r.agentId ?? '');
-  const from = [...new Set(failed.map((a) => attemptWords(a)))].join('; ');
+  const from = counted(failed.map(attemptWords)).join('; ');
   return `fallback${position > 0 ? ` #${position}` : ''} of the ${r.task} route, after ${from}`;
 }
 
 function retriesOf(r: RequestRecord): string {
   const failed = r.attempts.filter((a) => a.agent === r.agentId && a.outcome !== 'ok' && a.outcome !== 'cached');
-  return failed.length === 0 ? '' : `, after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'} (${failed.map((a) => attemptWords(a)).join('; ')})`;
+  return failed.length === 0 ? '' : `, after ${failed.length} failed attempt${failed.length === 1 ? '' : 's'} (${counted(failed.map(attemptWords)).join('; ')})`;
 }
 
-/** The attempts in order: "gpt: rate limited (429) → claude: answered". */
+/** The attempts in order, repeats folded: "gpt: rate-limited (429) ×2 → claude: answered". */
 export function trail(r: Pick<RequestRecord, 'attempts'>): string {
-  return r.attempts.length === 0 ? 'no attempt' : r.attempts.map(attemptWords).join(' → ');
+  return r.attempts.length === 0 ? 'no attempt' : counted(r.attempts.map(attemptWords), true).join(' → ');
+}
+
+/** Equal words once, with "×n" when they came n times (only when next to each other, with `adjacent`). */
+function counted(words: readonly string[], adjacent = false): string[] {
+  const out: Array<{ text: string; n: number }> = [];
+  for (const w of words) {
+    const same = adjacent ? (out.at(-1)?.text === w ? out.at(-1) : undefined) : out.find((o) => o.text === w);
+    if (same) same.n++;
+    else out.push({ text: w, n: 1 });
+  }
+  return out.map((o) => (o.n > 1 ? `${o.text} ×${o.n}` : o.text));
 }

@@ -140,7 +140,7 @@ describe('chat view in the real workbench', function () {
     await screenshot(page, 'chat-04-streaming');
     await stopWithEscape(chat, answer);
     assert.match(await textOf(answer.locator('.msg-body')), /^Simulated gpt-4\.1-mini reply/);
-    assert.equal(await chat.locator('button', { hasText: 'Stop' }).isVisible(), false);
+    await chat.locator('button', { hasText: 'Stop' }).waitFor({ state: 'hidden', timeout: 5_000 });
     await screenshot(page, 'chat-05-stopped');
   });
 
@@ -176,6 +176,9 @@ describe('chat view in the real workbench', function () {
     await page.locator('.part.sidebar').waitFor({ state: 'hidden' });
     const chat = await openChat(page);
     await chat.locator('.msg.user', { hasText: 'Write a function that adds two numbers' }).waitFor({ timeout: 20_000 });
+    // The history's last parts to render (the stopped answer, the highlighted code block), before counting.
+    await chat.locator('.msg.assistant', { hasText: 'Stopped.' }).first().waitFor({ timeout: 10_000 });
+    await chat.locator('.msg.assistant .code-block').first().waitFor({ timeout: 10_000 });
     assert.ok((await chat.locator('.msg.assistant .chip.cost').count()) >= 2, 'the answers and their costs are back');
     assert.equal(await chat.locator('.msg.assistant', { hasText: 'Stopped.' }).count(), 1, 'the stopped answer is back, marked as stopped');
     assert.equal(await chat.locator('.msg.assistant .code-block').count(), 1, 'the answer with code has its code block again');
@@ -207,8 +210,9 @@ describe('chat view in the real workbench', function () {
     // The last turn of the history is the one asked before the reload.
     await chat.locator('.msg.user', { hasText: marker }).waitFor({ timeout: 30_000 });
     const answer = chat.locator('.msg.assistant').last();
-    assert.match(await textOf(answer.locator('.msg-body')), /^Simulated gpt-4\.1-mini reply: Name a prime/);
+    // The answer is whole once its cost shows: only then is its text asserted.
     await answer.locator('.chip.cost').waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await textOf(answer.locator('.msg-body')), /^Simulated gpt-4\.1-mini reply: Name a prime/);
     await screenshot(page, 'chat-10-after-reload');
   });
 });

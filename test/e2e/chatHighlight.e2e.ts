@@ -55,7 +55,13 @@ describe('chat code highlighting in the real workbench', function () {
     await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), undefined, { timeout: 10_000 });
     const lightChat = await openChat(page);
     await lightChat.locator('.msg.assistant .hljs-keyword').first().waitFor({ state: 'attached', timeout: 10_000 });
-    const lightKeyword = await colourOf(lightChat, '.msg.assistant .hljs-keyword');
+    // The webview takes the new theme's colours when VS Code hands them over, after the workbench
+    // switched: look again until they change (or time runs out), then assert.
+    let lightKeyword = await colourOf(lightChat, '.msg.assistant .hljs-keyword');
+    for (const end = Date.now() + 10_000; lightKeyword === keyword && Date.now() < end; ) {
+      await page.waitForTimeout(250);
+      lightKeyword = await colourOf(lightChat, '.msg.assistant .hljs-keyword');
+    }
     assert.notEqual(lightKeyword, keyword, 'the token colours follow the theme');
     assert.notEqual(lightKeyword, await colourOf(lightChat, '.msg.assistant .msg-body p'));
     await screenshot(page, 'chat-11-highlight-light');

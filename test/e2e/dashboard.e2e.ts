@@ -130,6 +130,8 @@ describe('dashboard and status bar in the real workbench', function () {
     const live = dash.locator('section', { has: dash.locator('h2', { hasText: 'Live retries' }) });
     await live.locator('li', { hasText: 'paused by its provider (429)' }).waitFor({ timeout: 5_000 });
     assert.match(await textOf(live), /sim-gpt paused by its provider \(429\) — next try in \d+ s/);
+    // The status bar is refreshed on its own throttle: wait for the countdown rather than read it once.
+    await page.waitForFunction(() => [...document.querySelectorAll('.part.statusbar .statusbar-item')].some((e) => /MAOF \$\d+\.\d+ \/ \$20\.00\s*\d+ s/.test(e.textContent ?? '')), undefined, { timeout: 10_000 });
     assert.match(await textOf(statusItem(page)), /MAOF \$\d+\.\d+ \/ \$20\.00\s*\d+ s/, 'the status bar counts the wait down');
     await screenshot(page, 'dashboard-03-waiting');
     await runCommand(page, 'MAOF: Open Chat');
@@ -152,6 +154,8 @@ describe('dashboard and status bar in the real workbench', function () {
     // The last error in the vocabulary's words (the code is its tooltip), as in the activity feed.
     assert.match(await textOf(row), /sim-gpt open probe in \d+ (s|min) 2 1 (server error|overloaded)/);
     const activity = dash.locator('section', { has: dash.locator('h2', { hasText: 'Activity' }) });
+    // The feed arrives in its own message after the snapshot: wait for the line.
+    await activity.getByText(/sim-gpt breaker closed → open/).first().waitFor({ timeout: 10_000 });
     assert.match(await textOf(activity), /sim-gpt breaker closed → open \((server error|overloaded)\)/);
     await activity.scrollIntoViewIfNeeded();
     await screenshot(page, 'dashboard-04-breaker-open');
@@ -165,9 +169,16 @@ describe('dashboard and status bar in the real workbench', function () {
     await screenshot(page, 'dashboard-05-breaker-reset');
   });
 
-  e2eIt('clicking the status bar item opens the dashboard', async (page) => {
+  e2eIt('clicking the status bar item lists the last requests, with the dashboard one item away', async (page) => {
     await runCommand(page, 'View: Close All Editors');
     await statusItem(page).click();
+    const picker = page.locator('.quick-input-widget');
+    await picker.locator('.quick-input-title', { hasText: 'last requests' }).waitFor({ timeout: 15_000 });
+    const rows = picker.locator('.quick-input-list .monaco-list-row');
+    // The chat's requests of the tests above, with who asked.
+    await rows.filter({ hasText: 'MAOF chat' }).first().waitFor({ timeout: 10_000 });
+    assert.match(await textOf(rows.filter({ hasText: 'MAOF chat' }).first()), /sim-gpt · \$0\.\d+ MAOF chat · (code|writing) · \d+ (s|min) ago/);
+    await rows.filter({ hasText: 'Open Dashboard' }).first().click();
     await findWebview(page, '.maof-dashboard h1');
     assert.equal(await page.locator('.tabs-container .tab', { hasText: 'MAOF Dashboard' }).count(), 1);
   });

@@ -132,6 +132,8 @@ describe('Generate Code in the real workbench', function () {
     await accept.waitFor({ state: 'visible', timeout: 30_000 });
     const lens = (await page.locator('.contentWidgets .codelens-decoration').first().innerText()).replace(/\s+/g, ' ');
     assert.match(lens, /✓ Accept \(Alt\+Enter\) \| ✗ Reject \(Esc\) \| MAOF · gen-gpt/);
+    // The preview's text is laid out by the editor on its own schedule: wait for it, then assert.
+    await page.waitForFunction(() => /Simulated\sgpt-4\.1-mini\sreply/.test(document.querySelector('.editor-instance .view-lines')?.textContent ?? ''), undefined, { timeout: 10_000 });
     const editorText = (await page.locator('.editor-instance .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
     assert.match(editorText, /Simulated gpt-4\.1-mini reply/);
     await screenshot(page, '04-inline-preview');

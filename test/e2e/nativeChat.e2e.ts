@@ -7,14 +7,15 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RequestLogEntry } from '../../src/simulator/providerSimulator';
-import { e2eIt, runCommand, screenshot, session } from './driver';
+import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
 import { askNativeChat, waitForChatAnswer } from './nativeChatDriver';
-import { simulatorSuite } from './simulatorSetup';
+import { applyUserSettings, simulatorSuite } from './simulatorSetup';
 
 describe('VS Code\'s native Chat through MAOF', function () {
   this.timeout(180_000);
   // The Chat opens in the secondary side bar: close it, so later tests get the usual layout.
-  const { sim } = simulatorSuite({ 'chat.allowAnonymousAccess': true }, { beforeRestore: () => runCommand(session().page, 'View: Close Secondary Side Bar') });
+  const suite = simulatorSuite({ 'chat.allowAnonymousAccess': true }, { beforeRestore: () => runCommand(session().page, 'View: Close Secondary Side Bar') });
+  const { sim } = suite;
 
   e2eIt('answers a question asked in the Chat with MAOF\'s auto model', async (page) => {
     await askNativeChat(page, 'What does the add function return? (native chat)');
@@ -97,5 +98,50 @@ describe('VS Code\'s native Chat through MAOF', function () {
       await page.waitForTimeout(500);
     }
     await screenshot(page, 'native-chat-05b-diagnose-agents');
+  });
+
+  e2eIt('after a fallback in the Chat, the status bar lists which agent answered, why and what it cost; /route explains it', async (page) => {
+    // A second agent with the OpenAI key (a loopback proxy may carry it) as the code route's
+    // fallback, and sim-gpt overloaded for as long as its retries last.
+    const settings = suite.settings();
+    const agents = settings['maof.agents'] as Array<Record<string, unknown>>;
+    const nano = { ...agents[0], id: 'sim-nano', model: 'gpt-4.1-nano', description: 'Loopback simulator, the fallback' };
+    await applyUserSettings(page, { ...settings, 'maof.agents': [...agents, nano], 'maof.routes': { ...(settings['maof.routes'] as object), code: ['sim-gpt', 'sim-nano'] } });
+    try {
+      sim.plan([{ match: { model: 'gpt-4.1-mini' }, fault: { kind: 'overloaded' }, times: 2 }]);
+      const asked = sim.requestLog().length;
+      await askNativeChat(page, 'Write a function that multiplies two numbers');
+      await waitForChatAnswer(page, /Simulated gpt-4\.1-nano reply/);
+      assert.deepEqual(sim.requestLog().slice(asked).map((e) => `${e.model} ${e.outcome}`).slice(0, 3), ['gpt-4.1-mini faulted', 'gpt-4.1-mini faulted', 'gpt-4.1-nano succeeded']);
+
+      // One click on the status bar item: the last requests, newest first.
+      await page.locator('.part.statusbar .statusbar-item', { hasText: 'MAOF' }).first().click();
+      const picker = page.locator('.quick-input-widget');
+      await picker.locator('.quick-input-title', { hasText: 'last requests' }).waitFor({ timeout: 15_000 });
+      const rows = picker.locator('.quick-input-list .monaco-list-row');
+      await rows.filter({ hasText: 'sim-nano' }).first().waitFor({ timeout: 10_000 });
+      const row = await textOf(rows.filter({ hasText: 'sim-nano' }).first());
+      assert.match(row, /sim-nano · \$0\.\d+/, `the agent and the cost: ${row}`);
+      assert.match(row, /VS Code Language Model API · code/, `who asked and the route: ${row}`);
+      assert.match(row, /Fallback #1 of the code route, after sim-gpt: overloaded \(\d{3}\) ×2/, `why: ${row}`);
+      await screenshot(page, 'native-chat-06-last-requests');
+      // Picking the row tells the whole story: the route and each attempt.
+      await rows.filter({ hasText: 'sim-nano' }).first().click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 10_000 });
+      const story = await textOf(dialog);
+      assert.match(story, /sim-nano \(gpt-4\.1-nano\) answered a code request from VS Code Language Model API/, story);
+      assert.match(story, /Route: sim-gpt → sim-nano\. Attempts: sim-gpt: overloaded \(\d{3}\) ×2 → sim-nano: answered\. Cost: \$0\.\d+/, story);
+      await screenshot(page, 'native-chat-07-last-request-story');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+
+      await askNativeChat(page, '@maof /route which agent answered?');
+      const text = await waitForChatAnswer(page, /The last request from VS Code's Chat[^.]*sim-nano\*{0,2} answered/);
+      assert.match(text, /The last request from VS Code's Chat \(code, VS Code Language Model API\): sim-nano answered — fallback #1 of the code route, after sim-gpt: overloaded \(\d{3}\) ×2; it cost \$0\.\d+\. Attempts: sim-gpt: overloaded \(\d{3}\) ×2 → sim-nano: answered/);
+      await screenshot(page, 'native-chat-08-route-last-request');
+    } finally {
+      await applyUserSettings(page, settings);
+    }
   });
 });

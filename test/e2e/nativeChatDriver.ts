@@ -32,17 +32,21 @@ async function chatText(page: Page): Promise<string> {
 }
 
 /**
- * Waits until the Chat shows `pattern` AND the answer has ended: the text has not changed for
- * `quietMs` (an answer streams in sections — `/diagnose`'s Budget comes before its Connectivity,
- * a tool round trip before the final words). Returns the whole text at that moment.
+ * Waits until the Chat shows `pattern` AND the answer has ended: no response is still loading
+ * (VS Code marks its row `chat-response-loading` until the answer is complete) and the text has
+ * not changed for `quietMs` (an answer streams in sections — `/diagnose`'s Budget comes before its
+ * Connectivity, a tool round trip before the final words). Returns the whole text at that moment.
  */
-export async function waitForChatAnswer(page: Page, pattern: RegExp, timeoutMs = 60_000, quietMs = 2_000): Promise<string> {
+export async function waitForChatAnswer(page: Page, pattern: RegExp, timeoutMs = 60_000, opts: { quietMs?: number; waitingForUser?: boolean } = {}): Promise<string> {
+  const quietMs = opts.quietMs ?? 2_000;
   const deadline = Date.now() + timeoutMs;
   let last = '';
   let since = Date.now();
   while (Date.now() < deadline) {
     const now = await chatText(page);
-    if (now !== last) {
+    // An answer that waits for the user (a tool's confirmation) is still loading: then only the text counts.
+    const loading = opts.waitingForUser ? 0 : await page.locator('.interactive-session .chat-response-loading').count();
+    if (now !== last || loading > 0) {
       last = now;
       since = Date.now();
     } else if (pattern.test(now) && Date.now() - since >= quietMs) {

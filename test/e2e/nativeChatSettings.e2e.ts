@@ -129,7 +129,7 @@ describe('VS Code\'s Chat: utility flows and MCP sampling through MAOF', functio
     }, 90_000);
     // The tool's result — the sampled answer, and the model VS Code picked for it — shows in the
     // Chat; the server marks the tool open-world, so the Chat asks before it hands the result on.
-    const shown = await waitForChatAnswer(page, /LLM sampling result[\s\S]*Allow/, 60_000);
+    const shown = await waitForChatAnswer(page, /LLM sampling result[\s\S]*Allow/, 60_000, { waitingForUser: true });
     assert.match(shown, /"model": "maof\/\s?utility"/, `the sampling result names the MAOF model VS Code picked: ${shown}`);
     assert.match(shown, /"text": "Simulated gpt-4\.1-mini reply: Resource trigger-sampling-req\s?u?\s?est context: name three primes"/, 'the simulator\'s answer, through MAOF, is the sampling result');
     await screenshot(page, 'native-chat-mcp-01-sampling-result');

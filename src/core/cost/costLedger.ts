@@ -850,12 +850,20 @@ export class CostLedger {
     const shared = this.shared;
     if (!shared) return undefined;
     return shared.transact(() => {
-      const head = this.syncShared(shared);
-      if (head !== undefined || !this.fits(amount)) return undefined;
+      // No monthly or daily limit here: nothing to check against, only the reservation to show others.
+      if (this.limited()) {
+        const head = this.syncShared(shared);
+        if (head !== undefined || !this.fits(amount)) return undefined;
+      }
       const rowId = shared.addReservation(amount);
       this.reservedNano += amount;
       return new LedgerReservation(`rsv-${++this.seq}`, amountUsd, amount, this, rowId);
     });
+  }
+
+  /** A monthly or daily limit is set: only then do other processes' spend and reservations matter here. */
+  private limited(): boolean {
+    return this.policy.monthlyUsd !== undefined || this.policy.dailyUsd !== undefined;
   }
 
   /** The ledger could not write: nothing is sent rather than a bill left unrecorded. */
@@ -1019,7 +1027,7 @@ export class CostLedger {
         for (const id of this.pendingDrops) shared.dropReservation(id);
         for (const row of this.unwritten) shared.addEntry(row);
         // Every process's totals as of this commit, for the alerts: no second read after it.
-        this.syncShared(shared);
+        if (this.limited()) this.syncShared(shared);
       });
       this.pendingDrops.length = 0;
       this.unwritten.length = 0;

@@ -11,6 +11,7 @@ import { ACTIONS, errorFix, errorLabel } from '../../shared/errorVocabulary';
 import { narrate } from '../platform/progressText';
 import type { MaofServices } from '../platform/services';
 import { diagnoseReport } from '../platform/diagnoseReport';
+import { trail, whyWords } from '../../core/requestLog';
 import { LANGUAGE_MODEL_VENDOR, PARTICIPANT_ID } from '../platform/ids';
 import { targetOf } from './modelCatalog';
 import { reportChatUse } from './chatUse';
@@ -152,6 +153,8 @@ async function route(services: MaofServices, request: vscode.ChatRequest, stream
   lines.push(chosen ? `**${chosen}** would answer now; the agents after it are the fallbacks, tried in order.` : '**No agent of this route can answer now** (no key or breaker open) — run "MAOF: Set API Key" or "MAOF: Reset Circuit Breakers".');
   const left = summary.monthlyLimitUsd !== undefined ? `${formatUsd(Math.max(0, summary.monthlyLimitUsd - summary.monthUsd))} left of ${formatUsd(summary.monthlyLimitUsd)} this month` : 'no monthly limit';
   lines.push(`Budget: ${formatUsd(summary.monthUsd)} spent, ${left}.`);
+  const last = services.core.recentRequests().find((r) => r.source.startsWith('VS Code'));
+  if (last) lines.push('', `**The last request from VS Code's Chat** (${last.task}, ${last.source}): ${last.ok ? `**${last.agentId}** answered` : 'no agent answered'} — ${whyWords(last)}; it cost ${formatUsd(last.costUsd)}. Attempts: ${trail(last)}.`);
   stream.markdown(lines.join('\n'));
   return {};
 }

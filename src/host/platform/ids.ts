@@ -16,6 +16,7 @@ export const COMMANDS = {
   runChain: 'maof.runChain',
   openChat: 'maof.openChat',
   showDashboard: 'maof.showDashboard',
+  showLastRequests: 'maof.showLastRequests',
   setApiKey: 'maof.setApiKey',
   clearApiKey: 'maof.clearApiKey',
   resetBreakers: 'maof.resetBreakers',

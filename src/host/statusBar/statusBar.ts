@@ -1,8 +1,10 @@
 // The status bar item: the month's spend against the budget, a warning background while a circuit
-// breaker is open or a budget alert fired this period, and a click that opens the dashboard.
+// breaker is open or a budget alert fired this period, and a click that shows the last requests —
+// which agent answered each, why and what it cost — with the dashboard one item away.
 import * as vscode from 'vscode';
 import type { WaitReason } from '../../core/events';
 import { statusBarView, type Waiting } from './statusBarModel';
+import { lastRequestItems } from './lastRequestsModel';
 import type { MaofServices } from '../platform/services';
 import { UpdateThrottle } from '../platform/updateThrottle';
 import { COMMANDS } from '../platform/ids';
@@ -14,9 +16,9 @@ const REFRESH_MS = 5_000;
 export function registerStatusBar(services: MaofServices): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('maof.status', vscode.StatusBarAlignment.Right, 100);
   item.name = 'MAOF Spend';
-  item.command = { title: 'Show Dashboard', command: COMMANDS.showDashboard };
+  item.command = { title: 'Show Last Requests', command: COMMANDS.showLastRequests };
   item.text = '$(pulse) MAOF';
-  item.tooltip = 'MAOF — click to open the dashboard';
+  item.tooltip = 'MAOF — click for the last requests and the dashboard';
   item.show();
 
   /** Requests waiting instead of failing, by request id: shown as a countdown while any remain. */
@@ -67,6 +69,7 @@ export function registerStatusBar(services: MaofServices): vscode.Disposable {
 
   return vscode.Disposable.from(
     item,
+    services.registry.registerCommand(COMMANDS.showLastRequests, () => showLastRequests(services)),
     services.onDidChangeConfig(() => throttle.request()),
     new vscode.Disposable(() => {
       clearInterval(refresh);
@@ -75,4 +78,20 @@ export function registerStatusBar(services: MaofServices): vscode.Disposable {
       unsubscribe();
     }),
   );
+}
+
+type LastRequestPick = vscode.QuickPickItem & { action?: 'dashboard'; explanation?: string };
+
+/** The last requests, newest first, under "Open Dashboard". Resolves to what was picked. */
+async function showLastRequests(services: MaofServices): Promise<LastRequestPick | undefined> {
+  const requests = lastRequestItems(services.core.recentRequests(), Date.now());
+  const items: LastRequestPick[] = [
+    { label: '$(dashboard) Open Dashboard', description: 'spend, breakers, latency, live retries', action: 'dashboard' },
+    { label: 'Last requests', kind: vscode.QuickPickItemKind.Separator },
+    ...(requests.length > 0 ? requests.map(({ requestId: _id, ...item }) => item) : [{ label: 'No requests yet in this window', description: 'VS Code\'s Chat, other extensions and MAOF\'s own requests show here' }]),
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: 'MAOF — last requests: which agent answered, why, and what it cost', matchOnDescription: true, matchOnDetail: true });
+  if (picked?.action === 'dashboard') await vscode.commands.executeCommand(COMMANDS.showDashboard);
+  else if (picked?.explanation) void vscode.window.showInformationMessage(`MAOF: ${picked.label.replace(/^\$\([\w-]+\) /, '')}`, { modal: true, detail: picked.explanation });
+  return picked;
 }

@@ -63,7 +63,7 @@ export function statusBarView(summary: SpendSummary, breakers: readonly AgentBre
   lines.push(...alerts);
   const waitText = waiting && waiting.count > 0 ? `${waiting.count} request${waiting.count === 1 ? '' : 's'} waiting ${WAIT_VOCABULARY[waiting.reason].forWhat} (${waiting.seconds} s)` : '';
   if (waitText) lines.push(waitText);
-  lines.push('', 'Click to open the MAOF dashboard');
+  lines.push('', 'Click for the last requests (which agent answered, why, what it cost) and the dashboard');
 
   const problems = [open.length > 0 ? `${open.length} circuit breaker${open.length === 1 ? '' : 's'} open` : '', ...alerts].filter(Boolean);
   return {

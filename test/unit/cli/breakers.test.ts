@@ -120,7 +120,8 @@ describe('maof breakers: failure counts add up across CLI runs', function () {
     assert.equal(sim.tally().requests, 3, 'the second run did not ask fast again');
     const listed = (JSON.parse((await cli(['breakers', '--config', config, '--json'], env)).stdout) as { latency: Array<{ agentId: string; outOfCredit: boolean }> }).latency;
     assert.equal(listed.find((r) => r.agentId === 'fast')?.outOfCredit, true);
-    await cli(['breakers', 'reset', 'fast', '--config', config], env);
+    const reset = await cli(['breakers', 'reset', 'fast', '--config', config], env);
+    assert.equal(reset.stdout, 'Reset the breaker of fast.\n');
     const after = (JSON.parse((await cli(['breakers', '--config', config, '--json'], env)).stdout) as { latency: Array<{ agentId: string; outOfCredit: boolean }> }).latency;
     assert.equal(after.find((r) => r.agentId === 'fast')?.outOfCredit, false);
   });

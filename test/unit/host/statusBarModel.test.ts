@@ -29,7 +29,7 @@ describe('statusBarView', () => {
     assert.match(v.tooltip, /Today: \$0\.20/);
     assert.match(v.tooltip, /Cache: 2 hits, saved \$0\.05/);
     assert.match(v.tooltip, /Circuit breakers: all closed/);
-    assert.match(v.tooltip, /Click to open the MAOF dashboard/);
+    assert.match(v.tooltip, /Click for the last requests .* and the dashboard/);
   });
 
   it('counts down requests that wait instead of failing, and says why', () => {
