@@ -18,7 +18,7 @@ const HOST_PURE_MODELS = [
   'src/host/*/*Model.ts', 'src/host/platform/progressText.ts', 'src/host/inline/inlineText.ts', 'src/host/platform/keyNames.ts',
   'src/host/boot/publicApi.ts', 'src/host/platform/walkthroughIds.ts', 'src/host/chat/deltaCoalescer.ts',
   'src/host/dashboard/latencyTracker.ts', 'src/host/platform/updateThrottle.ts',
-  'src/host/languageModels/modelCatalog.ts', 'src/host/languageModels/lmMessages.ts', 'src/host/languageModels/tokenCount.ts',
+  'src/host/languageModels/modelCatalog.ts', 'src/host/languageModels/requestSource.ts', 'src/host/languageModels/lmMessages.ts', 'src/host/languageModels/tokenCount.ts',
   'src/host/platform/ids.ts', 'src/host/webviews/webviewHost.ts',
 ];
 const pureNoVscode = { name: 'vscode', message: 'A pure host model may not import vscode: keep it testable in plain Node (layer rule).' };

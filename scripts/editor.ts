@@ -288,6 +288,9 @@ export const defaultSettings: Record<string, unknown> = {
   'window.restoreWindows': 'none',
   // The built-in chat panel would otherwise take a third of a screenshot.
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  // VS Code's Chat answers through MAOF without a Copilot sign-in from the first start (every start
+  // is a new profile; the Settings search does not find this setting).
+  'chat.allowAnonymousAccess': true,
 };
 
 /** The environment for code-server; `home` holds its TMPDIR and XDG folders. */

@@ -253,6 +253,9 @@ const commandTitles: Record<CommandName, { title: string; icon?: string }> = {
   diagnose: { title: 'Diagnose' },
   exportUsage: { title: 'Export Usage' },
   resetSpendHistory: { title: 'Reset Spend History' },
+  useForUtilityModels: { title: 'Use MAOF for Chat Utility Models' },
+  stopUsingForUtilityModels: { title: 'Stop Using MAOF for Chat Utility Models' },
+  allowAnonymousChat: { title: 'Use VS Code\'s Chat without a Copilot Sign-in' },
   acceptInline: { title: 'Accept Generated Change', icon: '$(check)' },
   rejectInline: { title: 'Reject Generated Change', icon: '$(close)' },
 };
@@ -301,6 +304,13 @@ const walkthroughs = [
         description: `Spend against your budget, live retries, circuit breakers, latency and cache savings.\n[Show Dashboard](${commandLink('showDashboard')})`,
         media: { markdown: 'media/walkthrough/dashboard.md' },
         completionEvents: [`onCommand:${COMMANDS.showDashboard}`],
+      },
+      {
+        id: 'nativeChat',
+        title: 'Use MAOF in VS Code\'s Chat',
+        description: `MAOF's models are in the Chat's model picker. Let the Chat answer without a Copilot sign-in, send its background work (titles, summaries, commit messages) to MAOF's cheap utility route, and let MCP servers sample through MAOF.\n[Chat without a Copilot Sign-in](${commandLink('allowAnonymousChat')})\n[Use MAOF for Chat Utility Models](${commandLink('useForUtilityModels')})`,
+        media: { markdown: 'media/walkthrough/nativeChat.md' },
+        completionEvents: [`onCommand:${COMMANDS.useForUtilityModels}`],
       },
     ],
   },

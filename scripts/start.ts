@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       { id: 'sim-claude', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: addr.anthropicBaseUrl, contextWindow: 200000, maxOutputTokens: 1024, requiresKey: false, description: 'Loopback simulator (Anthropic wire format)' },
       { id: 'sim-sonnet', provider: 'anthropic', model: 'claude-sonnet-5-5', baseUrl: addr.anthropicBaseUrl, contextWindow: 1000000, maxOutputTokens: 2048, requiresKey: false, description: 'Loopback simulator (Anthropic wire format)' },
     ];
-    settings['maof.routes'] = { code: ['sim-gpt', 'sim-claude'], writing: ['sim-claude', 'sim-gpt'], analysis: ['sim-sonnet', 'sim-gpt'] };
+    settings['maof.routes'] = { code: ['sim-gpt', 'sim-claude'], writing: ['sim-claude', 'sim-gpt'], analysis: ['sim-sonnet', 'sim-gpt'], utility: ['sim-claude', 'sim-gpt'] };
     settings['maof.budget'] = { monthlyUsd: 5, alertAt: [0.5, 0.8] };
     process.stdout.write(`[start] provider simulator on ${addr.openaiBaseUrl} (OpenAI) and ${addr.anthropicBaseUrl} (Anthropic), chaos ${o.chaos}\n`);
   }

@@ -6,56 +6,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
 import type { RequestLogEntry } from '../../src/simulator/providerSimulator';
 import { e2eIt, runCommand, screenshot, session, textOf } from './driver';
+import { askNativeChat, waitForChatAnswer, waitForChatText } from './nativeChatDriver';
 import { applyUserSettings, simulatorSuite } from './simulatorSetup';
-
-const list = '.interactive-session .interactive-list';
-
-async function askNativeChat(page: Page, text: string, beforeSend?: () => void): Promise<void> {
-  await runCommand(page, 'Chat: Focus on Chat View');
-  const input = page.locator('.interactive-session .interactive-input-part .monaco-editor textarea, .interactive-session .chat-editor-container .monaco-editor textarea').first();
-  await input.waitFor({ state: 'attached', timeout: 20_000 });
-  await page.keyboard.type(text, { delay: 2 });
-  beforeSend?.();
-  await page.keyboard.press('Enter');
-}
-
-async function waitForChatText(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = await textOf(page.locator(list).first()).catch(() => '');
-    if (pattern.test(last)) return last;
-    await page.waitForTimeout(300);
-  }
-  throw new Error(`the Chat never showed ${String(pattern)}; it shows: "${last.slice(-600)}"`);
-}
-
-/**
- * The Chat's text once the answer that shows `pattern` is complete: the pattern is there, no
- * response is still loading (VS Code marks its row `chat-response-loading` until the answer is
- * complete, and renders it progressively until then) and the text stayed the same over two looks.
- * Asserting on a later part of an answer right after an earlier part showed races its rendering.
- */
-async function waitForChatAnswer(page: Page, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let text = await waitForChatText(page, pattern, timeoutMs);
-  let stableSince = Date.now();
-  while (Date.now() < deadline) {
-    await page.waitForTimeout(400);
-    const loading = await page.locator('.interactive-session .chat-response-loading').count();
-    const now = await textOf(page.locator(list).first()).catch(() => '');
-    if (now !== text || loading > 0) {
-      text = now;
-      stableSince = Date.now();
-    } else if (Date.now() - stableSince >= 800 && pattern.test(text)) {
-      return text;
-    }
-  }
-  throw new Error(`the Chat's answer showing ${String(pattern)} never finished; it shows: "${text.slice(-600)}"`);
-}
 
 describe('VS Code\'s native Chat through MAOF', function () {
   this.timeout(180_000);
@@ -101,7 +55,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
     await screenshot(page, 'native-chat-02-tool-round-trip');
     assert.ok(withResult, `the simulator never received a tool result (requests: ${JSON.stringify(sim.requestLog().slice(before))})`);
     assert.match(withResult.toolResults!.join('\n'), /export function average/, `the result holds the file's text: ${JSON.stringify(withResult.toolResults)}`);
-    await waitForChatText(page, /the tool returned/);
+    await waitForChatAnswer(page, /the tool returned/);
     // The request with the tool result starts with the one that asked for the tool (instructions,
     // the Chat's tool schemas, the question): the provider read that prefix from its prompt cache.
     assert.ok(sim.tally().cacheReadTokens > cachedBefore, `no cached input in the agent-mode series (tally ${JSON.stringify(sim.tally())})`);
@@ -129,11 +83,21 @@ describe('VS Code\'s native Chat through MAOF', function () {
   e2eIt('@maof /diagnose shows the agents, routes and budget', async (page) => {
     // With nothing after the command, Enter would accept the command's completion instead of sending.
     await askNativeChat(page, '@maof /diagnose my set-up');
-    const text = await waitForChatAnswer(page, /MAOF diagnostics[\s\S]*Routes[\s\S]*Budget/);
+    const text = await waitForChatAnswer(page, /MAOF diagnostics[\s\S]*Routes[\s\S]*Budget[\s\S]*Connectivity[\s\S]*Not checked/);
     assert.match(text, /sim-gpt[\s\S]*sim-claude/, 'both agents are listed');
     assert.match(text, /code: sim-gpt → sim-claude/, 'the code route, in order');
     assert.match(text, /Not checked \(open "MAOF: Diagnose" from the Command Palette/, 'the Chat has no Check Connectivity button: the report says where it is');
+    assert.match(text, /sim-gpt — gpt-4\.1-mini \(OpenAI, custom endpoint\) no key needed · built-in price · breaker closed/, 'each agent is a list item that fits the narrow panel, not a wide table');
     await screenshot(page, 'native-chat-05-diagnose');
+    // The agents, scrolled back into view as a user would (the Chat's list is its own scroller):
+    // nothing cut off on the right of the side panel.
+    const box = await page.locator('.interactive-session .interactive-list').first().boundingBox();
+    if (box) {
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.wheel(0, -260);
+      await page.waitForTimeout(500);
+    }
+    await screenshot(page, 'native-chat-05b-diagnose-agents');
   });
 
   e2eIt('after a fallback in the Chat, the status bar lists which agent answered, why and what it cost; /route explains it', async (page) => {
@@ -206,14 +170,8 @@ describe('VS Code\'s native Chat through MAOF: a primary that goes silent (issue
     // In agent mode the Chat puts its own context before the question: the simulator echoes that.
     await waitForChatText(page, /Simulated gpt-4\.1 reply:/, 60_000);
     const elapsed = Date.now() - started;
-    // The end of the answer: the Chat's text stops changing.
-    let text = await textOf(page.locator(list).first());
-    for (let still = 0; still < 4; ) {
-      await page.waitForTimeout(500);
-      const now = await textOf(page.locator(list).first());
-      still = now === text ? still + 1 : 0;
-      text = now;
-    }
+    // The end of the answer, not its first words.
+    const text = await waitForChatAnswer(page, /Simulated gpt-4\.1 reply:/, 60_000);
     await screenshot(page, 'native-chat-06-silent-primary');
     assert.equal(text.match(/Simulated gpt-4\.1 reply:/g)?.length, 1, `the fallback's answer once: "${text.slice(-600)}"`);
     assert.match(text, /Write a function that adds two numbers \(silent primary\)/);

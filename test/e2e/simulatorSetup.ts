@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { ProviderSimulator, type SimulatorAddress } from '../../src/simulator/providerSimulator';
+import { ProviderSimulator, type SimulatorAddress, type SimulatorOptions } from '../../src/simulator/providerSimulator';
 import { openCommandPalette, runCommand, session, webviewFrame } from './driver';
 
 const quickInput = '.quick-input-widget';
@@ -53,7 +53,7 @@ export function simulatorSettings(sim: SimulatorAddress, base: Record<string, un
       { id: 'sim-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: sim.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (OpenAI wire format)' },
       { id: 'sim-claude', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: sim.anthropicBaseUrl, contextWindow: 200000, maxOutputTokens: 1024, description: 'Loopback simulator (Anthropic wire format)' },
     ],
-    'maof.routes': { code: ['sim-gpt', 'sim-claude'], writing: ['sim-claude', 'sim-gpt'], analysis: ['sim-claude', 'sim-gpt'] },
+    'maof.routes': { code: ['sim-gpt', 'sim-claude'], writing: ['sim-claude', 'sim-gpt'], analysis: ['sim-claude', 'sim-gpt'], utility: ['sim-claude', 'sim-gpt'] },
     'maof.retry': { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 200, maxRetryAfterMs: 5000 },
     ...extra,
   };
@@ -141,8 +141,9 @@ export function simulatorSuite(
   /** Settings on top of the simulator's; a function when they need the simulator's address. */
   extra: Record<string, unknown> | ((sim: SimulatorAddress) => Record<string, unknown>) = {},
   hooks: { beforeRestore?: () => Promise<void>; afterRestore?: () => Promise<void> } = {},
+  simOptions: SimulatorOptions = {},
 ): SimulatorSuite {
-  const sim = new ProviderSimulator();
+  const sim = new ProviderSimulator(simOptions);
   let original: Record<string, unknown> = {};
   let applied: Record<string, unknown> = {};
   before(async () => {

@@ -1,5 +1,5 @@
 // The Getting Started walkthrough as a new user meets it: Welcome: Open Walkthrough… lists MAOF's,
-// its four steps show, and a step is checked once the user has done it — "Connect a model" when an
+// its five steps show, and a step is checked once the user has done it — "Connect a model" when an
 // agent that needs no key was configured before the walkthrough was first opened, "Open the
 // dashboard" after its button was clicked.
 import * as assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import type { Locator, Page } from 'playwright-core';
 import { e2eIt, openCommandPalette, runCommand, screenshot, session, textOf } from './driver';
 import { findWebview, simulatorSuite } from './simulatorSetup';
 
-const STEP_TITLES = ['Connect a model', 'Generate code inline', 'Ask the chat', 'Open the dashboard'];
+const STEP_TITLES = ['Connect a model', 'Generate code inline', 'Ask the chat', 'Open the dashboard', 'Use MAOF in VS Code\'s Chat'];
 
 async function pickWalkthrough(page: Page): Promise<void> {
   const labels = await openCommandPalette(page, 'Welcome: Open Walkthrough', { until: (l) => l.some((x) => x.startsWith('Welcome: Open Walkthrough')) });
@@ -52,7 +52,7 @@ describe('Getting Started walkthrough', function () {
   simulatorSuite({}, { afterRestore: () => runCommand(session().page, 'View: Close All Editors') });
 
 
-  e2eIt('opens from Welcome: Open Walkthrough… with its four steps, "Connect a model" already checked', async (page) => {
+  e2eIt('opens from Welcome: Open Walkthrough… with its five steps, "Connect a model" already checked', async (page) => {
     await openWalkthrough(page);
     const titles = await page.locator('.gettingStartedContainer .getting-started-step .step-title').allInnerTexts();
     assert.deepEqual(titles.map((t) => t.trim()), STEP_TITLES);

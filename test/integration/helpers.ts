@@ -82,7 +82,7 @@ export function simulatorSettings(sim: SimulatorAddress): Record<string, unknown
       { id: 'sim-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: sim.openaiBaseUrl, contextWindow: 128_000, maxOutputTokens: 1024, pricing: { inputPerMTok: 0.4, outputPerMTok: 1.6 } },
       { id: 'sim-claude', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: sim.anthropicBaseUrl, contextWindow: 200_000, maxOutputTokens: 1024, pricing: { inputPerMTok: 1, outputPerMTok: 5 } },
     ],
-    routes: { code: ['sim-gpt', 'sim-claude'], writing: ['sim-claude', 'sim-gpt'], analysis: ['sim-claude', 'sim-gpt'] },
+    routes: { code: ['sim-gpt', 'sim-claude'], writing: ['sim-claude', 'sim-gpt'], analysis: ['sim-claude', 'sim-gpt'], utility: ['sim-claude', 'sim-gpt'] },
     retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 50, maxTotalMs: 20_000, maxRetryAfterMs: 2_000, jitter: 0 },
   };
 }

@@ -98,6 +98,19 @@ describe('MAOF through vscode.lm (as another extension uses it)', function () {
     }
   });
 
+  it('offers a "utility" model for VS Code\'s utility flows, whose spend shows under "VS Code utility"', async () => {
+    const api = await maofApi();
+    const utility = await maofModel('utility');
+    assert.equal(utility.name, 'MAOF Utility');
+    const before = api.orchestrator.ledger.summary();
+    const got = await collect(await utility.sendRequest([vscode.LanguageModelChatMessage.User('Write a short title for this chat')], {}));
+    assert.match(got.text, /^Simulated .* reply: Write a short title for this chat/);
+    const after = api.orchestrator.ledger.summary();
+    const source = 'VS Code utility';
+    assert.ok((after.bySource[source] ?? 0) > (before.bySource[source] ?? 0), `the spend is under "${source}": ${JSON.stringify(after.bySource)}`);
+    assert.equal(after.bySource['VS Code Language Model API'] ?? 0, before.bySource['VS Code Language Model API'] ?? 0, 'and not under the Language Model API');
+  });
+
   for (const id of ['agent:sim-gpt', 'agent:sim-claude']) {
     it(`${id}: relays a tool call with its parsed input, then answers from the tool's result`, async () => {
       const model = await maofModel(id);

@@ -54,10 +54,19 @@ export const BUILTIN_TASKS: Record<string, Partial<TaskConfig>> = {
     temperature: 0,
     keywords: ['analyse', 'analyze', 'explain', 'review', 'why', 'what does', 'security', 'performance', 'complexity', 'audit', 'find issues', 'vulnerab'],
   },
+  // VS Code's Chat sends its background work here (chat titles, summaries, commit messages, rename
+  // suggestions) once `chat.utilityModel` names `maof/utility`, and MCP servers' sampling may too:
+  // many small requests, so the small models. No keywords: auto never classifies a question as one.
+  utility: {
+    description: 'Small background work: chat titles, summaries, commit messages, renames',
+    temperature: 0,
+    keywords: [],
+  },
 };
 
 export const BUILTIN_ROUTES: Record<string, string[]> = {
   code: ['claude-sonnet', 'gpt-4.1', 'claude-haiku'],
   writing: ['gpt-4.1', 'claude-sonnet', 'gpt-4.1-mini'],
   analysis: ['claude-sonnet', 'gpt-4.1', 'gpt-4.1-mini'],
+  utility: ['claude-haiku', 'gpt-4.1-mini'],
 };

@@ -20,6 +20,7 @@ import { createErrorPresenter } from '../platform/errors';
 import { registerInlineCommands } from '../inline/inlineGeneration';
 import { chatModelProviderHandle, registerChatModelProvider, type ChatModelProviderHandle } from '../languageModels/chatModelProvider';
 import { registerParticipant } from '../languageModels/participant';
+import { registerChatSettings } from '../languageModels/chatSettings';
 import { InlinePreview, type PendingProposal } from '../inline/inlinePreview';
 import { createHostLog, logEvent } from '../platform/outputLog';
 import { SecretKeys } from '../platform/secretKeys';
@@ -132,6 +133,7 @@ export function startHost(context: vscode.ExtensionContext, registry: HostRegist
   start('the status bar', () => registerStatusBar(services));
   start('the language models for VS Code\'s Chat', () => registerChatModelProvider(services));
   start('@maof in VS Code\'s Chat', () => registerParticipant(services));
+  start('the settings of VS Code\'s Chat', () => registerChatSettings(services));
   start('Reset Spend History', () =>
     registry.registerCommand(COMMANDS.resetSpendHistory, () => resetSpendHistory(store)),
   );

@@ -11,6 +11,8 @@ import type { MaofServices } from '../platform/services';
 import { toCoreMessages, toCoreToolMode, toCoreTools } from './lmMessages';
 import { modelCatalog, targetOf, type CatalogModel, type ModelTarget } from './modelCatalog';
 import { MessageTokenCounter } from './tokenCount';
+import { requestInitiatorOf, requestSourceOf } from './requestSource';
+import { reportChatUse } from './chatUse';
 import { LANGUAGE_MODEL_VENDOR } from '../platform/ids';
 import { UpdateThrottle } from '../platform/updateThrottle';
 
@@ -113,9 +115,13 @@ export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<M
     const cancel = token.onCancellationRequested(() => abort.abort());
     let reported = false;
     let brokeOffAfter: string | undefined;
+    // The utility flows and MCP sampling get sources of their own; the rest (the native Chat,
+    // Copilot, Cline, Roo Code…) is the Language Model API.
+    const initiator = requestInitiatorOf(options);
+    const source = requestSourceOf(model.id, initiator);
+    reportChatUse({ source, modelId: model.id, ...(initiator ? { initiator } : {}) });
     const req: RunRequest = {
-      // VS Code does not say which extension asked: the native Chat, Copilot, Cline, Roo Code…
-      source: 'VS Code Language Model API',
+      source,
       messages: conversation,
       instructions: 'own',
       stream: true,

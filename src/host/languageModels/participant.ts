@@ -14,6 +14,12 @@ import { diagnoseReport } from '../platform/diagnoseReport';
 import { trail, whyWords } from '../../core/requestLog';
 import { LANGUAGE_MODEL_VENDOR, PARTICIPANT_ID } from '../platform/ids';
 import { targetOf } from './modelCatalog';
+import { reportChatUse } from './chatUse';
+
+/** "200 K tokens", "1 M tokens": short enough for the side panel. */
+function windowLabel(tokens: number): string {
+  return tokens >= 1_000_000 ? `${+(tokens / 1_000_000).toFixed(2)} M tokens` : `${Math.round(tokens / 1000)} K tokens`;
+}
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
@@ -129,7 +135,9 @@ async function route(services: MaofServices, request: vscode.ChatRequest, stream
   if (picked?.kind === 'agent') lines.push(`The model picked in the Chat pins agent **${picked.agentId}** (retries, no fallback).`);
   else if (classification) lines.push(`"${prompt.length > 60 ? `${prompt.slice(0, 57)}…` : prompt}" is a **${task}** request (${classification.reason}, confidence ${Math.round(classification.confidence * 100)} %).`);
   else lines.push(`With no question, this shows the **${task}** route. Try \`@maof /route explain this regex\`.`);
-  lines.push('', '| # | Agent | Model | Key | Breaker | Context window | Spent this month |', '|---|---|---|---|---|---|---|');
+  // A list, not a table: the Chat's side panel is narrow, and a seven-column table there wrapped
+  // agent names mid-word.
+  lines.push('');
   let chosen: string | undefined;
   for (const [i, id] of agentIds.entries()) {
     const agent = config.agents.find((a) => a.id === id);
@@ -138,7 +146,8 @@ async function route(services: MaofServices, request: vscode.ChatRequest, stream
     const hasKey = !agentRequiresKey(agent) || (await services.keys.hasKeyFor(id));
     const breaker = core.breakerState(id);
     if (!chosen && hasKey && breaker !== 'open') chosen = id;
-    lines.push(`| ${i + 1} | ${id} | ${agent.model} (${providerLabel(agent.provider)}) | ${!agentRequiresKey(agent) ? 'not needed' : hasKey ? 'yes' : '**no**'} | ${breaker} | ${agent.contextWindow.toLocaleString('en-US')} | ${formatUsd(summary.byAgent[id] ?? 0)} |`);
+    const key = !agentRequiresKey(agent) ? 'no key needed' : hasKey ? 'key set' : '**no key**';
+    lines.push(`${i + 1}. **${id}** — ${agent.model} (${providerLabel(agent.provider)})  `, `   ${key} · breaker ${breaker} · ${windowLabel(agent.contextWindow)} window · ${formatUsd(summary.byAgent[id] ?? 0)} this month`);
   }
   lines.push('');
   lines.push(chosen ? `**${chosen}** would answer now; the agents after it are the fallbacks, tried in order.` : '**No agent of this route can answer now** (no key or breaker open) — run "MAOF: Set API Key" or "MAOF: Reset Circuit Breakers".');
@@ -152,6 +161,7 @@ async function route(services: MaofServices, request: vscode.ChatRequest, stream
 
 export function registerParticipant(services: MaofServices): vscode.Disposable {
   return services.registry.registerChatParticipant(PARTICIPANT_ID, async (request, context, stream, token) => {
+    reportChatUse({ source: 'VS Code Chat (@maof)' });
     try {
       if (request.command === 'compare') return await compare(services, request, stream, token);
       if (request.command === 'route') return await route(services, request, stream);

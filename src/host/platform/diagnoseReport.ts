@@ -49,9 +49,9 @@ async function checkConnectivity(services: MaofServices, signal: AbortSignal): P
 
 /** Where an agent's price comes from; "unknown" is also listed under settings problems. */
 function priceLabel(agent: AgentConfig): string {
-  if (agent.pricing) return 'set';
-  if (builtInPrice(agent.model)) return 'built-in';
-  return priceIsUnknown(agent) ? '**unknown**' : 'free (this machine)';
+  if (agent.pricing) return 'price set';
+  if (builtInPrice(agent.model)) return 'built-in price';
+  return priceIsUnknown(agent) ? '**price unknown**' : 'free (this machine)';
 }
 
 /** The Diagnose report as markdown (also what `@maof /diagnose` shows); `live` adds the connectivity check. */
@@ -74,12 +74,13 @@ export async function diagnoseReport(services: MaofServices, live: boolean, howT
     '',
     '## Agents',
     '',
-    '| Agent | Provider | Model | Endpoint | Key set | Price | Breaker | Spent this month |',
-    '|---|---|---|---|---|---|---|---|',
   ];
+  // One item per agent, not an eight-column table: the report is also what `@maof /diagnose`
+  // shows in the Chat's narrow side panel, where a wide table was cut off on the right.
   for (const a of config.agents) {
-    const key = { set: 'yes', missing: 'no', 'not-needed': 'not needed' }[keyStatus(a, await services.keys.hasKeyFor(a.id))];
-    lines.push(`| ${a.id} | ${providerLabel(a.provider)} | ${a.model} | ${a.baseUrl ? 'custom' : 'default'} | ${key} | ${priceLabel(a)} | ${core.breakerState(a.id)} | ${formatUsd(summary.byAgent[a.id] ?? 0)} |`);
+    const key = { set: 'key set', missing: '**no key**', 'not-needed': 'no key needed' }[keyStatus(a, await services.keys.hasKeyFor(a.id))];
+    lines.push(`- **${a.id}** — ${a.model} (${providerLabel(a.provider)}, ${a.baseUrl ? 'custom endpoint' : 'default endpoint'})  `); // two spaces: a line break
+    lines.push(`  ${key} · ${priceLabel(a)} · breaker ${core.breakerState(a.id)} · ${formatUsd(summary.byAgent[a.id] ?? 0)} this month`);
   }
   lines.push('', '## Routes', '');
   for (const [task, ids] of Object.entries(config.routes)) lines.push(`- **${task}**: ${ids.length ? ids.join(' → ') : '_no agent_'}`);

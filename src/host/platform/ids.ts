@@ -23,6 +23,9 @@ export const COMMANDS = {
   diagnose: 'maof.diagnose',
   exportUsage: 'maof.exportUsage',
   resetSpendHistory: 'maof.resetSpendHistory',
+  useForUtilityModels: 'maof.useForUtilityModels',
+  stopUsingForUtilityModels: 'maof.stopUsingForUtilityModels',
+  allowAnonymousChat: 'maof.allowAnonymousChat',
   acceptInline: 'maof.acceptInline',
   rejectInline: 'maof.rejectInline',
 } as const;

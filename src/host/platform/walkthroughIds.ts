@@ -3,7 +3,7 @@
 
 export const WALKTHROUGH_ID = 'gettingStarted';
 
-export type WalkthroughStep = 'connect' | 'generate' | 'chat' | 'dashboard';
+export type WalkthroughStep = 'connect' | 'generate' | 'chat' | 'dashboard' | 'nativeChat';
 
 export const WALKTHROUGH_CONTEXT = {
   /** True while at least one agent can be asked: a key is set, or an agent needs none. */

@@ -107,7 +107,7 @@ describe('package.json contributions', () => {
     const [walkthrough, ...others] = manifest.contributes.walkthroughs;
     assert.equal(others.length, 0);
     assert.equal(walkthrough?.id, WALKTHROUGH_ID);
-    assert.deepEqual(walkthrough.steps.map((s) => s.id), ['connect', 'generate', 'chat', 'dashboard']);
+    assert.deepEqual(walkthrough.steps.map((s) => s.id), ['connect', 'generate', 'chat', 'dashboard', 'nativeChat']);
     const commands = new Set(manifest.contributes.commands.map((c) => c.command));
     // Context keys the extension sets: the walkthrough's own and inline generation's pending proposal.
     const contexts = new Set<string>([...Object.values(WALKTHROUGH_CONTEXT), 'maof.inlinePending']);
