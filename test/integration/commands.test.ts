@@ -86,9 +86,10 @@ describe('agent and admin commands', function () {
     const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.diagnose, { connectivity: true });
     assert.ok(doc);
     const text = doc.getText();
-    assert.match(text, /\| sim-gpt \| OpenAI \| gpt-4\.1-mini \| custom \| yes \| set \| closed \|/);
-    assert.match(text, /\| claude-haiku \| Anthropic \| [\w.-]+ \| default \| yes \| built-in \|/);
-    assert.match(text, /\| claude-sonnet \| Anthropic \| [\w.-]+ \| default \| yes \|/);
+    // One list item per agent (it fits the Chat's narrow panel): name, model, provider and endpoint kind, then key, price, breaker.
+    assert.match(text, /- \*\*sim-gpt\*\* — gpt-4\.1-mini \(OpenAI, custom endpoint\)\s+key set · price set · breaker closed/);
+    assert.match(text, /- \*\*claude-haiku\*\* — [\w.-]+ \(Anthropic, default endpoint\)\s+key set · built-in price/);
+    assert.match(text, /- \*\*claude-sonnet\*\* — [\w.-]+ \(Anthropic, default endpoint\)\s+key set/);
     assert.match(text, /## Connectivity\n\n(.|\n)*✓ sim-gpt answered/);
     for (const leak of [TEST_KEYS.openai, TEST_KEYS.anthropic, '127.0.0.1', address().openaiBaseUrl]) assert.ok(!text.includes(leak), `leaks ${leak}`);
   });

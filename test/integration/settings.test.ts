@@ -91,7 +91,7 @@ describe('settings', () => {
       const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(COMMANDS.diagnose, { connectivity: false });
       assert.ok(doc);
       const text = doc.getText();
-      assert.match(text, /\| team-gw \| OpenAI \| team-smart \| custom \| yes \| \*\*unknown\*\* \|/);
+      assert.match(text, /- \*\*team-gw\*\* — team-smart \(OpenAI, custom endpoint\)\s+key set · \*\*price unknown\*\*/);
       assert.match(text, /## Settings problems\n\n- maof\.agents\.team-gw\.pricing — no known price/);
       assert.ok(!text.includes('gateway.example.com'), 'Diagnose never shows an endpoint');
 
