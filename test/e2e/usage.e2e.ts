@@ -131,7 +131,9 @@ describe('usage: the CLI\'s spend and the history in the editor', function () {
     await screenshot(page, 'usage-03-dashboard-past-month');
 
     await picker.selectOption(thisMonth);
-    await dash.locator('.card', { hasText: /This month/i }).first().waitFor({ timeout: 20_000 });
+    // The budget card reads "This month" whichever month is shown: wait for the past month's card to go.
+    await card.waitFor({ state: 'detached', timeout: 20_000 });
+    await byAgent.filter({ hasText: 'cli-pricey' }).waitFor({ timeout: 20_000 });
     assert.doesNotMatch(await textOf(byAgent), /last-month-agent/, 'back to this month');
   });
 });
