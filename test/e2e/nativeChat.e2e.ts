@@ -87,7 +87,7 @@ describe('VS Code\'s native Chat through MAOF', function () {
     assert.match(text, /sim-gpt[\s\S]*sim-claude/, 'both agents are listed');
     assert.match(text, /code: sim-gpt → sim-claude/, 'the code route, in order');
     assert.match(text, /Not checked \(open "MAOF: Diagnose" from the Command Palette/, 'the Chat has no Check Connectivity button: the report says where it is');
-    assert.match(text, /sim-gpt — gpt-4\.1-mini \(OpenAI, custom endpoint\) no key needed · built-in price · breaker closed/, 'each agent is a list item that fits the narrow panel, not a wide table');
+    assert.match(text, /sim-gpt — gpt-4\.1-mini \(OpenAI, custom endpoint\) (no key needed|key set) · (built-in price|price set) · breaker (closed|open)/, 'each agent is a list item that fits the narrow panel, not a wide table');
     await screenshot(page, 'native-chat-05-diagnose');
     // The agents, scrolled back into view as a user would (the Chat's list is its own scroller):
     // nothing cut off on the right of the side panel.
@@ -149,15 +149,16 @@ describe('VS Code\'s native Chat through MAOF', function () {
 describe('VS Code\'s native Chat through MAOF: a primary that goes silent (issue 18)', function () {
   this.timeout(180_000);
   // Two OpenAI-format agents on the loopback simulator (no key needed): the primary goes silent,
-  // the fallback answers. Default deadlines: the cold-start first-token deadline is 12 s.
+  // the fallback answers. Default deadlines: the cold-start first-token deadline is 12 s. Agent ids
+  // of their own: the shared ledger keeps other suites' breakers and learned latency by agent id.
   const { sim } = simulatorSuite(
     (address) => ({
       'chat.allowAnonymousAccess': true,
       'maof.agents': [
-        { id: 'sim-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: address.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (goes silent)' },
-        { id: 'sim-gpt-b', provider: 'openai', model: 'gpt-4.1', baseUrl: address.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (the fallback)' },
+        { id: 'quiet-gpt', provider: 'openai', model: 'gpt-4.1-mini', baseUrl: address.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (goes silent)' },
+        { id: 'quiet-gpt-b', provider: 'openai', model: 'gpt-4.1', baseUrl: address.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: 1024, description: 'Loopback simulator (the fallback)' },
       ],
-      'maof.routes': { code: ['sim-gpt', 'sim-gpt-b'], writing: ['sim-gpt', 'sim-gpt-b'], analysis: ['sim-gpt', 'sim-gpt-b'] },
+      'maof.routes': { code: ['quiet-gpt', 'quiet-gpt-b'], writing: ['quiet-gpt', 'quiet-gpt-b'], analysis: ['quiet-gpt', 'quiet-gpt-b'] },
     }),
     { beforeRestore: () => runCommand(session().page, 'View: Close Secondary Side Bar') },
   );

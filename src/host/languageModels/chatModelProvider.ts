@@ -26,8 +26,17 @@ function signature(models: readonly MaofModelInfo[]): string {
   return JSON.stringify(models.map(({ id, name, family, version, detail, tooltip, maxInputTokens, maxOutputTokens, capabilities }) => [id, name, family, version, detail, tooltip, maxInputTokens, maxOutputTokens, capabilities]));
 }
 
-/** Thrown into VS Code: its message is what the Chat shows. */
-class ChatModelError extends Error {}
+/**
+ * Thrown into VS Code: its message is what the Chat shows. VS Code carries an error's stack across
+ * to the caller and the Chat prints it after the message ("Reason: … at …/dist/host.js:…"): the
+ * user reads the problem and the fix, never our stack frames or install path.
+ */
+class ChatModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.stack = '';
+  }
+}
 
 export class MaofChatModelProvider implements vscode.LanguageModelChatProvider<MaofModelInfo>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
