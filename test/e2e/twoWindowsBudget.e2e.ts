@@ -68,7 +68,10 @@ function billed(c: TallyCounts | undefined): number {
 
 function editorAgents(sim: SimulatorAddress): Record<string, unknown> {
   return {
+    // The windows ask twowin-gpt: an id of its own, as the shared ledger keeps breakers by agent id
+    // and other suites trip sim-gpt's. sim-gpt stays, as the key picker's helper looks for it.
     'maof.agents': [
+      { id: 'twowin-gpt', provider: 'openai', model: EDITOR_MODEL, baseUrl: sim.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: MAX_OUTPUT, pricing: PRICING },
       { id: 'sim-gpt', provider: 'openai', model: EDITOR_MODEL, baseUrl: sim.openaiBaseUrl, contextWindow: 128000, maxOutputTokens: MAX_OUTPUT, pricing: PRICING },
       { id: 'sim-claude', provider: 'anthropic', model: 'claude-haiku-4-5', baseUrl: sim.anthropicBaseUrl, contextWindow: 200000, maxOutputTokens: MAX_OUTPUT, pricing: PRICING },
     ],
@@ -79,14 +82,14 @@ function editorAgents(sim: SimulatorAddress): Record<string, unknown> {
 
 type Outcome = 'answered' | 'refused by the budget';
 
-/** Opens the chat in `page` on a new conversation with sim-gpt picked. */
+/** Opens the chat in `page` on a new conversation with twowin-gpt picked. */
 async function freshChat(page: Page): Promise<FrameLocator> {
   await runCommand(page, 'MAOF: Open Chat');
   const chat = await findWebview(page, '.maof-chat #prompt');
-  await chat.locator('#agent option[value="sim-gpt"]').waitFor({ state: 'attached', timeout: 30_000 });
+  await chat.locator('#agent option[value="twowin-gpt"]').waitFor({ state: 'attached', timeout: 30_000 });
   await chat.getByRole('button', { name: 'Start a new conversation' }).click();
   await chat.locator('.msg').first().waitFor({ state: 'detached', timeout: 10_000 });
-  await chat.locator('#agent').selectOption('sim-gpt');
+  await chat.locator('#agent').selectOption('twowin-gpt');
   return chat;
 }
 
@@ -126,19 +129,19 @@ describe('two editor windows and a CLI batch under one budget (issue 19)', funct
 
   e2eIt('two windows and a CLI batch at once never bill past the monthly budget, and the saved spend is the provider\'s bill to the cent', async (page) => {
     const agents = suite.settings()['maof.agents'] as Array<{ id: string; baseUrl: string }>;
-    const openaiBaseUrl = agents.find((a) => a.id === 'sim-gpt')!.baseUrl;
+    const openaiBaseUrl = agents.find((a) => a.id === 'twowin-gpt')!.baseUrl;
     fs.mkdirSync(path.join(session().runDir, 'cli-home'), { recursive: true });
     const config = path.join(session().runDir, 'twowin-cli-config.json');
     const cliConfig = (monthlyUsd?: number): Record<string, unknown> => ({
-      agents: [{ id: 'cli-gpt', provider: 'openai', model: CLI_MODEL, baseUrl: openaiBaseUrl, contextWindow: 128000, maxOutputTokens: MAX_OUTPUT, pricing: PRICING }],
-      routes: { code: ['cli-gpt'] },
+      agents: [{ id: 'twowin-cli', provider: 'openai', model: CLI_MODEL, baseUrl: openaiBaseUrl, contextWindow: 128000, maxOutputTokens: MAX_OUTPUT, pricing: PRICING }],
+      routes: { code: ['twowin-cli'] },
       cache: { enabled: false },
       ...(monthlyUsd === undefined ? {} : { budget: { monthlyUsd } }),
     });
     fs.writeFileSync(config, JSON.stringify(cliConfig()));
 
     // One answer's price, measured, and what earlier tests left in this month's ledger.
-    const probe = await cli(['ask', '--config', config, '--agent', 'cli-gpt', '--json', 'probe: write a helper that parses a date [[words:40]]'], 60_000);
+    const probe = await cli(['ask', '--config', config, '--agent', 'twowin-cli', '--json', 'probe: write a helper that parses a date [[words:40]]'], 60_000);
     assert.equal(probe.code, 0, `${probe.stdout} ${probe.stderr}`);
     const answerUsd = (JSON.parse(probe.stdout) as { costUsd: number }).costUsd;
     assert.ok(answerUsd > 0.05, `an answer costs cents: $${answerUsd}`);
@@ -166,7 +169,7 @@ describe('two editor windows and a CLI batch under one budget (issue 19)', funct
     sim.reset();
     sim.setLatency(1_500);
     const batchFile = path.join(session().runDir, 'twowin-batch.jsonl');
-    fs.writeFileSync(batchFile, Array.from({ length: CLI_REQUESTS }, (_, i) => JSON.stringify({ prompt: `batch ${i + 1}: write a helper that parses a date [[words:40]]`, agent: 'cli-gpt' })).join('\n') + '\n');
+    fs.writeFileSync(batchFile, Array.from({ length: CLI_REQUESTS }, (_, i) => JSON.stringify({ prompt: `batch ${i + 1}: write a helper that parses a date [[words:40]]`, agent: 'twowin-cli' })).join('\n') + '\n');
     let windows: Outcome[][];
     let batch: { code: number; stdout: string; stderr: string };
     try {
