@@ -72,11 +72,10 @@ describe('R-hedge: hedging a silent primary over the simulator', function () {
     const hedges = results.flatMap((r) => r.attempts).filter((a) => a.hedge).length;
     assert.ok(hedges >= 1, 'the slow primary was hedged at all');
     assert.ok(hedges <= 3 + Math.floor(n * 0.03), `${hedges} hedges for ${n} requests`);
-    // A hedge whose primary spoke while it was still being prepared is aborted before it is sent;
-    // one aborted while its request was leaving may or may not have reached the server, so the
-    // upstream count lies between the hedges known to be sent and all hedges — never doubled.
-    const sent = results.flatMap((r) => r.attempts).filter((a) => a.hedge && a.elapsedMs !== undefined).length;
+    // Every request reached the server once; a hedge adds at most one more, and only when it left
+    // before the primary spoke — one aborted while its request was leaving may or may not arrive
+    // (its elapsed time is counted from the send either way) — so the load is never doubled.
     const upstream = sim.tally().requests - before;
-    assert.ok(upstream >= n + sent && upstream <= n + hedges, `${upstream} upstream requests for ${n} requests, ${sent} hedges sent of ${hedges}`);
+    assert.ok(upstream >= n && upstream <= n + hedges, `${upstream} upstream requests for ${n} requests and ${hedges} hedges`);
   });
 });
