@@ -5,7 +5,7 @@ import { PersistedSlot } from '../persistence/persistedSlot';
 import { z } from 'zod';
 import type { BudgetPolicy } from '../config/schema';
 import { cancelledError, MaofError } from '../errors';
-import { silentLogger, type Clock, type Logger, type SharedLedger, type StateStore, type UsageRow } from '../ports';
+import { silentLogger, type Clock, type Logger, type MonthStats, type SharedLedger, type StateStore, type UsageRow } from '../ports';
 import { ZERO_USAGE, type Usage } from '../types';
 import { formatUsd, nanoToUsd, usdToNano } from './costCalculator';
 import { writeFailure } from '../persistence/sqliteStore';
@@ -528,6 +528,11 @@ export class CostLedger {
   summary(): SpendSummary {
     this.roll();
     if (this.shared) return this.sharedSummary(this.shared);
+    return this.buildSummary({ byAgent: this.byAgent, byTask: this.byTask, bySource: this.bySource, requests: this.requests, cacheHits: this.cacheHits, savedNano: this.savedNano }, this.byDay);
+  }
+
+  /** This month's totals (held in memory, or read from the shared history) and the days, as the views show them. */
+  private buildSummary(stats: MonthStats, byDay: Map<string, number>): SpendSummary {
     const p = this.policy;
     return {
       monthUsd: nanoToUsd(this.monthNano),
@@ -536,13 +541,13 @@ export class CostLedger {
       monthlyLimitUsd: p.monthlyUsd,
       dailyLimitUsd: p.dailyUsd,
       perRequestLimitUsd: p.perRequestUsd,
-      byAgent: toUsdRecord(this.byAgent),
-      byTask: toUsdRecord(this.byTask),
-      bySource: toUsdRecord(this.bySource),
-      byDay: toUsdRecord(this.byDay, true),
-      requests: this.requests,
-      cacheHits: this.cacheHits,
-      savedUsd: nanoToUsd(this.savedNano),
+      byAgent: toUsdRecord(stats.byAgent),
+      byTask: toUsdRecord(stats.byTask),
+      bySource: toUsdRecord(stats.bySource),
+      byDay: toUsdRecord(byDay, true),
+      requests: stats.requests,
+      cacheHits: stats.cacheHits,
+      savedUsd: nanoToUsd(stats.savedNano),
       month: this.month,
       day: this.today,
       monthAlert: this.highestFired('month', this.month, p.monthlyUsd),
@@ -1072,29 +1077,10 @@ export class CostLedger {
     const version = shared.version();
     const cached = this.summaryCache;
     if (cached && cached.version === version && cached.day === this.today) return { ...cached.summary, monthAlert: this.highestFired('month', this.month, this.policy.monthlyUsd), dayAlert: this.highestFired('day', this.today, this.policy.dailyUsd) };
-    const p = this.policy;
     this.syncShared(shared);
     const stats = shared.monthStats(this.month);
     const byDay = shared.byDay(utcDay(this.clock.now() - LEDGER_KEEP_DAYS * DAY_MS));
-    const summary: SpendSummary = {
-      monthUsd: nanoToUsd(this.monthNano),
-      dayUsd: nanoToUsd(this.byDay.get(this.today) ?? 0),
-      reservedUsd: nanoToUsd(this.reservedNano),
-      monthlyLimitUsd: p.monthlyUsd,
-      dailyLimitUsd: p.dailyUsd,
-      perRequestLimitUsd: p.perRequestUsd,
-      byAgent: toUsdRecord(stats.byAgent),
-      byTask: toUsdRecord(stats.byTask),
-      bySource: toUsdRecord(stats.bySource),
-      byDay: toUsdRecord(byDay, true),
-      requests: stats.requests,
-      cacheHits: stats.cacheHits,
-      savedUsd: nanoToUsd(stats.savedNano),
-      month: this.month,
-      day: this.today,
-      monthAlert: this.highestFired('month', this.month, p.monthlyUsd),
-      dayAlert: this.highestFired('day', this.today, p.dailyUsd),
-    };
+    const summary = this.buildSummary(stats, byDay);
     this.summaryCache = { version, day: this.today, summary };
     return summary;
   }
